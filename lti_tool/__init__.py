@@ -1,0 +1,101 @@
+"""Rapport: an LTI 1.3 tool that keeps teaching personal at scale.
+
+`create_app()` is the WSGI entry point named in PRODUCT.md's stable contract.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+from flask import Flask, g
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lti_tool.config import PROJECT_ROOT, Settings, load_settings
+from lti_tool.db import make_engine, make_session_factory
+from lti_tool.extensions import Rapport, cache, csrf
+from lti_tool.lti.keys import KeyRing
+from lti_tool.lti.platform_keys import USER_AGENT, PlatformKeys
+
+__all__ = ["create_app"]
+
+
+def _cache_config(settings: Settings) -> dict[str, Any]:
+    if settings.extra.get("CACHE_TYPE"):
+        return {"CACHE_TYPE": settings.extra["CACHE_TYPE"]}
+    if settings.redis_url:
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url,
+                "CACHE_KEY_PREFIX": "rapport:"}
+    return {"CACHE_TYPE": "FileSystemCache", "CACHE_THRESHOLD": 100_000,
+            "CACHE_DIR": str(settings.instance_dir / "cache")}
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    settings = load_settings()
+    if overrides:
+        settings = settings.with_overrides(overrides)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(settings.instance_dir),
+    )
+    cookies = Rapport.cookie_policy(settings)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        SESSION_COOKIE_NAME="rapport_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=cookies["secure"],
+        SESSION_COOKIE_SAMESITE=cookies["samesite"],
+        SESSION_COOKIE_PARTITIONED=cookies.get("partitioned", False),
+        PREFERRED_URL_SCHEME="https" if settings.is_https else "http",
+        # The CSRF token lives in the session, which already survives the iframe; the Referer
+        # check would refuse forms in browsers that strip it inside frames.
+        WTF_CSRF_SSL_STRICT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        **_cache_config(settings),
+    )
+    app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})
+    app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+        x_host=settings.proxy_hops, x_port=settings.proxy_hops,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    engine = make_engine(settings.database_url)
+    keyring = KeyRing(settings.keys_dir)
+    keyring.ensure()
+    http = requests.Session()
+    http.headers["User-Agent"] = USER_AGENT
+    cache.init_app(app)
+    csrf.init_app(app)
+    app.extensions["rapport"] = Rapport(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        keyring=keyring,
+        http=http,
+        platform_keys=PlatformKeys(cache, http, settings.jwks_cache_seconds,
+                                   settings.jwks_refetch_interval_seconds),
+    )
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db", None)
+        if session is not None:
+            session.close()
+
+    from lti_tool.views import register_views
+
+    register_views(app)
+    if settings.lti_config:
+        from lti_tool.startup import import_lti_config
+
+        import_lti_config(app)
+    if settings.demo:
+        from lti_tool.demo import init_demo
+
+        init_demo(app)
+    return app

@@ -1,0 +1,158 @@
+"""The `rapport` command: run the app, migrate the database, manage keys and platforms."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from lti_tool.db import transaction
+from lti_tool.extensions import Rapport
+from lti_tool.lti.keys import KeyError_
+from lti_tool.services.platforms import (
+    PlatformConfigError,
+    PlatformSpec,
+    list_platforms,
+    remove_platform,
+    save_platform,
+)
+
+
+def _state() -> Rapport:
+    state: Rapport = current_app.extensions["rapport"]
+    return state
+
+
+def _create_app() -> Flask:
+    from lti_tool import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
+             load_dotenv=False, set_debug_flag=False)
+def main() -> None:
+    """Rapport, the personal layer for LTI 1.3 courses."""
+
+
+# -- database -------------------------------------------------------------------------------
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from lti_tool.migrate import upgrade
+
+    upgrade(_state().settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+# -- keys -----------------------------------------------------------------------------------
+@main.group()
+def keys() -> None:
+    """The tool's RSA signing keys (KEYS_DIR)."""
+
+
+@keys.command("list")
+@with_appcontext
+def keys_list() -> None:
+    ring = _state().keyring
+    current = ring.current().kid
+    for key in ring.keys():
+        click.echo(f"{key.kid}{'  (signs now)' if key.kid == current else '  (published)'}")
+
+
+@keys.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Add a key that signs from now on; older keys stay published until retired."""
+    key = _state().keyring.rotate()
+    click.echo(f"new signing key {key.kid}; retire old keys once platforms have fetched the JWKS")
+
+
+@keys.command("retire")
+@click.argument("kid")
+@with_appcontext
+def keys_retire(kid: str) -> None:
+    """Stop publishing key KID and delete it."""
+    try:
+        _state().keyring.retire(kid)
+    except KeyError_ as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"retired {kid}")
+
+
+# -- platforms ------------------------------------------------------------------------------
+@main.group()
+def platform() -> None:
+    """Platforms (LMS registrations) and their deployments."""
+
+
+@platform.command("add")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option("--login-url", "auth_login_url", required=True, help="OIDC authorization endpoint")
+@click.option("--token-url", "auth_token_url", required=True, help="OAuth2 token endpoint")
+@click.option("--token-audience", "auth_audience", default=None)
+@click.option("--key-set-url", default=None, help="the platform's JWKS URL")
+@click.option("--key-set-file", type=click.File(), default=None, help="a JWKS file instead")
+@click.option("--deployment-id", "deployment_ids", multiple=True)
+@click.option("--name", default=None)
+@with_appcontext
+def platform_add(key_set_file: Any, deployment_ids: tuple[str, ...], **fields: Any) -> None:
+    """Register a platform, or add deployments to one already registered."""
+    spec = PlatformSpec(**fields, deployment_ids=list(deployment_ids),
+                        key_set=json.load(key_set_file) if key_set_file else None)
+    try:
+        with transaction(_state().sessions) as session:
+            row = save_platform(session, spec)
+            deployments = [d.deployment_id for d in row.deployments]
+    except PlatformConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"registered {spec.issuer} client {spec.client_id}; deployments: "
+               f"{', '.join(deployments) or 'none yet'}")
+
+
+@platform.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def platform_list(as_json: bool) -> None:
+    with transaction(_state().sessions) as session:
+        rows = [
+            {"issuer": r.issuer, "client_id": r.client_id, "name": r.name,
+             "auth_login_url": r.auth_login_url, "auth_token_url": r.auth_token_url,
+             "key_set_url": r.key_set_url, "product_family": r.product_family,
+             "deployment_ids": [d.deployment_id for d in r.deployments]}
+            for r in list_platforms(session)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no platforms registered")
+    for r in rows:
+        click.echo(f"{r['issuer']}  client {r['client_id']}  deployments "
+                   f"{', '.join(r['deployment_ids']) or '-'}")
+
+
+@platform.command("remove")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option("--deployment-id", default=None, help="remove only this deployment")
+@with_appcontext
+def platform_remove(issuer: str, client_id: str, deployment_id: str | None) -> None:
+    with transaction(_state().sessions) as session:
+        removed = remove_platform(session, issuer, client_id, deployment_id)
+    if not removed:
+        click.echo("nothing matched", err=True)
+        sys.exit(1)
+    click.echo("removed")

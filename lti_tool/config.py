@@ -1,0 +1,100 @@
+"""The one place Rapport reads its configuration.
+
+Every setting comes from an environment variable named in PRODUCT.md's stable contract, with a
+default that works on a fresh machine. `create_app(overrides)` layers test overrides on top.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_dir: Path
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    public_url: str
+    keys_dir: Path
+    lti_config: Path | None
+    demo: bool
+    demo_force: bool = False
+    proxy_hops: int = 1
+    # How long after its `iat` an id_token may still be presented (Security Framework §5.1.3
+    # leaves the window to the tool; Moodle's tokens live 60 s, Canvas's one hour).
+    max_token_age_seconds: int = 3600
+    clock_leeway_seconds: int = 60
+    jwks_cache_seconds: int = 24 * 3600
+    jwks_refetch_interval_seconds: int = 60
+    testing: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_https(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    @property
+    def public_host(self) -> str:
+        return urlsplit(self.public_url).netloc
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Settings:
+        known = {k: v for k, v in overrides.items() if k in self.__dataclass_fields__}
+        extra = {k: v for k, v in overrides.items() if k not in self.__dataclass_fields__}
+        return replace(self, **known, extra={**self.extra, **extra})
+
+
+def _secret_key(source: Mapping[str, str], instance_dir: Path) -> str:
+    """SECRET_KEY, or one generated once and kept under instance/ so restarts keep sessions."""
+    configured = source.get("SECRET_KEY")
+    if configured:
+        return configured
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    # Written aside, then linked into place: a worker starting at the same moment sees either
+    # no file or the whole key, and every worker ends up with the same one.
+    tmp = instance_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the environment once. `env` lets tests pass a dictionary instead."""
+    source = os.environ if env is None else env
+    instance_dir = Path(source.get("RAPPORT_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+    database_url = source.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'rapport.db'}"
+    lti_config = source.get("LTI_CONFIG")
+    return Settings(
+        instance_dir=instance_dir,
+        database_url=database_url,
+        redis_url=source.get("REDIS_URL") or None,
+        secret_key=_secret_key(source, instance_dir),
+        public_url=(source.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        keys_dir=Path(source.get("KEYS_DIR") or PROJECT_ROOT / "keys"),
+        lti_config=Path(lti_config) if lti_config else None,
+        demo=_flag(source.get("RAPPORT_DEMO")),
+        demo_force=_flag(source.get("RAPPORT_DEMO_FORCE")),
+        proxy_hops=int(source.get("PROXY_HOPS", "1")),
+    )

@@ -1,0 +1,60 @@
+"""Flask extensions and the per-app state every view reaches through `rapport()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from flask import current_app
+from flask_caching import Cache
+from flask_wtf import CSRFProtect
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from lti_tool.config import Settings
+from lti_tool.lti.keys import KeyRing
+from lti_tool.lti.platform_keys import PlatformKeys
+
+cache = Cache()
+csrf = CSRFProtect()
+
+
+@dataclass
+class Rapport:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    keyring: KeyRing
+    http: requests.Session
+    platform_keys: PlatformKeys
+
+    @property
+    def cookie_options(self) -> dict[str, Any]:
+        return self.cookie_policy(self.settings)
+
+    @staticmethod
+    def cookie_policy(settings: Settings) -> dict[str, Any]:
+        """Cookie attributes for the LMS iframe: cross-site over https, lax on plain http.
+
+        Browsers refuse `SameSite=None` without `Secure`, and `Secure` over plain http except on
+        localhost; so a plain-http install (the demo) uses Lax cookies and same-site launches.
+        """
+        if settings.is_https:
+            return {"secure": True, "samesite": "None", "partitioned": True}
+        return {"secure": False, "samesite": "Lax"}
+
+
+def rapport() -> Rapport:
+    state: Rapport = current_app.extensions["rapport"]
+    return state
+
+
+def db() -> Session:
+    """The database session of this request, closed when the request ends."""
+    from flask import g
+
+    if "db" not in g:
+        g.db = rapport().sessions()
+    session: Session = g.db
+    return session

@@ -1,0 +1,118 @@
+"""The validated id_token, read into the typed values the rest of Rapport uses.
+
+LTI 1.3 Core §5 (message claims), LTI Advantage claims for AGS (§3.2 of AGS 2.0) and NRPS
+(§3.6.1 of NRPS 2.0). Unknown keys — Canvas's `validation_context`/`errors`, Moodle's
+`basicoutcome` — are ignored; optional claims may be missing or null.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lti_tool.lti.roles import course_role
+from lti_tool.models.course import CourseRole
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+CLAIM_MESSAGE_TYPE = LTI + "message_type"
+CLAIM_VERSION = LTI + "version"
+CLAIM_DEPLOYMENT_ID = LTI + "deployment_id"
+CLAIM_ROLES = LTI + "roles"
+CLAIM_CONTEXT = LTI + "context"
+CLAIM_RESOURCE_LINK = LTI + "resource_link"
+CLAIM_TOOL_PLATFORM = LTI + "tool_platform"
+CLAIM_LAUNCH_PRESENTATION = LTI + "launch_presentation"
+CLAIM_CUSTOM = LTI + "custom"
+CLAIM_TARGET_LINK_URI = LTI + "target_link_uri"
+CLAIM_AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+CLAIM_DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+
+
+def _obj(body: dict[str, Any], key: str) -> dict[str, Any]:
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object, limit: int = 512) -> str | None:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        text = str(value).strip()
+        return text[:limit] or None
+    return None
+
+
+@dataclass(frozen=True)
+class LaunchClaims:
+    issuer: str
+    client_id: str
+    deployment_id: str
+    message_type: str
+    sub: str
+    roles: list[str]
+    role: CourseRole
+    name: str | None
+    given_name: str | None
+    family_name: str | None
+    email: str | None
+    picture: str | None
+    locale: str | None
+    context_id: str
+    context_title: str | None
+    context_label: str | None
+    resource_link_id: str | None
+    resource_link_title: str | None
+    custom: dict[str, Any]
+    product_family: str | None
+    platform_name: str | None
+    nrps_url: str | None
+    ags_endpoint: dict[str, Any] | None
+    deep_linking_settings: dict[str, Any] | None
+
+    @property
+    def is_deep_linking(self) -> bool:
+        return self.message_type == DEEP_LINKING_REQUEST
+
+
+def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
+    """Read a validated id_token body. Validation has already refused what the spec requires."""
+    roles = [r for r in body.get(CLAIM_ROLES) or [] if isinstance(r, str)]
+    context = _obj(body, CLAIM_CONTEXT)
+    link = _obj(body, CLAIM_RESOURCE_LINK)
+    platform = _obj(body, CLAIM_TOOL_PLATFORM)
+    presentation = _obj(body, CLAIM_LAUNCH_PRESENTATION)
+    nrps = _obj(body, CLAIM_NRPS)
+    ags = _obj(body, CLAIM_AGS)
+    deployment_id = str(body[CLAIM_DEPLOYMENT_ID])
+    # A launch without a context claim (allowed by the spec) still belongs somewhere: the
+    # deployment stands in for the course so that grants and data stay scoped.
+    context_id = _text(context.get("id"), 255) or f"deployment:{deployment_id}"
+    ags_clean = {k: v for k, v in ags.items() if k in {"scope", "lineitems", "lineitem"}}
+    return LaunchClaims(
+        issuer=str(body["iss"]),
+        client_id=client_id,
+        deployment_id=deployment_id,
+        message_type=str(body[CLAIM_MESSAGE_TYPE]),
+        sub=str(body["sub"]),
+        roles=roles,
+        role=course_role(roles),
+        name=_text(body.get("name"), 255),
+        given_name=_text(body.get("given_name"), 255),
+        family_name=_text(body.get("family_name"), 255),
+        email=_text(body.get("email"), 320),
+        picture=_text(body.get("picture"), 2000),
+        locale=_text(presentation.get("locale") or body.get("locale"), 35),
+        context_id=context_id,
+        context_title=_text(context.get("title")),
+        context_label=_text(context.get("label"), 255),
+        resource_link_id=_text(link.get("id"), 255),
+        resource_link_title=_text(link.get("title")),
+        custom=_obj(body, CLAIM_CUSTOM),
+        product_family=_text(platform.get("product_family_code"), 64),
+        platform_name=_text(platform.get("name"), 255),
+        nrps_url=_text(nrps.get("context_memberships_url"), 2000),
+        ags_endpoint=ags_clean or None,
+        deep_linking_settings=_obj(body, CLAIM_DEEP_LINKING) or None,
+    )

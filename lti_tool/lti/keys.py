@@ -1,0 +1,130 @@
+"""The tool's RSA signing keys and the JWKS that publishes them (Security Framework §6).
+
+Keys live in KEYS_DIR as `<kid>.pem` (private, git-ignored). Key ids start with their creation
+time, so the newest key signs and every key stays published until it is retired:
+`rapport keys rotate` adds a key, `rapport keys retire KID` deletes one.
+
+Loading an RSA private key from PEM costs tens of milliseconds (cryptography validates it), so
+keys are loaded once per process and reloaded only when the folder changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+KID_PATTERN = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
+
+
+class KeyError_(Exception):  # noqa: N818 - named for the CLI's error output
+    """A key operation an administrator asked for cannot be done."""
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: rsa.RSAPrivateKey
+
+    @property
+    def private_pem(self) -> str:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+
+    @property
+    def public_pem(self) -> str:
+        return (
+            self.private_key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+
+    def public_jwk(self) -> dict[str, Any]:
+        jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(self.private_key.public_key()))
+        return {**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}
+
+
+def _new_kid() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(4)
+
+
+class KeyRing:
+    """Every key in KEYS_DIR, loaded once; the newest one signs."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, ...] | None = None
+        self._keys: list[SigningKey] = []
+
+    def ensure(self) -> None:
+        """Create the first key when the folder holds none (first start)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self._key_files():
+            self.rotate()
+
+    def rotate(self) -> SigningKey:
+        key = SigningKey(_new_kid(), rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{key.kid}.pem"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key.private_pem)
+        self._stamp = None
+        return key
+
+    def retire(self, kid: str) -> None:
+        keys = self.keys()
+        if kid not in {k.kid for k in keys}:
+            raise KeyError_(f"No key {kid!r} in {self.directory}")
+        if kid == keys[-1].kid:
+            raise KeyError_(
+                f"{kid} is the key that signs now; run `rapport keys rotate` first, "
+                "wait until platforms have fetched the new JWKS, then retire it"
+            )
+        (self.directory / f"{kid}.pem").unlink()
+        self._stamp = None
+
+    def keys(self) -> list[SigningKey]:
+        """All keys, oldest first; reloaded when a file was added or removed."""
+        files = self._key_files()
+        stamp = tuple(sorted(int(f.stat().st_mtime_ns) for f in files)) + (len(files),)
+        with self._lock:
+            if stamp != self._stamp:
+                self._keys = [self._load(f) for f in files]
+                self._stamp = stamp
+            return list(self._keys)
+
+    def current(self) -> SigningKey:
+        keys = self.keys()
+        if not keys:
+            raise KeyError_(f"No signing key in {self.directory}; start Rapport once to create one")
+        return keys[-1]
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [key.public_jwk() for key in self.keys()]}
+
+    def _key_files(self) -> list[Path]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(p for p in self.directory.glob("*.pem") if KID_PATTERN.match(p.stem))
+
+    @staticmethod
+    def _load(path: Path) -> SigningKey:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise KeyError_(f"{path} is not an RSA private key")
+        return SigningKey(path.stem, key)

@@ -1,0 +1,115 @@
+"""Platform public keys, fetched from each platform's JWKS URL and cached (Security Framework §6.3).
+
+A launch never fetches the JWKS while the cache holds the token's `kid`. A `kid` the cache lacks
+means the platform rotated its key: the JWKS is fetched again, at most once per interval per
+URL, so a flood of tokens with made-up key ids cannot turn into a flood of fetches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from typing import Any
+
+import requests
+from jwt import PyJWK, PyJWKError
+
+from lti_tool.lti.errors import LaunchError
+
+log = logging.getLogger(__name__)
+USER_AGENT = "Rapport-LTI-Tool/0.1 (+https://github.com/rapport)"
+
+
+class PlatformKeys:
+    def __init__(
+        self,
+        cache: Any,
+        http: requests.Session,
+        cache_seconds: int,
+        refetch_interval_seconds: int,
+        timeout: float = 10.0,
+    ) -> None:
+        self.cache = cache
+        self.http = http
+        self.cache_seconds = cache_seconds
+        self.refetch_interval = refetch_interval_seconds
+        self.timeout = timeout
+
+    def key_for(self, kid: str, key_set_url: str | None, key_set: dict[str, Any] | None) -> PyJWK:
+        if key_set:
+            found = _find(key_set, kid)
+            if found is None:
+                raise _unknown_kid(kid, "the key set stored for this platform")
+            return found
+        if not key_set_url:
+            raise LaunchError(
+                "no_platform_keys",
+                "This platform is registered without a JWKS URL or key set.",
+                "Add the platform's public key set URL with `rapport platform add --key-set-url …`.",
+                status=401,
+            )
+        name = "jwks:" + hashlib.sha256(key_set_url.encode()).hexdigest()
+        cached = self.cache.get(name)
+        if cached and (found := _find(cached, kid)) is not None:
+            return found
+        if cached and not self._may_refetch(name):
+            raise _unknown_kid(kid, key_set_url)
+        fresh = self._fetch(key_set_url)
+        self.cache.set(name, fresh, timeout=self.cache_seconds)
+        self.cache.set(name + ":fetched", time.time(), timeout=self.cache_seconds)
+        found = _find(fresh, kid)
+        if found is None:
+            raise _unknown_kid(kid, key_set_url)
+        return found
+
+    def _may_refetch(self, name: str) -> bool:
+        # `add` succeeds for one caller per interval, in every worker.
+        return bool(self.cache.add(name + ":refetch", 1, timeout=self.refetch_interval))
+
+    def _fetch(self, url: str) -> dict[str, Any]:
+        log.info("fetching platform JWKS %s", url)
+        try:
+            response = self.http.get(
+                url, timeout=self.timeout, headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
+            )
+            response.raise_for_status()
+            data = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise LaunchError(
+                "platform_jwks_unavailable",
+                f"Rapport could not read the platform's public keys from {url} ({exc}).",
+                "Check that the platform's JWKS URL is right and reachable from Rapport's server.",
+                status=424,
+            ) from exc
+        if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+            raise LaunchError(
+                "platform_jwks_invalid",
+                f"The document at {url} is not a JSON Web Key Set.",
+                "Point the registration at the platform's JWKS URL.",
+                status=424,
+            )
+        return data
+
+
+def _find(key_set: dict[str, Any], kid: str) -> PyJWK | None:
+    for entry in key_set.get("keys") or []:
+        if not isinstance(entry, dict) or entry.get("kid") != kid:
+            continue
+        if entry.get("kty") != "RSA" or entry.get("alg", "RS256") != "RS256":
+            continue
+        try:
+            return PyJWK(entry, algorithm="RS256")
+        except PyJWKError:
+            return None
+    return None
+
+
+def _unknown_kid(kid: str, where: str) -> LaunchError:
+    return LaunchError(
+        "unknown_kid",
+        f"The launch was signed with key {kid!r}, which is not in {where}.",
+        "If the platform rotated its keys, check its JWKS URL; otherwise the token was not "
+        "signed by this platform.",
+        status=401,
+    )

@@ -1,0 +1,63 @@
+"""Launch state shared by every worker: OIDC state, nonces and the platforms' cached JWKS.
+
+Backed by Flask-Caching (Redis when REDIS_URL is set, files under instance/ otherwise), so a
+login handled by one worker and its launch handled by another agree. Nonces are *consumed*:
+pylti1p3 2.0.0 only checks that a nonce exists, which would accept a replayed id_token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pylti1p3.contrib.flask import FlaskCacheDataStorage, FlaskCookieService, FlaskSessionService
+
+
+class SharedLaunchStorage(FlaskCacheDataStorage):
+    """pylti1p3's cache storage without its per-browser session-id cookie.
+
+    Keys are random (state and nonce are 128-bit or more), so they need no browser prefix; and a
+    browser that blocks third-party cookies would lose that cookie and every launch with it.
+    """
+
+    def get_session_cookie_name(self) -> str | None:
+        return None
+
+    def pop_value(self, key: str) -> bool:
+        """Delete a key; True only for the one caller that found it (atomic in every backend)."""
+        return bool(self._get_cache().delete(self._prepare_key(key)))
+
+    def put(self, key: str, value: Any, exp: int) -> None:
+        self.set_value(key, value, exp)
+
+    def get(self, key: str) -> Any:
+        return self.get_value(key)
+
+
+class OneTimeNonceSessionService(FlaskSessionService):
+    data_storage: SharedLaunchStorage
+
+    def consume_nonce(self, nonce: str) -> bool:
+        return self.data_storage.pop_value(self._get_key("nonce", nonce))
+
+
+class IframeCookieService(FlaskCookieService):
+    """Cookies that survive an LMS iframe: `SameSite=None; Secure; Partitioned` over https.
+
+    Stock pylti1p3 marks them Secure only on https requests (wrong behind a proxy) and never
+    Partitioned, so browsers that block third-party cookies drop them.
+    """
+
+    def __init__(self, request: Any, cookie_options: dict[str, Any]) -> None:
+        super().__init__(request)
+        self._options = cookie_options
+
+    def update_response(self, response: Any) -> None:
+        for key, data in self._cookie_data_to_set.items():
+            response.set_cookie(
+                key=key,
+                value=data["value"],
+                max_age=data["exp"],
+                path="/",
+                httponly=True,
+                **self._options,
+            )

@@ -1,0 +1,90 @@
+"""pylti1p3's view of our registrations, served from the database (a `ToolConfAbstract`).
+
+The tool's own keys come from the key ring, never from the platform rows, so rotating keys
+needs no database change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pylti1p3.deployment import Deployment as LtiDeployment
+from pylti1p3.registration import Registration as LtiRegistration
+from pylti1p3.tool_config import ToolConfAbstract
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lti_tool.lti.keys import KeyRing
+from lti_tool.models import Deployment, Registration
+
+
+class DatabaseToolConf(ToolConfAbstract[Any]):
+    def __init__(self, session: Session, keyring: KeyRing) -> None:
+        super().__init__()
+        self.session = session
+        self.keyring = keyring
+        self.issuers_relation_types = {}
+        self.last_registration: Registration | None = None
+
+    # Every issuer may have several client ids; lookups go through find_registration_by_params.
+    def check_iss_has_one_client(self, iss: str) -> bool:
+        return False
+
+    def check_iss_has_many_clients(self, iss: str) -> bool:
+        return True
+
+    def registration_row(self, iss: str, client_id: str | None) -> Registration | None:
+        """The registration for (issuer, client_id); without a client id, the issuer's only one."""
+        query = select(Registration).where(Registration.issuer == iss)
+        if client_id:
+            return self.session.scalar(query.where(Registration.client_id == client_id))
+        count = self.session.scalar(
+            select(func.count()).select_from(Registration).where(Registration.issuer == iss)
+        )
+        return self.session.scalar(query) if count == 1 else None
+
+    def deployment_row(self, registration: Registration, deployment_id: str) -> Deployment | None:
+        return self.session.scalar(
+            select(Deployment).where(
+                Deployment.registration_id == registration.id,
+                Deployment.deployment_id == deployment_id,
+            )
+        )
+
+    def to_pylti(self, row: Registration) -> LtiRegistration:
+        key = self.keyring.current()
+        reg = LtiRegistration()
+        reg.set_issuer(row.issuer)
+        reg.set_client_id(row.client_id)
+        reg.set_auth_login_url(row.auth_login_url)
+        reg.set_auth_token_url(row.auth_token_url)
+        reg.set_auth_audience(row.auth_audience or row.auth_token_url)
+        reg.set_key_set_url(row.key_set_url)
+        reg.set_key_set(row.key_set)
+        reg.set_tool_private_key(key.private_pem)
+        reg.set_tool_public_key(key.public_pem)
+        return reg
+
+    def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> LtiRegistration:
+        return self.find_registration_by_params(iss, None, *args, **kwargs)
+
+    def find_registration_by_params(
+        self, iss: str, client_id: str | None, *args: Any, **kwargs: Any
+    ) -> LtiRegistration:
+        row = self.registration_row(iss, client_id)
+        self.last_registration = row
+        return self.to_pylti(row) if row else None  # type: ignore[return-value]
+
+    def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
+        return self.find_deployment_by_params(iss, deployment_id, None)
+
+    def find_deployment_by_params(
+        self, iss: str, deployment_id: str, client_id: str | None, *args: Any, **kwargs: Any
+    ) -> LtiDeployment | None:
+        row = self.registration_row(iss, client_id)
+        if row is None or self.deployment_row(row, deployment_id) is None:
+            return None
+        return LtiDeployment().set_deployment_id(deployment_id)
+
+    def get_jwks(self, iss: str | None = None, client_id: str | None = None, **kwargs: Any) -> Any:
+        return self.keyring.jwks()

@@ -1,0 +1,83 @@
+"""Courses (LTI contexts), who belongs to them, and the resource links placed in them.
+
+LTI 1.3 Core §5.4.1 (context claim), §5.3.3 (resource link), §5.3.7 (roles); the service
+endpoints are stored at launch time so background work never needs a live request.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.db import Base, utcnow
+from lti_tool.models.person import Person
+
+
+class CourseRole(enum.StrEnum):
+    STAFF = "staff"
+    STUDENT = "student"
+    GUEST = "guest"  # Mentor and everyone else: sees only what is public to the course
+
+
+class Course(Base):
+    __tablename__ = "course"
+    __table_args__ = (UniqueConstraint("registration_id", "context_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    deployment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deployment.id", ondelete="SET NULL")
+    )
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(512))
+    label: Mapped[str | None] = mapped_column(String(255))
+    nrps_url: Mapped[str | None] = mapped_column(Text)
+    ags_endpoint: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.label or f"Course {self.context_id}"
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("course_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[CourseRole] = mapped_column(
+        Enum(CourseRole, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    lti_roles: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    last_launch_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class ResourceLink(Base):
+    __tablename__ = "resource_link"
+    __table_args__ = (UniqueConstraint("course_id", "resource_link_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(512))
+    lineitem_url: Mapped[str | None] = mapped_column(Text)
+    custom: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    course: Mapped[Course] = relationship()

@@ -1,0 +1,41 @@
+"""A person as the platform identifies them: (registration, `sub`) — LTI 1.3 Core §5.3.6."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lti_tool.db import Base, utcnow
+
+
+class Person(Base):
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("registration_id", "sub"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    sub: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    given_name: Mapped[str | None] = mapped_column(String(255))
+    family_name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+    picture: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str | None] = mapped_column(String(35))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def display_name(self) -> str:
+        """The name to show; a stable, readable fallback when the platform withholds it."""
+        if self.name:
+            return self.name
+        joined = " ".join(part for part in (self.given_name, self.family_name) if part)
+        if joined:
+            return joined
+        if self.email:
+            return self.email
+        return f"Person {self.sub[:4]}" if self.sub else "Unnamed person"

@@ -1,0 +1,53 @@
+"""Platforms that installed Rapport: an LTI registration (issuer + client_id) and its deployments.
+
+LTI 1.3 Core §3.1.3 (deployment) and Security Framework §5.1.1 (the keys a tool trusts).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.db import Base, utcnow
+
+
+class Registration(Base):
+    __tablename__ = "registration"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(512))
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_login_url: Mapped[str] = mapped_column(Text)
+    auth_token_url: Mapped[str] = mapped_column(Text)
+    auth_audience: Mapped[str | None] = mapped_column(Text)
+    key_set_url: Mapped[str | None] = mapped_column(Text)
+    key_set: Mapped[dict[str, Any] | None]
+    # "canvas", "moodle", … from the tool_platform claim of the latest launch.
+    product_family: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deployments: Mapped[list[Deployment]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan", order_by="Deployment.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.issuer} client {self.client_id}>"
+
+
+class Deployment(Base):
+    __tablename__ = "deployment"
+    __table_args__ = (UniqueConstraint("registration_id", "deployment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    registration: Mapped[Registration] = relationship(back_populates="deployments")

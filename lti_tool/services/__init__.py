@@ -1,0 +1,1 @@
+"""Rapport's domain rules: plain classes and functions, testable without Flask."""

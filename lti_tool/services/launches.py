@@ -1,0 +1,82 @@
+"""Who is who after a launch: person, course, membership and resource link (LTI 1.3 Core §5).
+
+Every row is upserted on its LTI identity, so two first launches racing each other leave one
+row of each. What later work needs outside a launch (AGS endpoint, NRPS URL, product family,
+locale) is stored here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from lti_tool.db import utcnow
+from lti_tool.lti.claims import LaunchClaims
+from lti_tool.models import Course, Membership, Person, Registration, ResourceLink
+from lti_tool.models.course import CourseRole
+from lti_tool.services.upsert import upsert
+
+
+@dataclass(frozen=True)
+class LaunchRecord:
+    course_id: int
+    person_id: int
+    role: CourseRole
+    resource_link_id: int | None
+
+
+def record_launch(
+    session: Session, claims: LaunchClaims, registration: Registration, deployment_pk: int
+) -> LaunchRecord:
+    now = utcnow()
+    if claims.product_family and registration.product_family != claims.product_family:
+        registration.product_family = claims.product_family
+    person_id = upsert(
+        session,
+        Person,
+        {"registration_id": registration.id, "sub": claims.sub},
+        {
+            "name": claims.name,
+            "given_name": claims.given_name,
+            "family_name": claims.family_name,
+            "email": claims.email,
+            "picture": claims.picture,
+            "locale": claims.locale,
+            "updated_at": now,
+        },
+    )
+    course_id = upsert(
+        session,
+        Course,
+        {"registration_id": registration.id, "context_id": claims.context_id},
+        {
+            "deployment_id": deployment_pk,
+            "title": claims.context_title or claims.resource_link_title,
+            "label": claims.context_label,
+            "nrps_url": claims.nrps_url,
+            "ags_endpoint": claims.ags_endpoint,
+            "updated_at": now,
+        },
+    )
+    upsert(
+        session,
+        Membership,
+        {"course_id": course_id, "person_id": person_id},
+        {"role": claims.role, "lti_roles": claims.roles, "active": True, "last_launch_at": now},
+    )
+    link_id = None
+    if claims.resource_link_id:
+        lineitem = (claims.ags_endpoint or {}).get("lineitem")
+        link_id = upsert(
+            session,
+            ResourceLink,
+            {"course_id": course_id, "resource_link_id": claims.resource_link_id},
+            {
+                "title": claims.resource_link_title,
+                "lineitem_url": lineitem if isinstance(lineitem, str) else None,
+                "custom": claims.custom or None,
+                "updated_at": now,
+            },
+        )
+    return LaunchRecord(course_id, person_id, claims.role, link_id)

@@ -1,0 +1,137 @@
+"""Installing Rapport in a platform: registrations and their deployments.
+
+One registration per (issuer, client_id), each with its deployments; the same rules serve the
+CLI (`rapport platform add|list|remove`), the LTI_CONFIG import, dynamic registration and the
+demo LMS. Importing the same data twice leaves the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.models import Deployment, Registration
+
+
+class PlatformConfigError(ValueError):
+    """A platforms file or command names something Rapport cannot register."""
+
+
+@dataclass
+class PlatformSpec:
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    auth_audience: str | None = None
+    key_set_url: str | None = None
+    key_set: dict[str, Any] | None = None
+    deployment_ids: list[str] = field(default_factory=list)
+    name: str | None = None
+
+    def check(self) -> None:
+        for label, value in (("issuer", self.issuer), ("client_id", self.client_id),
+                             ("auth_login_url", self.auth_login_url),
+                             ("auth_token_url", self.auth_token_url)):
+            if not isinstance(value, str) or not value.strip():
+                raise PlatformConfigError(f"{label} is required")
+        if not self.key_set_url and not self.key_set:
+            raise PlatformConfigError(
+                f"{self.issuer} / {self.client_id}: give key_set_url or key_set (the platform's keys)"
+            )
+        if self.key_set is not None and not isinstance(self.key_set.get("keys"), list):
+            raise PlatformConfigError(f"{self.issuer}: key_set must be a JWKS with a 'keys' list")
+
+
+def save_platform(session: Session, spec: PlatformSpec) -> Registration:
+    """Create or update a registration and add any deployments it lacks."""
+    spec.check()
+    row = session.scalar(
+        select(Registration).where(
+            Registration.issuer == spec.issuer, Registration.client_id == spec.client_id
+        )
+    )
+    if row is None:
+        row = Registration(issuer=spec.issuer, client_id=spec.client_id)
+        session.add(row)
+    row.auth_login_url = spec.auth_login_url
+    row.auth_token_url = spec.auth_token_url
+    row.auth_audience = spec.auth_audience
+    row.key_set_url = spec.key_set_url
+    row.key_set = spec.key_set
+    row.name = spec.name or row.name
+    known = {d.deployment_id for d in row.deployments}
+    for deployment_id in dict.fromkeys(spec.deployment_ids):
+        if deployment_id not in known:
+            row.deployments.append(Deployment(deployment_id=deployment_id))
+    session.flush()
+    return row
+
+
+def list_platforms(session: Session) -> list[Registration]:
+    return list(session.scalars(select(Registration).order_by(Registration.issuer, Registration.client_id)))
+
+
+def remove_platform(
+    session: Session, issuer: str, client_id: str, deployment_id: str | None = None
+) -> bool:
+    """Remove one deployment, or the whole registration when no deployment is named."""
+    row = session.scalar(
+        select(Registration).where(Registration.issuer == issuer, Registration.client_id == client_id)
+    )
+    if row is None:
+        return False
+    if deployment_id is None:
+        session.delete(row)
+        return True
+    for deployment in row.deployments:
+        if deployment.deployment_id == deployment_id:
+            row.deployments.remove(deployment)
+            return True
+    return False
+
+
+def specs_from_pylti_config(data: object) -> list[PlatformSpec]:
+    """Read pylti1p3's JSON platforms format: {issuer: entry | [entry, …]}.
+
+    Its key-file fields (`private_key_file`, `public_key_file`) are accepted and ignored: the
+    tool's keys come from KEYS_DIR.
+    """
+    if not isinstance(data, dict):
+        raise PlatformConfigError("the platforms file must hold a JSON object keyed by issuer")
+    specs = []
+    for issuer, entries in data.items():
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if not isinstance(entry, dict):
+                raise PlatformConfigError(f"{issuer}: each entry must be a JSON object")
+            deployments = entry.get("deployment_ids") or []
+            if not isinstance(deployments, list):
+                raise PlatformConfigError(f"{issuer}: deployment_ids must be a list")
+            key_set = entry.get("key_set")
+            specs.append(
+                PlatformSpec(
+                    issuer=issuer,
+                    client_id=str(entry.get("client_id") or ""),
+                    auth_login_url=str(entry.get("auth_login_url") or ""),
+                    auth_token_url=str(entry.get("auth_token_url") or ""),
+                    auth_audience=entry.get("auth_audience") or None,
+                    key_set_url=entry.get("key_set_url") or None,
+                    key_set=key_set if isinstance(key_set, dict) else None,
+                    deployment_ids=[str(d) for d in deployments],
+                    name=entry.get("name") or None,
+                )
+            )
+    return specs
+
+
+def import_platforms_file(session: Session, path: Path) -> list[Registration]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise PlatformConfigError(f"cannot read {path}: {exc}") from exc
+    return [save_platform(session, spec) for spec in specs_from_pylti_config(data)]

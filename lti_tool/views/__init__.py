@@ -1,0 +1,14 @@
+"""One blueprint per feature; each view parses, calls one service, renders."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_views(app: Flask) -> None:
+    from lti_tool.views import course, errors, health, lti
+
+    app.register_blueprint(lti.bp)
+    app.register_blueprint(course.bp)
+    app.register_blueprint(health.bp)
+    errors.register(app)

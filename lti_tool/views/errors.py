@@ -1,0 +1,62 @@
+"""Error pages: every refusal is a clear 4xx page (JSON when asked), logged with its reason."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from lti_tool.lti.errors import CookiesBlocked, LaunchError
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _launch_error(error: LaunchError) -> tuple[Response | str, int]:
+    log.warning("LTI refused (%s) %s %s: %s", error.code, request.method, request.path, error.message)
+    if _wants_json():
+        return jsonify(error.as_json()), error.status
+    if isinstance(error, CookiesBlocked):
+        params = {**error.context["login_params"], "lti1p3_new_window": "1"}
+        return render_template("lti/cookies_blocked.html", error=error, params=params), error.status
+    return render_template("errors/launch.html", error=error), error.status
+
+
+def _http_error(error: HTTPException) -> tuple[Response | str, int]:
+    status = error.code or 500
+    if status >= 500:
+        log.error("HTTP %s on %s %s: %s", status, request.method, request.path, error.description)
+    if _wants_json():
+        return jsonify(error=error.name, message=error.description), status
+    return render_template("errors/http.html", status=status, title=error.name,
+                           message=error.description), status
+
+
+def _csrf_error(error: CSRFError) -> tuple[Response | str, int]:
+    log.warning("CSRF refused on %s: %s", request.path, error.description)
+    error.description = ("This form has expired or did not come from Rapport. Reload the page "
+                         "and try again.")
+    return _http_error(error)
+
+
+def _database_down(error: OperationalError) -> tuple[Response | str, int]:
+    log.error("database unavailable on %s: %s", request.path, error)
+    message = "Rapport cannot reach its database just now. Nothing was lost: try again in a minute."
+    if _wants_json():
+        return jsonify(error="Service Unavailable", message=message), 503
+    return render_template("errors/http.html", status=503, title="Service unavailable",
+                           message=message), 503
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(LaunchError, _launch_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_down)

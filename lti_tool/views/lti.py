@@ -1,0 +1,62 @@
+"""LTI endpoints of the stable contract: login, launch and the tool's public keys."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, jsonify, redirect, request, session, url_for
+
+from lti_tool.extensions import cache, csrf, db, rapport
+from lti_tool.lti.launch import LtiGate
+from lti_tool.lti.storage import SharedLaunchStorage
+from lti_tool.lti.tool_conf import DatabaseToolConf
+from lti_tool.services.access import CourseGrant, add_grant
+from lti_tool.services.launches import record_launch
+
+bp = Blueprint("lti", __name__)
+log = logging.getLogger(__name__)
+
+
+def _gate() -> LtiGate:
+    state = rapport()
+    return LtiGate(
+        settings=state.settings,
+        tool_conf=DatabaseToolConf(db(), state.keyring),
+        storage=SharedLaunchStorage(cache),
+        platform_keys=state.platform_keys,
+        cookie_options=state.cookie_options,
+    )
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+@csrf.exempt
+def login() -> Response:
+    params = request.values.to_dict()
+    return _gate().login(params)
+
+
+@bp.post("/lti/launch")
+@csrf.exempt
+def launch() -> Response:
+    result = _gate().launch()
+    session_db = db()
+    record = record_launch(session_db, result.claims, result.registration, result.deployment.id)
+    session_db.commit()
+    grant = CourseGrant(record.course_id, record.person_id, record.role)
+    session["grants"] = add_grant(session.get("grants") or {}, grant)
+    session.permanent = False
+    log.info(
+        "launch accepted: %s client %s deployment %s course %s person %s as %s",
+        result.claims.issuer, result.claims.client_id, result.claims.deployment_id,
+        record.course_id, record.person_id, record.role.value,
+    )
+    # POST → GET so that a reload never re-posts the id_token.
+    return redirect(url_for("course.home", course_id=record.course_id), code=303)  # type: ignore[return-value]
+
+
+@bp.get("/lti/jwks.json")
+@bp.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    response = jsonify(rapport().keyring.jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
