@@ -25,10 +25,16 @@ def _cache_config(settings: Settings) -> dict[str, Any]:
     if settings.extra.get("CACHE_TYPE"):
         return {"CACHE_TYPE": settings.extra["CACHE_TYPE"]}
     if settings.redis_url:
-        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url,
-                "CACHE_KEY_PREFIX": "rapport:"}
-    return {"CACHE_TYPE": "FileSystemCache", "CACHE_THRESHOLD": 100_000,
-            "CACHE_DIR": str(settings.instance_dir / "cache")}
+        return {
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": settings.redis_url,
+            "CACHE_KEY_PREFIX": "rapport:",
+        }
+    return {
+        "CACHE_TYPE": "lti_tool.lti.storage.OneShotFileSystemCache",
+        "CACHE_THRESHOLD": 100_000,
+        "CACHE_DIR": str(settings.instance_dir / "cache"),
+    }
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -59,10 +65,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})
     app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-        app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
-        x_host=settings.proxy_hops, x_port=settings.proxy_hops,
+        app.wsgi_app,
+        x_for=settings.proxy_hops,
+        x_proto=settings.proxy_hops,
+        x_host=settings.proxy_hops,
+        x_port=settings.proxy_hops,
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     engine = make_engine(settings.database_url)
     keyring = KeyRing(settings.keys_dir)
@@ -77,8 +88,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         sessions=make_session_factory(engine),
         keyring=keyring,
         http=http,
-        platform_keys=PlatformKeys(cache, http, settings.jwks_cache_seconds,
-                                   settings.jwks_refetch_interval_seconds),
+        platform_keys=PlatformKeys(
+            cache, http, settings.jwks_cache_seconds, settings.jwks_refetch_interval_seconds
+        ),
     )
 
     @app.teardown_appcontext

@@ -12,7 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from lti_tool.db import transaction
 from lti_tool.extensions import Rapport
-from lti_tool.lti.keys import KeyError_
+from lti_tool.lti.keys import KeyringError
 from lti_tool.services.platforms import (
     PlatformConfigError,
     PlatformSpec,
@@ -33,8 +33,13 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
-             load_dotenv=False, set_debug_flag=False)
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+)
 def main() -> None:
     """Rapport, the personal layer for LTI 1.3 courses."""
 
@@ -67,7 +72,7 @@ def keys() -> None:
 def keys_list() -> None:
     ring = _state().keyring
     current = ring.current().kid
-    for key in ring.keys():
+    for key in ring.published():
         click.echo(f"{key.kid}{'  (signs now)' if key.kid == current else '  (published)'}")
 
 
@@ -86,7 +91,7 @@ def keys_retire(kid: str) -> None:
     """Stop publishing key KID and delete it."""
     try:
         _state().keyring.retire(kid)
-    except KeyError_ as exc:
+    except KeyringError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"retired {kid}")
 
@@ -110,16 +115,21 @@ def platform() -> None:
 @with_appcontext
 def platform_add(key_set_file: Any, deployment_ids: tuple[str, ...], **fields: Any) -> None:
     """Register a platform, or add deployments to one already registered."""
-    spec = PlatformSpec(**fields, deployment_ids=list(deployment_ids),
-                        key_set=json.load(key_set_file) if key_set_file else None)
+    spec = PlatformSpec(
+        **fields,
+        deployment_ids=list(deployment_ids),
+        key_set=json.load(key_set_file) if key_set_file else None,
+    )
     try:
         with transaction(_state().sessions) as session:
             row = save_platform(session, spec)
             deployments = [d.deployment_id for d in row.deployments]
     except PlatformConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"registered {spec.issuer} client {spec.client_id}; deployments: "
-               f"{', '.join(deployments) or 'none yet'}")
+    click.echo(
+        f"registered {spec.issuer} client {spec.client_id}; deployments: "
+        f"{', '.join(deployments) or 'none yet'}"
+    )
 
 
 @platform.command("list")
@@ -127,11 +137,17 @@ def platform_add(key_set_file: Any, deployment_ids: tuple[str, ...], **fields: A
 @with_appcontext
 def platform_list(as_json: bool) -> None:
     with transaction(_state().sessions) as session:
-        rows = [
-            {"issuer": r.issuer, "client_id": r.client_id, "name": r.name,
-             "auth_login_url": r.auth_login_url, "auth_token_url": r.auth_token_url,
-             "key_set_url": r.key_set_url, "product_family": r.product_family,
-             "deployment_ids": [d.deployment_id for d in r.deployments]}
+        rows: list[dict[str, Any]] = [
+            {
+                "issuer": r.issuer,
+                "client_id": r.client_id,
+                "name": r.name,
+                "auth_login_url": r.auth_login_url,
+                "auth_token_url": r.auth_token_url,
+                "key_set_url": r.key_set_url,
+                "product_family": r.product_family,
+                "deployment_ids": [d.deployment_id for d in r.deployments],
+            }
             for r in list_platforms(session)
         ]
     if as_json:
@@ -140,8 +156,10 @@ def platform_list(as_json: bool) -> None:
     if not rows:
         click.echo("no platforms registered")
     for r in rows:
-        click.echo(f"{r['issuer']}  client {r['client_id']}  deployments "
-                   f"{', '.join(r['deployment_ids']) or '-'}")
+        click.echo(
+            f"{r['issuer']}  client {r['client_id']}  deployments "
+            f"{', '.join(r['deployment_ids']) or '-'}"
+        )
 
 
 @platform.command("remove")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 

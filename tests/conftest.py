@@ -42,8 +42,15 @@ def _fresh_database(tmp_path: Path, create_schema: bool) -> str:
 @pytest.fixture
 def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Build an app; keyword arguments override settings (public_url, demo, …)."""
-    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_URL", "KEYS_DIR",
-                 "LTI_CONFIG", "RAPPORT_DEMO"):
+    for name in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "PUBLIC_URL",
+        "KEYS_DIR",
+        "LTI_CONFIG",
+        "RAPPORT_DEMO",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RAPPORT_INSTANCE_DIR", str(tmp_path / "instance"))
     monkeypatch.setenv("KEYS_DIR", str(tmp_path / "keys"))

@@ -36,8 +36,12 @@ class PlatformKey:
     )
 
     def jwk(self) -> dict[str, Any]:
-        return {**json.loads(RSAAlgorithm.to_jwk(self.key.public_key())), "kid": self.kid,
-                "alg": "RS256", "use": "sig"}
+        return {
+            **json.loads(RSAAlgorithm.to_jwk(self.key.public_key())),
+            "kid": self.kid,
+            "alg": "RS256",
+            "use": "sig",
+        }
 
 
 @dataclass
@@ -59,8 +63,12 @@ class LoginRedirect:
 class TestPlatform:
     __test__ = False
 
-    def __init__(self, issuer: str = "https://lms.example.edu", client_id: str = "client-1",
-                 deployment_id: str = "dep-1") -> None:
+    def __init__(
+        self,
+        issuer: str = "https://lms.example.edu",
+        client_id: str = "client-1",
+        deployment_id: str = "dep-1",
+    ) -> None:
         self.issuer = issuer
         self.client_id = client_id
         self.deployment_id = deployment_id
@@ -115,7 +123,7 @@ class TestPlatform:
         query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
         return LoginRedirect(response, query)
 
-    def claims(self, nonce: str, **overrides: Any) -> dict[str, Any]:
+    def claims(self, nonce: str, /, **overrides: Any) -> dict[str, Any]:
         now = int(time.time())
         body: dict[str, Any] = {
             "iss": self.issuer,
@@ -134,7 +142,11 @@ class TestPlatform:
             LTI + "target_link_uri": "",
             LTI + "roles": [LEARNER],
             LTI + "resource_link": {"id": "link-1", "title": "Rapport"},
-            LTI + "context": {"id": "course-1", "title": "Introduction to Poetry", "label": "POE101"},
+            LTI + "context": {
+                "id": "course-1",
+                "title": "Introduction to Poetry",
+                "label": "POE101",
+            },
         }
         for name, value in overrides.items():
             if value is DROP:
@@ -143,20 +155,32 @@ class TestPlatform:
                 body[name] = value
         return body
 
-    def sign(self, body: dict[str, Any], kid: str | None = "", key: PlatformKey | None = None,
-             headers: dict[str, Any] | None = None) -> str:
+    def sign(
+        self,
+        body: dict[str, Any],
+        kid: str | None = "",
+        key: PlatformKey | None = None,
+        headers: dict[str, Any] | None = None,
+    ) -> str:
         signer = key or self.keys[-1]
         header: dict[str, Any] = {"kid": signer.kid if kid == "" else kid, **(headers or {})}
         if kid is None:
             header.pop("kid")
         return jwt.encode(body, signer.key, algorithm="RS256", headers=header)
 
-    def launch(self, http: requests.Session, tool_url: str, id_token: str, state: str,
-               **kwargs: Any) -> requests.Response:
-        return http.post(tool_url + "/lti/launch", data={"id_token": id_token, "state": state},
-                         allow_redirects=False, **kwargs)
+    def launch(
+        self, http: requests.Session, tool_url: str, id_token: str, state: str, **kwargs: Any
+    ) -> requests.Response:
+        return http.post(
+            tool_url + "/lti/launch",
+            data={"id_token": id_token, "state": state},
+            allow_redirects=False,
+            **kwargs,
+        )
 
-    def full_launch(self, http: requests.Session, tool_url: str, **overrides: Any) -> requests.Response:
+    def full_launch(
+        self, http: requests.Session, tool_url: str, **overrides: Any
+    ) -> requests.Response:
         login = self.login(http, tool_url)
         token = self.sign(self.claims(login.nonce, **overrides))
         return self.launch(http, tool_url, token, login.state)

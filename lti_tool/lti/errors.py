@@ -26,7 +26,7 @@ class LaunchError(Exception):
         return {"error": self.code, "message": self.message, "fix": self.fix}
 
 
-class CookiesBlocked(LaunchError):
+class CookiesBlocked(LaunchError):  # noqa: N818 - a LaunchError, named for what happened
     """The browser did not send back the state cookie: third-party cookies are blocked."""
 
     def __init__(self, login_params: dict[str, str]) -> None:

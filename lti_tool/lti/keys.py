@@ -24,10 +24,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-KID_PATTERN = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
+KID_PATTERN = re.compile(r"^[0-9]{8}T[0-9]{12}-[0-9a-f]{6}$")
 
 
-class KeyError_(Exception):  # noqa: N818 - named for the CLI's error output
+class KeyringError(Exception):
     """A key operation an administrator asked for cannot be done."""
 
 
@@ -48,7 +48,9 @@ class SigningKey:
     def public_pem(self) -> str:
         return (
             self.private_key.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
             .decode()
         )
 
@@ -58,7 +60,8 @@ class SigningKey:
 
 
 def _new_kid() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(4)
+    # Microseconds keep two keys made in the same second in creation order.
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + secrets.token_hex(3)
 
 
 class KeyRing:
@@ -67,7 +70,7 @@ class KeyRing:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._lock = threading.Lock()
-        self._stamp: tuple[int, ...] | None = None
+        self._stamp: tuple[str, ...] | None = None
         self._keys: list[SigningKey] = []
 
     def ensure(self) -> None:
@@ -87,21 +90,21 @@ class KeyRing:
         return key
 
     def retire(self, kid: str) -> None:
-        keys = self.keys()
+        keys = self.published()
         if kid not in {k.kid for k in keys}:
-            raise KeyError_(f"No key {kid!r} in {self.directory}")
+            raise KeyringError(f"No key {kid!r} in {self.directory}")
         if kid == keys[-1].kid:
-            raise KeyError_(
+            raise KeyringError(
                 f"{kid} is the key that signs now; run `rapport keys rotate` first, "
                 "wait until platforms have fetched the new JWKS, then retire it"
             )
         (self.directory / f"{kid}.pem").unlink()
         self._stamp = None
 
-    def keys(self) -> list[SigningKey]:
+    def published(self) -> list[SigningKey]:
         """All keys, oldest first; reloaded when a file was added or removed."""
         files = self._key_files()
-        stamp = tuple(sorted(int(f.stat().st_mtime_ns) for f in files)) + (len(files),)
+        stamp = tuple(f.name for f in files)
         with self._lock:
             if stamp != self._stamp:
                 self._keys = [self._load(f) for f in files]
@@ -109,13 +112,15 @@ class KeyRing:
             return list(self._keys)
 
     def current(self) -> SigningKey:
-        keys = self.keys()
+        keys = self.published()
         if not keys:
-            raise KeyError_(f"No signing key in {self.directory}; start Rapport once to create one")
+            raise KeyringError(
+                f"No signing key in {self.directory}; start Rapport once to create one"
+            )
         return keys[-1]
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [key.public_jwk() for key in self.keys()]}
+        return {"keys": [key.public_jwk() for key in self.published()]}
 
     def _key_files(self) -> list[Path]:
         if not self.directory.is_dir():
@@ -126,5 +131,5 @@ class KeyRing:
     def _load(path: Path) -> SigningKey:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, rsa.RSAPrivateKey):
-            raise KeyError_(f"{path} is not an RSA private key")
+            raise KeyringError(f"{path} is not an RSA private key")
         return SigningKey(path.stem, key)

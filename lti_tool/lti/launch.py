@@ -23,14 +23,24 @@ from lti_tool.config import Settings
 from lti_tool.lti import claims as c
 from lti_tool.lti.errors import CookiesBlocked, LaunchError
 from lti_tool.lti.platform_keys import PlatformKeys
-from lti_tool.lti.storage import IframeCookieService, OneTimeNonceSessionService, SharedLaunchStorage
+from lti_tool.lti.storage import (
+    IframeCookieService,
+    OneTimeNonceSessionService,
+    SharedLaunchStorage,
+)
 from lti_tool.lti.tool_conf import DatabaseToolConf
 from lti_tool.models import Deployment, Registration
 
 log = logging.getLogger(__name__)
 
-LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id",
-                "client_id")
+LOGIN_PARAMS = (
+    "iss",
+    "login_hint",
+    "target_link_uri",
+    "lti_message_hint",
+    "lti_deployment_id",
+    "client_id",
+)
 STATE_TTL_SECONDS = 600
 SUPPORTED_MESSAGES = {c.RESOURCE_LINK_REQUEST, c.DEEP_LINKING_REQUEST}
 
@@ -69,11 +79,17 @@ class LtiGate:
     def login(self, params: dict[str, str]) -> Response:
         iss = params.get("iss")
         if not iss:
-            raise LaunchError("missing_iss", "The login request names no issuer (`iss`).",
-                              "Start the launch from the LMS, not by opening this URL directly.")
+            raise LaunchError(
+                "missing_iss",
+                "The login request names no issuer (`iss`).",
+                "Start the launch from the LMS, not by opening this URL directly.",
+            )
         if not params.get("login_hint"):
-            raise LaunchError("missing_login_hint", "The login request has no `login_hint`.",
-                              "Start the launch from the LMS.")
+            raise LaunchError(
+                "missing_login_hint",
+                "The login request has no `login_hint`.",
+                "Start the launch from the LMS.",
+            )
         self._check_target_link_uri(params.get("target_link_uri"))
         row = self._registration_for_login(iss, params.get("client_id"))
         deployment_id = params.get("lti_deployment_id")
@@ -94,8 +110,11 @@ class LtiGate:
 
     def _check_target_link_uri(self, target: str | None) -> None:
         if not target:
-            raise LaunchError("missing_target_link_uri", "The login request has no `target_link_uri`.",
-                              "Check the tool's launch URL in the LMS configuration.")
+            raise LaunchError(
+                "missing_target_link_uri",
+                "The login request has no `target_link_uri`.",
+                "Check the tool's launch URL in the LMS configuration.",
+            )
         if urlsplit(target).netloc != self.settings.public_host:
             raise LaunchError(
                 "foreign_target_link_uri",
@@ -139,8 +158,7 @@ def unknown_registration(iss: str, client_id: str | None) -> LaunchError:
 def unknown_deployment(deployment_id: str, row: Registration) -> LaunchError:
     return LaunchError(
         "unknown_deployment",
-        f"Deployment {deployment_id} is not registered for client {row.client_id} "
-        f"of {row.issuer}.",
+        f"Deployment {deployment_id} is not registered for client {row.client_id} of {row.issuer}.",
         f"Add it with `rapport platform add --issuer {row.issuer} --client-id {row.client_id} "
         f"--deployment-id {deployment_id}` or re-run dynamic registration.",
         status=403,
@@ -154,8 +172,14 @@ def _refused(code: str, message: str, fix: str | None = None, status: int = 401)
 class StrictMessageLaunch(FlaskMessageLaunch):
     """pylti1p3's launch with each Security Framework §5.1.3 check done strictly."""
 
-    def __init__(self, request: FlaskRequest, tool_config: DatabaseToolConf, *, gate: LtiGate,
-                 **services: Any) -> None:
+    def __init__(
+        self,
+        request: FlaskRequest,
+        tool_config: DatabaseToolConf,
+        *,
+        gate: LtiGate,
+        **services: Any,
+    ) -> None:
         super().__init__(request, tool_config, **services)
         self.gate = gate
         self.registration_row: Registration | None = None
@@ -189,11 +213,19 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         state = self._get_request_param("state")
         id_token = self._get_request_param("id_token")
         if not id_token:
-            raise _refused("missing_id_token", "The launch carries no id_token.",
-                           "Start the launch from the LMS.", 400)
+            raise _refused(
+                "missing_id_token",
+                "The launch carries no id_token.",
+                "Start the launch from the LMS.",
+                400,
+            )
         if not state:
-            raise _refused("missing_state", "The launch carries no state.",
-                           "Start the launch from the LMS.", 400)
+            raise _refused(
+                "missing_state",
+                "The launch carries no state.",
+                "Start the launch from the LMS.",
+                400,
+            )
         if self._cookie_service.get_cookie(state) == state:
             return self
         if self._session_service.check_state_is_valid(state, self._get_id_token_hash()):
@@ -201,9 +233,12 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         login_params = self.gate.storage.get("login-params-" + state)
         if login_params:
             raise CookiesBlocked(login_params)
-        raise _refused("unknown_state",
-                       "The launch's state does not match any sign-in Rapport started.",
-                       "Start the launch again from the LMS.", 403)
+        raise _refused(
+            "unknown_state",
+            "The launch's state does not match any sign-in Rapport started.",
+            "Start the launch again from the LMS.",
+            403,
+        )
 
     def validate_jwt_format(self) -> StrictMessageLaunch:
         super().validate_jwt_format()
@@ -211,11 +246,16 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         if not isinstance(header, dict) or not isinstance(body, dict):
             raise _refused("malformed_id_token", "The id_token is not a JSON Web Token.", None, 400)
         if header.get("alg") != "RS256":
-            raise _refused("bad_algorithm",
-                           f"The id_token is signed with {header.get('alg')!r}; LTI requires RS256.")
+            raise _refused(
+                "bad_algorithm",
+                f"The id_token is signed with {header.get('alg')!r}; LTI requires RS256.",
+            )
         if not header.get("kid"):
-            raise _refused("missing_kid", "The id_token's header names no key (`kid`).",
-                           "The platform must sign launches with a key from its JWKS.")
+            raise _refused(
+                "missing_kid",
+                "The id_token's header names no key (`kid`).",
+                "The platform must sign launches with a key from its JWKS.",
+            )
         return self
 
     def validate_registration(self) -> StrictMessageLaunch:
@@ -225,8 +265,10 @@ class StrictMessageLaunch(FlaskMessageLaunch):
             raise _refused("missing_iss", "The id_token names no issuer (`iss`).")
         aud = body.get("aud")
         audiences = [aud] if isinstance(aud, str) else aud
-        if not isinstance(audiences, list) or not audiences or not all(
-            isinstance(a, str) for a in audiences
+        if (
+            not isinstance(audiences, list)
+            or not audiences
+            or not all(isinstance(a, str) for a in audiences)
         ):
             raise _refused("missing_aud", "The id_token names no audience (`aud`).")
         azp = body.get("azp")
@@ -240,9 +282,11 @@ class StrictMessageLaunch(FlaskMessageLaunch):
             raise unknown_registration(iss, client_id)
         untrusted = [a for a in audiences if a != client_id]
         if untrusted:
-            raise _refused("untrusted_audience",
-                           f"The id_token is also addressed to {', '.join(untrusted)}, "
-                           "which Rapport does not trust.")
+            raise _refused(
+                "untrusted_audience",
+                f"The id_token is also addressed to {', '.join(untrusted)}, "
+                "which Rapport does not trust.",
+            )
         self.registration_row = row
         self._registration = self.gate.tool_conf.to_pylti(row)
         return self
@@ -251,7 +295,9 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         row = self.registration_row
         assert row is not None
         settings = self.gate.settings
-        key = self.gate.platform_keys.key_for(self._jwt["header"]["kid"], row.key_set_url, row.key_set)
+        key = self.gate.platform_keys.key_for(
+            self._jwt["header"]["kid"], row.key_set_url, row.key_set
+        )
         try:
             jwt.decode(
                 self._get_id_token(),
@@ -263,22 +309,35 @@ class StrictMessageLaunch(FlaskMessageLaunch):
                 options={"require": ["exp", "iat", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise _refused("token_expired", "The id_token has expired (`exp` is in the past).",
-                           "Check that the LMS server's clock is right, then launch again.") from exc
+            raise _refused(
+                "token_expired",
+                "The id_token has expired (`exp` is in the past).",
+                "Check that the LMS server's clock is right, then launch again.",
+            ) from exc
         except jwt.ImmatureSignatureError as exc:
-            raise _refused("token_from_future", "The id_token's `iat` or `nbf` is in the future.",
-                           "Check that the LMS server's clock is right.") from exc
+            raise _refused(
+                "token_from_future",
+                "The id_token's `iat` or `nbf` is in the future.",
+                "Check that the LMS server's clock is right.",
+            ) from exc
         except jwt.MissingRequiredClaimError as exc:
             raise _refused("missing_claim", f"The id_token lacks the {exc.claim!r} claim.") from exc
         except jwt.InvalidSignatureError as exc:
-            raise _refused("bad_signature",
-                           "The id_token's signature does not match the platform's key.") from exc
+            raise _refused(
+                "bad_signature", "The id_token's signature does not match the platform's key."
+            ) from exc
         except jwt.InvalidTokenError as exc:
             raise _refused("invalid_token", f"The id_token is not valid: {exc}.") from exc
-        iat = self._jwt["body"]["iat"]
-        if time.time() - float(iat) > settings.max_token_age_seconds + settings.clock_leeway_seconds:
-            raise _refused("token_too_old", "The id_token was issued too long ago (`iat`).",
-                           "Launch again from the LMS; check the LMS server's clock.")
+        iat = self.body["iat"]
+        if (
+            time.time() - float(iat)
+            > settings.max_token_age_seconds + settings.clock_leeway_seconds
+        ):
+            raise _refused(
+                "token_too_old",
+                "The id_token was issued too long ago (`iat`).",
+                "Launch again from the LMS; check the LMS server's clock.",
+            )
         return self
 
     def validate_nonce(self) -> StrictMessageLaunch:
@@ -310,14 +369,19 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         body = self._jwt["body"]
         version = body.get(c.CLAIM_VERSION)
         if version != "1.3.0":
-            raise _refused("bad_version", f"The launch's LTI version is {version!r}, not '1.3.0'.",
-                           None, 400)
+            raise _refused(
+                "bad_version", f"The launch's LTI version is {version!r}, not '1.3.0'.", None, 400
+            )
         message_type = body.get(c.CLAIM_MESSAGE_TYPE)
         if not message_type:
             raise _refused("missing_message_type", "The launch names no message type.", None, 400)
         if message_type not in SUPPORTED_MESSAGES:
-            raise _refused("unsupported_message_type",
-                           f"Rapport does not handle {message_type!r} messages.", None, 400)
+            raise _refused(
+                "unsupported_message_type",
+                f"Rapport does not handle {message_type!r} messages.",
+                None,
+                400,
+            )
         sub = body.get("sub")
         if not isinstance(sub, str | int) or isinstance(sub, bool) or not str(sub).strip():
             raise _refused("missing_sub", "The launch names no user (`sub`).", None, 400)
@@ -326,11 +390,16 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         if message_type == c.RESOURCE_LINK_REQUEST:
             link = body.get(c.CLAIM_RESOURCE_LINK)
             if not isinstance(link, dict) or not link.get("id"):
-                raise _refused("missing_resource_link", "The launch has no resource link id.",
-                               None, 400)
+                raise _refused(
+                    "missing_resource_link", "The launch has no resource link id.", None, 400
+                )
         else:
             settings = body.get(c.CLAIM_DEEP_LINKING)
             if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
-                raise _refused("missing_deep_linking_settings",
-                               "The deep-linking request has no return URL.", None, 400)
+                raise _refused(
+                    "missing_deep_linking_settings",
+                    "The deep-linking request has no return URL.",
+                    None,
+                    400,
+                )
         return self

@@ -46,7 +46,7 @@ class PlatformKeys:
             raise LaunchError(
                 "no_platform_keys",
                 "This platform is registered without a JWKS URL or key set.",
-                "Add the platform's public key set URL with `rapport platform add --key-set-url …`.",
+                "Add the platform's JWKS URL with `rapport platform add --key-set-url …`.",
                 status=401,
             )
         name = "jwks:" + hashlib.sha256(key_set_url.encode()).hexdigest()
@@ -71,7 +71,9 @@ class PlatformKeys:
         log.info("fetching platform JWKS %s", url)
         try:
             response = self.http.get(
-                url, timeout=self.timeout, headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
+                url,
+                timeout=self.timeout,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             )
             response.raise_for_status()
             data = response.json()

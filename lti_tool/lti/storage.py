@@ -7,9 +7,28 @@ pylti1p3 2.0.0 only checks that a nonce exists, which would accept a replayed id
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from flask_caching.backends.filesystemcache import FileSystemCache
 from pylti1p3.contrib.flask import FlaskCacheDataStorage, FlaskCookieService, FlaskSessionService
+
+
+class OneShotFileSystemCache(FileSystemCache):
+    """Flask-Caching's file cache whose `delete` reports whether *this* call removed the key.
+
+    cachelib answers True for a missing file; `os.remove` itself succeeds for one caller only,
+    which is what using up a nonce across worker processes needs. (Redis's DEL already says so.)
+    """
+
+    def delete(self, key: str, mgmt_element: bool = False) -> bool:
+        try:
+            os.remove(self._get_filename(key))
+        except OSError:
+            return False
+        if not mgmt_element:
+            self._update_count(delta=-1)
+        return True
 
 
 class SharedLaunchStorage(FlaskCacheDataStorage):
@@ -23,8 +42,10 @@ class SharedLaunchStorage(FlaskCacheDataStorage):
         return None
 
     def pop_value(self, key: str) -> bool:
-        """Delete a key; True only for the one caller that found it (atomic in every backend)."""
-        return bool(self._get_cache().delete(self._prepare_key(key)))
+        """Delete a live key; True only for the one caller that removed it, in any worker."""
+        key = self._prepare_key(key)
+        cache = self._get_cache()
+        return cache.get(key) is not None and bool(cache.delete(key))
 
     def put(self, key: str, value: Any, exp: int) -> None:
         self.set_value(key, value, exp)

@@ -6,10 +6,11 @@ needs no database change.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration as LtiRegistration
+from pylti1p3.registration import TKeySet
 from pylti1p3.tool_config import ToolConfAbstract
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -60,7 +61,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         reg.set_auth_token_url(row.auth_token_url)
         reg.set_auth_audience(row.auth_audience or row.auth_token_url)
         reg.set_key_set_url(row.key_set_url)
-        reg.set_key_set(row.key_set)
+        reg.set_key_set(cast("TKeySet | None", row.key_set))
         reg.set_tool_private_key(key.private_pem)
         reg.set_tool_public_key(key.public_pem)
         return reg

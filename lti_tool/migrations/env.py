@@ -8,8 +8,9 @@ from lti_tool import models  # noqa: F401  (registers every table on Base.metada
 from lti_tool.db import Base, make_engine
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
-assert url, "sqlalchemy.url is set by lti_tool.migrate"
+url: str = config.get_main_option("sqlalchemy.url") or ""
+if not url:
+    raise RuntimeError("sqlalchemy.url is set by lti_tool.migrate")
 
 
 def run() -> None:

@@ -53,11 +53,11 @@ class Membership(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("person.id", ondelete="CASCADE"), index=True
-    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     role: Mapped[CourseRole] = mapped_column(
-        Enum(CourseRole, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            CourseRole, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        )
     )
     lti_roles: Mapped[list[Any]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)

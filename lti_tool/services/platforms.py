@@ -35,14 +35,17 @@ class PlatformSpec:
     name: str | None = None
 
     def check(self) -> None:
-        for label, value in (("issuer", self.issuer), ("client_id", self.client_id),
-                             ("auth_login_url", self.auth_login_url),
-                             ("auth_token_url", self.auth_token_url)):
+        for label, value in (
+            ("issuer", self.issuer),
+            ("client_id", self.client_id),
+            ("auth_login_url", self.auth_login_url),
+            ("auth_token_url", self.auth_token_url),
+        ):
             if not isinstance(value, str) or not value.strip():
                 raise PlatformConfigError(f"{label} is required")
         if not self.key_set_url and not self.key_set:
             raise PlatformConfigError(
-                f"{self.issuer} / {self.client_id}: give key_set_url or key_set (the platform's keys)"
+                f"{self.issuer} / {self.client_id}: give key_set_url or key_set (its public keys)"
             )
         if self.key_set is not None and not isinstance(self.key_set.get("keys"), list):
             raise PlatformConfigError(f"{self.issuer}: key_set must be a JWKS with a 'keys' list")
@@ -74,7 +77,9 @@ def save_platform(session: Session, spec: PlatformSpec) -> Registration:
 
 
 def list_platforms(session: Session) -> list[Registration]:
-    return list(session.scalars(select(Registration).order_by(Registration.issuer, Registration.client_id)))
+    return list(
+        session.scalars(select(Registration).order_by(Registration.issuer, Registration.client_id))
+    )
 
 
 def remove_platform(
@@ -82,7 +87,9 @@ def remove_platform(
 ) -> bool:
     """Remove one deployment, or the whole registration when no deployment is named."""
     row = session.scalar(
-        select(Registration).where(Registration.issuer == issuer, Registration.client_id == client_id)
+        select(Registration).where(
+            Registration.issuer == issuer, Registration.client_id == client_id
+        )
     )
     if row is None:
         return False

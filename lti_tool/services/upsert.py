@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ def upsert(
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = model.__table__
+    table = cast(Table, model.__table__)
     statement = insert(table).values(**keys, **values)
     changed = {k: v for k, v in values.items() if v is not None}
     if update and changed:

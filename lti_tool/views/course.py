@@ -22,8 +22,11 @@ def course_grant_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(course_id: int, **kwargs: Any) -> Any:
         grant = grant_for(session.get("grants"), course_id)
         if grant is None:
-            abort(403, description="You have not opened this course from your LMS in this browser. "
-                                   "Open Rapport from the course in your LMS.")
+            abort(
+                403,
+                description="You have not opened this course from your LMS in this browser. "
+                "Open Rapport from the course in your LMS.",
+            )
         g.grant = grant
         return view(course_id=course_id, **kwargs)
 

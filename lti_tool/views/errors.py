@@ -16,11 +16,16 @@ log = logging.getLogger(__name__)
 
 def _wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def _launch_error(error: LaunchError) -> tuple[Response | str, int]:
-    log.warning("LTI refused (%s) %s %s: %s", error.code, request.method, request.path, error.message)
+    log.warning(
+        "LTI refused (%s) %s %s: %s", error.code, request.method, request.path, error.message
+    )
     if _wants_json():
         return jsonify(error.as_json()), error.status
     if isinstance(error, CookiesBlocked):
@@ -35,14 +40,16 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int]:
         log.error("HTTP %s on %s %s: %s", status, request.method, request.path, error.description)
     if _wants_json():
         return jsonify(error=error.name, message=error.description), status
-    return render_template("errors/http.html", status=status, title=error.name,
-                           message=error.description), status
+    return render_template(
+        "errors/http.html", status=status, title=error.name, message=error.description
+    ), status
 
 
 def _csrf_error(error: CSRFError) -> tuple[Response | str, int]:
     log.warning("CSRF refused on %s: %s", request.path, error.description)
-    error.description = ("This form has expired or did not come from Rapport. Reload the page "
-                         "and try again.")
+    error.description = (
+        "This form has expired or did not come from Rapport. Reload the page and try again."
+    )
     return _http_error(error)
 
 
@@ -51,8 +58,9 @@ def _database_down(error: OperationalError) -> tuple[Response | str, int]:
     message = "Rapport cannot reach its database just now. Nothing was lost: try again in a minute."
     if _wants_json():
         return jsonify(error="Service Unavailable", message=message), 503
-    return render_template("errors/http.html", status=503, title="Service unavailable",
-                           message=message), 503
+    return render_template(
+        "errors/http.html", status=503, title="Service unavailable", message=message
+    ), 503
 
 
 def register(app: Flask) -> None:

@@ -47,8 +47,12 @@ def launch() -> Response:
     session.permanent = False
     log.info(
         "launch accepted: %s client %s deployment %s course %s person %s as %s",
-        result.claims.issuer, result.claims.client_id, result.claims.deployment_id,
-        record.course_id, record.person_id, record.role.value,
+        result.claims.issuer,
+        result.claims.client_id,
+        result.claims.deployment_id,
+        record.course_id,
+        record.person_id,
+        record.role.value,
     )
     # POST → GET so that a reload never re-posts the id_token.
     return redirect(url_for("course.home", course_id=record.course_id), code=303)  # type: ignore[return-value]

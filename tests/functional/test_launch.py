@@ -21,8 +21,13 @@ def test_staff_sees_how_many_people_rapport_knows(tool, platform, browser):
     _, url = tool
     for n in range(3):
         platform.full_launch(browser.__class__(), url, sub=f"s{n}")
-    response = platform.full_launch(browser, url, sub="teacher", name="Grace Hopper",
-                                    **{"https://purl.imsglobal.org/spec/lti/claim/roles": [INSTRUCTOR]})
+    response = platform.full_launch(
+        browser,
+        url,
+        sub="teacher",
+        name="Grace Hopper",
+        **{"https://purl.imsglobal.org/spec/lti/claim/roles": [INSTRUCTOR]},
+    )
     home = browser.get(url + response.headers["Location"])
     assert "Grace Hopper" in home.text
     assert "People Rapport knows" in home.text

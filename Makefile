@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`. Everything else helps them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-sqlite test-postgres lint typecheck check bench browsers clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Rapport with its demo LMS on SQLite: open http://127.0.0.1:5000/demo
+run: install
+	RAPPORT_DEMO=1 $(BIN)/rapport db upgrade
+	RAPPORT_DEMO=1 $(BIN)/rapport run --host 127.0.0.1 --port 5000
+
+# The whole suite, on SQLite and then on PostgreSQL with Redis (services started if needed).
+test: install browsers
+	bash .ci/test-all
+
+browsers:
+	bash .ci/install-browser
+
+test-sqlite: install
+	$(BIN)/pytest
+
+test-postgres: install
+	bash .ci/services
+	TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test TEST_REDIS_URL=redis://127.0.0.1:6379/15 $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
