@@ -6,8 +6,9 @@ from flask import Flask
 
 
 def register_views(app: Flask) -> None:
-    from lti_tool.views import course, errors, health, lti
+    from lti_tool.views import about, course, errors, health, lti
 
+    app.register_blueprint(about.bp)
     app.register_blueprint(lti.bp)
     app.register_blueprint(course.bp)
     app.register_blueprint(health.bp)
