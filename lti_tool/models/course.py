@@ -39,6 +39,10 @@ class Course(Base):
     label: Mapped[str | None] = mapped_column(String(255))
     nrps_url: Mapped[str | None] = mapped_column(Text)
     ags_endpoint: Mapped[dict[str, Any] | None]
+    # Roster sync over NRPS (issue: LTI Advantage services).
+    roster_synced_at: Mapped[datetime | None]
+    roster_sync_started_at: Mapped[datetime | None]
+    roster_sync_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -62,6 +66,9 @@ class Membership(Base):
     lti_roles: Mapped[list[Any]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
     last_launch_at: Mapped[datetime | None]
+    # NRPS member status ("Active", "Inactive", "Deleted") and when the roster last listed them.
+    roster_status: Mapped[str | None] = mapped_column(String(16))
+    roster_seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     person: Mapped[Person] = relationship(lazy="joined")
@@ -77,6 +84,9 @@ class ResourceLink(Base):
     title: Mapped[str | None] = mapped_column(String(512))
     lineitem_url: Mapped[str | None] = mapped_column(Text)
     custom: Mapped[dict[str, Any] | None]
+    placement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("placement.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
@@ -30,7 +31,16 @@ class Person(Base):
 
     @property
     def display_name(self) -> str:
-        """The name to show; a stable, readable fallback when the platform withholds it."""
+        return self.name_as("Person")
+
+    @property
+    def short_code(self) -> str:
+        """Four stable characters that tell people apart when the platform withholds names."""
+        return hashlib.sha256(f"{self.registration_id}:{self.sub}".encode()).hexdigest()[:4]
+
+    def name_as(self, role_word: str) -> str:
+        """The name to show; a stable, readable fallback ("Student 4f2a") when it is withheld
+        (Moodle privacy settings, Canvas privacy levels)."""
         if self.name:
             return self.name
         joined = " ".join(part for part in (self.given_name, self.family_name) if part)
@@ -38,4 +48,4 @@ class Person(Base):
             return joined
         if self.email:
             return self.email
-        return f"Person {self.sub[:4]}" if self.sub else "Unnamed person"
+        return f"{role_word} {self.short_code}"

@@ -20,6 +20,11 @@ class CourseHome:
     people_known: dict[str, int] | None
 
     @property
+    def person_name(self) -> str:
+        word = {CourseRole.STAFF: "Staff", CourseRole.STUDENT: "Student"}.get(self.role, "Guest")
+        return self.person.name_as(word)
+
+    @property
     def people_total(self) -> int:
         return sum((self.people_known or {}).values())
 

@@ -6,9 +6,11 @@ Every case is accepted or refused as listed; none answers 5xx.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+import requests
 
 from tests.platform import DROP, INSTRUCTOR, LEARNER, LTI, PlatformKey
 
@@ -71,7 +73,18 @@ def test_fallback_name_when_platform_withholds_it(tool, platform, browser):
     response = platform.full_launch(
         browser, url, sub="4f2a9c", name=DROP, given_name=DROP, family_name=DROP, email=DROP
     )
-    assert "Person 4f2a" in browser.get(url + response.headers["Location"]).text
+    page = browser.get(url + response.headers["Location"]).text
+    assert re.search(r"Student [0-9a-f]{4}\b", page)
+    again = requests.Session()
+    second = platform.full_launch(
+        again, url, sub="4f2a9c", name=DROP, given_name=DROP, family_name=DROP, email=DROP
+    )
+    assert (
+        re.search(r"Student [0-9a-f]{4}\b", page).group(0)
+        in again.get(url + second.headers["Location"]).text
+    )  # stable across launches
+    named = platform.full_launch(requests.Session(), url, sub="4f2a9c", name="Ada Byron")
+    assert named.status_code == 303  # a later launch that brings the name fills it in
 
 
 REFUSED_CLAIMS = {

@@ -1,0 +1,221 @@
+"""Access tokens for LTI Advantage services: the OAuth 2.0 client-credentials grant with a JWT
+client assertion (Security Framework §4.1, RFC 7523), and authorised service requests.
+
+Tokens are cached per (registration, scopes) until shortly before they expire — in Redis when
+set, so every worker shares them — and requested again once when a service answers 401. The
+client assertion is signed with the key object loaded once by the key ring: never with a PEM
+string, which would re-validate the RSA key on every signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import jwt
+import requests
+
+from lti_tool.lti.keys import KeyRing
+from lti_tool.lti.platform_keys import USER_AGENT
+
+log = logging.getLogger(__name__)
+
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+EXPIRY_MARGIN_SECONDS = 60
+DEFAULT_TIMEOUT = 15.0
+
+
+class ServiceError(Exception):
+    """A service call failed; `status` is the HTTP status (0 when no answer came)."""
+
+    def __init__(self, message: str, status: int = 0, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class PlatformEndpoint:
+    """What a service call needs to know about a registration, outside any request."""
+
+    registration_id: int
+    issuer: str
+    client_id: str
+    token_url: str
+    token_audience: str | None = None
+
+
+def platform_words(response: requests.Response) -> str:
+    """The platform's own reason: JSON error fields, plain text, or the HTTP status line."""
+    text = response.text.strip()
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        parts = [
+            str(data[k]) for k in ("error", "error_description", "message", "reason") if data.get(k)
+        ]
+        if parts:
+            return ": ".join(parts)[:500]
+    if text and text not in {"[]", "{}"}:
+        return text[:500]
+    return f"{response.status_code} {response.reason or ''}".strip()
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+class ServiceTokens:
+    def __init__(
+        self, cache: Any, http: requests.Session, keyring: KeyRing, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self.cache = cache
+        self.http = http
+        self.keyring = keyring
+        self.timeout = timeout
+
+    def _cache_key(self, platform: PlatformEndpoint, scopes: tuple[str, ...]) -> str:
+        raw = "\n".join([platform.issuer, platform.client_id, platform.token_url, *scopes])
+        return "service-token:" + hashlib.sha256(raw.encode()).hexdigest()
+
+    def token(self, platform: PlatformEndpoint, scopes: Iterable[str], fresh: bool = False) -> str:
+        wanted = tuple(sorted(set(scopes)))
+        key = self._cache_key(platform, wanted)
+        if not fresh:
+            cached = self.cache.get(key)
+            if cached:
+                return str(cached)
+        token, lifetime = self._request_token(platform, wanted)
+        self.cache.set(key, token, timeout=max(1, lifetime - EXPIRY_MARGIN_SECONDS))
+        return token
+
+    def forget(self, platform: PlatformEndpoint, scopes: Iterable[str]) -> None:
+        self.cache.delete(self._cache_key(platform, tuple(sorted(set(scopes)))))
+
+    def client_assertion(self, platform: PlatformEndpoint) -> str:
+        key = self.keyring.current()
+        now = int(time.time())
+        claims = {
+            "iss": platform.client_id,
+            "sub": platform.client_id,
+            "aud": platform.token_audience or platform.token_url,
+            "iat": now,
+            "exp": now + 300,
+            "jti": "rapport-" + uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+
+    def _request_token(
+        self, platform: PlatformEndpoint, scopes: tuple[str, ...]
+    ) -> tuple[str, int]:
+        data = {
+            "grant_type": "client_credentials",
+            "client_assertion_type": CLIENT_ASSERTION_TYPE,
+            "client_assertion": self.client_assertion(platform),
+            "scope": " ".join(scopes),
+        }
+        try:
+            response = self.http.post(
+                platform.token_url,
+                data=data,
+                timeout=self.timeout,
+                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            )
+        except requests.RequestException as exc:
+            raise ServiceError(f"token request to {platform.token_url} failed: {exc}") from exc
+        log.info("requested access token from %s (%s)", platform.token_url, response.status_code)
+        if response.status_code != 200:
+            raise ServiceError(
+                f"the platform refused an access token: {platform_words(response)}",
+                response.status_code,
+                retry_after_seconds(response),
+            )
+        try:
+            # Moodle's token.php answers JSON labelled text/html: read the body, not the label.
+            body = json.loads(response.text)
+            token = str(body["access_token"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ServiceError(
+                f"the token endpoint answered no access token: {response.text[:200]!r}",
+                response.status_code,
+            ) from exc
+        expires_in = body.get("expires_in")
+        lifetime = (
+            int(expires_in) if isinstance(expires_in, int | float) and expires_in > 0 else 3600
+        )
+        return token, lifetime
+
+
+class ServiceClient:
+    """Authorised requests to a platform's services, with one token refresh on 401."""
+
+    def __init__(self, tokens: ServiceTokens, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.tokens = tokens
+        self.timeout = timeout
+
+    def request(
+        self,
+        platform: PlatformEndpoint,
+        scopes: Iterable[str],
+        method: str,
+        url: str,
+        *,
+        accept: str,
+        body: Any = None,
+        content_type: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> requests.Response:
+        scopes = tuple(scopes)
+        response = self._send(
+            platform, scopes, method, url, accept, body, content_type, params, fresh=False
+        )
+        if response.status_code == 401:
+            self.tokens.forget(platform, scopes)
+            response = self._send(
+                platform, scopes, method, url, accept, body, content_type, params, fresh=True
+            )
+        return response
+
+    def _send(
+        self,
+        platform: PlatformEndpoint,
+        scopes: tuple[str, ...],
+        method: str,
+        url: str,
+        accept: str,
+        body: Any,
+        content_type: str | None,
+        params: dict[str, Any] | None,
+        *,
+        fresh: bool,
+    ) -> requests.Response:
+        token = self.tokens.token(platform, scopes, fresh=fresh)
+        headers = {"Authorization": f"Bearer {token}", "Accept": accept, "User-Agent": USER_AGENT}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = content_type or "application/json"
+            data = json.dumps(body)
+        try:
+            return self.tokens.http.request(
+                method, url, headers=headers, data=data, params=params, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            raise ServiceError(f"{method} {url} failed: {exc}") from exc
