@@ -9,19 +9,18 @@ nonce used up exactly once, and a refusal reason an LMS administrator can act on
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import jwt
-from flask import Response
-from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from flask import Response, render_template
+from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest
 from pylti1p3.exception import LtiException, OIDCException
 
 from lti_tool.config import Settings
 from lti_tool.lti import claims as c
-from lti_tool.lti.errors import CookiesBlocked, LaunchError
+from lti_tool.lti import platform_storage
+from lti_tool.lti.errors import LaunchError
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.storage import (
     IframeCookieService,
@@ -29,6 +28,7 @@ from lti_tool.lti.storage import (
     SharedLaunchStorage,
 )
 from lti_tool.lti.tool_conf import DatabaseToolConf
+from lti_tool.lti.validation import StrictMessageLaunch, unknown_deployment, unknown_registration
 from lti_tool.models import Deployment, Registration
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,9 @@ LOGIN_PARAMS = (
     "lti_message_hint",
     "lti_deployment_id",
     "client_id",
+    "lti_storage_target",
 )
 STATE_TTL_SECONDS = 600
-SUPPORTED_MESSAGES = {c.RESOURCE_LINK_REQUEST, c.DEEP_LINKING_REQUEST}
 
 
 @dataclass(frozen=True)
@@ -102,10 +102,24 @@ class LtiGate:
             redirect = oidc.get_redirect_object(self.launch_url)
         except (OIDCException, LtiException) as exc:
             raise LaunchError("login_refused", str(exc), status=400) from exc
-        state = parse_qs(urlsplit(redirect.get_redirect_url()).query)["state"][0]
+        auth_url = redirect.get_redirect_url()
+        state = parse_qs(urlsplit(auth_url).query)["state"][0]
         kept = {k: params[k] for k in LOGIN_PARAMS if params.get(k)}
+        storage_target = params.get("lti_storage_target")
+        if storage_target:
+            kept["storage_secret"] = platform_storage.new_secret()
+            kept["storage_origin"] = platform_storage.origin_of(row.auth_login_url)
         self.storage.put("login-params-" + state, kept, STATE_TTL_SECONDS)
-        response: Response = redirect.do_redirect()
+        response: Response = redirect.do_redirect()  # carries the state cookie
+        if storage_target:
+            # Store the login's secret with the platform first, then go on to its auth page.
+            config = platform_storage.login_page_config(
+                storage_target, kept["storage_origin"], state, kept["storage_secret"], auth_url
+            )
+            response.status_code = 200
+            del response.headers["Location"]
+            response.set_data(render_template("lti/storage_login.html", storage=config))
+            response.mimetype = "text/html"
         return response
 
     def _check_target_link_uri(self, target: str | None) -> None:
@@ -142,264 +156,3 @@ class LtiGate:
             deployment=message.deployment_row,
             launch_id=message.get_launch_id(),
         )
-
-
-def unknown_registration(iss: str, client_id: str | None) -> LaunchError:
-    which = f"client {client_id}" if client_id else "any client"
-    return LaunchError(
-        "unknown_platform",
-        f"No platform is registered with issuer {iss} and {which}.",
-        f"Register it with `rapport platform add --issuer {iss} --client-id …`, list it in "
-        "LTI_CONFIG, or run dynamic registration from the LMS.",
-        status=400,
-    )
-
-
-def unknown_deployment(deployment_id: str, row: Registration) -> LaunchError:
-    return LaunchError(
-        "unknown_deployment",
-        f"Deployment {deployment_id} is not registered for client {row.client_id} of {row.issuer}.",
-        f"Add it with `rapport platform add --issuer {row.issuer} --client-id {row.client_id} "
-        f"--deployment-id {deployment_id}` or re-run dynamic registration.",
-        status=403,
-    )
-
-
-def _refused(code: str, message: str, fix: str | None = None, status: int = 401) -> LaunchError:
-    return LaunchError(code, message, fix, status=status)
-
-
-class StrictMessageLaunch(FlaskMessageLaunch):
-    """pylti1p3's launch with each Security Framework §5.1.3 check done strictly."""
-
-    def __init__(
-        self,
-        request: FlaskRequest,
-        tool_config: DatabaseToolConf,
-        *,
-        gate: LtiGate,
-        **services: Any,
-    ) -> None:
-        super().__init__(request, tool_config, **services)
-        self.gate = gate
-        self.registration_row: Registration | None = None
-        self.deployment_row: Deployment | None = None
-        self.set_launch_data_lifetime(2 * 3600)
-
-    @property
-    def body(self) -> dict[str, Any]:
-        return dict(self._jwt.get("body") or {})
-
-    def validate(self) -> StrictMessageLaunch:
-        self._validated = True
-        try:
-            self.validate_state()
-            self.validate_jwt_format()
-            self.validate_registration()
-            self.validate_jwt_signature()
-            self.validate_nonce()
-            self.validate_deployment()
-            self.validate_message()
-            self.save_launch_data()
-        except LtiException as exc:
-            self._validated = False
-            raise _refused("invalid_launch", str(exc), status=400) from exc
-        except Exception:
-            self._validated = False
-            raise
-        return self
-
-    def validate_state(self) -> StrictMessageLaunch:
-        state = self._get_request_param("state")
-        id_token = self._get_request_param("id_token")
-        if not id_token:
-            raise _refused(
-                "missing_id_token",
-                "The launch carries no id_token.",
-                "Start the launch from the LMS.",
-                400,
-            )
-        if not state:
-            raise _refused(
-                "missing_state",
-                "The launch carries no state.",
-                "Start the launch from the LMS.",
-                400,
-            )
-        if self._cookie_service.get_cookie(state) == state:
-            return self
-        if self._session_service.check_state_is_valid(state, self._get_id_token_hash()):
-            return self  # the same launch presented again: the nonce check refuses it
-        login_params = self.gate.storage.get("login-params-" + state)
-        if login_params:
-            raise CookiesBlocked(login_params)
-        raise _refused(
-            "unknown_state",
-            "The launch's state does not match any sign-in Rapport started.",
-            "Start the launch again from the LMS.",
-            403,
-        )
-
-    def validate_jwt_format(self) -> StrictMessageLaunch:
-        super().validate_jwt_format()
-        header, body = self._jwt.get("header"), self._jwt.get("body")
-        if not isinstance(header, dict) or not isinstance(body, dict):
-            raise _refused("malformed_id_token", "The id_token is not a JSON Web Token.", None, 400)
-        if header.get("alg") != "RS256":
-            raise _refused(
-                "bad_algorithm",
-                f"The id_token is signed with {header.get('alg')!r}; LTI requires RS256.",
-            )
-        if not header.get("kid"):
-            raise _refused(
-                "missing_kid",
-                "The id_token's header names no key (`kid`).",
-                "The platform must sign launches with a key from its JWKS.",
-            )
-        return self
-
-    def validate_registration(self) -> StrictMessageLaunch:
-        body = self._jwt["body"]
-        iss = body.get("iss")
-        if not isinstance(iss, str) or not iss:
-            raise _refused("missing_iss", "The id_token names no issuer (`iss`).")
-        aud = body.get("aud")
-        audiences = [aud] if isinstance(aud, str) else aud
-        if (
-            not isinstance(audiences, list)
-            or not audiences
-            or not all(isinstance(a, str) for a in audiences)
-        ):
-            raise _refused("missing_aud", "The id_token names no audience (`aud`).")
-        azp = body.get("azp")
-        if azp is not None and (not isinstance(azp, str) or azp not in audiences):
-            raise _refused("bad_azp", "The id_token's `azp` is not one of its audiences.")
-        if len(audiences) > 1 and azp is None:
-            raise _refused("missing_azp", "The id_token has several audiences and no `azp`.")
-        client_id = azp or audiences[0]
-        row = self.gate.tool_conf.registration_row(iss, client_id)
-        if row is None:
-            raise unknown_registration(iss, client_id)
-        untrusted = [a for a in audiences if a != client_id]
-        if untrusted:
-            raise _refused(
-                "untrusted_audience",
-                f"The id_token is also addressed to {', '.join(untrusted)}, "
-                "which Rapport does not trust.",
-            )
-        self.registration_row = row
-        self._registration = self.gate.tool_conf.to_pylti(row)
-        return self
-
-    def validate_jwt_signature(self) -> StrictMessageLaunch:
-        row = self.registration_row
-        assert row is not None
-        settings = self.gate.settings
-        key = self.gate.platform_keys.key_for(
-            self._jwt["header"]["kid"], row.key_set_url, row.key_set
-        )
-        try:
-            jwt.decode(
-                self._get_id_token(),
-                key,
-                algorithms=["RS256"],
-                audience=row.client_id,
-                issuer=row.issuer,
-                leeway=settings.clock_leeway_seconds,
-                options={"require": ["exp", "iat", "iss", "aud"]},
-            )
-        except jwt.ExpiredSignatureError as exc:
-            raise _refused(
-                "token_expired",
-                "The id_token has expired (`exp` is in the past).",
-                "Check that the LMS server's clock is right, then launch again.",
-            ) from exc
-        except jwt.ImmatureSignatureError as exc:
-            raise _refused(
-                "token_from_future",
-                "The id_token's `iat` or `nbf` is in the future.",
-                "Check that the LMS server's clock is right.",
-            ) from exc
-        except jwt.MissingRequiredClaimError as exc:
-            raise _refused("missing_claim", f"The id_token lacks the {exc.claim!r} claim.") from exc
-        except jwt.InvalidSignatureError as exc:
-            raise _refused(
-                "bad_signature", "The id_token's signature does not match the platform's key."
-            ) from exc
-        except jwt.InvalidTokenError as exc:
-            raise _refused("invalid_token", f"The id_token is not valid: {exc}.") from exc
-        iat = self.body["iat"]
-        if (
-            time.time() - float(iat)
-            > settings.max_token_age_seconds + settings.clock_leeway_seconds
-        ):
-            raise _refused(
-                "token_too_old",
-                "The id_token was issued too long ago (`iat`).",
-                "Launch again from the LMS; check the LMS server's clock.",
-            )
-        return self
-
-    def validate_nonce(self) -> StrictMessageLaunch:
-        nonce = self._jwt["body"].get("nonce")
-        if not isinstance(nonce, str) or not nonce:
-            raise _refused("missing_nonce", "The id_token carries no nonce.")
-        if not self._session_service.consume_nonce(nonce):
-            raise _refused(
-                "nonce_rejected",
-                "This launch's nonce was not issued by Rapport or has already been used "
-                "(a replayed launch).",
-                "Start the launch again from the LMS.",
-                403,
-            )
-        return self
-
-    def validate_deployment(self) -> StrictMessageLaunch:
-        row = self.registration_row
-        assert row is not None
-        deployment_id = self._jwt["body"].get(c.CLAIM_DEPLOYMENT_ID)
-        if not isinstance(deployment_id, str) or not deployment_id:
-            raise _refused("missing_deployment_id", "The id_token names no deployment.", None, 400)
-        self.deployment_row = self.gate.tool_conf.deployment_row(row, deployment_id)
-        if self.deployment_row is None:
-            raise unknown_deployment(deployment_id, row)
-        return self
-
-    def validate_message(self) -> StrictMessageLaunch:
-        body = self._jwt["body"]
-        version = body.get(c.CLAIM_VERSION)
-        if version != "1.3.0":
-            raise _refused(
-                "bad_version", f"The launch's LTI version is {version!r}, not '1.3.0'.", None, 400
-            )
-        message_type = body.get(c.CLAIM_MESSAGE_TYPE)
-        if not message_type:
-            raise _refused("missing_message_type", "The launch names no message type.", None, 400)
-        if message_type not in SUPPORTED_MESSAGES:
-            raise _refused(
-                "unsupported_message_type",
-                f"Rapport does not handle {message_type!r} messages.",
-                None,
-                400,
-            )
-        sub = body.get("sub")
-        if not isinstance(sub, str | int) or isinstance(sub, bool) or not str(sub).strip():
-            raise _refused("missing_sub", "The launch names no user (`sub`).", None, 400)
-        if not isinstance(body.get(c.CLAIM_ROLES), list):
-            raise _refused("missing_roles", "The launch has no roles claim.", None, 400)
-        if message_type == c.RESOURCE_LINK_REQUEST:
-            link = body.get(c.CLAIM_RESOURCE_LINK)
-            if not isinstance(link, dict) or not link.get("id"):
-                raise _refused(
-                    "missing_resource_link", "The launch has no resource link id.", None, 400
-                )
-        else:
-            settings = body.get(c.CLAIM_DEEP_LINKING)
-            if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
-                raise _refused(
-                    "missing_deep_linking_settings",
-                    "The deep-linking request has no return URL.",
-                    None,
-                    400,
-                )
-        return self

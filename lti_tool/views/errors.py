@@ -10,8 +10,17 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.lti.errors import CookiesBlocked, LaunchError
+from lti_tool.lti.platform_storage import StorageCheckNeeded
 
 log = logging.getLogger(__name__)
+NEW_WINDOW_PARAMS = (
+    "iss",
+    "login_hint",
+    "target_link_uri",
+    "lti_message_hint",
+    "lti_deployment_id",
+    "client_id",
+)
 
 
 def _wants_json() -> bool:
@@ -23,13 +32,20 @@ def _wants_json() -> bool:
 
 
 def _launch_error(error: LaunchError) -> tuple[Response | str, int]:
-    log.warning(
-        "LTI refused (%s) %s %s: %s", error.code, request.method, request.path, error.message
-    )
+    if error.status < 400:
+        log.info("LTI launch step (%s) on %s", error.code, request.path)
+    else:
+        log.warning(
+            "LTI refused (%s) %s %s: %s", error.code, request.method, request.path, error.message
+        )
     if _wants_json():
         return jsonify(error.as_json()), error.status
+    if isinstance(error, StorageCheckNeeded):
+        return render_template("lti/storage_launch.html", error=error), error.status
     if isinstance(error, CookiesBlocked):
-        params = {**error.context["login_params"], "lti1p3_new_window": "1"}
+        # A new top-level window keeps its cookies: no platform storage there.
+        kept = {k: v for k, v in error.context["login_params"].items() if k in NEW_WINDOW_PARAMS}
+        params = {**kept, "lti1p3_new_window": "1"}
         return render_template("lti/cookies_blocked.html", error=error, params=params), error.status
     return render_template("errors/launch.html", error=error), error.status
 
