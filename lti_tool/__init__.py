@@ -110,4 +110,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         from lti_tool.demo import init_demo
 
         init_demo(app)
+    if settings.demo and (not settings.testing or settings.extra.get("grade_worker_thread")):
+        from lti_tool.services.grade_worker import GradeWorker, WorkerThread
+
+        tokens = app.extensions["cache"][cache]  # the cache backend: no app context needed
+        worker = GradeWorker.create(app.extensions["rapport"].sessions, keyring, tokens)
+        app.extensions["rapport.grade_worker"] = WorkerThread(worker, app.app_context).start()
     return app

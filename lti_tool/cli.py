@@ -174,3 +174,46 @@ def platform_remove(issuer: str, client_id: str, deployment_id: str | None) -> N
         click.echo("nothing matched", err=True)
         sys.exit(1)
     click.echo("removed")
+
+
+# -- grades ---------------------------------------------------------------------------------
+@main.group()
+def grades() -> None:
+    """Grades on their way to the LMS gradebooks (AGS 2.0)."""
+
+
+@grades.command("worker")
+@click.option("--once", is_flag=True, help="Send every score due now, then exit.")
+@click.option(
+    "--idle", default=5.0, show_default=True, help="Seconds between looks at an idle queue."
+)
+@with_appcontext
+def grades_worker(once: bool, idle: float) -> None:
+    """Send queued scores to the LMS until Ctrl-C or SIGTERM (several may run on PostgreSQL)."""
+    import signal
+    import threading
+
+    from lti_tool.extensions import cache
+    from lti_tool.services.grade_worker import GradeWorker
+
+    state = _state()
+    worker = GradeWorker.create(
+        state.sessions, state.keyring, current_app.extensions["cache"][cache]
+    )
+    if once:
+        handled = worker.deliver_due()
+        click.echo(f"grade worker: {handled} deliveries handled; {_queue_note(worker)}")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo("grade worker running; Ctrl-C to stop")
+    worker.run(stop, idle)
+    click.echo("grade worker stopped")
+
+
+def _queue_note(worker: Any) -> str:
+    wake = worker.next_wake()
+    return (
+        "nothing waiting" if wake is None else f"next due at {wake.isoformat(timespec='seconds')}"
+    )

@@ -1,0 +1,169 @@
+"""The durable queue of grade deliveries, in the database: claim, order, timestamps, outcomes.
+
+One `GradeDelivery` row per score (AGS 2.0 §3.4). A row is claimed with
+`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite ignores the clause and runs one
+worker), never while an older row for the same (activity, person) still waits, so scores reach
+the platform in the order they were given. Outcomes are written with conditional UPDATEs so that
+a newer score recorded meanwhile always wins over a retry of an older one.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from lti_tool.models import Course
+from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery
+
+WAITING = DeliveryStatus.WAITING
+SENT = DeliveryStatus.SENT
+UNSYNCED: dict[str, Any] = {"synchronize_session": False}
+
+
+class Result(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"
+    REFUSED = "refused"
+    SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    words: str | None = None  # the platform's words, or a note for staff
+    retry_after: float | None = None
+    timestamp: datetime | None = None  # the AGS timestamp the score was sent with
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_seconds: float = 30.0
+    cap_seconds: float = 6 * 3600.0
+    max_attempts: int = 25  # about four days of trying before staff are asked to step in
+    max_retry_after_seconds: float = 24 * 3600.0
+
+    def delay(self, attempts: int, rng: random.Random, retry_after: float | None) -> float:
+        """Seconds before the next attempt: Retry-After when given, else backoff with jitter."""
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after_seconds)
+        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempts - 1))
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def _same_pair(row: Any, other: type[GradeDelivery]) -> tuple[ColumnElement[bool], ...]:
+    return (other.activity_id == row.activity_id, other.person_id == row.person_id)
+
+
+def claim_next(
+    session: Session, now: datetime, paused_registrations: Iterable[int] = ()
+) -> GradeDelivery | None:
+    """Lock the next due row nobody else holds, whose older siblings are all settled."""
+    older = aliased(GradeDelivery)
+    waits_for_older = exists().where(
+        *_same_pair(GradeDelivery, older), older.status == WAITING, older.id < GradeDelivery.id
+    )
+    query = select(GradeDelivery).where(
+        GradeDelivery.status == WAITING, GradeDelivery.next_attempt_at <= now, ~waits_for_older
+    )
+    paused = list(paused_registrations)
+    if paused:
+        paused_activities = (
+            select(GradableActivity.id)
+            .join(Course, Course.id == GradableActivity.course_id)
+            .where(Course.registration_id.in_(paused))
+        )
+        query = query.where(GradeDelivery.activity_id.not_in(paused_activities))
+    query = query.order_by(GradeDelivery.next_attempt_at, GradeDelivery.id).limit(1)
+    return session.scalar(query.with_for_update(skip_locked=True, of=GradeDelivery))
+
+
+def next_due(session: Session) -> datetime | None:
+    return session.scalar(
+        select(func.min(GradeDelivery.next_attempt_at)).where(GradeDelivery.status == WAITING)
+    )
+
+
+def _newer_waiting(row: Any) -> Any:
+    newer = aliased(GradeDelivery)
+    return exists().where(*_same_pair(row, newer), newer.id > row.id, newer.status == WAITING)
+
+
+def has_newer(session: Session, delivery: GradeDelivery) -> bool:
+    return bool(session.scalar(_newer_waiting(delivery).select()))
+
+
+def send_timestamp(session: Session, delivery: GradeDelivery) -> tuple[datetime, bool]:
+    """The timestamp to send, and whether a score for the pair was sent before (a re-grade).
+
+    AGS 2.0 §3.4.6 wants timestamps to increase per (line item, person); Moodle compares whole
+    seconds and refuses a second score within one. Worked out again on every attempt, the value
+    stays the same until a newer score is sent, so a resend after a lost answer repeats it.
+    """
+    sent = aliased(GradeDelivery)
+    last = session.scalar(
+        select(func.max(sent.scored_at)).where(*_same_pair(delivery, sent), sent.status == SENT)
+    )
+    moment = delivery.scored_at
+    if last is not None and moment.replace(microsecond=0) <= last.replace(microsecond=0):
+        moment = last.replace(microsecond=0) + timedelta(seconds=1)
+    return moment, last is not None
+
+
+def record_outcome(
+    session: Session,
+    delivery: GradeDelivery,
+    outcome: Outcome,
+    now: datetime,
+    next_attempt_at: datetime,
+    max_attempts: int,
+) -> None:
+    attempts = delivery.attempts + 1
+    this_row = update(GradeDelivery).where(GradeDelivery.id == delivery.id)
+    if outcome.result is Result.SENT:
+        values: dict[str, Any] = {"status": SENT, "sent_at": now, "last_error": outcome.words}
+        if outcome.timestamp is not None:
+            values["scored_at"] = outcome.timestamp
+        session.execute(this_row.values(attempts=attempts, **values), execution_options=UNSYNCED)
+    elif outcome.result is Result.SUPERSEDED:
+        superseded = this_row.values(status=DeliveryStatus.SUPERSEDED)
+        session.execute(superseded, execution_options=UNSYNCED)
+    elif outcome.result is Result.REFUSED or attempts >= max_attempts:
+        words = outcome.words or "refused"
+        if outcome.result is Result.RETRY:
+            words = f"Gave up after {attempts} attempts. Last answer: {words}"
+        failed = this_row.values(status=DeliveryStatus.FAILED, attempts=attempts, last_error=words)
+        session.execute(failed, execution_options=UNSYNCED)
+    else:
+        _reschedule(session, delivery, outcome, attempts, next_attempt_at)
+
+
+def _reschedule(
+    session: Session,
+    delivery: GradeDelivery,
+    outcome: Outcome,
+    attempts: int,
+    next_attempt_at: datetime,
+) -> None:
+    """Try again later — unless a newer score for the pair arrived meanwhile: it wins."""
+    this_row = update(GradeDelivery).where(GradeDelivery.id == delivery.id)
+    gone = session.execute(
+        this_row.where(_newer_waiting(GradeDelivery)).values(
+            status=DeliveryStatus.SUPERSEDED, attempts=attempts, last_error=outcome.words
+        ),
+        execution_options=UNSYNCED,
+    )
+    if gone.rowcount:  # type: ignore[attr-defined]
+        return
+    session.execute(
+        this_row.where(GradeDelivery.status == WAITING).values(
+            attempts=attempts, last_error=outcome.words, next_attempt_at=next_attempt_at
+        ),
+        execution_options=UNSYNCED,
+    )

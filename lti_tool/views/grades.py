@@ -1,0 +1,60 @@
+"""Grades for staff: per activity, every score's way to the LMS gradebook (AGS 2.0 §3.4).
+
+Sent, waiting (with the next attempt), or failed with the platform's own words — and a Retry
+for failed ones. Students and guests get 403: who may see this is `can_manage_grades`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from lti_tool.extensions import db
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.grades import (
+    activity_deliveries,
+    can_manage_grades,
+    course_activities,
+    retry_failed,
+)
+from lti_tool.views.course import course_grant_required
+
+bp = Blueprint("grades", __name__)
+STAFF_ONLY = "Only the course's staff can see how grades reach the LMS."
+
+
+def _staff_only() -> None:
+    grant: CourseGrant = g.grant
+    if not can_manage_grades(grant):
+        abort(403, description=STAFF_ONLY)
+
+
+@bp.get("/courses/<int:course_id>/grades/")
+@course_grant_required
+def index(course_id: int) -> str:
+    _staff_only()
+    return render_template(
+        "grades/index.html", course_id=course_id, activities=course_activities(db(), course_id)
+    )
+
+
+@bp.get("/courses/<int:course_id>/grades/<int:activity_id>")
+@course_grant_required
+def activity(course_id: int, activity_id: int) -> str:
+    _staff_only()
+    page = activity_deliveries(db(), course_id, activity_id)
+    if page is None:
+        abort(404)
+    retried = request.args.get("retried", type=int)
+    return render_template("grades/activity.html", course_id=course_id, page=page, retried=retried)
+
+
+@bp.post("/courses/<int:course_id>/grades/<int:activity_id>/retry")
+@course_grant_required
+def retry(course_id: int, activity_id: int) -> Response:
+    _staff_only()
+    session = db()
+    count = retry_failed(session, course_id, activity_id, request.form.get("delivery", type=int))
+    session.commit()
+    target = url_for("grades.activity", course_id=course_id, activity_id=activity_id)
+    return redirect(f"{target}?retried={count}", code=303)
