@@ -107,7 +107,7 @@ class LossyTransport(HTTPAdapter):
             raise requests.ConnectTimeout(f"injected: request to {request.url} lost")
         response = super().send(request, *args, **kwargs)
         if draw < self.rate:
-            self.lost["answer"] += 1
+            self.lost[f"answer {response.status_code}"] += 1
             raise requests.ReadTimeout(f"injected: answer from {request.url} lost")
         return response
 

@@ -25,6 +25,10 @@ from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelive
 WAITING = DeliveryStatus.WAITING
 SENT = DeliveryStatus.SENT
 UNSYNCED: dict[str, Any] = {"synchronize_session": False}
+# Made once: a fresh alias per query would defeat SQLAlchemy's statement cache.
+OLDER = aliased(GradeDelivery, name="older")
+NEWER = aliased(GradeDelivery, name="newer")
+EARLIER_SENT = aliased(GradeDelivery, name="earlier_sent")
 
 
 class Result(enum.Enum):
@@ -65,9 +69,8 @@ def claim_next(
     session: Session, now: datetime, paused_registrations: Iterable[int] = ()
 ) -> GradeDelivery | None:
     """Lock the next due row nobody else holds, whose older siblings are all settled."""
-    older = aliased(GradeDelivery)
     waits_for_older = exists().where(
-        *_same_pair(GradeDelivery, older), older.status == WAITING, older.id < GradeDelivery.id
+        *_same_pair(GradeDelivery, OLDER), OLDER.status == WAITING, OLDER.id < GradeDelivery.id
     )
     query = select(GradeDelivery).where(
         GradeDelivery.status == WAITING, GradeDelivery.next_attempt_at <= now, ~waits_for_older
@@ -91,8 +94,7 @@ def next_due(session: Session) -> datetime | None:
 
 
 def _newer_waiting(row: Any) -> Any:
-    newer = aliased(GradeDelivery)
-    return exists().where(*_same_pair(row, newer), newer.id > row.id, newer.status == WAITING)
+    return exists().where(*_same_pair(row, NEWER), NEWER.id > row.id, NEWER.status == WAITING)
 
 
 def has_newer(session: Session, delivery: GradeDelivery) -> bool:
@@ -106,9 +108,10 @@ def send_timestamp(session: Session, delivery: GradeDelivery) -> tuple[datetime,
     seconds and refuses a second score within one. Worked out again on every attempt, the value
     stays the same until a newer score is sent, so a resend after a lost answer repeats it.
     """
-    sent = aliased(GradeDelivery)
     last = session.scalar(
-        select(func.max(sent.scored_at)).where(*_same_pair(delivery, sent), sent.status == SENT)
+        select(func.max(EARLIER_SENT.scored_at)).where(
+            *_same_pair(delivery, EARLIER_SENT), EARLIER_SENT.status == SENT
+        )
     )
     moment = delivery.scored_at
     if last is not None and moment.replace(microsecond=0) <= last.replace(microsecond=0):
