@@ -99,6 +99,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
+    from lti_tool.background import install as install_background
+
+    install_background(app)
     from lti_tool.views import register_views
 
     register_views(app)

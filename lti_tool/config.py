@@ -39,6 +39,7 @@ class Settings:
     clock_leeway_seconds: int = 60
     jwks_cache_seconds: int = 24 * 3600
     jwks_refetch_interval_seconds: int = 60
+    roster_sync_interval_seconds: int = 3600  # a staff launch syncs an older NRPS roster
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -97,4 +98,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         demo=_flag(source.get("RAPPORT_DEMO")),
         demo_force=_flag(source.get("RAPPORT_DEMO_FORCE")),
         proxy_hops=int(source.get("PROXY_HOPS", "1")),
+        roster_sync_interval_seconds=int(source.get("ROSTER_SYNC_INTERVAL", "3600")),
     )

@@ -10,8 +10,10 @@ from lti_tool.extensions import cache, csrf, db, rapport
 from lti_tool.lti.launch import LtiGate
 from lti_tool.lti.storage import SharedLaunchStorage
 from lti_tool.lti.tool_conf import DatabaseToolConf
+from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant, add_grant
 from lti_tool.services.launches import record_launch
+from lti_tool.views.roster import sync_roster_if_stale
 
 bp = Blueprint("lti", __name__)
 log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ def launch() -> Response:
     session_db = db()
     record = record_launch(session_db, result.claims, result.registration, result.deployment.id)
     session_db.commit()
+    if record.role is CourseRole.STAFF:
+        sync_roster_if_stale(session_db, record.course_id)  # in the background: never waits
     grant = CourseGrant(record.course_id, record.person_id, record.role)
     session["grants"] = add_grant(session.get("grants") or {}, grant)
     session.permanent = False

@@ -1,0 +1,99 @@
+"""The staff "People" page: everyone Rapport knows in a course, from launches and the NRPS roster.
+
+Two queries for any course size: a count, and one page of memberships joined with their
+people. Statuses are told in the product's words: active, inactive or removed in the LMS
+(NRPS 2.0 §2.3 `status`), or no longer on the roster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, contains_eager
+
+from lti_tool.lti.nrps import MemberStatus
+from lti_tool.models import Course, Membership, Person
+from lti_tool.models.course import CourseRole
+from lti_tool.services.access import CourseGrant, can_see_course_people
+
+PAGE_SIZE = 100
+_ROLE_WORD = {CourseRole.STAFF: "Staff", CourseRole.STUDENT: "Student", CourseRole.GUEST: "Guest"}
+
+
+@dataclass(frozen=True)
+class PersonInCourse:
+    membership: Membership
+
+    @property
+    def name(self) -> str:
+        return self.membership.person.name_as(self.role_word)
+
+    @property
+    def role_word(self) -> str:
+        return _ROLE_WORD[CourseRole(self.membership.role)]
+
+    @property
+    def email(self) -> str | None:
+        return self.membership.person.email
+
+    @property
+    def status(self) -> str:
+        member = self.membership
+        if member.active:
+            return "active"
+        if member.roster_status == MemberStatus.INACTIVE:
+            return "inactive in the LMS"
+        if member.roster_status == MemberStatus.DELETED:
+            return "removed in the LMS"
+        return "no longer on the roster"
+
+    @property
+    def last_launch_at(self) -> datetime | None:
+        return self.membership.last_launch_at
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    course: Course
+    people: list[PersonInCourse]
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def first_number(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1
+
+
+def course_people(session: Session, grant: CourseGrant, page: int = 1) -> PeoplePage | None:
+    """One page of the course's people, staff first, active before inactive, then by name."""
+    if not can_see_course_people(grant):
+        return None
+    course = session.get(Course, grant.course_id)
+    if course is None:
+        return None
+    total = session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.course_id == course.id)
+    )
+    pages = max(1, -(-int(total or 0) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    role_order = case(
+        (Membership.role == CourseRole.STAFF, 0),
+        (Membership.role == CourseRole.STUDENT, 1),
+        else_=2,
+    )
+    name_order = func.lower(
+        func.coalesce(Person.name, Person.family_name, Person.given_name, Person.email, "~")
+    )
+    rows = session.scalars(
+        select(Membership)
+        .join(Membership.person)
+        .options(contains_eager(Membership.person))
+        .where(Membership.course_id == course.id)
+        .order_by(role_order, Membership.active.desc(), name_order, Person.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return PeoplePage(course, [PersonInCourse(m) for m in rows], page, pages, int(total or 0))
