@@ -13,6 +13,9 @@ container (NRPS 2.0 §2.2) paged the way each LMS pages it:
 
 Faults can be injected: answer statuses queued for the next page requests, a gate that holds
 page requests until a test opens it, and access tokens that expire all at once (401).
+
+`add_nrps(platform, tokens)` adds NRPS to the independent lti1p3platform test platform, next
+to the token endpoint of tests/independent_services.py.
 """
 
 from __future__ import annotations
@@ -26,9 +29,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import flask
 import jwt
+from lti1p3platform.membership import Context
+from lti1p3platform.service_connector import NamesRoleProvisioningService
 from werkzeug.wrappers import Request, Response
 
+from tests.independent_platform import Course, IndependentPlatform, User, _Conf
+from tests.independent_services import TokenEndpoint, _flask_response, _PagedRequest
 from tests.servers import serve
 
 FIXTURES = Path("/work/shared/fixtures")
@@ -213,3 +221,77 @@ class NrpsPlatform:
             links.append(("next", url(number + 1)))
         links += [("first", url(1)), ("last", url(last))]
         return page, links
+
+
+# -- NRPS on the independent platform (PyPI's lti1p3platform) ----------------------------------
+class _NrpsService(NamesRoleProvisioningService):
+    """lti1p3platform's membership service over one course of the independent platform."""
+
+    def __init__(self, nrps: IndependentNrps, course: Course) -> None:
+        conf = _Conf(platform=nrps.platform)
+        conf.get_registration()
+        super().__init__(_PagedRequest(flask.request), conf, nrps.url(course.id))
+        self.roster, self.course = nrps, course  # `self.nrps` is lti1p3platform's LtiNrps
+
+    def get_context_by_id(self) -> Context:
+        return Context(self.course.id, self.course.label or "", self.course.title)
+
+    def get_member_data_page(
+        self,
+        page: int = 1,
+        limit: int | None = None,
+        role: str | None = None,
+        since: str | None = None,
+        **_: Any,
+    ) -> Any:
+        people = [
+            self.roster.member_json(user, roles) for user, roles in self.course.members.items()
+        ]
+        if limit is None:
+            return {"content": people, "has_next": False}
+        start = (page - 1) * limit
+        return {"content": people[start : start + limit], "has_next": start + limit < len(people)}
+
+
+class IndependentNrps:
+    """NRPS 2.0 routes and launch claim; `private` users' names and emails are withheld, and
+    `status` overrides a member's Active."""
+
+    def __init__(self, platform: IndependentPlatform, tokens: TokenEndpoint) -> None:
+        self.platform, self.tokens = platform, tokens
+        self.private: set[str] = set()
+        self.status: dict[str, str] = {}
+        self.requests: list[str] = []
+
+    def url(self, course_id: str) -> str:
+        return f"{self.platform.base_url}/nrps/{course_id}/memberships"
+
+    def member_json(self, user_id: str, roles: list[str]) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "user_id": user_id,
+            "roles": roles,
+            "status": self.status.get(user_id, "Active"),
+        }
+        user = self.platform.users[user_id]
+        if user_id not in self.private:
+            data.update(name=user.name, email=user.email)
+        return data
+
+    def launch_hook(self, launch: Any, user: User, course: Course, hint: dict[str, Any]) -> None:
+        launch.set_nrps(self.url(course.id))
+
+    def view(self, course_id: str) -> flask.Response:
+        self.requests.append(flask.request.full_path)
+        if (refusal := self.tokens.validate_bearer(flask.request, SCOPE)) is not None:
+            return refusal
+        service = _NrpsService(self, self.platform.courses[course_id])
+        return _flask_response(service.handle_resp(service.handle_get_members))
+
+
+def add_nrps(platform: IndependentPlatform, tokens: TokenEndpoint) -> IndependentNrps:
+    """NRPS on the platform's app (lti1p3platform puts the next page in the body; the shared
+    response adapter moves it into the `Link` header NRPS 2.0 §2.4.1 asks for)."""
+    nrps = IndependentNrps(platform, tokens)
+    platform.app.add_url_rule("/nrps/<course_id>/memberships", "nrps", nrps.view)
+    platform.launch_hooks.append(nrps.launch_hook)
+    return nrps
