@@ -15,6 +15,7 @@ from lti_tool.db import utcnow
 from lti_tool.lti.claims import LaunchClaims
 from lti_tool.models import Course, Membership, Person, Registration, ResourceLink
 from lti_tool.models.course import CourseRole
+from lti_tool.services.placements import link_placement
 from lti_tool.services.upsert import upsert
 
 
@@ -24,6 +25,7 @@ class LaunchRecord:
     person_id: int
     role: CourseRole
     resource_link_id: int | None
+    placement_id: int | None = None  # what Deep Linking placed behind this link
 
 
 def record_launch(
@@ -65,8 +67,9 @@ def record_launch(
         {"course_id": course_id, "person_id": person_id},
         {"role": claims.role, "lti_roles": claims.roles, "active": True, "last_launch_at": now},
     )
-    link_id = None
-    if claims.resource_link_id:
+    link_id = placement_id = None
+    # A deep-linking request may carry the link it was opened from; it launches nothing.
+    if claims.resource_link_id and not claims.is_deep_linking:
         lineitem = (claims.ags_endpoint or {}).get("lineitem")
         link_id = upsert(
             session,
@@ -79,4 +82,12 @@ def record_launch(
                 "updated_at": now,
             },
         )
-    return LaunchRecord(course_id, person_id, claims.role, link_id)
+        placement_id = link_placement(
+            session,
+            course_id,
+            link_id,
+            claims.custom,
+            lineitem if isinstance(lineitem, str) else None,
+            claims.resource_link_id,
+        )
+    return LaunchRecord(course_id, person_id, claims.role, link_id, placement_id)

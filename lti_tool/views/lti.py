@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, jsonify, redirect, request, session, url_for
+from flask import Blueprint, Response, jsonify, redirect, request, session
 
 from lti_tool.extensions import cache, csrf, db, rapport
 from lti_tool.lti.launch import LtiGate
@@ -13,6 +13,7 @@ from lti_tool.lti.tool_conf import DatabaseToolConf
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant, add_grant
 from lti_tool.services.launches import record_launch
+from lti_tool.views.deep_linking import placed_activity_url, start_deep_linking
 from lti_tool.views.roster import sync_roster_if_stale
 
 bp = Blueprint("lti", __name__)
@@ -58,8 +59,10 @@ def launch() -> Response:
         record.person_id,
         record.role.value,
     )
+    if result.claims.is_deep_linking:
+        return start_deep_linking(result, grant)
     # POST → GET so that a reload never re-posts the id_token.
-    return redirect(url_for("course.home", course_id=record.course_id), code=303)  # type: ignore[return-value]
+    return redirect(placed_activity_url(record), code=303)  # type: ignore[return-value]
 
 
 @bp.get("/lti/jwks.json")

@@ -1,0 +1,230 @@
+"""What staff can place in their course with Deep Linking 2.0, and finding it again on launch.
+
+Each feature registers the kinds of activity it offers, in a few lines beside its own code:
+
+    register_kind(PlaceableKind(kind="newsfeed", title="Course newsfeed",
+                                description="…", gradable=False, view_endpoint="news.feed"))
+
+A placement is a row with a random token; the content item Rapport returns (DL 2.0 §3.2)
+carries that token as the custom parameter `rapport_placement`, and every launch of the link
+the platform made brings it back (LTI 1.3 Core §5.4.6, custom claim). Tokens resolve only in
+the course they were made in: a link copied into another course finds nothing there.
+
+A graded placement gets a `GradableActivity` keyed `placement:<id>`; the launch of its link
+binds it to the line item the platform created (AGS 2.0 §3.2, the `lineitem` of the endpoint
+claim).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.lti.deep_linking import LineItem, ResourceLinkItem
+from lti_tool.models import GradableActivity, Placement, ResourceLink
+from lti_tool.services.access import CourseGrant
+
+PLACEMENT_PARAM = "rapport_placement"
+KIND_PARAM = "rapport_kind"
+MAX_TITLE = 255
+MAX_POINTS = 10_000.0
+
+
+@dataclass(frozen=True)
+class PlaceableKind:
+    """Something a teacher can add to their course.
+
+    `view_endpoint` is the Flask endpoint a launch of the placed link opens. It is called with
+    `course_id`, and also `placement_id` when `opens_placement` is set (a view for one
+    placement, e.g. one feedback activity).
+    """
+
+    kind: str
+    title: str
+    description: str
+    gradable: bool
+    view_endpoint: str
+    opens_placement: bool = False
+    default_points: float = 10.0
+
+    def view_values(self, placement: Placement) -> dict[str, Any]:
+        values: dict[str, Any] = {"course_id": placement.course_id}
+        if self.opens_placement:
+            values["placement_id"] = placement.id
+        return values
+
+
+_KINDS: dict[str, PlaceableKind] = {}
+
+
+def register_kind(kind: PlaceableKind) -> PlaceableKind:
+    """Offer a kind in every deep-linking picker; registering the same kind again replaces it."""
+    _KINDS[kind.kind] = kind
+    return kind
+
+
+def placeable_kinds() -> list[PlaceableKind]:
+    """Every registered kind, in the order features registered them."""
+    return list(_KINDS.values())
+
+
+def kind_named(name: str) -> PlaceableKind | None:
+    return _KINDS.get(name)
+
+
+register_kind(
+    PlaceableKind(
+        kind="course_home",
+        title="Course home",
+        description="Rapport's home for this course: who you are here, and the people "
+        "Rapport knows in it.",
+        gradable=False,
+        view_endpoint="course.home",
+    )
+)
+
+
+def can_place_content(grant: CourseGrant) -> bool:
+    """Only staff of a course add Rapport's activities to it."""
+    return grant.is_staff
+
+
+class PlacementRefused(ValueError):  # noqa: N818 - a refusal, named for what happened
+    """What the picker asked for cannot be placed; the message says why, for the teacher."""
+
+
+@dataclass(frozen=True)
+class PlacementChoice:
+    """One activity the teacher picked: its kind, title and, when graded, the points."""
+
+    kind: str
+    title: str
+    graded: bool = False
+    points: float | None = None
+
+
+def check_choice(choice: PlacementChoice, line_items_allowed: bool) -> PlacementChoice:
+    """The choice as it will be placed, or PlacementRefused with a reason to show."""
+    kind = kind_named(choice.kind)
+    if kind is None:
+        raise PlacementRefused(f"Rapport has no activity called {choice.kind!r}.")
+    title = " ".join(choice.title.split())[:MAX_TITLE] or kind.title
+    if not choice.graded:
+        return PlacementChoice(kind.kind, title)
+    if not kind.gradable:
+        raise PlacementRefused(f"“{kind.title}” cannot be graded.")
+    if not line_items_allowed:
+        raise PlacementRefused("Your LMS does not take gradebook columns from this link.")
+    points = choice.points
+    if points is None or not 0 < points <= MAX_POINTS:
+        raise PlacementRefused(
+            f"Give “{title}” a number of points greater than 0 and at most {MAX_POINTS:g}."
+        )
+    return PlacementChoice(kind.kind, title, True, float(points))
+
+
+def create_placements(
+    session: Session, course_id: int, person_id: int | None, choices: list[PlacementChoice]
+) -> list[Placement]:
+    """Store what the teacher placed; graded ones with their gradable activity."""
+    placements = []
+    for choice in choices:
+        placement = Placement(
+            course_id=course_id,
+            token=secrets.token_urlsafe(24),
+            kind=choice.kind,
+            title=choice.title,
+            graded=choice.graded,
+            score_maximum=choice.points if choice.graded else None,
+            created_by_id=person_id,
+        )
+        session.add(placement)
+        session.flush()
+        if choice.graded and choice.points is not None:
+            session.add(
+                GradableActivity(
+                    course_id=course_id,
+                    key=activity_key(placement),
+                    label=choice.title,
+                    score_maximum=choice.points,
+                    tag=choice.kind,
+                )
+            )
+        placements.append(placement)
+    session.flush()
+    return placements
+
+
+def activity_key(placement: Placement) -> str:
+    return f"placement:{placement.id}"
+
+
+def content_item(placement: Placement, launch_url: str) -> ResourceLinkItem:
+    """The content item that makes the platform create a link to this placement."""
+    kind = kind_named(placement.kind)
+    line_item = None
+    if placement.graded and placement.score_maximum is not None:
+        line_item = LineItem(
+            score_maximum=placement.score_maximum,
+            label=placement.title,
+            resource_id=activity_key(placement),
+            tag=placement.kind,
+        )
+    return ResourceLinkItem(
+        title=placement.title,
+        url=launch_url,
+        text=kind.description if kind else None,
+        custom={PLACEMENT_PARAM: placement.token, KIND_PARAM: placement.kind},
+        line_item=line_item,
+    )
+
+
+def placement_for_token(session: Session, course_id: int, token: object) -> Placement | None:
+    """The placement a launch's custom parameter names, in this course only."""
+    if not isinstance(token, str) or not token:
+        return None
+    return session.scalar(
+        select(Placement).where(Placement.course_id == course_id, Placement.token == token)
+    )
+
+
+def link_placement(
+    session: Session,
+    course_id: int,
+    link_pk: int,
+    custom: dict[str, Any],
+    lineitem_url: str | None,
+    resource_link_id: str,
+) -> int | None:
+    """Bind the launched resource link to its placement; the placement's id, or None."""
+    placement = placement_for_token(session, course_id, custom.get(PLACEMENT_PARAM))
+    if placement is None:
+        return None
+    link = session.get(ResourceLink, link_pk)
+    if link is not None and link.placement_id != placement.id:
+        link.placement_id = placement.id
+    if placement.graded:
+        activity = session.scalar(
+            select(GradableActivity).where(
+                GradableActivity.course_id == course_id,
+                GradableActivity.key == activity_key(placement),
+            )
+        )
+        if activity is not None:
+            activity.resource_link_id = resource_link_id
+            if lineitem_url:
+                activity.lineitem_url = lineitem_url
+    return placement.id
+
+
+def placement_view(session: Session, placement_id: int) -> tuple[str, dict[str, Any]] | None:
+    """The endpoint and URL values a launch of this placement opens."""
+    placement = session.get(Placement, placement_id)
+    kind = kind_named(placement.kind) if placement is not None else None
+    if placement is None or kind is None:
+        return None
+    return kind.view_endpoint, kind.view_values(placement)

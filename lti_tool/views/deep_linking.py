@@ -1,0 +1,285 @@
+"""The deep-linking picker: staff choose what to place, Rapport answers the platform.
+
+Deep Linking 2.0 §4.4 (request) and §4.5 (response, https://www.imsglobal.org/spec/lti-dl/v2p0).
+A validated `LtiDeepLinkingRequest` launch hands over here. Its settings stay on the server,
+under a random id bound to the launching person's grant for that course, for one hour; the
+picker form only says what the teacher chose. The answer is a page that posts the signed
+response JWT to the platform's `deep_link_return_url` by itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from lti_tool.extensions import cache, db, rapport
+from lti_tool.lti.deep_linking import (
+    DeepLinkingResponse,
+    DeepLinkingSettings,
+    ResponseMessages,
+)
+from lti_tool.lti.launch import LaunchResult
+from lti_tool.models import Course
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.launches import LaunchRecord
+from lti_tool.services.placements import (
+    PlaceableKind,
+    PlacementChoice,
+    PlacementRefused,
+    can_place_content,
+    check_choice,
+    content_item,
+    create_placements,
+    placeable_kinds,
+    placement_view,
+)
+from lti_tool.views.course import course_grant_required
+
+bp = Blueprint("deep_linking", __name__)
+REQUEST_TTL_SECONDS = 3600
+_PICKER = "/courses/<int:course_id>/deep-linking/<request_id>"
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    """A deep-linking request waiting for the teacher's choice (kept in the shared cache)."""
+
+    course_id: int
+    person_id: int
+    client_id: str
+    platform_issuer: str
+    deployment_id: str
+    settings_claim: dict[str, Any]
+
+    @property
+    def settings(self) -> DeepLinkingSettings:
+        return DeepLinkingSettings.from_claim(self.settings_claim)
+
+    def response(self) -> DeepLinkingResponse:
+        return DeepLinkingResponse(
+            self.client_id, self.platform_issuer, self.deployment_id, self.settings
+        )
+
+
+def _cache_key(request_id: str) -> str:
+    return "deep-linking:" + request_id
+
+
+def start_deep_linking(result: LaunchResult, grant: CourseGrant) -> Response:
+    """The launch's answer to a deep-linking request: the picker for staff, 403 for others."""
+    if not can_place_content(grant):
+        page = render_template("deep_linking/refused.html")
+        return make_response(page, 403)
+    request_id = secrets.token_urlsafe(32)
+    pending = PendingRequest(
+        course_id=grant.course_id,
+        person_id=grant.person_id,
+        client_id=result.claims.client_id,
+        platform_issuer=result.claims.issuer,
+        deployment_id=result.claims.deployment_id,
+        settings_claim=dict(result.claims.deep_linking_settings or {}),
+    )
+    cache.set(_cache_key(request_id), pending.__dict__, timeout=REQUEST_TTL_SECONDS)
+    target = url_for("deep_linking.picker", course_id=grant.course_id, request_id=request_id)
+    return redirect(target, code=303)  # type: ignore[return-value]
+
+
+def placed_activity_url(record: LaunchRecord) -> str:
+    """Where a resource-link launch lands: its placement's view, else the course home."""
+    view = placement_view(db(), record.placement_id) if record.placement_id else None
+    if view is None:
+        return url_for("course.home", course_id=record.course_id)
+    endpoint, values = view
+    return url_for(endpoint, **values)
+
+
+def _pending(course_id: int, request_id: str) -> PendingRequest:
+    """The request behind this URL, for the person whose grant opened it; 404 otherwise."""
+    grant: CourseGrant = g.grant
+    if not can_place_content(grant):
+        abort(403, description="Only staff of this course can add Rapport's activities to it.")
+    stored = cache.get(_cache_key(request_id)) if len(request_id) < 100 else None
+    if not isinstance(stored, dict):
+        abort(
+            404,
+            description="This request to add content has expired or was already answered. "
+            "Start again from your LMS.",
+        )
+    pending = PendingRequest(**stored)
+    if (pending.course_id, pending.person_id) != (course_id, grant.person_id):
+        abort(404, description="This request to add content belongs to someone else.")
+    return pending
+
+
+@dataclass(frozen=True)
+class KindField:
+    """One kind in the picker, with what the form said about it."""
+
+    kind: PlaceableKind
+    selected: bool
+    title: str
+    graded: bool
+    points: str
+    error: str | None = None
+
+
+def _fields(
+    settings: DeepLinkingSettings, form: dict[str, Any] | None, errors: dict[str, str]
+) -> list[KindField]:
+    kinds = placeable_kinds()
+    chosen = set(form.get("kind", [])) if form else ({kinds[0].kind} if len(kinds) == 1 else set())
+    suggested = settings.title if not settings.accept_multiple else None
+    fields = []
+    for kind in kinds:
+        values = form or {}
+        fields.append(
+            KindField(
+                kind=kind,
+                selected=kind.kind in chosen,
+                title=_first(values, f"title-{kind.kind}") or suggested or kind.title,
+                graded=_first(values, f"graded-{kind.kind}") == "yes",
+                points=_first(values, f"points-{kind.kind}") or f"{kind.default_points:g}",
+                error=errors.get(kind.kind),
+            )
+        )
+    return fields
+
+
+def _first(values: dict[str, Any], name: str) -> str:
+    found = values.get(name) or [""]
+    return str(found[0]).strip()
+
+
+def _render_picker(
+    pending: PendingRequest,
+    request_id: str,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    settings = pending.settings
+    course = db().get(Course, pending.course_id)
+    page = render_template(
+        "deep_linking/picker.html",
+        course=course,
+        settings=settings,
+        fields=_fields(settings, form, errors or {}),
+        errors=errors or {},
+        request_id=request_id,
+        platform_host=_host(settings.return_url),
+    )
+    return make_response(page, status)
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc or url
+
+
+@bp.get(_PICKER)
+@course_grant_required
+def picker(course_id: int, request_id: str) -> Response:
+    return _render_picker(_pending(course_id, request_id), request_id)
+
+
+def _points(text: str) -> float | None:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _choices(
+    form: dict[str, list[str]], line_items: bool
+) -> tuple[list[PlacementChoice], dict[str, str]]:
+    choices: list[PlacementChoice] = []
+    errors: dict[str, str] = {}
+    for name in form.get("kind", []):
+        graded = _first(form, f"graded-{name}") == "yes"
+        choice = PlacementChoice(
+            kind=name,
+            title=_first(form, f"title-{name}"),
+            graded=graded,
+            points=_points(_first(form, f"points-{name}")) if graded else None,
+        )
+        try:
+            choices.append(check_choice(choice, line_items))
+        except PlacementRefused as exc:
+            errors[name] = str(exc)
+    return choices, errors
+
+
+@bp.post(_PICKER)
+@course_grant_required
+def place(course_id: int, request_id: str) -> Response:
+    pending = _pending(course_id, request_id)
+    settings = pending.settings
+    if not settings.accepts_resource_links:
+        abort(400, description="Your LMS did not ask for LTI links here, so nothing can be added.")
+    form = request.form.to_dict(flat=False)
+    choices, errors = _choices(form, settings.accepts_line_items)
+    if not choices and not errors:
+        errors["_form"] = "Choose what to add to your course."
+    elif len(form.get("kind", [])) > 1 and not settings.accept_multiple:
+        errors["_form"] = "Your LMS takes one activity at a time here: choose one."
+    if errors:
+        return _render_picker(pending, request_id, form, errors, status=422)
+    _claim(request_id)
+    session = db()
+    placements = create_placements(session, course_id, pending.person_id, choices)
+    launch_url = rapport().settings.public_url + "/lti/launch"
+    items = [content_item(p, launch_url) for p in placements]
+    titles = ", ".join(f"“{p.title}”" for p in placements)
+    messages = ResponseMessages(msg=f"Rapport added {titles}.", log=f"Rapport placed {titles}.")
+    token = pending.response().signed(rapport().keyring.current(), items, messages)
+    session.commit()
+    return _return_page(settings, token, [p.title for p in placements])
+
+
+def _claim(request_id: str) -> None:
+    """Use the request up; a second submission of the same picker (double click) finds it gone."""
+    if not cache.delete(_cache_key(request_id)):
+        abort(409, description="This request to add content was already answered.")
+
+
+@bp.post(_PICKER + "/cancel")
+@course_grant_required
+def cancel(course_id: int, request_id: str) -> Response:
+    """Answer the platform with no content, so the LMS closes its dialog (§4.5 allows none)."""
+    pending = _pending(course_id, request_id)
+    refused = not pending.settings.accepts_resource_links
+    messages = ResponseMessages(
+        msg="Nothing was added from Rapport.",
+        errormsg="Rapport can only add LTI links, which this LMS page did not ask for."
+        if refused
+        else None,
+    )
+    _claim(request_id)
+    token = pending.response().signed(rapport().keyring.current(), [], messages)
+    return _return_page(pending.settings, token, [])
+
+
+def _return_page(settings: DeepLinkingSettings, token: str, titles: list[str]) -> Response:
+    page = render_template(
+        "deep_linking/return.html",
+        return_url=settings.return_url,
+        jwt=token,
+        titles=titles,
+        auto_create=settings.auto_create,
+    )
+    response = make_response(page, 200)
+    response.headers["Cache-Control"] = "no-store"  # the page carries a signed token
+    return response
