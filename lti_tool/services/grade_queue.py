@@ -25,6 +25,8 @@ from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelive
 WAITING = DeliveryStatus.WAITING
 SENT = DeliveryStatus.SENT
 UNSYNCED: dict[str, Any] = {"synchronize_session": False}
+# Rows a newer score makes moot: not yet delivered, or refused (a retry would send old news).
+UNDELIVERED = (DeliveryStatus.WAITING, DeliveryStatus.FAILED)
 # Made once: a fresh alias per query would defeat SQLAlchemy's statement cache.
 OLDER = aliased(GradeDelivery, name="older")
 NEWER = aliased(GradeDelivery, name="newer")
@@ -63,6 +65,32 @@ class RetryPolicy:
 
 def _same_pair(row: Any, other: type[GradeDelivery]) -> tuple[ColumnElement[bool], ...]:
     return (other.activity_id == row.activity_id, other.person_id == row.person_id)
+
+
+def supersede_undelivered(session: Session, activity_id: int, person_id: int) -> int:
+    """Mark older undelivered scores for this pair superseded; returns how many.
+
+    A row a worker is sending right now is locked: SKIP LOCKED leaves it to the worker, which
+    records what really happened to it, and the newer row waits until it is done.
+    """
+    pending = (
+        select(GradeDelivery.id)
+        .where(
+            GradeDelivery.activity_id == activity_id,
+            GradeDelivery.person_id == person_id,
+            GradeDelivery.status.in_(UNDELIVERED),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(session.scalars(pending))
+    if ids:
+        session.execute(
+            update(GradeDelivery)
+            .where(GradeDelivery.id.in_(ids), GradeDelivery.status.in_(UNDELIVERED))
+            .values(status=DeliveryStatus.SUPERSEDED),
+            execution_options={"synchronize_session": False},
+        )
+    return len(ids)
 
 
 def claim_next(

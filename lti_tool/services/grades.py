@@ -21,10 +21,8 @@ from lti_tool.lti.ags import AgsClient, AgsEndpoint, LineItem
 from lti_tool.models import Course, Person, ResourceLink
 from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.grade_queue import supersede_undelivered
 from lti_tool.services.upsert import upsert
-
-# Rows a newer score makes moot: not yet delivered, or refused (a retry would send old news).
-UNDELIVERED = (DeliveryStatus.WAITING, DeliveryStatus.FAILED)
 
 
 class GradebookUnavailable(Exception):  # noqa: N818 - reads as the state it reports
@@ -74,32 +72,6 @@ def gradable_activity(session: Session, course: Course, spec: ActivitySpec) -> G
     activity = session.get(GradableActivity, activity_id, populate_existing=True)
     assert activity is not None
     return activity
-
-
-def supersede_undelivered(session: Session, activity_id: int, person_id: int) -> int:
-    """Mark older undelivered scores for this pair superseded; returns how many.
-
-    A row a worker is sending right now is locked: SKIP LOCKED leaves it to the worker, which
-    records what really happened to it, and the newer row waits until it is done.
-    """
-    pending = (
-        select(GradeDelivery.id)
-        .where(
-            GradeDelivery.activity_id == activity_id,
-            GradeDelivery.person_id == person_id,
-            GradeDelivery.status.in_(UNDELIVERED),
-        )
-        .with_for_update(skip_locked=True)
-    )
-    ids = list(session.scalars(pending))
-    if ids:
-        session.execute(
-            update(GradeDelivery)
-            .where(GradeDelivery.id.in_(ids), GradeDelivery.status.in_(UNDELIVERED))
-            .values(status=DeliveryStatus.SUPERSEDED),
-            execution_options={"synchronize_session": False},
-        )
-    return len(ids)
 
 
 def record_score(

@@ -27,7 +27,7 @@ from lti_tool.extensions import cache
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.models import Course, DeliveryStatus, GradeDelivery, Person
 from lti_tool.services.grade_queue import Result
-from lti_tool.services.grade_worker import GradeWorker
+from lti_tool.services.grade_worker import GradeWorker, SystemClock, WorkerThread
 from lti_tool.services.grades import ActivitySpec, record_score
 from tests.conftest import TEST_DATABASE_URL, register, state
 from tests.independent_platform import INSTRUCTOR, auto_post_form
@@ -240,11 +240,34 @@ def test_a_worker_process_killed_mid_batch_is_replaced_and_the_rest_arrives(
             release.set()
     lms.ags.on_score = None
     assert len(lms.ags.accepted) == 12
-    worker_for(app).drain()  # the replacement
+    restarted = subprocess.run(
+        [str(RAPPORT), "grades", "worker", "--once"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert restarted.returncode == 0, restarted.stderr
+    assert "19 deliveries handled; nothing waiting" in restarted.stdout  # 18 + the held one
     assert Counter(r.status for r in all_deliveries(app)) == {DeliveryStatus.SENT: 30}
     assert len(lms.ags.accepted) == 30
     assert len(lms.ags.conflicts) == 1  # the twelfth, sent again: already there
     assert len(lms.ags.line_items) == 2
+
+
+def test_the_in_process_worker_thread_delivers_and_stops(lms, course_id):
+    """What runs inside the web process when the demo LMS is on."""
+    app, course = course_id
+    everything = threading.Event()
+    lms.ags.on_score = lambda _s: everything.set() if len(lms.ags.accepted) == 6 else None
+    worker = worker_for(app, clock=SystemClock())
+    thread = WorkerThread(worker, app.app_context, idle_seconds=0.05).start()
+    record_round(app, course, students(app, course, 3), 4.0, utcnow())
+    assert everything.wait(60)
+    thread.stop()
+    assert not thread.thread.is_alive()
+    assert Counter(r.status for r in all_deliveries(app)) == {DeliveryStatus.SENT: 6}
 
 
 @pytest.mark.skipif(

@@ -32,7 +32,6 @@ from lti_tool.services.grades import (
     pick_line_item,
     record_score,
     retry_failed,
-    supersede_undelivered,
 )
 from tests.conftest import TEST_DATABASE_URL, state
 
@@ -325,8 +324,8 @@ def test_a_row_being_sent_is_not_superseded_under_the_worker(app):
         claimed = queue.claim_next(worker, T0 + timedelta(seconds=1))
         assert claimed is not None and claimed.id == ids[2]
         with transaction(sessions) as request:
-            assert supersede_undelivered(request, ids[3], ids[1]) == 0  # locked: skipped
+            assert queue.supersede_undelivered(request, ids[3], ids[1]) == 0  # locked: skipped
         with sessions() as second_worker, second_worker.begin():
             assert queue.claim_next(second_worker, T0 + timedelta(seconds=1)) is None
     with transaction(sessions) as session:
-        assert supersede_undelivered(session, ids[3], ids[1]) == 1
+        assert queue.supersede_undelivered(session, ids[3], ids[1]) == 1
