@@ -9,7 +9,9 @@ comes in as an argument.
 from __future__ import annotations
 
 import logging
+import shlex
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import select
@@ -25,6 +27,7 @@ from lti_tool.lti.registration import (
     register_tool,
     registration_request,
 )
+from lti_tool.lti.registration.configuration import is_loopback
 from lti_tool.models import Registration
 from lti_tool.services.platforms import PlatformSpec, save_platform
 
@@ -43,6 +46,22 @@ class Installation:
     deployment_id: str | None
     deployment_ids: tuple[str, ...]
     created: bool
+    spec: PlatformSpec
+
+    def add_deployment_command(self, deployment_id: str = "DEPLOYMENT_ID") -> str:
+        """The CLI line that adds a deployment the platform did not name (Canvas)."""
+        spec = self.spec
+        options = [
+            ("--issuer", spec.issuer),
+            ("--client-id", spec.client_id),
+            ("--login-url", spec.auth_login_url),
+            ("--token-url", spec.auth_token_url),
+            ("--token-audience", spec.auth_audience),
+            ("--key-set-url", spec.key_set_url),
+            ("--name", spec.name),
+        ]
+        words = [f"{flag} {shlex.quote(value)}" for flag, value in options if value]
+        return " ".join(["rapport platform add", *words, "--deployment-id", deployment_id])
 
 
 def platform_spec(platform: PlatformConfiguration, client: ClientRegistration) -> PlatformSpec:
@@ -81,6 +100,7 @@ def save_installation(
         deployment_id=spec.deployment_ids[0] if spec.deployment_ids else None,
         deployment_ids=tuple(d.deployment_id for d in row.deployments),
         created=existing is None,
+        spec=spec,
     )
 
 
@@ -95,7 +115,11 @@ def install_dynamically(
 
     Raises `RegistrationError` (a 4xx for the administrator) when any step fails.
     """
-    platform = fetch_platform_configuration(http, openid_configuration, registration_token)
+    # Plain http only between a development Rapport and a development LMS on one machine.
+    loopback_http = is_loopback(urlsplit(public_url).hostname)
+    platform = fetch_platform_configuration(
+        http, openid_configuration, registration_token, loopback_http=loopback_http
+    )
     body = registration_request(ToolUrls(public_url), platform)
     client = register_tool(http, platform, registration_token, body)
     try:

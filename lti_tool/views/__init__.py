@@ -6,10 +6,21 @@ from flask import Flask
 
 
 def register_views(app: Flask) -> None:
-    from lti_tool.views import about, course, deep_linking, errors, grades, health, lti, roster
+    from lti_tool.views import (
+        about,
+        course,
+        deep_linking,
+        errors,
+        grades,
+        health,
+        install,
+        lti,
+        roster,
+    )
 
     app.register_blueprint(about.bp)
     app.register_blueprint(lti.bp)
+    app.register_blueprint(install.bp)
     app.register_blueprint(course.bp)
     app.register_blueprint(deep_linking.bp)
     app.register_blueprint(roster.bp)

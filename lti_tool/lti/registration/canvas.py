@@ -1,0 +1,108 @@
+"""Everything about installing Rapport that only Canvas does.
+
+- Hosted Canvas's issuer does not match the school's configuration URL (an exception to LTI
+  Dynamic Registration's "Issuer and OpenID Configuration URL Match").
+- Canvas's extensions to the tool configuration: privacy level, tool id, placements and whether
+  the course menu item starts visible (Canvas's registration.md).
+- The developer key JSON an admin pastes into Canvas instead (Canvas's lti_dev_key_config.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from lti_tool.lti.registration.tool import (
+    DEEP_LINKING,
+    RESOURCE_LINK,
+    SCOPES,
+    TOOL_DESCRIPTION,
+    TOOL_NAME,
+    OfferedMessages,
+    ToolUrls,
+    offered_placements,
+)
+
+CANVAS = "canvas"
+EXTENSION = "https://canvas.instructure.com/lti/"
+ACCOUNT_NAME = EXTENSION + "account_name"
+# Instructure's hosted Canvas signs every school's launches with one issuer from its own SSO
+# host, while each school serves the configuration from its own domain, so the issuer cannot
+# match the URL. It is trusted only together with Instructure's own endpoints: a look-alike
+# configuration cannot point a Canvas registration at someone else's keys.
+HOSTED_ISSUERS = {
+    "https://canvas.instructure.com": "sso.canvaslms.com",
+    "https://canvas.beta.instructure.com": "sso.beta.canvaslms.com",
+    "https://canvas.test.instructure.com": "sso.test.canvaslms.com",
+}
+TOOL_ID = "rapport"
+TOOL_CONFIGURATION = {EXTENSION + "privacy_level": "public", EXTENSION + "tool_id": TOOL_ID}
+# PRODUCT.md: instructors switch Rapport on in their course, so its course menu item starts
+# hidden until they show it (Course Settings → Navigation).
+COURSE_NAVIGATION_ENABLED = False
+RESOURCE_LINK_PLACEMENTS = ("course_navigation",)
+DEEP_LINKING_PLACEMENTS = ("link_selection", "assignment_selection")
+
+
+def hosted_issuer_allowed(issuer: str, url: str, endpoints: dict[str, str]) -> bool:
+    """A hosted-Canvas issuer, served from a school's domain, with Instructure's endpoints."""
+    sso = HOSTED_ISSUERS.get(issuer.rstrip("/"))
+    if sso is None or urlsplit(url).scheme != "https":
+        return False
+    same_school = urlsplit(endpoints["registration_endpoint"]).netloc == urlsplit(url).netloc
+    on_sso = all(
+        urlsplit(endpoints[name])[:2] == ("https", sso)
+        for name in ("authorization_endpoint", "token_endpoint", "jwks_uri")
+    )
+    return same_school and on_sso
+
+
+def messages(tool: ToolUrls, offered: OfferedMessages) -> list[dict[str, Any]]:
+    common = {"target_link_uri": tool.launch, "label": TOOL_NAME}
+    return [
+        {
+            "type": RESOURCE_LINK,
+            **common,
+            "placements": offered_placements(offered, RESOURCE_LINK, RESOURCE_LINK_PLACEMENTS),
+            EXTENSION + "course_navigation/default_enabled": COURSE_NAVIGATION_ENABLED,
+        },
+        {
+            "type": DEEP_LINKING,
+            **common,
+            "placements": offered_placements(offered, DEEP_LINKING, DEEP_LINKING_PLACEMENTS),
+        },
+    ]
+
+
+def developer_key(tool: ToolUrls) -> dict[str, Any]:
+    """The JSON an admin pastes into a Canvas LTI developer key ("Paste JSON")."""
+    common = {"text": TOOL_NAME, "target_link_uri": tool.launch}
+    placements = [
+        {
+            **common,
+            "placement": "course_navigation",
+            "message_type": RESOURCE_LINK,
+            "default": "enabled" if COURSE_NAVIGATION_ENABLED else "disabled",
+        },
+        *(
+            {**common, "placement": name, "message_type": DEEP_LINKING}
+            for name in DEEP_LINKING_PLACEMENTS
+        ),
+    ]
+    return {
+        "title": TOOL_NAME,
+        "description": TOOL_DESCRIPTION,
+        "oidc_initiation_url": tool.login,
+        "target_link_uri": tool.launch,
+        "public_jwk_url": tool.jwks,
+        "scopes": list(SCOPES),
+        "extensions": [
+            {
+                "domain": tool.domain,
+                "tool_id": TOOL_ID,
+                "platform": "canvas.instructure.com",
+                "privacy_level": "public",
+                "settings": {"text": TOOL_NAME, "placements": placements},
+            }
+        ],
+    }
