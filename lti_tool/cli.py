@@ -16,6 +16,7 @@ from lti_tool.lti.keys import KeyringError
 from lti_tool.services.platforms import (
     PlatformConfigError,
     PlatformSpec,
+    add_deployment,
     list_platforms,
     remove_platform,
     save_platform,
@@ -130,6 +131,21 @@ def platform_add(key_set_file: Any, deployment_ids: tuple[str, ...], **fields: A
         f"registered {spec.issuer} client {spec.client_id}; deployments: "
         f"{', '.join(deployments) or 'none yet'}"
     )
+
+
+@platform.command("add-deployment")
+@click.argument("issuer")
+@click.argument("client_id")
+@click.argument("deployment_id")
+@with_appcontext
+def platform_add_deployment(issuer: str, client_id: str, deployment_id: str) -> None:
+    """Add deployment DEPLOYMENT_ID to the registration of ISSUER and CLIENT_ID."""
+    try:
+        with transaction(_state().sessions) as session:
+            add_deployment(session, issuer, client_id, deployment_id)
+    except PlatformConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"deployment {deployment_id} added to {issuer} client {client_id}")
 
 
 @platform.command("list")

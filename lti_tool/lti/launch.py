@@ -93,7 +93,11 @@ class LtiGate:
         self._check_target_link_uri(params.get("target_link_uri"))
         row = self._registration_for_login(iss, params.get("client_id"))
         deployment_id = params.get("lti_deployment_id")
-        if deployment_id and self.tool_conf.deployment_row(row, deployment_id) is None:
+        if (
+            deployment_id
+            and row.deployments
+            and self.tool_conf.deployment_row(row, deployment_id) is None
+        ):
             raise unknown_deployment(deployment_id, row)
 
         request = FlaskRequest()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.lti.keys import KeyRing
 from lti_tool.models import Deployment, Registration
+from lti_tool.services.upsert import upsert
 
 
 class DatabaseToolConf(ToolConfAbstract[Any]):
@@ -51,6 +52,21 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
                 Deployment.deployment_id == deployment_id,
             )
         )
+
+    def adopt_first_deployment(self, row: Registration, deployment_id: str) -> Deployment | None:
+        """Record the deployment of a registration that has none yet. Of two first launches
+        racing with different deployments, the one recorded first wins; the other gets None."""
+        upsert(
+            self.session,
+            Deployment,
+            {"registration_id": row.id, "deployment_id": deployment_id},
+            {},
+            update=False,
+        )
+        self.session.commit()
+        self.session.refresh(row)
+        first = row.deployments[0] if row.deployments else None
+        return first if first is not None and first.deployment_id == deployment_id else None
 
     def to_pylti(self, row: Registration) -> LtiRegistration:
         key = self.keyring.current()

@@ -50,8 +50,8 @@ def unknown_deployment(deployment_id: str, row: Registration) -> LaunchError:
     return LaunchError(
         "unknown_deployment",
         f"Deployment {deployment_id} is not registered for client {row.client_id} of {row.issuer}.",
-        f"Add it with `rapport platform add --issuer {row.issuer} --client-id {row.client_id} "
-        f"--deployment-id {deployment_id}` or re-run dynamic registration.",
+        f"Add it with `rapport platform add-deployment {row.issuer} {row.client_id} "
+        f"{deployment_id}` or re-run dynamic registration.",
         status=403,
     )
 
@@ -257,7 +257,12 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         deployment_id = self._jwt["body"].get(c.CLAIM_DEPLOYMENT_ID)
         if not isinstance(deployment_id, str) or not deployment_id:
             raise refused("missing_deployment_id", "The id_token names no deployment.", None, 400)
-        self.deployment_row = self.gate.tool_conf.deployment_row(row, deployment_id)
+        tool_conf = self.gate.tool_conf
+        self.deployment_row = tool_conf.deployment_row(row, deployment_id)
+        if self.deployment_row is None and not row.deployments:
+            # Registered without a deployment (Canvas's dynamic registration names none): the
+            # first launch signed by the platform's own key says which one it is.
+            self.deployment_row = tool_conf.adopt_first_deployment(row, deployment_id)
         if self.deployment_row is None:
             raise unknown_deployment(deployment_id, row)
         return self

@@ -76,6 +76,21 @@ def save_platform(session: Session, spec: PlatformSpec) -> Registration:
     return row
 
 
+def add_deployment(session: Session, issuer: str, client_id: str, deployment_id: str) -> None:
+    row = session.scalar(
+        select(Registration).where(
+            Registration.issuer == issuer, Registration.client_id == client_id
+        )
+    )
+    if row is None:
+        raise PlatformConfigError(
+            f"no platform is registered with issuer {issuer} and client {client_id}"
+        )
+    if deployment_id not in {d.deployment_id for d in row.deployments}:
+        row.deployments.append(Deployment(deployment_id=deployment_id))
+    session.flush()
+
+
 def list_platforms(session: Session) -> list[Registration]:
     return list(
         session.scalars(select(Registration).order_by(Registration.issuer, Registration.client_id))

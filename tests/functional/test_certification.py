@@ -87,6 +87,15 @@ def test_fallback_name_when_platform_withholds_it(tool, platform, browser):
     assert named.status_code == 303  # a later launch that brings the name fills it in
 
 
+class Ago(int):
+    """A time this many seconds before the moment the token is signed (negative: after)."""
+
+
+def _resolve(overrides: dict) -> dict:
+    now = int(time.time())
+    return {k: now - int(v) if isinstance(v, Ago) else v for k, v in overrides.items()}
+
+
 REFUSED_CLAIMS = {
     "wrong LTI version": ({LTI + "version": "1.1"}, "bad_version"),
     "missing LTI version": ({LTI + "version": DROP}, "bad_version"),
@@ -102,13 +111,13 @@ REFUSED_CLAIMS = {
     "no resource link claim": ({LTI + "resource_link": DROP}, "missing_resource_link"),
     "no sub": ({"sub": DROP}, "missing_sub"),
     "empty sub": ({"sub": ""}, "missing_sub"),
-    "expired": ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 3700}, "token_expired"),
+    "expired": ({"exp": Ago(3600), "iat": Ago(3700)}, "token_expired"),
     "issued in the future": (
-        {"iat": int(time.time()) + 3600, "exp": int(time.time()) + 7200},
+        {"iat": Ago(-3600), "exp": Ago(-7200)},
         "token_from_future",
     ),
     "iat too far in the past": (
-        {"iat": int(time.time()) - 86400, "exp": int(time.time()) + 60},
+        {"iat": Ago(86400), "exp": Ago(-60)},
         "token_too_old",
     ),
     "no exp": ({"exp": DROP}, "missing_claim"),
@@ -130,7 +139,7 @@ REFUSED_CLAIMS = {
 def test_certification_launches_refused(tool, platform, browser, overrides, code):
     _, url = tool
     login = platform.login(browser, url)
-    token = platform.sign(platform.claims(login.nonce, **overrides))
+    token = platform.sign(platform.claims(login.nonce, **_resolve(overrides)))
     response = platform.launch(
         browser, url, token, login.state, headers={"Accept": "application/json"}
     )

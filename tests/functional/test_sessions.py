@@ -200,3 +200,22 @@ def test_unknown_pages_and_methods_are_clear_4xx(app):
     assert client.get("/lti/login").status_code == 400
     json_error = client.post("/lti/launch", headers={"Accept": "application/json"})
     assert json_error.json["error"] == "missing_id_token"
+
+
+def test_first_signed_launch_names_the_deployment_of_a_registration_without_one(live, platform):
+    """Canvas's dynamic registration names no deployment; its first launch does."""
+    app, url = live()
+    register(app, platform, deployment_ids=[])
+
+    def launch_in(deployment_id):
+        platform.deployment_id = deployment_id
+        browser = requests.Session()
+        login = platform.login(browser, url)
+        if login.response.status_code != 302:
+            return login.response.status_code
+        token = platform.sign(platform.claims(login.nonce))
+        return platform.launch(browser, url, token, login.state).status_code
+
+    assert launch_in("1:abc") == 303
+    assert launch_in("2:xyz") == 403  # only the first one is adopted
+    assert launch_in("1:abc") == 303

@@ -131,3 +131,31 @@ def test_cli_add_list_remove(app):
     missing = runner.invoke(rapport_cli, [*base[:-2]])
     assert missing.exit_code != 0
     assert "key_set_url or key_set" in missing.output
+
+
+def test_cli_add_deployment(app):
+    runner = app.test_cli_runner()
+    runner.invoke(
+        rapport_cli,
+        [
+            "platform",
+            "add",
+            "--issuer",
+            "https://lms.example.edu",
+            "--client-id",
+            "abc",
+            "--login-url",
+            "https://lms.example.edu/a",
+            "--token-url",
+            "https://lms.example.edu/t",
+            "--key-set-url",
+            "https://lms.example.edu/k",
+        ],
+    )
+    added = runner.invoke(
+        rapport_cli, ["platform", "add-deployment", "https://lms.example.edu", "abc", "dep-9"]
+    )
+    assert added.exit_code == 0, added.output
+    assert _counts(app) == (1, 1)
+    unknown = runner.invoke(rapport_cli, ["platform", "add-deployment", "https://x", "y", "z"])
+    assert unknown.exit_code != 0 and "no platform is registered" in unknown.output
