@@ -1,0 +1,89 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright, never a downloaded browser.
+
+Headless Chromium blocks third-party cookies by default, as Safari and Firefox do, so a page on
+one site that frames Rapport on another site sees what a student in an LMS iframe sees.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page_in(chromium: Any) -> Iterator[Any]:
+    """A fresh browser context (no cookies) at a given viewport width."""
+    contexts: list[Any] = []
+
+    def open_page(width: int = 1280, height: int = 900) -> Any:
+        context = chromium.new_context(
+            viewport={"width": width, "height": height}, ignore_https_errors=True
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def certificate_authority(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import trustme
+
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_context(
+    certificate_authority: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> ssl.SSLContext:
+    """A certificate for localhost from a private authority, as a developer would make one.
+
+    The browser ignores certificate errors; Rapport's own HTTP client (fetching the demo
+    platform's JWKS) trusts the authority through REQUESTS_CA_BUNDLE.
+    """
+    bundle = tmp_path / "ca.pem"
+    certificate_authority.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    certificate = certificate_authority.issue_cert("localhost", "127.0.0.1")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    certificate.configure_cert(context)
+    return context
+
+
+def screenshot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

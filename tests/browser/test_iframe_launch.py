@@ -1,0 +1,102 @@
+"""A student inside an LMS iframe on another site: the real OIDC flow in headless Chromium."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import screenshot
+from tests.servers import free_port, serve
+
+
+def _outer_site(frame_url: str) -> Any:
+    """A page on another site (127.0.0.1) that frames Rapport (localhost), as an LMS does."""
+    html = f"""<!doctype html><html lang="en"><head><title>Example University LMS</title></head>
+<body style="margin:0;font-family:sans-serif">
+<header style="background:#2d3b45;color:#fff;padding:12px">Example University · PSY101</header>
+<iframe title="Rapport" src="{frame_url}" style="width:100%;height:820px;border:0"
+        allow="clipboard-write"></iframe></body></html>"""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [html.encode()]
+
+    return app
+
+
+@pytest.fixture
+def https_demo(make_app, tls_context):
+    port = free_port()
+    app = make_app(public_url=f"https://localhost:{port}", demo=True)
+    with serve(app, port=port, ssl_context=tls_context):
+        yield app, f"https://localhost:{port}"
+
+
+@pytest.fixture
+def http_demo(make_app):
+    port = free_port()
+    app = make_app(public_url=f"http://localhost:{port}", demo=True)
+    with serve(app, port=port):
+        yield app, f"http://localhost:{port}"
+
+
+def _frame_of(page: Any, prefix: str) -> Any:
+    for frame in page.frames:
+        if frame.url.startswith(prefix) and "/courses/" in frame.url:
+            return frame
+    return None
+
+
+def _demo_person(app: Any, role_label: str) -> str:
+    from lti_tool.demo.people import COURSE
+
+    return next(p.person_id for p in COURSE.people if p.role_label == role_label)
+
+
+def test_launch_in_a_cross_site_iframe_over_https(https_demo, page_in):
+    app, url = https_demo
+    student = _demo_person(app, "Student")
+    frame_url = f"{url}/demo/launch/{student}/start?target=iframe"
+    with serve(_outer_site(frame_url)) as outer:
+        page = page_in(1280, 900)
+        page.goto(outer + "/")
+        page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('iframe')).length > 0", timeout=10_000
+        )
+        frame = None
+        for _ in range(100):
+            frame = _frame_of(page, url)
+            if frame:
+                break
+            page.wait_for_timeout(100)
+        assert frame is not None, [f.url for f in page.frames]
+        frame.wait_for_selector("h1")
+        text = frame.inner_text("body")
+        assert "Welcome, Amara Okafor" in text
+        assert "You are a student in this course." in text
+        screenshot(page, "iframe-https-student")
+
+
+def test_blocked_cookies_in_a_cross_site_iframe_offer_a_new_window(http_demo, page_in):
+    """Over plain http cookies cannot be cross-site: the browser drops them, as Safari would."""
+    app, url = http_demo
+    student = _demo_person(app, "Student")
+    frame_url = f"{url}/demo/launch/{student}/start?target=iframe"
+    with serve(_outer_site(frame_url)) as outer:
+        page = page_in(1280, 900)
+        page.goto(outer + "/")
+        frame = None
+        for _ in range(100):
+            frame = next((f for f in page.frames if f.url.startswith(url + "/lti/launch")), None)
+            if frame and frame.query_selector("h1"):
+                break
+            page.wait_for_timeout(100)
+        assert frame is not None, [f.url for f in page.frames]
+        assert "Open Rapport in a new window" in frame.inner_text("main")
+        screenshot(page, "iframe-cookies-blocked")
+        with page.expect_popup() as popup_info:
+            frame.click("button:has-text('Open Rapport in a new window')")
+        popup = popup_info.value
+        popup.wait_for_url("**/courses/**", timeout=15_000)
+        assert "You are a student in this course." in popup.inner_text("main")
