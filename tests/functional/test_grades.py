@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -201,7 +202,23 @@ def test_a_refusal_is_kept_and_nothing_is_retried(rapport, lms, browser):
 
 
 # -- the staff page ---------------------------------------------------------------------------
-def test_staff_see_every_delivery_and_retry_a_failed_one(rapport, lms, browser):
+@dataclass
+class ThreeStates:
+    """One score sent, one refused with Moodle's status-line words, one waiting on a 503."""
+
+    url: str
+    course_id: int
+    activity_id: int
+    failed: int
+    worker: GradeWorker
+
+    @property
+    def page(self) -> str:
+        return f"{self.url}/courses/{self.course_id}/grades/{self.activity_id}"
+
+
+@pytest.fixture
+def three_states(rapport, lms, browser) -> ThreeStates:
     app, url = rapport
     course_id = launch(browser, lms, url, "u-grace")
     sent = grade(app, course_id, "u-student1", 4)
@@ -213,8 +230,11 @@ def test_staff_see_every_delivery_and_retry_a_failed_one(rapport, lms, browser):
     worker = worker_for(app)
     assert worker.deliver_due() == 3
     assert worker.deliver_due() == 0  # the 503's Retry-After pauses the platform
-    activity_id = deliveries(app)[sent].activity_id
-    page = browser.get(f"{url}/courses/{course_id}/grades/{activity_id}")
+    return ThreeStates(url, course_id, deliveries(app)[sent].activity_id, failed, worker)
+
+
+def test_staff_see_every_delivery_with_the_platforms_words(three_states, browser):
+    page = browser.get(three_states.page)
     assert page.status_code == 200
     text = page_text(page)
     assert "Week 1 check-in" in text
@@ -224,27 +244,25 @@ def test_staff_see_every_delivery_and_retry_a_failed_one(rapport, lms, browser):
     )
     assert "Incorrect score received" in text  # Moodle's words, from the HTTP status line
     assert re.search(r"Student 3 1 / 5 .* Waiting, next attempt .* 1 attempt so far", text)
-    index = page_text(browser.get(f"{url}/courses/{course_id}/grades/"))
-    assert "Week 1 check-in 1 1 1" in index
+    index = browser.get(f"{three_states.url}/courses/{three_states.course_id}/grades/")
+    assert "Week 1 check-in 1 1 1" in page_text(index)  # sent, waiting, failed
 
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+
+def test_staff_retry_a_failed_score_and_it_arrives(three_states, rapport, lms, browser):
+    app, _ = rapport
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(three_states.page).text)
     assert token is not None
-    no_token = browser.post(
-        f"{url}/courses/{course_id}/grades/{activity_id}/retry", data={"delivery": failed}
-    )
+    retry_url = three_states.page + "/retry"
+    no_token = browser.post(retry_url, data={"delivery": three_states.failed})
     assert no_token.status_code == 400
-    retried = browser.post(
-        f"{url}/courses/{course_id}/grades/{activity_id}/retry",
-        data={"delivery": failed, "csrf_token": token.group(1)},
-        allow_redirects=False,
-    )
+    data = {"delivery": three_states.failed, "csrf_token": token.group(1)}
+    retried = browser.post(retry_url, data=data, allow_redirects=False)
     assert retried.status_code == 303
-    assert "1 score queued to be sent again" in page_text(
-        browser.get(url + retried.headers["Location"])
-    )
-    assert deliveries(app)[failed].status is DeliveryStatus.WAITING
-    worker.clock.sleep(121)  # type: ignore[attr-defined]
-    worker.drain()
+    confirmation = page_text(browser.get(three_states.url + retried.headers["Location"]))
+    assert "1 score queued to be sent again" in confirmation
+    assert deliveries(app)[three_states.failed].status is DeliveryStatus.WAITING
+    three_states.worker.clock.sleep(121)  # type: ignore[attr-defined]
+    three_states.worker.drain()
     assert {d.status for d in deliveries(app).values()} == {DeliveryStatus.SENT}
     assert sorted((s.user_id, s.score_given) for s in lms.ags.accepted) == [
         ("u-student1", 4),

@@ -132,7 +132,7 @@ def arrivals(lms: ServicesPlatform) -> dict[tuple[int, str], list[Any]]:
 
 
 @pytest.mark.parametrize("lms", [0.2], indirect=True)
-def test_500_scores_through_30_percent_failures_arrive_once_each_in_order(lms, course_id, capsys):
+def test_500_scores_through_30_percent_failures_arrive_once_each_in_order(lms, course_id):
     app, course = course_id
     people = students(app, course, 50)
     lossy = LossyTransport("/scores", rate=0.1)
@@ -171,18 +171,27 @@ def test_500_scores_through_30_percent_failures_arrive_once_each_in_order(lms, c
     attempts = score_posts + lossy.lost["request"]
     assert 0.25 <= injected / attempts <= 0.35
     assert {ua for *_, ua in lms.ags.requests} | set(lms.tokens.user_agents) == {USER_AGENT}
-    duplicates = len(lms.ags.accepted) - len(
-        {(s.line_item, s.user_id, s.second) for s in lms.ags.accepted}
+    report(lms, lossy, worker, len(rows), injected, attempts)
+
+
+def report(
+    lms: ServicesPlatform,
+    lossy: LossyTransport,
+    worker: GradeWorker,
+    recorded: int,
+    injected: int,
+    attempts: int,
+) -> None:
+    """The figures for the issue's closing note (pytest -s shows them)."""
+    accepted = lms.ags.accepted
+    duplicates = len(accepted) - len({(s.line_item, s.user_id, s.second) for s in accepted})
+    print(
+        f"\n[grades] scores sent {len(accepted)} / recorded {recorded}; score POST attempts "
+        f"{attempts}; failures injected {injected} ({dict(lms.faults.served)}, lost "
+        f"{dict(lossy.lost)}, one token expiry); 409 resends {len(lms.ags.conflicts)}; "
+        f"duplicates {duplicates}; lost {recorded - len(accepted)}; token requests "
+        f"{lms.tokens.requests}; fake time slept {worker.clock.slept:.0f} s"  # type: ignore[attr-defined]
     )
-    with capsys.disabled():
-        print(
-            f"\n[grades] scores sent {len(lms.ags.accepted)} / recorded {len(rows)}; "
-            f"score POST attempts {attempts}; failures injected {injected} "
-            f"({dict(lms.faults.served)}, lost {dict(lossy.lost)}, one token expiry); "
-            f"409 resends {len(lms.ags.conflicts)}; duplicates {duplicates}; "
-            f"lost {500 - len(lms.ags.accepted)}; token requests {lms.tokens.requests}; "
-            f"fake time slept {worker.clock.slept:.0f} s"  # type: ignore[attr-defined]
-        )
 
 
 class Crash(BaseException):
