@@ -24,6 +24,8 @@ NEW_WINDOW_PARAMS = (
 
 
 def _wants_json() -> bool:
+    if any(mimetype.endswith("+json") for mimetype, _ in request.accept_mimetypes):
+        return True  # LTI service clients (AGS, NRPS) ask for vendor JSON media types
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return (
         best == "application/json"

@@ -219,3 +219,12 @@ def test_first_signed_launch_names_the_deployment_of_a_registration_without_one(
     assert launch_in("1:abc") == 303
     assert launch_in("2:xyz") == 403  # only the first one is adopted
     assert launch_in("1:abc") == 303
+
+
+def test_service_clients_get_json_errors(app):
+    client = app.test_client()
+    response = client.get(
+        "/nope", headers={"Accept": "application/vnd.ims.lis.v2.lineitemcontainer+json"}
+    )
+    assert response.status_code == 404
+    assert response.json["error"] == "Not Found"
