@@ -25,8 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.deep_linking import LineItem, ResourceLinkItem
-from lti_tool.models import GradableActivity, Placement, ResourceLink
+from lti_tool.models import Course, GradableActivity, Placement, ResourceLink
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.grades import ActivitySpec, gradable_activity
 
 PLACEMENT_PARAM = "rapport_placement"
 KIND_PARAM = "rapport_kind"
@@ -130,7 +131,10 @@ def check_choice(choice: PlacementChoice, line_items_allowed: bool) -> Placement
 def create_placements(
     session: Session, course_id: int, person_id: int | None, choices: list[PlacementChoice]
 ) -> list[Placement]:
-    """Store what the teacher placed; graded ones with their gradable activity."""
+    """Store what the teacher placed; graded ones with their gradable activity (grades service)."""
+    course = session.get(Course, course_id)
+    if course is None:
+        raise PlacementRefused("This course is no longer known to Rapport.")
     placements = []
     for choice in choices:
         placement = Placement(
@@ -145,15 +149,10 @@ def create_placements(
         session.add(placement)
         session.flush()
         if choice.graded and choice.points is not None:
-            session.add(
-                GradableActivity(
-                    course_id=course_id,
-                    key=activity_key(placement),
-                    label=choice.title,
-                    score_maximum=choice.points,
-                    tag=choice.kind,
-                )
+            spec = ActivitySpec(
+                activity_key(placement), choice.title, choice.points, tag=choice.kind
             )
+            gradable_activity(session, course, spec)
         placements.append(placement)
     session.flush()
     return placements
