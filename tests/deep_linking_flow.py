@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 from jwcrypto.jwk import JWKSet
@@ -90,6 +90,14 @@ def link_launch(
         **overrides,
     )
     return platform.launch(browser, url, platform.sign(body), login.state)
+
+
+def landing(response: requests.Response) -> tuple[str, str | None]:
+    """Where a launch sent the browser: the path, and the placement it opened (if any)."""
+    assert response.status_code == 303, response.text
+    where = urlsplit(response.headers["Location"])
+    placement = parse_qs(where.query).get("placement_id")
+    return where.path, placement[0] if placement else None
 
 
 @dataclass

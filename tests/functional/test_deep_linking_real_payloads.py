@@ -27,6 +27,7 @@ from tests.deep_linking_flow import (
     LTI,
     SETTINGS,
     fixture,
+    landing,
     open_picker,
     returned,
     submit,
@@ -137,7 +138,7 @@ def test_real_deep_linking_request_places_a_graded_activity(live, lms_name, feed
             },
         )
         assert opened.status_code == 303, opened.text
-        assert "placement_id=" in opened.headers["Location"]
+        assert landing(opened)[1] is not None
         home = student_browser.get(url + opened.headers["Location"])
         assert home.status_code == 200
         assert request[LTI + "context"]["title"] in home.text
