@@ -9,8 +9,9 @@ response JWT to the platform's `deep_link_return_url` by itself.
 
 from __future__ import annotations
 
+import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.routing import BuildError
 
 from lti_tool.extensions import cache, db, rapport
 from lti_tool.lti.deep_linking import (
@@ -50,6 +52,7 @@ from lti_tool.services.placements import (
 from lti_tool.views.course import course_grant_required
 
 bp = Blueprint("deep_linking", __name__)
+log = logging.getLogger(__name__)
 REQUEST_TTL_SECONDS = 3600
 _PICKER = "/courses/<int:course_id>/deep-linking/<request_id>"
 
@@ -93,7 +96,7 @@ def start_deep_linking(result: LaunchResult, grant: CourseGrant) -> Response:
         deployment_id=result.claims.deployment_id,
         settings_claim=dict(result.claims.deep_linking_settings or {}),
     )
-    cache.set(_cache_key(request_id), pending.__dict__, timeout=REQUEST_TTL_SECONDS)
+    cache.set(_cache_key(request_id), asdict(pending), timeout=REQUEST_TTL_SECONDS)
     target = url_for("deep_linking.picker", course_id=grant.course_id, request_id=request_id)
     return redirect(target, code=303)  # type: ignore[return-value]
 
@@ -101,10 +104,13 @@ def start_deep_linking(result: LaunchResult, grant: CourseGrant) -> Response:
 def placed_activity_url(record: LaunchRecord) -> str:
     """Where a resource-link launch lands: its placement's view, else the course home."""
     view = placement_view(db(), record.placement_id) if record.placement_id else None
-    if view is None:
-        return url_for("course.home", course_id=record.course_id)
-    endpoint, values = view
-    return url_for(endpoint, **values)
+    if view is not None:
+        endpoint, values = view
+        try:
+            return url_for(endpoint, **values)
+        except BuildError:  # a kind whose feature is not mounted here: still land somewhere
+            log.warning("placement %s: no route for %s", record.placement_id, endpoint)
+    return url_for("course.home", course_id=record.course_id)
 
 
 def _pending(course_id: int, request_id: str) -> PendingRequest:

@@ -351,3 +351,16 @@ def test_a_deep_linking_request_creates_no_resource_link(tool, platform, browser
     app, url = tool
     dl_launch(browser, url, platform, **{LTI + "resource_link": {"id": "menu-link"}})
     assert rows(app, ResourceLink) == []
+
+
+def test_a_placed_kind_without_a_route_here_still_lands_on_the_course(
+    tool, platform, browser, monkeypatch
+):
+    app, url = tool
+    gone = PlaceableKind("retired", "Retired", "A feature not mounted.", False, "retired.view")
+    monkeypatch.setitem(placements._KINDS, gone.kind, gone)
+    _, token = returned(place(browser, url, platform, kinds=["retired"]))
+    claims, _ = verify(url, token, platform.client_id, platform.issuer)
+    opened = link_launch(requests.Session(), url, platform, claims[ITEMS][0]["custom"])
+    [placement] = rows(app, Placement)
+    assert landing(opened) == (f"/courses/{placement.course_id}/", None)
