@@ -28,7 +28,7 @@ MEMBERSHIP_CONTAINER = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json
 SCOPE_CONTEXT_MEMBERSHIP = (
     "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 )
-DEFAULT_PAGE_SIZE = 100  # Canvas caps pages near this size; Moodle takes any limit
+DEFAULT_PAGE_SIZE = 100  # a platform that serves fewer a page still links the next one
 MAX_PAGES = 10_000  # a platform that links pages in a circle must not keep a worker forever
 
 

@@ -62,10 +62,6 @@ class PeoplePage:
     pages: int
     total: int
 
-    @property
-    def first_number(self) -> int:
-        return (self.page - 1) * PAGE_SIZE + 1
-
 
 def course_people(session: Session, grant: CourseGrant, page: int = 1) -> PeoplePage | None:
     """One page of the course's people, staff first, active before inactive, then by name."""

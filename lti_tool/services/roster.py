@@ -1,9 +1,9 @@
 """Keeping a course's roster in step with the platform over NRPS 2.0 (§2.3 members and status,
 §2.4.1 paging).
 
-A sync reads every page of the membership container and writes each page with a fixed number
-of statements — one INSERT … ON CONFLICT for the people, one SELECT for their ids, one INSERT …
-ON CONFLICT for the memberships (per 1,000 members) — never a query per member. Members the
+A sync reads every page of the membership container and writes each page with three
+statements — the lease renewal, one INSERT … ON CONFLICT … RETURNING for the people and one for
+their memberships (per 1,000 members; see roster_rows) — never a query per member. Members the
 complete roster no longer lists become inactive, never deleted: their threads and check-ins
 stay. Names are never overwritten with nothing, so a privacy-limited roster keeps the name a
 launch brought, and `Person.name_as` shows "Student 4f2a" until one arrives.

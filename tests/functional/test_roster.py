@@ -202,7 +202,7 @@ def test_without_an_nrps_claim_the_roster_is_the_people_who_launched(
     app, url = rapport
     launch(platform, requests.Session(), url, None, sub="s1", role=LEARNER)
     home = browser.get(url + launch(platform, browser, url, None).headers["Location"])
-    assert "the roster is the people\n      who launched Rapport" in home.text
+    assert "<strong>the roster is the people who launched Rapport</strong>" in home.text
     assert "Refresh roster" not in home.text
     assert "<strong>2</strong> people in all" in home.text
     people = browser.get(url + f"/courses/{course_id(app)}/people").text
