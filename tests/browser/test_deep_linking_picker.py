@@ -1,0 +1,79 @@
+"""The deep-linking picker in a real browser, inside the demo LMS's frame, by keyboard alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lti_tool.services import placements
+from lti_tool.services.placements import PlaceableKind
+from tests.browser.conftest import screenshot
+from tests.servers import free_port, serve
+
+
+@pytest.fixture
+def demo(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    kind = PlaceableKind(
+        kind="feedback_activity",
+        title="Feedback activity",
+        description="A private, named feedback conversation with each student.",
+        gradable=True,
+        view_endpoint="course.home",
+        opens_placement=True,
+    )
+    monkeypatch.setitem(placements._KINDS, kind.kind, kind)
+    port = free_port()
+    app = make_app(public_url=f"http://127.0.0.1:{port}", demo=True)
+    with serve(app, port=port):
+        yield f"http://127.0.0.1:{port}"
+
+
+def _picker(page: Any) -> Any:
+    frame = page.frame_locator("#tool-frame")
+    frame.get_by_role("heading", name="Add Rapport to Foundations of Psychology").wait_for(
+        timeout=15_000
+    )
+    return frame
+
+
+def _tab_to(page: Any, frame: Any, selector: str, presses: int = 30) -> None:
+    """Press Tab until the element matching `selector` has the keyboard focus."""
+    target = frame.locator(selector)
+    for _ in range(presses):
+        if target.evaluate("el => el === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_teacher_places_a_graded_activity_with_the_keyboard(demo, page_in, width):
+    page = page_in(width, 1000)
+    page.goto(demo + "/demo/launch/instructor-margaret-chen?deep_linking=1")
+    frame = _picker(page)
+    screenshot(page, f"deep-linking-picker-{width}")
+    assert frame.get_by_label("Feedback activity").is_visible()
+    assert frame.get_by_label("Title in your course").count() == 2
+    for name in ("Course home", "Feedback activity"):
+        box = frame.get_by_role("checkbox", name=name).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= width
+
+    frame.locator("body").click(position={"x": 1, "y": 1})
+    _tab_to(page, frame, "#kind-feedback_activity")
+    page.keyboard.press("Space")
+    _tab_to(page, frame, "#title-feedback_activity")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Essay 1 feedback")
+    _tab_to(page, frame, "input[name=graded-feedback_activity][value=no]")
+    page.keyboard.press("ArrowRight")  # radio group: the arrow picks "Yes"
+    _tab_to(page, frame, "#points-feedback_activity")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("20")
+    page.keyboard.press("Enter")
+
+    frame.get_by_role("heading", name="1 item added to PSY101").wait_for(timeout=15_000)
+    body = frame.locator("body").inner_text()
+    assert "Essay 1 feedback" in body
+    assert "Graded: a gradebook column “Essay 1 feedback”, out of 20." in body
+    screenshot(page, f"deep-linking-returned-{width}")
