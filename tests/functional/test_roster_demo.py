@@ -14,7 +14,7 @@ from lti_tool.background import background
 from lti_tool.db import transaction
 from lti_tool.demo import demo_platform
 from lti_tool.demo.faults import Fault
-from lti_tool.demo.people import COURSE, DemoPerson, _student
+from lti_tool.demo.people import COURSE, LEARNER, DemoPerson
 from lti_tool.models import Membership
 from tests.conftest import state
 from tests.demo.flow import launch_as
@@ -40,8 +40,9 @@ def served(app: Any, endpoint: str) -> int:
 
 def test_a_thousand_member_demo_course_syncs_on_the_instructors_launch(demo):
     app, url = demo
-    extra: tuple[DemoPerson, ...] = tuple(
-        _student(f"student-extra-{n:03d}", "Extra", f"Student {n:03d}") for n in range(987)
+    extra = tuple(
+        DemoPerson(f"student-extra-{n:03d}", "Student", (LEARNER,), (), "Extra", f"Student {n:03d}")
+        for n in range(987)
     )
     demo_platform(app).course = dataclasses.replace(COURSE, people=COURSE.people + extra)
     count_requests(app)
