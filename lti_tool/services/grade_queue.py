@@ -121,12 +121,16 @@ def next_due(session: Session) -> datetime | None:
     )
 
 
-def _newer_waiting(row: Any) -> Any:
-    return exists().where(*_same_pair(row, NEWER), NEWER.id > row.id, NEWER.status == WAITING)
+def newer_score(row: Any) -> Any:
+    """A later score for the same pair that still counts (waiting, sent or refused): sending
+    this one now would put an older grade over a newer one."""
+    return exists().where(
+        *_same_pair(row, NEWER), NEWER.id > row.id, NEWER.status != DeliveryStatus.SUPERSEDED
+    )
 
 
 def has_newer(session: Session, delivery: GradeDelivery) -> bool:
-    return bool(session.scalar(_newer_waiting(delivery).select()))
+    return bool(session.scalar(newer_score(delivery).select()))
 
 
 def send_timestamp(session: Session, delivery: GradeDelivery) -> tuple[datetime, bool]:
@@ -165,36 +169,27 @@ def record_outcome(
     elif outcome.result is Result.SUPERSEDED:
         superseded = this_row.values(status=DeliveryStatus.SUPERSEDED)
         session.execute(superseded, execution_options=UNSYNCED)
-    elif outcome.result is Result.REFUSED or attempts >= max_attempts:
-        words = outcome.words or "refused"
-        if outcome.result is Result.RETRY:
-            words = f"Gave up after {attempts} attempts. Last answer: {words}"
-        failed = this_row.values(status=DeliveryStatus.FAILED, attempts=attempts, last_error=words)
-        session.execute(failed, execution_options=UNSYNCED)
-    else:
-        _reschedule(session, delivery, outcome, attempts, next_attempt_at)
+    elif not _give_way(session, delivery, outcome, attempts):
+        if outcome.result is Result.REFUSED or attempts >= max_attempts:
+            words = outcome.words or "refused"
+            if outcome.result is Result.RETRY:
+                words = f"Gave up after {attempts} attempts. Last answer: {words}"
+            failed = this_row.values(
+                status=DeliveryStatus.FAILED, attempts=attempts, last_error=words
+            )
+            session.execute(failed, execution_options=UNSYNCED)
+        else:
+            retry = this_row.where(GradeDelivery.status == WAITING).values(
+                attempts=attempts, last_error=outcome.words, next_attempt_at=next_attempt_at
+            )
+            session.execute(retry, execution_options=UNSYNCED)
 
 
-def _reschedule(
-    session: Session,
-    delivery: GradeDelivery,
-    outcome: Outcome,
-    attempts: int,
-    next_attempt_at: datetime,
-) -> None:
-    """Try again later — unless a newer score for the pair arrived meanwhile: it wins."""
-    this_row = update(GradeDelivery).where(GradeDelivery.id == delivery.id)
-    gone = session.execute(
-        this_row.where(_newer_waiting(GradeDelivery)).values(
-            status=DeliveryStatus.SUPERSEDED, attempts=attempts, last_error=outcome.words
-        ),
-        execution_options=UNSYNCED,
+def _give_way(session: Session, delivery: GradeDelivery, outcome: Outcome, attempts: int) -> bool:
+    """Not sent, and a newer score for the pair came meanwhile: it wins, this one is moot."""
+    moot = (
+        update(GradeDelivery)
+        .where(GradeDelivery.id == delivery.id, newer_score(GradeDelivery))
+        .values(status=DeliveryStatus.SUPERSEDED, attempts=attempts, last_error=outcome.words)
     )
-    if gone.rowcount:  # type: ignore[attr-defined]
-        return
-    session.execute(
-        this_row.where(GradeDelivery.status == WAITING).values(
-            attempts=attempts, last_error=outcome.words, next_attempt_at=next_attempt_at
-        ),
-        execution_options=UNSYNCED,
-    )
+    return bool(session.execute(moot, execution_options=UNSYNCED).rowcount)  # type: ignore[attr-defined]

@@ -21,7 +21,7 @@ from lti_tool.lti.ags import AgsClient, AgsEndpoint, LineItem
 from lti_tool.models import Course, Person, ResourceLink
 from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.grade_queue import supersede_undelivered
+from lti_tool.services.grade_queue import newer_score, supersede_undelivered
 from lti_tool.services.upsert import upsert
 
 
@@ -271,13 +271,16 @@ def retry_failed(
     delivery_id: int | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Queue refused scores of this activity again (one, or all); returns how many."""
+    """Queue refused scores of this activity again (one, or all); returns how many.
+
+    Only each person's latest score: an older one sent now would replace a newer grade."""
     activity = session.get(GradableActivity, activity_id)
     if activity is None or activity.course_id != course_id:
         return 0
     query = update(GradeDelivery).where(
         GradeDelivery.activity_id == activity_id,
         GradeDelivery.status == DeliveryStatus.FAILED,
+        ~newer_score(GradeDelivery),  # a newer score for the person already replaced it
     )
     if delivery_id is not None:
         query = query.where(GradeDelivery.id == delivery_id)

@@ -258,6 +258,32 @@ def test_a_retry_gives_way_to_a_newer_score_and_gives_up_after_the_last_attempt(
     assert tired.last_error == "Gave up after 25 attempts. Last answer: 503"
 
 
+def test_an_older_score_never_goes_out_after_a_newer_one(db):
+    """A worker held the older row while the newer came (PostgreSQL skips locked rows)."""
+    course = make_course(db)
+    ada = make_person(db, course, "ada")
+    older = record_score(db, course, QUIZ, ada, 3, now=T0)
+    newer = GradeDelivery(
+        activity_id=older.activity_id,
+        person_id=ada.id,
+        score_maximum=10,
+        score_given=9,
+        scored_at=T0,
+        next_attempt_at=T0,
+        status="sent",
+    )
+    db.add(newer)
+    db.flush()
+    assert queue.has_newer(db, older)  # claimed now, it would be settled as superseded
+    queue.record_outcome(db, older, Outcome(Result.REFUSED, "403"), T0, T0, 25)
+    db.expire_all()
+    assert (older.status, older.last_error) == (DeliveryStatus.SUPERSEDED, "403")
+    db.execute(
+        GradeDelivery.__table__.update().where(GradeDelivery.id == older.id).values(status="failed")
+    )
+    assert retry_failed(db, course.id, older.activity_id, older.id, now=T0) == 0
+
+
 def test_backoff_grows_with_jitter_up_to_a_cap_and_retry_after_wins():
     policy = RetryPolicy(base_seconds=30, cap_seconds=3600)
     rng = random.Random(1)
