@@ -118,5 +118,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
         tokens = app.extensions["cache"][cache]  # the cache backend: no app context needed
         worker = GradeWorker.create(app.extensions["rapport"].sessions, keyring, tokens)
-        app.extensions["rapport.grade_worker"] = WorkerThread(worker, app.app_context).start()
+        thread = app.extensions["rapport.grade_worker"] = WorkerThread(worker, app.app_context)
+        app.before_request(thread.start_once)  # requests only: never in `rapport db upgrade`
     return app

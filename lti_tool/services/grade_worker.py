@@ -247,7 +247,8 @@ class GradeWorker:
 
 
 class WorkerThread:
-    """The worker in a daemon thread of the web process, when the demo LMS runs.
+    """The worker in a daemon thread of the web process, when the demo LMS runs (SQLite: one
+    process, `rapport run`).
 
     `app_context` is the app's `app_context` (the token cache lives in the app's cache); the
     thread stops when `stop()` is called or the process exits.
@@ -261,12 +262,23 @@ class WorkerThread:
     ) -> None:
         self.worker, self.app_context, self.idle_seconds = worker, app_context, idle_seconds
         self.stopping = threading.Event()
+        self._starting = threading.Lock()
+        self.started = False
         self.thread = threading.Thread(target=self._run, name="rapport-grades", daemon=True)
 
     def start(self) -> WorkerThread:
-        self.thread.start()
-        atexit.register(self.stop)
+        with self._starting:
+            if not self.started and not self.stopping.is_set():
+                self.started = True
+                self.thread.start()
+                atexit.register(self.stop)
         return self
+
+    def start_once(self) -> None:
+        """As a `before_request` hook: the thread starts with the first request served, so
+        CLI commands never start one and a pre-forking server forks before it exists."""
+        if not self.started:
+            self.start()
 
     def _run(self) -> None:
         with self.app_context():

@@ -122,8 +122,10 @@ def test_a_regrade_replaces_the_score_and_a_stale_resend_is_not_a_second_grade(l
 def test_the_demo_starts_a_worker_thread_that_delivers(live, browser):
     app, url = live(demo=True, grade_worker_thread=True)
     thread = app.extensions["rapport.grade_worker"]
+    assert not thread.started  # not before the first request: CLI commands never start it
     try:
         course_id = launched_course(browser, url, "instructor-margaret-chen")
+        assert thread.started
         launched_course(type(browser)(), url, AMARA)
         grade(app, course_id, AMARA, 3)
         arrived = threading.Event()
