@@ -9,6 +9,7 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -199,6 +200,39 @@ def test_a_refusal_is_kept_and_nothing_is_retried(rapport, lms, browser):
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 1)
     assert "The gradebook column is locked" in str(row.last_error)
     assert lms.ags.accepted == []
+
+
+def test_retry_after_is_honoured_to_the_second_and_no_call_goes_out_before(rapport, lms, browser):
+    app, url = rapport
+    course_id = launch(browser, lms, url, "u-grace")
+    lms.faults.push("scores", Fault(429, retry_after=7))
+    row = grade(app, course_id, "u-student1", 2)
+    worker = worker_for(app)
+    start = worker.clock.now()
+    assert worker.deliver_due() == 1
+    assert deliveries(app)[row].next_attempt_at == start + timedelta(seconds=7)
+    calls = len(lms.ags.requests)
+    worker.clock.sleep(6.9)  # type: ignore[attr-defined]
+    assert worker.deliver_due() == 0 and len(lms.ags.requests) == calls
+    worker.clock.sleep(0.1)  # type: ignore[attr-defined]
+    assert worker.deliver_due() == 1
+    assert deliveries(app)[row].status is DeliveryStatus.SENT
+
+
+def test_a_score_above_the_maximum_is_sent_with_a_note_for_staff(rapport, lms, browser):
+    """Moodle accepts it and clamps it to the maximum: staff are told so."""
+    app, url = rapport
+    course_id = launch(browser, lms, url, "u-grace")
+    with transaction(state(app).sessions) as session:
+        session.scalars(select(Registration)).one().product_family = "moodle"
+    row = grade(app, course_id, "u-student1", 7)
+    worker_for(app).drain()
+    assert lms.ags.accepted[0].body["scoreGiven"] == 7
+    sent = deliveries(app)[row]
+    assert sent.status is DeliveryStatus.SENT
+    assert sent.last_error == "Sent 7 out of 5; Moodle records at most 5."
+    page = browser.get(f"{url}/courses/{course_id}/grades/{sent.activity_id}")
+    assert "Moodle records at most 5." in page_text(page)
 
 
 # -- the staff page ---------------------------------------------------------------------------
