@@ -3,8 +3,10 @@
 AGS 2.0 §3.4 (scores): a feature calls `record_score` with the course, the activity, the person
 and the score; it finds or creates the `GradableActivity` and queues one `GradeDelivery`. A
 newer score for the same (activity, person) supersedes an older one not yet delivered, so the
-platform only ever receives scores in the order they were given. The worker
-(`lti_tool.services.grade_worker`) does the sending; nothing here talks to the platform.
+platform only ever receives scores in the order they were given. Recording never waits on the
+platform: the worker (`lti_tool.services.grade_worker`) sends, and calls `line_item_url` here to
+find or create the gradebook column (AGS 2.0 §3.2), or to use the one the launch named when
+the platform grants only the score scope (Moodle's "grade sync only").
 """
 
 from __future__ import annotations
