@@ -51,6 +51,9 @@ class LaunchResult:
     registration: Registration
     deployment: Deployment
     launch_id: str
+    # Set when platform storage proved the state because the browser dropped the state
+    # cookie: Rapport's session cookie will not stick in this frame either.
+    cookies_refused_with: dict[str, Any] | None = None
 
 
 @dataclass
@@ -159,4 +162,5 @@ class LtiGate:
             registration=message.registration_row,
             deployment=message.deployment_row,
             launch_id=message.get_launch_id(),
+            cookies_refused_with=message.cookies_refused_with,
         )

@@ -7,6 +7,9 @@ the authorisation endpoint; when the launch comes back without Rapport's state c
 launch page asks the platform for that secret and posts it back as proof that this browser
 began the login. Messages go only to, and are accepted only from, the origin of the platform's
 OIDC authorisation endpoint.
+
+Rapport's own session still lives in a cookie, so a browser that refused the state cookie will
+refuse that one too: such a launch is recorded and then continues in a new window.
 """
 
 from __future__ import annotations

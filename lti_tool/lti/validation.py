@@ -74,6 +74,7 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         super().__init__(request, tool_config, **services)
         self.gate = gate
         self.registration_row: Registration | None = None
+        self.cookies_refused_with: dict[str, Any] | None = None
         self.deployment_row: Deployment | None = None
         self.set_launch_data_lifetime(2 * 3600)
 
@@ -134,6 +135,8 @@ class StrictMessageLaunch(FlaskMessageLaunch):
             if proof is None:
                 raise StorageCheckNeeded(login_params, self._get_request_param("id_token"), state)
             if proof_matches(proof, login_params):
+                # The platform vouched for the state; the browser still refuses our cookies.
+                self.cookies_refused_with = login_params
                 return self
         raise CookiesBlocked(login_params)
 

@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, Response, jsonify, redirect, request, session
 
 from lti_tool.extensions import cache, csrf, db, rapport
+from lti_tool.lti.errors import CookiesBlocked
 from lti_tool.lti.launch import LtiGate
 from lti_tool.lti.storage import SharedLaunchStorage
 from lti_tool.lti.tool_conf import DatabaseToolConf
@@ -45,6 +46,9 @@ def launch() -> Response:
     session_db = db()
     record = record_launch(session_db, result.claims, result.registration, result.deployment.id)
     session_db.commit()
+    if result.cookies_refused_with is not None:
+        # The launch is recorded, but this frame keeps no cookie: continue in a new window.
+        raise CookiesBlocked(result.cookies_refused_with)
     if record.role is CourseRole.STAFF:
         sync_roster_if_stale(session_db, record.course_id)  # in the background: never waits
     grant = CourseGrant(record.course_id, record.person_id, record.role)

@@ -6,6 +6,11 @@ import json
 import re
 
 import requests
+from sqlalchemy import func, select
+
+from lti_tool.db import transaction
+from lti_tool.models import Membership
+from tests.conftest import state as state_of
 
 STORAGE_JSON = re.compile(r'<script type="application/json" id="lti-storage">(.*?)</script>', re.S)
 
@@ -15,8 +20,13 @@ def _storage_config(html: str) -> dict:
 
 
 def _storage_login(platform, url, browser):
-    params = {"iss": platform.issuer, "login_hint": "x", "target_link_uri": url + "/lti/launch",
-              "client_id": platform.client_id, "lti_storage_target": "post_message_forwarding"}
+    params = {
+        "iss": platform.issuer,
+        "login_hint": "x",
+        "target_link_uri": url + "/lti/launch",
+        "client_id": platform.client_id,
+        "lti_storage_target": "post_message_forwarding",
+    }
     response = browser.post(url + "/lti/login", data=params, allow_redirects=False)
     assert response.status_code == 200
     assert "lti1p3-state-" in response.headers["Set-Cookie"]  # cookies are still tried first
@@ -36,33 +46,51 @@ def test_login_stores_a_secret_with_the_platform_before_redirecting(tool, platfo
 
 
 def test_launch_without_cookie_checks_platform_storage(tool, platform, browser):
-    _, url = tool
+    app, url = tool
     config = _storage_login(platform, url, browser)
     state = re.search(r"state=([^&]+)", config["next"]).group(1)
     nonce = re.search(r"nonce=([^&]+)", config["next"]).group(1)
     token = platform.sign(platform.claims(nonce))
     cookieless = requests.Session()  # the browser dropped the state cookie
 
-    check = cookieless.post(url + "/lti/launch", data={"id_token": token, "state": state},
-                            allow_redirects=False)
+    check = cookieless.post(
+        url + "/lti/launch", data={"id_token": token, "state": state}, allow_redirects=False
+    )
     assert check.status_code == 200
     asked = _storage_config(check.text)
-    assert asked == {"mode": "get", "target": "post_message_forwarding",
-                     "origin": platform.issuer, "key": config["key"]}
+    assert asked == {
+        "mode": "get",
+        "target": "post_message_forwarding",
+        "origin": platform.issuer,
+        "key": config["key"],
+    }
     assert 'name="lti_storage_proof"' in check.text
 
-    wrong = cookieless.post(url + "/lti/launch", allow_redirects=False,
-                            data={"id_token": token, "state": state, "lti_storage_proof": "guess"})
+    wrong = cookieless.post(
+        url + "/lti/launch",
+        allow_redirects=False,
+        data={"id_token": token, "state": state, "lti_storage_proof": "guess"},
+    )
     assert wrong.status_code == 401 and "Open Rapport in a new window" in wrong.text
     assert config["value"] not in wrong.text
 
-    right = cookieless.post(url + "/lti/launch", allow_redirects=False, data={
-        "id_token": token, "state": state, "lti_storage_proof": config["value"]})
-    assert right.status_code == 303
-    assert cookieless.get(url + right.headers["Location"]).status_code == 200
+    right = cookieless.post(
+        url + "/lti/launch",
+        allow_redirects=False,
+        data={"id_token": token, "state": state, "lti_storage_proof": config["value"]},
+    )
+    # The launch is accepted and recorded; the session needs a cookie this frame refuses, so
+    # the person continues in a new window.
+    assert right.status_code == 401 and "Open Rapport in a new window" in right.text
+    assert config["value"] not in right.text
+    with transaction(state_of(app).sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Membership)) == 1
 
-    again = cookieless.post(url + "/lti/launch", allow_redirects=False, data={
-        "id_token": token, "state": state, "lti_storage_proof": config["value"]})
+    again = cookieless.post(
+        url + "/lti/launch",
+        allow_redirects=False,
+        data={"id_token": token, "state": state, "lti_storage_proof": config["value"]},
+    )
     assert again.status_code == 403  # the nonce is used up
 
 
@@ -70,6 +98,9 @@ def test_without_storage_target_no_secret_is_kept(tool, platform, browser):
     _, url = tool
     login = platform.login(browser, url)
     token = platform.sign(platform.claims(login.nonce))
-    response = requests.post(url + "/lti/launch", allow_redirects=False, data={
-        "id_token": token, "state": login.state, "lti_storage_proof": "anything"})
+    response = requests.post(
+        url + "/lti/launch",
+        allow_redirects=False,
+        data={"id_token": token, "state": login.state, "lti_storage_proof": "anything"},
+    )
     assert response.status_code == 401
