@@ -67,5 +67,7 @@ def init_demo(app: Flask) -> None:
     app.extensions[EXTENSION] = platform
     app.register_blueprint(bp)
     platform.registered = registration.register_platform(state.sessions, platform)
-    log.warning("demo LMS on at %s/demo: anyone can sign in to Rapport as any demo person",
-                settings.public_url)
+    log.warning(
+        "demo LMS on at %s/demo: anyone can sign in to Rapport as any demo person",
+        settings.public_url,
+    )

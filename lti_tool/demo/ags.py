@@ -39,9 +39,12 @@ def _scope_refusal(context_id: str) -> Response | None:
         return json_error(404, "not_found", f"the demo LMS has no course {context_id!r}")
     type_id = request.args.get("type_id")
     if type_id != TYPE_ID:
-        return json_error(400, "invalid_request",
-                          f"type_id is {type_id!r}, expected {TYPE_ID!r}: keep the query string "
-                          "of the service URL (add /scores or /results to its path)")
+        return json_error(
+            400,
+            "invalid_request",
+            f"type_id is {type_id!r}, expected {TYPE_ID!r}: keep the query string "
+            "of the service URL (add /scores or /results to its path)",
+        )
     return None
 
 
@@ -57,8 +60,11 @@ def _line_item(context_id: str, number: str) -> LineItem | Response:
 
 def _json_body(media_type: str) -> object | Response:
     if request.mimetype != media_type:
-        return json_error(415, "unsupported_media_type",
-                          f"send Content-Type: {media_type} (got {request.mimetype or 'none'})")
+        return json_error(
+            415,
+            "unsupported_media_type",
+            f"send Content-Type: {media_type} (got {request.mimetype or 'none'})",
+        )
     body = request.get_json(silent=True)
     if body is None:
         return json_error(400, "invalid_request", "the body is not JSON")
@@ -79,8 +85,12 @@ def list_line_items(context_id: str) -> Response:
     if isinstance(paging, str):
         return json_error(400, "invalid_request", paging)
     args = request.args
-    items = platform.store.line_items(context_id, resource_link_id=args.get("resource_link_id"),
-                                      resource_id=args.get("resource_id"), tag=args.get("tag"))
+    items = platform.store.line_items(
+        context_id,
+        resource_link_id=args.get("resource_link_id"),
+        resource_id=args.get("resource_id"),
+        tag=args.get("tag"),
+    )
 
     def next_url(changes: dict[str, str]) -> str:
         base = platform.lineitems_url.partition("?")[0]
@@ -104,8 +114,12 @@ def create_line_item(context_id: str) -> Response:
     if isinstance(fields, str):
         return json_error(400, "invalid_request", fields)
     item = platform.store.create_line_item(context_id, fields)
-    return json_response(line_item_json(platform, item), 201, LINE_ITEM,
-                         {"Location": platform.lineitem_url(item.number)})
+    return json_response(
+        line_item_json(platform, item),
+        201,
+        LINE_ITEM,
+        {"Location": platform.lineitem_url(item.number)},
+    )
 
 
 @bp.get(ITEM_PATH)
@@ -163,8 +177,12 @@ def post_score(context_id: str, number: str) -> Response:
         return json_error(400, "invalid_request", score)
     platform.store.count("score_posts")
     if not platform.store.save_score(score):
-        return json_error(409, "conflict", "a score with the same or a later timestamp is "
-                          "already stored for this user and line item")
+        return json_error(
+            409,
+            "conflict",
+            "a score with the same or a later timestamp is "
+            "already stored for this user and line item",
+        )
     return Response(status=204)
 
 

@@ -66,9 +66,12 @@ def parse_line_item(body: object, known_links: Collection[str]) -> LineItemField
     try:
         link = _optional_text(body, "resourceLinkId")
         fields = LineItemFields(
-            label=label.strip(), score_maximum=maximum,
-            resource_id=_optional_text(body, "resourceId"), tag=_optional_text(body, "tag"),
-            resource_link_id=link, start_date_time=_optional_date(body, "startDateTime"),
+            label=label.strip(),
+            score_maximum=maximum,
+            resource_id=_optional_text(body, "resourceId"),
+            tag=_optional_text(body, "tag"),
+            resource_link_id=link,
+            start_date_time=_optional_date(body, "startDateTime"),
             end_date_time=_optional_date(body, "endDateTime"),
         )
     except ValueError as exc:
@@ -112,18 +115,32 @@ def parse_score(body: object, line_item: int, known_users: Collection[str]) -> S
     except ValueError as exc:
         return str(exc)
     return Score(
-        line_item=line_item, user_id=user_id, timestamp=str(body["timestamp"]),
-        timestamp_us=(moment - _EPOCH) // _MICROSECOND, activity_progress=activity,
-        grading_progress=grading, score_given=given, score_maximum=maximum, comment=comment,
+        line_item=line_item,
+        user_id=user_id,
+        timestamp=str(body["timestamp"]),
+        timestamp_us=(moment - _EPOCH) // _MICROSECOND,
+        activity_progress=activity,
+        grading_progress=grading,
+        score_given=given,
+        score_maximum=maximum,
+        comment=comment,
     )
 
 
 def line_item_json(platform: DemoPlatform, item: LineItem) -> dict[str, Any]:
     f = item.fields
-    body: dict[str, Any] = {"id": platform.lineitem_url(item.number), "label": f.label,
-                            "scoreMaximum": f.score_maximum}
-    optional = {"resourceId": f.resource_id, "tag": f.tag, "resourceLinkId": f.resource_link_id,
-                "startDateTime": f.start_date_time, "endDateTime": f.end_date_time}
+    body: dict[str, Any] = {
+        "id": platform.lineitem_url(item.number),
+        "label": f.label,
+        "scoreMaximum": f.score_maximum,
+    }
+    optional = {
+        "resourceId": f.resource_id,
+        "tag": f.tag,
+        "resourceLinkId": f.resource_link_id,
+        "startDateTime": f.start_date_time,
+        "endDateTime": f.end_date_time,
+    }
     body.update({k: v for k, v in optional.items() if v is not None})
     return body
 

@@ -40,8 +40,9 @@ def _check(platform: DemoPlatform, item: dict[str, Any]) -> _Checked:
     title = item.get("title") if isinstance(item.get("title"), str) else None
     text = item.get("text") if isinstance(item.get("text"), str) else None
     url = item.get("url")
-    if url is not None and (not isinstance(url, str)
-                            or urlsplit(url).netloc != urlsplit(platform.public_url).netloc):
+    if url is not None and (
+        not isinstance(url, str) or urlsplit(url).netloc != urlsplit(platform.public_url).netloc
+    ):
         raise ValueError(f"its url {url!r} is not on the tool's host")
     custom = item.get("custom") or {}
     if not isinstance(custom, dict) or not all(
@@ -77,15 +78,18 @@ def _place(platform: DemoPlatform, item: object, person_id: str) -> ItemOutcome:
         return ItemOutcome("(not an object)", reason="each content item must be a JSON object")
     title = str(item.get("title") or item.get("type") or "untitled")
     if item.get("type") != RESOURCE_LINK:
-        return ItemOutcome(title, reason=f"type {item.get('type')!r} was not asked for "
-                                         f"(accept_types is {RESOURCE_LINK})")
+        return ItemOutcome(
+            title,
+            reason=f"type {item.get('type')!r} was not asked for (accept_types is {RESOURCE_LINK})",
+        )
     try:
         checked = _check(platform, item)
         fields = _line_item_fields(checked)
     except ValueError as exc:
         return ItemOutcome(title, reason=str(exc))
-    placed = platform.store.place_link(checked.title, checked.text, checked.url,
-                                       checked.custom, person_id)
+    placed = platform.store.place_link(
+        checked.title, checked.text, checked.url, checked.custom, person_id
+    )
     line_item = None
     if fields is not None:
         bound = LineItemFields(**{**fields.__dict__, "resource_link_id": placed.link_id})

@@ -26,10 +26,18 @@ NONCE_MEMORY_SECONDS = 3600
 
 def _checked_claims(platform: DemoPlatform, token: str) -> tuple[dict[str, Any], str]:
     """The response's claims and the person who opened the request it answers."""
-    claims = verify_tool_jwt(token, platform.tool_jwks, issuer=platform.client_id,
-                             audience=platform.issuer, require=["nonce"])
-    expected = {LTI + "message_type": "LtiDeepLinkingResponse", LTI + "version": "1.3.0",
-                LTI + "deployment_id": platform.deployment_id}
+    claims = verify_tool_jwt(
+        token,
+        platform.tool_jwks,
+        issuer=platform.client_id,
+        audience=platform.issuer,
+        require=["nonce"],
+    )
+    expected = {
+        LTI + "message_type": "LtiDeepLinkingResponse",
+        LTI + "version": "1.3.0",
+        LTI + "deployment_id": platform.deployment_id,
+    }
     for claim, value in expected.items():
         if claims.get(claim) != value:
             name = claim.rsplit("/", 1)[-1]
@@ -40,8 +48,10 @@ def _checked_claims(platform: DemoPlatform, token: str) -> tuple[dict[str, Any],
     data = claims.get(DL + "data")
     person_id = platform.store.close_deep_link_request(data) if isinstance(data, str) else None
     if person_id is None:
-        raise ToolJwtRefused("its data does not echo an open deep-linking request of the demo "
-                             "LMS (missing, expired or already answered)")
+        raise ToolJwtRefused(
+            "its data does not echo an open deep-linking request of the demo "
+            "LMS (missing, expired or already answered)"
+        )
     return claims, person_id
 
 
@@ -51,16 +61,21 @@ def deep_link_return() -> tuple[str, int]:
     platform = demo()
     token = request.form.get("JWT", "")
     if not token:
-        return render_template("demo/deep_link_error.html",
-                               message="The tool posted no JWT form field."), 400
+        return render_template(
+            "demo/deep_link_error.html", message="The tool posted no JWT form field."
+        ), 400
     try:
         claims, person_id = _checked_claims(platform, token)
     except ToolJwtRefused as exc:
         log.info("demo deep-linking response refused: %s", exc)
-        return render_template("demo/deep_link_error.html",
-                               message=f"The deep-linking response was refused: {exc}."), 400
+        return render_template(
+            "demo/deep_link_error.html", message=f"The deep-linking response was refused: {exc}."
+        ), 400
     outcomes = place_items(platform, claims.get(DL + "content_items"), person_id)
     messages = {k: claims.get(DL + k) for k in ("msg", "errormsg", "log", "errorlog")}
-    return render_template("demo/deep_link_return.html", outcomes=outcomes,
-                           messages={k: v for k, v in messages.items() if isinstance(v, str)},
-                           course=platform.course), 200
+    return render_template(
+        "demo/deep_link_return.html",
+        outcomes=outcomes,
+        messages={k: v for k, v in messages.items() if isinstance(v, str)},
+        course=platform.course,
+    ), 200

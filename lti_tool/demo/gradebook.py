@@ -53,8 +53,9 @@ def build_gradebook(platform: DemoPlatform) -> Gradebook:
     scored = {user for _, user in by_key}
     people = [p for p in platform.course.people if not p.is_staff or p.sub in scored]
     people.sort(key=lambda p: p.is_staff)
-    rows = [GradebookRow(p, [_cell(by_key.get((item.number, p.sub))) for item in items])
-            for p in people]
+    rows = [
+        GradebookRow(p, [_cell(by_key.get((item.number, p.sub))) for item in items]) for p in people
+    ]
     titles = {link.link_id: link.title for link in platform.links()}
     return Gradebook(items, rows, titles)
 
@@ -62,6 +63,9 @@ def build_gradebook(platform: DemoPlatform) -> Gradebook:
 @bp.get("/gradebook")
 def gradebook() -> str:
     platform = demo()
-    return render_template("demo/gradebook.html", course=platform.course,
-                           book=build_gradebook(platform),
-                           score_posts=platform.store.counter("score_posts"))
+    return render_template(
+        "demo/gradebook.html",
+        course=platform.course,
+        book=build_gradebook(platform),
+        score_posts=platform.store.counter("score_posts"),
+    )

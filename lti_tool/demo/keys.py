@@ -35,22 +35,25 @@ class PlatformKey:
         return {"keys": [self.public_jwk()]}
 
     def sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode(claims, self.private_key, algorithm="RS256",
-                          headers={"kid": self.kid, "typ": "JWT"})
+        return jwt.encode(
+            claims, self.private_key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"}
+        )
 
 
 def _thumbprint(key: rsa.RSAPrivateKey) -> str:
     jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
-    canonical = json.dumps({k: jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"),
-                           sort_keys=True)
+    canonical = json.dumps(
+        {k: jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"), sort_keys=True
+    )
     digest = hashlib.sha256(canonical.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def _write_new_key(path: Path) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     # Written aside, then linked into place: two processes starting together end up sharing
     # whichever key was linked first.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")

@@ -70,32 +70,50 @@ class LaunchRequest:
 def _identity(platform: DemoPlatform, person: DemoPerson, nonce: str) -> dict[str, Any]:
     now = int(time.time())
     claims: dict[str, Any] = {
-        "iss": platform.issuer, "aud": platform.client_id, "azp": platform.client_id,
-        "sub": person.sub, "iat": now, "exp": now + ID_TOKEN_LIFETIME, "nonce": nonce,
+        "iss": platform.issuer,
+        "aud": platform.client_id,
+        "azp": platform.client_id,
+        "sub": person.sub,
+        "iat": now,
+        "exp": now + ID_TOKEN_LIFETIME,
+        "nonce": nonce,
     }
     if person.name:  # a privacy-restricted account shares no name claims at all
-        claims.update(name=person.name, given_name=person.given_name,
-                      family_name=person.family_name, email=person.email)
+        claims.update(
+            name=person.name,
+            given_name=person.given_name,
+            family_name=person.family_name,
+            email=person.email,
+        )
     return claims
 
 
-def _lti(platform: DemoPlatform, person: DemoPerson, request: LaunchRequest,
-         target_link_uri: str) -> dict[str, Any]:
+def _lti(
+    platform: DemoPlatform, person: DemoPerson, request: LaunchRequest, target_link_uri: str
+) -> dict[str, Any]:
     course = platform.course
     return {
         LTI + "version": "1.3.0",
         LTI + "deployment_id": platform.deployment_id,
         LTI + "target_link_uri": target_link_uri,
         LTI + "roles": person.launch_roles,
-        LTI + "context": {"id": course.context_id, "label": course.label,
-                          "title": course.title, "type": [COURSE_OFFERING]},
+        LTI + "context": {
+            "id": course.context_id,
+            "label": course.label,
+            "title": course.title,
+            "type": [COURSE_OFFERING],
+        },
         LTI + "tool_platform": {
             "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, platform.issuer)),
-            "name": PLATFORM_NAME, "product_family_code": PRODUCT_FAMILY,
+            "name": PLATFORM_NAME,
+            "product_family_code": PRODUCT_FAMILY,
             "version": PLATFORM_VERSION,
         },
-        LTI + "launch_presentation": {"document_target": request.target, "locale": "en",
-                                      "return_url": platform.issuer},
+        LTI + "launch_presentation": {
+            "document_target": request.target,
+            "locale": "en",
+            "return_url": platform.issuer,
+        },
         CLAIM_NRPS: {"context_memberships_url": platform.nrps_url, "service_versions": ["2.0"]},
     }
 
@@ -108,8 +126,9 @@ def _ags(platform: DemoPlatform, link_id: str | None) -> dict[str, Any]:
     return claim
 
 
-def resource_link_claims(platform: DemoPlatform, person: DemoPerson, nonce: str,
-                         request: LaunchRequest) -> dict[str, Any]:
+def resource_link_claims(
+    platform: DemoPlatform, person: DemoPerson, nonce: str, request: LaunchRequest
+) -> dict[str, Any]:
     link = platform.link(request.link_id or "")
     if link is None:
         raise ValueError(f"no link {request.link_id!r} in the demo course")
@@ -119,8 +138,7 @@ def resource_link_claims(platform: DemoPlatform, person: DemoPerson, nonce: str,
         **_identity(platform, person, nonce),
         **_lti(platform, person, request, target),
         LTI + "message_type": "LtiResourceLinkRequest",
-        LTI + "resource_link": {"id": link.link_id, "title": link.title,
-                                "description": link.text},
+        LTI + "resource_link": {"id": link.link_id, "title": link.title, "description": link.text},
         CLAIM_AGS: _ags(platform, link.link_id),
     }
     if placed and placed.custom:
@@ -128,8 +146,9 @@ def resource_link_claims(platform: DemoPlatform, person: DemoPerson, nonce: str,
     return claims
 
 
-def deep_linking_claims(platform: DemoPlatform, person: DemoPerson, nonce: str,
-                        request: LaunchRequest) -> dict[str, Any]:
+def deep_linking_claims(
+    platform: DemoPlatform, person: DemoPerson, nonce: str, request: LaunchRequest
+) -> dict[str, Any]:
     data = platform.store.open_deep_link_request(person.person_id, DEEP_LINK_LIFETIME)
     return {
         **_identity(platform, person, nonce),

@@ -23,11 +23,18 @@ MEMBERSHIP_CONTAINER = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json
 
 
 def member_json(person: DemoPerson) -> dict[str, Any]:
-    member: dict[str, Any] = {"status": "Active", "user_id": person.sub,
-                              "roles": list(person.context_roles)}
+    member: dict[str, Any] = {
+        "status": "Active",
+        "user_id": person.sub,
+        "roles": list(person.context_roles),
+    }
     if person.name:
-        member.update(name=person.name, given_name=person.given_name,
-                      family_name=person.family_name, email=person.email)
+        member.update(
+            name=person.name,
+            given_name=person.given_name,
+            family_name=person.family_name,
+            email=person.email,
+        )
     return member
 
 

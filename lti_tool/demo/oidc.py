@@ -36,28 +36,33 @@ def _check_protocol(platform: DemoPlatform, params: Mapping[str, str]) -> None:
         if params.get(name) != expected:
             raise AuthRefused(f"{name} must be {expected} (got {params.get(name)!r}).")
     if params.get("client_id") != platform.client_id:
-        raise AuthRefused(f"client_id {params.get('client_id')!r} is not registered here; "
-                          f"the demo LMS knows Rapport as {platform.client_id!r}.")
+        raise AuthRefused(
+            f"client_id {params.get('client_id')!r} is not registered here; "
+            f"the demo LMS knows Rapport as {platform.client_id!r}."
+        )
     if params.get("redirect_uri") != platform.tool_launch_url:
-        raise AuthRefused(f"redirect_uri {params.get('redirect_uri')!r} is not the tool's "
-                          f"registered launch URL {platform.tool_launch_url}.")
+        raise AuthRefused(
+            f"redirect_uri {params.get('redirect_uri')!r} is not the tool's "
+            f"registered launch URL {platform.tool_launch_url}."
+        )
     for name in ("nonce", "state"):
         if not params.get(name):
             raise AuthRefused(f"{name} is required.")
 
 
-def _check_launch(platform: DemoPlatform, params: Mapping[str, str]
-                  ) -> tuple[DemoPerson, LaunchRequest]:
+def _check_launch(
+    platform: DemoPlatform, params: Mapping[str, str]
+) -> tuple[DemoPerson, LaunchRequest]:
     person = platform.course.person(params.get("login_hint", ""))
     if person is None:
-        raise AuthRefused(f"login_hint {params.get('login_hint')!r} names nobody in the demo "
-                          "course.")
+        raise AuthRefused(
+            f"login_hint {params.get('login_hint')!r} names nobody in the demo course."
+        )
     launch = LaunchRequest.from_hint(params.get("lti_message_hint"))
     if launch is None:
         raise AuthRefused("lti_message_hint is missing or not the one the demo LMS sent.")
     if launch.deep_linking and not person.is_staff:
-        raise AuthRefused(f"{person.label} is a student and cannot add content to the course.",
-                          403)
+        raise AuthRefused(f"{person.label} is a student and cannot add content to the course.", 403)
     if not launch.deep_linking and platform.link(launch.link_id or "") is None:
         raise AuthRefused(f"the demo course has no link {launch.link_id!r}.", 404)
     return person, launch
@@ -76,9 +81,12 @@ def auth() -> tuple[str, int] | Response:
         return render_template("demo/auth_error.html", message=exc.message), exc.status
     build = deep_linking_claims if launch.deep_linking else resource_link_claims
     id_token = platform.key.sign(build(platform, person, params["nonce"], launch))
-    page = render_template("demo/auth_post.html", action=platform.tool_launch_url,
-                           fields={"id_token": id_token, "state": params["state"]},
-                           person=person)
+    page = render_template(
+        "demo/auth_post.html",
+        action=platform.tool_launch_url,
+        fields={"id_token": id_token, "state": params["state"]},
+        person=person,
+    )
     return no_store(Response(page, content_type="text/html; charset=utf-8"))
 
 

@@ -29,8 +29,11 @@ def _launch_request(platform: DemoPlatform, person: DemoPerson) -> LaunchRequest
         abort(400, description="target must be iframe or window.")
     if request.args.get("deep_linking") == "1":
         if not person.is_staff:
-            abort(403, description=f"{person.label} is a student; only the teaching team can "
-                                   "add content to the course.")
+            abort(
+                403,
+                description=f"{person.label} is a student; only the teaching team can "
+                "add content to the course.",
+            )
         return LaunchRequest(None, deep_linking=True, target=target)
     link_id = request.args.get("link", RAPPORT_LINK.link_id)
     if platform.link(link_id) is None:
@@ -56,9 +59,17 @@ def index() -> str:
     for item in platform.store.line_items(course.context_id):
         link_id = item.fields.resource_link_id or ""
         columns[link_id] = columns.get(link_id, 0) + 1
-    return render_template("demo/index.html", platform=platform, course=course,
-                           links=platform.links(), placed=placed, columns=columns,
-                           notice=notice, problem=problem, rapport_link=RAPPORT_LINK)
+    return render_template(
+        "demo/index.html",
+        platform=platform,
+        course=course,
+        links=platform.links(),
+        placed=placed,
+        columns=columns,
+        notice=notice,
+        problem=problem,
+        rapport_link=RAPPORT_LINK,
+    )
 
 
 @bp.get("/launch/<person_id>")
@@ -67,10 +78,16 @@ def launch(person_id: str) -> str:
     person = _person(platform, person_id)
     launch = _launch_request(platform, person)
     link = None if launch.deep_linking else platform.link(launch.link_id or "")
-    return render_template("demo/launch.html", platform=platform, course=platform.course,
-                           person=person, link=link, launch=launch,
-                           frame_query=_query(launch, "iframe"),
-                           window_query=_query(launch, "window"))
+    return render_template(
+        "demo/launch.html",
+        platform=platform,
+        course=platform.course,
+        person=person,
+        link=link,
+        launch=launch,
+        frame_query=_query(launch, "iframe"),
+        window_query=_query(launch, "window"),
+    )
 
 
 @bp.get("/launch/<person_id>/start")
@@ -88,8 +105,9 @@ def start(person_id: str) -> str:
         "client_id": platform.client_id,
         "lti_deployment_id": platform.deployment_id,
     }
-    return render_template("demo/start.html", action=platform.tool_login_url, fields=fields,
-                           person=person)
+    return render_template(
+        "demo/start.html", action=platform.tool_login_url, fields=fields, person=person
+    )
 
 
 @bp.get("/launch")

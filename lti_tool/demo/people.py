@@ -89,8 +89,9 @@ class DemoCourse:
 def _student(person_id: str, given: str | None, family: str | None) -> DemoPerson:
     mailbox = person_id.removeprefix("student-").replace("-", ".")
     email = f"{mailbox}@students.example.edu" if given else None
-    return DemoPerson(person_id, "Student", (LEARNER,), (INSTITUTION_STUDENT,), given, family,
-                      email)
+    return DemoPerson(
+        person_id, "Student", (LEARNER,), (INSTITUTION_STUDENT,), given, family, email
+    )
 
 
 RAPPORT_LINK = DemoLink(
@@ -102,10 +103,24 @@ COURSE = DemoCourse(
     label="PSY101",
     title="Foundations of Psychology",
     people=(
-        DemoPerson("instructor-margaret-chen", "Instructor", (INSTRUCTOR,), (INSTITUTION_FACULTY,),
-                   "Margaret", "Chen", "m.chen@example.edu"),
-        DemoPerson("ta-tomas-rivera", "Teaching assistant", (TEACHING_ASSISTANT,),
-                   (INSTITUTION_STUDENT,), "Tomás", "Rivera", "t.rivera@example.edu"),
+        DemoPerson(
+            "instructor-margaret-chen",
+            "Instructor",
+            (INSTRUCTOR,),
+            (INSTITUTION_FACULTY,),
+            "Margaret",
+            "Chen",
+            "m.chen@example.edu",
+        ),
+        DemoPerson(
+            "ta-tomas-rivera",
+            "Teaching assistant",
+            (TEACHING_ASSISTANT,),
+            (INSTITUTION_STUDENT,),
+            "Tomás",
+            "Rivera",
+            "t.rivera@example.edu",
+        ),
         _student("student-amara-okafor", "Amara", "Okafor"),
         _student("student-liam-obrien", "Liam", "O'Brien"),
         _student("student-priya-raman", "Priya", "Raman"),

@@ -26,18 +26,23 @@ PAGES = frozenset({"demo.index", "demo.launch", "demo.start"})
 def register_platform(sessions: sessionmaker[Session], platform: DemoPlatform) -> bool:
     """Register the demo LMS (idempotent); False while Rapport's database has no tables."""
     spec = PlatformSpec(
-        issuer=platform.issuer, client_id=platform.client_id,
-        auth_login_url=platform.auth_url, auth_token_url=platform.token_url,
-        key_set_url=platform.jwks_url, deployment_ids=[platform.deployment_id],
+        issuer=platform.issuer,
+        client_id=platform.client_id,
+        auth_login_url=platform.auth_url,
+        auth_token_url=platform.token_url,
+        key_set_url=platform.jwks_url,
+        deployment_ids=[platform.deployment_id],
         name=PLATFORM_NAME,
     )
     try:
         with transaction(sessions) as session:
             save_platform(session, spec)
     except (OperationalError, ProgrammingError) as exc:
-        log.warning("demo LMS not registered yet: Rapport's database has no tables (%s). "
-                    "Run `rapport db upgrade`; the demo registers itself on its next request.",
-                    exc.orig)
+        log.warning(
+            "demo LMS not registered yet: Rapport's database has no tables (%s). "
+            "Run `rapport db upgrade`; the demo registers itself on its next request.",
+            exc.orig,
+        )
         return False
     log.info("demo LMS registered: issuer %s, client %s", platform.issuer, platform.client_id)
     return True
@@ -50,5 +55,8 @@ def register_lazily() -> None:
         return
     platform.registered = register_platform(rapport().sessions, platform)
     if not platform.registered and request.endpoint in PAGES:
-        abort(503, description="Rapport's database has no tables yet, so the demo LMS cannot "
-                               "register itself. Run `rapport db upgrade`, then reload.")
+        abort(
+            503,
+            description="Rapport's database has no tables yet, so the demo LMS cannot "
+            "register itself. Run `rapport db upgrade`, then reload.",
+        )

@@ -16,16 +16,20 @@ T = TypeVar("T")
 MAX_PAGE = 1000
 
 
-def json_response(body: object, status: int = 200, content_type: str = "application/json",
-                  headers: Mapping[str, str] | None = None) -> Response:
+def json_response(
+    body: object,
+    status: int = 200,
+    content_type: str = "application/json",
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     text = json.dumps(body, ensure_ascii=False)
     return Response(text, status=status, content_type=content_type, headers=dict(headers or {}))
 
 
-def json_error(status: int, error: str, message: str,
-               headers: Mapping[str, str] | None = None) -> Response:
-    return json_response({"error": error, "error_description": message}, status,
-                         headers=headers)
+def json_error(
+    status: int, error: str, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    return json_response({"error": error, "error_description": message}, status, headers=headers)
 
 
 def fault_response(fault: Fault) -> Response | None:
@@ -34,8 +38,10 @@ def fault_response(fault: Fault) -> Response | None:
     if fault.status is None:
         return None
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-    body = fault.body or {"error": "temporarily_unavailable",
-                          "error_description": "The demo LMS was told to fail this request."}
+    body = fault.body or {
+        "error": "temporarily_unavailable",
+        "error_description": "The demo LMS was told to fail this request.",
+    }
     return json_response(body, fault.status, headers=headers)
 
 
@@ -54,17 +60,17 @@ class Paging:
             return "from must be a whole number, 0 or more"
         return cls(int(limit) if limit else None, int(offset))
 
-    def page(self, items: Sequence[T], next_url: Callable[[dict[str, str]], str]
-             ) -> tuple[list[T], dict[str, str]]:
+    def page(
+        self, items: Sequence[T], next_url: Callable[[dict[str, str]], str]
+    ) -> tuple[list[T], dict[str, str]]:
         """This page's items and, when more remain, the Link header to the next page."""
         if self.limit is None:
-            return list(items[self.offset:]), {}
+            return list(items[self.offset :]), {}
         end = self.offset + self.limit
         if end >= len(items):
-            return list(items[self.offset:end]), {}
+            return list(items[self.offset : end]), {}
         url = next_url({"limit": str(self.limit), "from": str(end)})
-        return list(items[self.offset:end]), {"Link": f'<{url}>; rel="next"'}
-
+        return list(items[self.offset : end]), {"Link": f'<{url}>; rel="next"'}
 
 
 def no_store(response: Response) -> Response:

@@ -38,50 +38,67 @@ from lti_tool.demo.records import AccessToken, LineItem, LineItemFields, PlacedL
 
 metadata = MetaData()
 line_items = Table(
-    "line_items", metadata,
+    "line_items",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("context_id", String, nullable=False),
     Column("label", String, nullable=False),
     Column("score_maximum", Float, nullable=False),
-    Column("resource_id", String), Column("tag", String), Column("resource_link_id", String),
-    Column("start_date_time", String), Column("end_date_time", String),
+    Column("resource_id", String),
+    Column("tag", String),
+    Column("resource_link_id", String),
+    Column("start_date_time", String),
+    Column("end_date_time", String),
 )
 scores = Table(
-    "scores", metadata,
-    Column("line_item", Integer, ForeignKey("line_items.id", ondelete="CASCADE"),
-           primary_key=True),
+    "scores",
+    metadata,
+    Column("line_item", Integer, ForeignKey("line_items.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", String, primary_key=True),
-    Column("timestamp", String, nullable=False), Column("timestamp_us", Integer, nullable=False),
+    Column("timestamp", String, nullable=False),
+    Column("timestamp_us", Integer, nullable=False),
     Column("activity_progress", String, nullable=False),
     Column("grading_progress", String, nullable=False),
-    Column("score_given", Float), Column("score_maximum", Float), Column("comment", String),
+    Column("score_given", Float),
+    Column("score_maximum", Float),
+    Column("comment", String),
 )
 access_tokens = Table(
-    "access_tokens", metadata,
+    "access_tokens",
+    metadata,
     Column("token_hash", String, primary_key=True),
     Column("client_id", String, nullable=False),
     Column("scopes", String, nullable=False),
     Column("expires_at", Float, nullable=False),
 )
 used_once = Table(  # client-assertion jtis and deep-linking response nonces
-    "used_once", metadata,
-    Column("key", String, primary_key=True), Column("expires_at", Float, nullable=False),
+    "used_once",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("expires_at", Float, nullable=False),
 )
 placed_links = Table(
-    "placed_links", metadata,
+    "placed_links",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("title", String, nullable=False), Column("text", String), Column("url", String),
-    Column("custom", JSON, nullable=False), Column("placed_by", String),
+    Column("title", String, nullable=False),
+    Column("text", String),
+    Column("url", String),
+    Column("custom", JSON, nullable=False),
+    Column("placed_by", String),
 )
 deep_link_requests = Table(
-    "deep_link_requests", metadata,
+    "deep_link_requests",
+    metadata,
     Column("data", String, primary_key=True),
     Column("person_id", String, nullable=False),
     Column("expires_at", Float, nullable=False),
 )
 counters = Table(
-    "counters", metadata,
-    Column("name", String, primary_key=True), Column("value", Integer, nullable=False),
+    "counters",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("value", Integer, nullable=False),
 )
 
 
@@ -92,17 +109,22 @@ def _hash(token: str) -> str:
 def _line_item(row: Row[tuple[object, ...]]) -> LineItem:
     m = row._mapping
     fields = LineItemFields(
-        label=m["label"], score_maximum=m["score_maximum"], resource_id=m["resource_id"],
-        tag=m["tag"], resource_link_id=m["resource_link_id"],
-        start_date_time=m["start_date_time"], end_date_time=m["end_date_time"],
+        label=m["label"],
+        score_maximum=m["score_maximum"],
+        resource_id=m["resource_id"],
+        tag=m["tag"],
+        resource_link_id=m["resource_link_id"],
+        start_date_time=m["start_date_time"],
+        end_date_time=m["end_date_time"],
     )
     return LineItem(m["id"], m["context_id"], fields)
 
 
 def _placed_link(row: Row[tuple[object, ...]]) -> PlacedLink:
     m = row._mapping
-    return PlacedLink(m["id"], m["title"], m["text"], m["url"], dict(m["custom"] or {}),
-                      m["placed_by"])
+    return PlacedLink(
+        m["id"], m["title"], m["text"], m["url"], dict(m["custom"] or {}), m["placed_by"]
+    )
 
 
 class DemoStore:
@@ -123,15 +145,26 @@ class DemoStore:
 
     def line_item(self, context_id: str, number: int) -> LineItem | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(line_items).where(
-                line_items.c.id == number, line_items.c.context_id == context_id)).first()
+            row = conn.execute(
+                select(line_items).where(
+                    line_items.c.id == number, line_items.c.context_id == context_id
+                )
+            ).first()
         return _line_item(row) if row else None
 
-    def line_items(self, context_id: str, resource_link_id: str | None = None,
-                   resource_id: str | None = None, tag: str | None = None) -> list[LineItem]:
+    def line_items(
+        self,
+        context_id: str,
+        resource_link_id: str | None = None,
+        resource_id: str | None = None,
+        tag: str | None = None,
+    ) -> list[LineItem]:
         query = select(line_items).where(line_items.c.context_id == context_id)
-        for column, value in ((line_items.c.resource_link_id, resource_link_id),
-                              (line_items.c.resource_id, resource_id), (line_items.c.tag, tag)):
+        for column, value in (
+            (line_items.c.resource_link_id, resource_link_id),
+            (line_items.c.resource_id, resource_id),
+            (line_items.c.tag, tag),
+        ):
             if value is not None:
                 query = query.where(column == value)
         with self.engine.connect() as conn:
@@ -139,8 +172,9 @@ class DemoStore:
 
     def update_line_item(self, item: LineItem, fields: LineItemFields) -> LineItem:
         with self._lock, self.engine.begin() as conn:
-            conn.execute(update(line_items).where(line_items.c.id == item.number)
-                         .values(**fields.__dict__))
+            conn.execute(
+                update(line_items).where(line_items.c.id == item.number).values(**fields.__dict__)
+            )
         return LineItem(item.number, item.context_id, fields)
 
     def delete_line_item(self, item: LineItem) -> None:
@@ -153,13 +187,19 @@ class DemoStore:
         """Keep the score unless one at least as recent is stored (then False: a 409)."""
         values = dict(score.__dict__)
         with self._lock, self.engine.begin() as conn:
-            stored = conn.scalar(select(scores.c.timestamp_us).where(
-                scores.c.line_item == score.line_item, scores.c.user_id == score.user_id))
+            stored = conn.scalar(
+                select(scores.c.timestamp_us).where(
+                    scores.c.line_item == score.line_item, scores.c.user_id == score.user_id
+                )
+            )
             if stored is not None and stored >= score.timestamp_us:
                 return False
             statement = sqlite_insert(scores).values(**values)
-            conn.execute(statement.on_conflict_do_update(
-                index_elements=[scores.c.line_item, scores.c.user_id], set_=values))
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[scores.c.line_item, scores.c.user_id], set_=values
+                )
+            )
         return True
 
     def scores(self, line_item: int | None = None, user_id: str | None = None) -> list[Score]:
@@ -177,17 +217,25 @@ class DemoStore:
         now = time.time()
         with self._lock, self.engine.begin() as conn:
             conn.execute(delete(access_tokens).where(access_tokens.c.expires_at < now))
-            conn.execute(insert(access_tokens).values(
-                token_hash=_hash(token), client_id=client_id, scopes=" ".join(sorted(scopes)),
-                expires_at=now + lifetime))
+            conn.execute(
+                insert(access_tokens).values(
+                    token_hash=_hash(token),
+                    client_id=client_id,
+                    scopes=" ".join(sorted(scopes)),
+                    expires_at=now + lifetime,
+                )
+            )
         return token
 
     def access_token(self, token: str) -> AccessToken | None:
         """The unexpired token with this value, if any."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(access_tokens).where(
-                access_tokens.c.token_hash == _hash(token),
-                access_tokens.c.expires_at > time.time())).first()
+            row = conn.execute(
+                select(access_tokens).where(
+                    access_tokens.c.token_hash == _hash(token),
+                    access_tokens.c.expires_at > time.time(),
+                )
+            ).first()
         if row is None:
             return None
         m = row._mapping
@@ -213,32 +261,47 @@ class DemoStore:
     def open_deep_link_request(self, person_id: str, lifetime: int) -> str:
         data = secrets.token_urlsafe(24)
         with self._lock, self.engine.begin() as conn:
-            conn.execute(insert(deep_link_requests).values(
-                data=data, person_id=person_id, expires_at=time.time() + lifetime))
+            conn.execute(
+                insert(deep_link_requests).values(
+                    data=data, person_id=person_id, expires_at=time.time() + lifetime
+                )
+            )
         return data
 
     def close_deep_link_request(self, data: str) -> str | None:
         """The person who opened this unexpired request; each request answers once."""
         with self._lock, self.engine.begin() as conn:
-            row = conn.execute(select(deep_link_requests).where(
-                deep_link_requests.c.data == data)).first()
+            row = conn.execute(
+                select(deep_link_requests).where(deep_link_requests.c.data == data)
+            ).first()
             conn.execute(delete(deep_link_requests).where(deep_link_requests.c.data == data))
         if row is None or row._mapping["expires_at"] < time.time():
             return None
         return str(row._mapping["person_id"])
 
-    def place_link(self, title: str, text: str | None, url: str | None, custom: dict[str, str],
-                   placed_by: str) -> PlacedLink:
+    def place_link(
+        self, title: str, text: str | None, url: str | None, custom: dict[str, str], placed_by: str
+    ) -> PlacedLink:
         with self._lock, self.engine.begin() as conn:
-            number = conn.scalar(insert(placed_links).values(
-                title=title, text=text, url=url, custom=custom, placed_by=placed_by,
-            ).returning(placed_links.c.id))
+            number = conn.scalar(
+                insert(placed_links)
+                .values(
+                    title=title,
+                    text=text,
+                    url=url,
+                    custom=custom,
+                    placed_by=placed_by,
+                )
+                .returning(placed_links.c.id)
+            )
         return PlacedLink(int(number), title, text, url, custom, placed_by)
 
     def placed_links(self) -> list[PlacedLink]:
         with self.engine.connect() as conn:
-            return [_placed_link(r) for r in conn.execute(select(placed_links)
-                                                          .order_by(placed_links.c.id))]
+            return [
+                _placed_link(r)
+                for r in conn.execute(select(placed_links).order_by(placed_links.c.id))
+            ]
 
     def placed_link(self, link_id: str) -> PlacedLink | None:
         number = PlacedLink.number_of(link_id)
@@ -252,8 +315,11 @@ class DemoStore:
     def count(self, name: str) -> None:
         with self._lock, self.engine.begin() as conn:
             statement = sqlite_insert(counters).values(name=name, value=1)
-            conn.execute(statement.on_conflict_do_update(
-                index_elements=[counters.c.name], set_={"value": counters.c.value + 1}))
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[counters.c.name], set_={"value": counters.c.value + 1}
+                )
+            )
 
     def counter(self, name: str) -> int:
         with self.engine.connect() as conn:

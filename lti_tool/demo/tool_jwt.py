@@ -32,8 +32,14 @@ def _key(header: dict[str, Any], jwks: dict[str, Any]) -> jwt.PyJWK:
     raise ToolJwtRefused(f"key {kid!r} is not in the tool's JWKS")
 
 
-def verify_tool_jwt(token: str, tool_jwks: Callable[[], dict[str, Any]], *, issuer: str,
-                    audience: str, require: Sequence[str]) -> dict[str, Any]:
+def verify_tool_jwt(
+    token: str,
+    tool_jwks: Callable[[], dict[str, Any]],
+    *,
+    issuer: str,
+    audience: str,
+    require: Sequence[str],
+) -> dict[str, Any]:
     """The verified claims of a JWT the tool signed for the demo LMS."""
     try:
         header = jwt.get_unverified_header(token)
@@ -41,8 +47,12 @@ def verify_tool_jwt(token: str, tool_jwks: Callable[[], dict[str, Any]], *, issu
         raise ToolJwtRefused("this is not a JSON Web Token") from exc
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, _key(header, tool_jwks()), algorithms=["RS256"], audience=audience,
-            issuer=issuer, leeway=LEEWAY_SECONDS,
+            token,
+            _key(header, tool_jwks()),
+            algorithms=["RS256"],
+            audience=audience,
+            issuer=issuer,
+            leeway=LEEWAY_SECONDS,
             options={"require": ["iss", "aud", "exp", "iat", *require]},
         )
     except jwt.InvalidSignatureError as exc:
