@@ -10,7 +10,6 @@ import html
 import json
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -18,6 +17,7 @@ import requests
 from jwcrypto.jwk import JWKSet
 from jwcrypto.jwt import JWT
 
+from tests.fixtures import FIXTURES
 from tests.platform import DROP, INSTRUCTOR, TestPlatform
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -25,8 +25,6 @@ DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 SETTINGS = DL + "deep_linking_settings"
 ITEMS = DL + "content_items"
-# shared/ sits beside the repository, on developers' machines and in CI alike.
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 
 
 def fixture(name: str) -> dict[str, Any]:

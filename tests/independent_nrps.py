@@ -25,7 +25,6 @@ import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,11 +34,11 @@ from lti1p3platform.membership import Context
 from lti1p3platform.service_connector import NamesRoleProvisioningService
 from werkzeug.wrappers import Request, Response
 
+from tests.fixtures import FIXTURES
 from tests.independent_platform import Course, IndependentPlatform, User, _Conf
 from tests.independent_services import TokenEndpoint, _flask_response, _PagedRequest
 from tests.servers import serve
 
-FIXTURES = Path("/work/shared/fixtures")
 CONTAINER = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"

@@ -13,16 +13,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
+from tests.fixtures import FIXTURES
 from tests.servers import serve
 
-# shared/ sits beside the repository, on developers' machines and in CI alike.
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 TOKEN = "REDACTED-REGISTRATION-TOKEN"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 

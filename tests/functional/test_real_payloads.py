@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.conftest import register
+from tests.fixtures import FIXTURES
 from tests.platform import TestPlatform
-
-# shared/ sits beside the repository, on developers' machines and in CI alike.
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 
 
 def _load(name: str) -> dict:

@@ -38,9 +38,9 @@ from lti_tool.lti.ags import (
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens
+from tests.fixtures import FIXTURES
 from tests.servers import serve
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 MOODLE = FIXTURES / "moodle-4.5"
 CAPTURED_HOST = "http://127.0.0.1:8080"
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from lti_tool.lti.claims import read_claims
 from lti_tool.models.course import CourseRole
-
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+from tests.fixtures import FIXTURES
 
 
 def test_moodle_teacher_claims():
