@@ -1,8 +1,9 @@
 """Grades for the LMS gradebook (AGS 2.0): gradable activities and the durable delivery queue.
 
 A `GradeDelivery` row is one score on its way to the platform; it is never deleted, and its
-status says where it is: waiting (with the time of the next attempt), sending, sent, failed
-(with the platform's words), or superseded by a newer score for the same person.
+status says where it is: waiting (with the time of the next attempt; a worker sending it holds
+its row lock), sent, failed (with the platform's words), or superseded by a newer score for the
+same person.
 """
 
 from __future__ import annotations
