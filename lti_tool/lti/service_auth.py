@@ -24,6 +24,7 @@ import requests
 
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import USER_AGENT
+from lti_tool.models import Registration
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,16 @@ class PlatformEndpoint:
     client_id: str
     token_url: str
     token_audience: str | None = None
+
+    @classmethod
+    def of(cls, registration: Registration) -> PlatformEndpoint:
+        return cls(
+            registration_id=registration.id,
+            issuer=registration.issuer,
+            client_id=registration.client_id,
+            token_url=registration.auth_token_url,
+            token_audience=registration.auth_audience,
+        )
 
 
 def platform_words(response: requests.Response) -> str:

@@ -215,7 +215,7 @@ class GradeWorker:
                 "no AGS score scope). Turn on grade sync for Rapport in the LMS, launch again, "
                 "then retry."
             )
-        ags = AgsClient(self.client, _platform(registration), registration.product_family)
+        ags = AgsClient(self.client, PlatformEndpoint.of(registration), registration.product_family)
         url = line_item_url(self.sessions, session, ags, endpoint, activity)
         person = session.get_one(Person, delivery.person_id)
         timestamp, regrade = queue.send_timestamp(session, delivery)
@@ -288,13 +288,3 @@ class WorkerThread:
         self.stopping.set()
         if self.thread.is_alive():
             self.thread.join(timeout)
-
-
-def _platform(registration: Registration) -> PlatformEndpoint:
-    return PlatformEndpoint(
-        registration_id=registration.id,
-        issuer=registration.issuer,
-        client_id=registration.client_id,
-        token_url=registration.auth_token_url,
-        token_audience=registration.auth_audience,
-    )

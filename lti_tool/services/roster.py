@@ -135,16 +135,6 @@ def _rowcount(result: Any) -> int:
     return int(result.rowcount)
 
 
-def endpoint_for(registration: Registration) -> PlatformEndpoint:
-    return PlatformEndpoint(
-        registration_id=registration.id,
-        issuer=registration.issuer,
-        client_id=registration.client_id,
-        token_url=registration.auth_token_url,
-        token_audience=registration.auth_audience,
-    )
-
-
 class RosterSync:
     """One course's sync, run with the lease `claim_roster_sync` returned."""
 
@@ -182,7 +172,7 @@ class RosterSync:
             registration = session.get(Registration, course.registration_id) if course else None
             if course is None or registration is None or not course.nrps_url:
                 raise ServiceError("this course's LMS does not offer its roster (no NRPS claim)")
-            return registration.id, endpoint_for(registration), course.nrps_url
+            return registration.id, PlatformEndpoint.of(registration), course.nrps_url
 
     def _write_page(
         self,
