@@ -98,3 +98,17 @@ def test_blocked_cookies_in_a_cross_site_iframe_offer_a_new_window(http_demo, pa
         popup.wait_for_url("**/courses/**", timeout=15_000)
         assert "You are a student in this course." in popup.inner_text("main")
 
+
+def test_a_form_with_its_csrf_token_works_in_a_cross_site_https_iframe(https_demo, page_in):
+    """The deep-linking picker posts with its CSRF token from inside the cross-site frame: the
+    token lives in the partitioned session cookie, which this frame keeps."""
+    app, url = https_demo
+    instructor = _demo_person(app, "Instructor")
+    frame_url = f"{url}/demo/launch/{instructor}/start?deep_linking=1&target=iframe"
+    with serve(_outer_site(frame_url)) as outer:
+        page = page_in(1280, 900)
+        page.goto(outer + "/")
+        tool = page.frame_locator("iframe")
+        tool.get_by_role("checkbox", name="Course home").check(timeout=20_000)
+        tool.get_by_role("button", name="Add to course").click()
+        tool.get_by_role("heading", name="1 item added to PSY101").wait_for(timeout=20_000)
