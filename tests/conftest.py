@@ -17,6 +17,8 @@ from sqlalchemy import text
 from lti_tool import create_app
 from lti_tool.db import Base, make_engine, transaction
 from lti_tool.extensions import Rapport
+from lti_tool.services import placements
+from lti_tool.services.placements import PlaceableKind
 from lti_tool.services.platforms import PlatformSpec, save_platform
 from tests.platform import TestPlatform
 from tests.servers import free_port, serve
@@ -121,6 +123,21 @@ def tool(live: Any, platform: TestPlatform) -> tuple[Flask, str]:
     app, url = live()
     register(app, platform)
     return app, url
+
+
+@pytest.fixture
+def feedback_kind(monkeypatch: pytest.MonkeyPatch) -> PlaceableKind:
+    """A gradable placeable kind, registered for one test (later features register real ones)."""
+    kind = PlaceableKind(
+        kind="practice_feedback",
+        title="Practice feedback",
+        description="Feedback from a named teacher.",
+        gradable=True,
+        view_endpoint="course.home",
+        opens_placement=True,
+    )
+    monkeypatch.setitem(placements._KINDS, kind.kind, kind)
+    return kind
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ class SigningKey:
     kid: str
     private_key: rsa.RSAPrivateKey
 
-    @property
+    @cached_property
     def private_pem(self) -> str:
         return self.private_key.private_bytes(
             serialization.Encoding.PEM,
@@ -44,7 +45,7 @@ class SigningKey:
             serialization.NoEncryption(),
         ).decode()
 
-    @property
+    @cached_property
     def public_pem(self) -> str:
         return (
             self.private_key.public_key()

@@ -42,6 +42,9 @@ LOGIN_PARAMS = (
     "client_id",
     "lti_storage_target",
 )
+# What a new top-level window needs to start the login again; it keeps its cookies, so it
+# needs no platform storage.
+NEW_WINDOW_PARAMS = tuple(p for p in LOGIN_PARAMS if p != "lti_storage_target")
 STATE_TTL_SECONDS = 600
 
 

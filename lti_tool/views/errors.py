@@ -10,17 +10,10 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.lti.errors import CookiesBlocked, LaunchError
+from lti_tool.lti.launch import NEW_WINDOW_PARAMS
 from lti_tool.lti.platform_storage import StorageCheckNeeded
 
 log = logging.getLogger(__name__)
-NEW_WINDOW_PARAMS = (
-    "iss",
-    "login_hint",
-    "target_link_uri",
-    "lti_message_hint",
-    "lti_deployment_id",
-    "client_id",
-)
 
 
 def _wants_json() -> bool:
@@ -45,7 +38,6 @@ def _launch_error(error: LaunchError) -> tuple[Response | str, int]:
     if isinstance(error, StorageCheckNeeded):
         return render_template("lti/storage_launch.html", error=error), error.status
     if isinstance(error, CookiesBlocked):
-        # A new top-level window keeps its cookies: no platform storage there.
         kept = {k: v for k, v in error.context["login_params"].items() if k in NEW_WINDOW_PARAMS}
         params = {**kept, "lti1p3_new_window": "1"}
         return render_template("lti/cookies_blocked.html", error=error, params=params), error.status

@@ -41,13 +41,6 @@ def http_demo(make_app):
         yield app, f"http://localhost:{port}"
 
 
-def _frame_of(page: Any, prefix: str) -> Any:
-    for frame in page.frames:
-        if frame.url.startswith(prefix) and "/courses/" in frame.url:
-            return frame
-    return None
-
-
 def _demo_person(app: Any, role_label: str) -> str:
     from lti_tool.demo.people import COURSE
 
@@ -61,20 +54,9 @@ def test_launch_in_a_cross_site_iframe_over_https(https_demo, page_in):
     with serve(_outer_site(frame_url)) as outer:
         page = page_in(1280, 900)
         page.goto(outer + "/")
-        page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('iframe')).length > 0", timeout=10_000
-        )
-        frame = None
-        for _ in range(100):
-            frame = _frame_of(page, url)
-            if frame:
-                break
-            page.wait_for_timeout(100)
-        assert frame is not None, [f.url for f in page.frames]
-        frame.wait_for_selector("h1")
-        text = frame.inner_text("body")
-        assert "Welcome, Amara Okafor" in text
-        assert "You are a student in this course." in text
+        tool = page.frame_locator("iframe")
+        tool.get_by_text("You are a student in this course.").wait_for(timeout=20_000)
+        assert "Welcome, Amara Okafor" in tool.locator("body").inner_text()
         screenshot(page, "iframe-https-student")
 
 
@@ -87,8 +69,7 @@ def test_blocked_cookies_in_a_cross_site_iframe_offer_a_new_window(http_demo, pa
         page = page_in(1280, 900)
         page.goto(outer + "/")
         tool = page.frame_locator("iframe")
-        # Platform storage is tried first; the outer page does not answer it, so Rapport ends
-        # on its fallback page.
+        # The state cookie is dropped, so the launch ends on the fallback page.
         button = tool.get_by_role("button", name="Open Rapport in a new window")
         button.wait_for(timeout=20_000)
         screenshot(page, "iframe-cookies-blocked")

@@ -9,33 +9,16 @@ from __future__ import annotations
 
 import html
 
-import pytest
 import requests
 from sqlalchemy import select
 
 from lti_tool.db import transaction
 from lti_tool.models import GradableActivity, Placement
-from lti_tool.services import placements
-from lti_tool.services.placements import PlaceableKind
 from tests.conftest import state
 from tests.deep_linking_flow import AGS, landing, open_picker, parse, returned, submit
 from tests.demo.flow import launch_as, platform
 
 TEACHER, STUDENT = "instructor-margaret-chen", "student-kenji-watanabe"
-
-
-@pytest.fixture
-def feedback_kind(monkeypatch: pytest.MonkeyPatch) -> PlaceableKind:
-    kind = PlaceableKind(
-        kind="practice_feedback",
-        title="Practice feedback",
-        description="Feedback from a named teacher.",
-        gradable=True,
-        view_endpoint="course.home",
-        opens_placement=True,
-    )
-    monkeypatch.setitem(placements._KINDS, kind.kind, kind)
-    return kind
 
 
 def test_place_rapport_in_the_demo_lms_and_launch_what_was_placed(live, feedback_kind):

@@ -17,8 +17,6 @@ from sqlalchemy import select
 
 from lti_tool.db import transaction
 from lti_tool.models import GradableActivity
-from lti_tool.services import placements
-from lti_tool.services.placements import PlaceableKind
 from tests.conftest import register, state
 from tests.deep_linking_flow import (
     AGS,
@@ -49,20 +47,6 @@ CASES = {
         "lifetime": 3600,
     },
 }
-
-
-@pytest.fixture
-def feedback_kind(monkeypatch: pytest.MonkeyPatch) -> PlaceableKind:
-    kind = PlaceableKind(
-        kind="practice_feedback",
-        title="Practice feedback",
-        description="Feedback from a named teacher.",
-        gradable=True,
-        view_endpoint="course.home",
-        opens_placement=True,
-    )
-    monkeypatch.setitem(placements._KINDS, kind.kind, kind)
-    return kind
 
 
 def _login_params(case: dict[str, Any], claims: dict[str, Any]) -> dict[str, str]:
