@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from lti_tool import create_app
+from lti_tool.background import background
 from lti_tool.db import Base, make_engine, transaction
 from lti_tool.extensions import Rapport
 from lti_tool.services import placements
@@ -73,6 +74,13 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
     yield build
     for app in apps:
+        # Background work (a roster sync a staff launch started, the demo's grade worker) must
+        # end before the next test drops the schema under it.
+        background(app).join()
+        background(app).shutdown()
+        worker = app.extensions.get("rapport.grade_worker")
+        if worker is not None:
+            worker.stop()
         state(app).engine.dispose()
 
 
