@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
@@ -91,3 +92,29 @@ def record_launch(
             claims.resource_link_id,
         )
     return LaunchRecord(course_id, person_id, claims.role, link_id, placement_id)
+
+
+# PostgreSQL's "deadlock detected" and "could not serialize": the transaction lost a race (e.g.
+# with a roster sync upserting the same people) and is safe to run again.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
+
+
+def record_launch_committed(
+    session: Session,
+    claims: LaunchClaims,
+    registration: Registration,
+    deployment_pk: int,
+    attempts: int = 3,
+) -> LaunchRecord:
+    """record_launch in its own transaction, run again when it loses a race to a deadlock."""
+    for attempt in range(attempts):
+        try:
+            record = record_launch(session, claims, registration, deployment_pk)
+            session.commit()
+            return record
+        except OperationalError as exc:
+            session.rollback()
+            sqlstate = getattr(exc.orig, "sqlstate", None)
+            if attempt == attempts - 1 or sqlstate not in RETRYABLE_SQLSTATES:
+                raise
+    raise AssertionError("unreachable")

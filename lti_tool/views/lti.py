@@ -13,7 +13,7 @@ from lti_tool.lti.storage import SharedLaunchStorage
 from lti_tool.lti.tool_conf import DatabaseToolConf
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant, add_grant
-from lti_tool.services.launches import record_launch
+from lti_tool.services.launches import record_launch_committed
 from lti_tool.views.deep_linking import placed_activity_url, start_deep_linking
 from lti_tool.views.roster import sync_roster_if_stale
 
@@ -44,8 +44,9 @@ def login() -> Response:
 def launch() -> Response:
     result = _gate().launch()
     session_db = db()
-    record = record_launch(session_db, result.claims, result.registration, result.deployment.id)
-    session_db.commit()
+    record = record_launch_committed(
+        session_db, result.claims, result.registration, result.deployment.id
+    )
     if result.cookies_refused_with is not None:
         # The launch is recorded, but this frame keeps no cookie: continue in a new window.
         raise CookiesBlocked(result.cookies_refused_with)
