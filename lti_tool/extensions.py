@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -13,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.config import Settings
+from lti_tool.db import utcnow
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import PlatformKeys
 
@@ -28,6 +31,8 @@ class Rapport:
     keyring: KeyRing
     http: requests.Session
     platform_keys: PlatformKeys
+    # What time it is for the app's rules (scheduled posts, rate limits); tests replace it.
+    clock: Callable[[], datetime] = field(default=utcnow)
 
     @property
     def cookie_options(self) -> dict[str, Any]:

@@ -2,12 +2,15 @@
 
 from lti_tool.models.course import Course, Membership, ResourceLink
 from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery
+from lti_tool.models.newsfeed import Post, PostKind, PostView, Reaction, Reply, StaffProfile
 from lti_tool.models.person import Person
 from lti_tool.models.placement import Placement
 from lti_tool.models.platform import Deployment, Registration
+from lti_tool.models.settings import CourseSetting, SettingChange
 
 __all__ = [
     "Course",
+    "CourseSetting",
     "DeliveryStatus",
     "Deployment",
     "GradableActivity",
@@ -15,6 +18,13 @@ __all__ = [
     "Membership",
     "Person",
     "Placement",
+    "Post",
+    "PostKind",
+    "PostView",
+    "Reaction",
     "Registration",
+    "Reply",
     "ResourceLink",
+    "SettingChange",
+    "StaffProfile",
 ]

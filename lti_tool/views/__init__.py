@@ -16,6 +16,7 @@ def register_views(app: Flask) -> None:
         install,
         lti,
         roster,
+        times,
     )
 
     app.register_blueprint(about.bp)
@@ -27,3 +28,4 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(grades.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
+    times.register(app)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template, session
+from flask import Blueprint, abort, current_app, g, render_template, session
 
 from lti_tool.extensions import db
 from lti_tool.services.access import CourseGrant, grant_for
@@ -31,6 +31,12 @@ def course_grant_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(course_id=course_id, **kwargs)
 
     return wrapped
+
+
+@bp.app_template_global("has_page")
+def has_page(endpoint: str) -> bool:
+    """Whether a feature's page exists, so the navigation lists only what is there."""
+    return endpoint in current_app.view_functions
 
 
 @bp.get("/courses/<int:course_id>/")

@@ -1,0 +1,47 @@
+"""Times as people read them: in the viewer's own time zone.
+
+The server writes each time in the course's time zone with the zone named, inside a
+`<time datetime>` element; `local-time.js` rewrites it in the browser's own zone. Without
+script the reader still sees an unambiguous time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask, g
+from markupsafe import Markup, escape
+
+
+def zone_named(name: object, fallback: str = "UTC") -> ZoneInfo:
+    """The zone called `name`, or the fallback for anything that is not a known zone."""
+    if isinstance(name, str) and name and len(name) < 64:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return ZoneInfo(fallback)
+
+
+def course_zone() -> ZoneInfo:
+    """The zone of the course this request is about (set by the view), else UTC."""
+    return zone_named(g.get("course_time_zone"))
+
+
+def format_time(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+def time_element(moment: datetime | None, style: str = "datetime") -> Markup:
+    """`<time>` for a moment, shown in the course's zone until the browser localises it."""
+    if moment is None:
+        return Markup("")
+    iso = moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    text = format_time(moment, course_zone())
+    return Markup('<time datetime="{}" data-local="{}">{}</time>').format(iso, escape(style), text)
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(time_element, "when")
