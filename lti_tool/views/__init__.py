@@ -16,6 +16,7 @@ def register_views(app: Flask) -> None:
         install,
         lti,
         roster,
+        settings,
         times,
     )
 
@@ -26,6 +27,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(deep_linking.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(grades.bp)
+    app.register_blueprint(settings.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
     times.register(app)
