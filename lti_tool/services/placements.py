@@ -77,12 +77,13 @@ def kind_named(name: str) -> PlaceableKind | None:
     return _KINDS.get(name)
 
 
+# The course home is the newsfeed; the kind keeps its first name, which placements store.
 register_kind(
     PlaceableKind(
         kind="course_home",
-        title="Course home",
-        description="Rapport's home for this course: who you are here, and the people "
-        "Rapport knows in it.",
+        title="Course newsfeed",
+        description="Your course team's introductions and course news, with replies and "
+        "reactions: the students' home for this course in Rapport.",
         gradable=False,
         view_endpoint="course.home",
     )

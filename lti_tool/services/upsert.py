@@ -39,3 +39,23 @@ def upsert(
     row_id = session.scalar(query)
     assert row_id is not None
     return int(row_id)
+
+
+def insert_ignoring_conflicts(
+    session: Session, model: type[Base], rows: dict[str, Any] | list[dict[str, Any]]
+) -> int | None:
+    """Insert rows, skipping any a unique constraint already holds (a double click, two tabs).
+
+    For a single row, its new id, or None when it was already there.
+    """
+    if not rows:
+        return None
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, model.__table__)
+    statement = insert(table).values(rows).on_conflict_do_nothing()
+    if isinstance(rows, list):
+        session.execute(statement)
+        return None
+    inserted = session.scalar(statement.returning(table.c.id))
+    return int(inserted) if inserted is not None else None

@@ -16,6 +16,14 @@
   });
   if (zone) {
     document.querySelectorAll("input[name=tz]").forEach(function (input) { input.value = zone; });
+    // A stored time being edited is shown in the same zone the form will be read in.
+    document.querySelectorAll("input[data-utc]").forEach(function (input) {
+      var d = new Date(input.getAttribute("data-utc"));
+      if (isNaN(d)) { return; }
+      var pad = function (n) { return String(n).padStart(2, "0"); };
+      input.value = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) +
+        "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+    });
     document.querySelectorAll("[data-zone-name]").forEach(function (el) { el.textContent = zone; });
   }
 })();

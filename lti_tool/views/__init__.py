@@ -15,6 +15,7 @@ def register_views(app: Flask) -> None:
         health,
         install,
         lti,
+        news,
         roster,
         settings,
         times,
@@ -24,6 +25,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(lti.bp)
     app.register_blueprint(install.bp)
     app.register_blueprint(course.bp)
+    app.register_blueprint(news.bp)
     app.register_blueprint(deep_linking.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(grades.bp)

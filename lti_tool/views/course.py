@@ -1,4 +1,5 @@
-"""The course home every launch lands on."""
+"""The course home every launch lands on: the course's newsfeed, and for staff the course's
+people and tools."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, render_template, session
+from flask import Blueprint, abort, current_app, g, render_template, request, session
 
-from lti_tool.extensions import db
+from lti_tool.extensions import db, rapport
 from lti_tool.services.access import CourseGrant, grant_for
+from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
 from lti_tool.services.courses import course_home
+from lti_tool.services.feed import feed_page
 
 bp = Blueprint("course", __name__)
 
@@ -28,6 +31,9 @@ def course_grant_required(view: Callable[..., Any]) -> Callable[..., Any]:
                 "Open Rapport from the course in your LMS.",
             )
         g.grant = grant
+        # Times on every course page are written in the course's zone until the browser
+        # localises them.
+        g.course_time_zone = course_settings(db(), course_id)[COURSE_TIME_ZONE]
         return view(course_id=course_id, **kwargs)
 
     return wrapped
@@ -43,7 +49,10 @@ def has_page(endpoint: str) -> bool:
 @course_grant_required
 def home(course_id: int) -> str:
     grant: CourseGrant = g.grant
-    page = course_home(db(), grant)
+    session = db()
+    page = course_home(session, grant)
     if page is None:
         abort(404)
-    return render_template("course/home.html", page=page, grant=grant)
+    news = feed_page(session, grant, rapport().clock(), request.args.get("page", 1, type=int))
+    session.commit()  # the views recorded for "seen by"
+    return render_template("course/home.html", page=page, feed=news, grant=grant)

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.servers import free_port, serve
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
@@ -87,3 +89,12 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def demo(make_app: Any) -> Iterator[str]:
+    """Rapport with its demo LMS on plain http; the base URL."""
+    port = free_port()
+    app = make_app(public_url=f"http://127.0.0.1:{port}", demo=True)
+    with serve(app, port=port):
+        yield f"http://127.0.0.1:{port}"

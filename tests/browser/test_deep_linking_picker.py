@@ -55,7 +55,7 @@ def test_teacher_places_a_graded_activity_with_the_keyboard(demo, page_in, width
     screenshot(page, f"deep-linking-picker-{width}")
     assert frame.get_by_label("Feedback activity").is_visible()
     assert frame.get_by_label("Title in your course").count() == 2
-    for name in ("Course home", "Feedback activity"):
+    for name in ("Course newsfeed", "Feedback activity"):
         box = frame.get_by_role("checkbox", name=name).bounding_box()
         assert box is not None and box["x"] + box["width"] <= width
 

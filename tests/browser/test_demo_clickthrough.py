@@ -7,15 +7,6 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.servers import free_port, serve
-
-
-@pytest.fixture
-def demo(make_app):
-    port = free_port()
-    app = make_app(public_url=f"http://127.0.0.1:{port}", demo=True)
-    with serve(app, port=port):
-        yield f"http://127.0.0.1:{port}"
 
 
 def _tool_frame(page: Any) -> Any:

@@ -90,6 +90,6 @@ def test_a_form_with_its_csrf_token_works_in_a_cross_site_https_iframe(https_dem
         page = page_in(1280, 900)
         page.goto(outer + "/")
         tool = page.frame_locator("iframe")
-        tool.get_by_role("checkbox", name="Course home").check(timeout=20_000)
+        tool.get_by_role("checkbox", name="Course newsfeed").check(timeout=20_000)
         tool.get_by_role("button", name="Add to course").click()
         tool.get_by_role("heading", name="1 item added to PSY101").wait_for(timeout=20_000)

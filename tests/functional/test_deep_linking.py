@@ -90,7 +90,7 @@ def test_teacher_places_course_home_and_a_launch_of_it_opens_it(tool, platform, 
     [placement] = rows(app, Placement)
     assert item == {
         "type": "ltiResourceLink",
-        "title": "Course home",
+        "title": "Course newsfeed",
         "text": placements.kind_named("course_home").description,
         "url": url + "/lti/launch",
         "custom": {"rapport_placement": placement.token, "rapport_kind": "course_home"},

@@ -44,7 +44,7 @@ def test_place_rapport_in_the_demo_lms_and_launch_what_was_placed(live, feedback
     assert received.status_code == 200, received.text
     page = html.unescape(received.text)
     assert "2 items added to PSY101" in page
-    assert "Rapport added “Course home”, “Essay feedback”." in page
+    assert "Rapport added “Course newsfeed”, “Essay feedback”." in page
     assert "Graded: a gradebook column “Essay feedback”, out of 15." in page
     demo = platform(app)
     home_link, graded_link = demo.store.placed_links()

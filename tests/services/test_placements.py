@@ -78,7 +78,7 @@ def test_course_home_is_built_in_and_features_register_their_own(feedback):
     ("choice", "line_items", "outcome"),
     [
         (p.PlacementChoice("course_home", "  Our   home "), True, ("Our home", False, None)),
-        (p.PlacementChoice("course_home", ""), True, ("Course home", False, None)),
+        (p.PlacementChoice("course_home", ""), True, ("Course newsfeed", False, None)),
         (p.PlacementChoice("course_home", "x", True, 5), True, "cannot be graded"),
         (p.PlacementChoice("feedback_activity", "Essay", True, 5), True, ("Essay", True, 5.0)),
         (p.PlacementChoice("feedback_activity", "Essay", True, 5), False, "gradebook columns"),
