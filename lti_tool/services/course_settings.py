@@ -305,7 +305,7 @@ COURSE_TIME_ZONE = register_setting(
         key="course.time_zone",
         feature="Course",
         label="Time zone",
-        help="Times in Rapport's emails, pages and schedules are given in this zone; "
+        help="Times on Rapport's pages and in its schedules are given in this zone; "
         "each reader's browser also shows them in their own.",
         default="UTC",
         kind="time_zone",

@@ -134,3 +134,15 @@ def test_a_student_reaches_every_reaction_and_the_reply_box_by_keyboard(demo, pa
         for emoji in ("👋", "🙏", "👍", "❤️", "🎉")
     }
     assert "body" in reached  # a reply box
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_staff_switch_replies_off_on_the_settings_page(demo, page_in, width):
+    page = page_in(width, 900)
+    frame = launch_as(page, demo, "Margaret Chen")
+    frame.get_by_role("link", name="Settings").click()
+    frame.get_by_label("Replies").uncheck()
+    frame.get_by_role("button", name="Save settings").click()
+    frame.get_by_text("Saved: 1 change.").wait_for()
+    assert "Replies: On → Off" in frame.locator("main").inner_text()
+    full_view(page, f"settings-{width}")

@@ -4,8 +4,10 @@ student introductions, and who has seen a post."""
 
 from __future__ import annotations
 
+import json
 import re
 
+from tests.fixtures import FIXTURES
 from tests.newsfeed_flow import Clock, enter, teacher, use_clock, write_news
 
 
@@ -214,3 +216,19 @@ def test_the_feed_pages_through_a_long_history(tool, platform):
     assert "Older →" in student.text()
     last = articles(student.text("?page=3"))
     assert last == [f"Post number {n:02d}" for n in range(4, -1, -1)]
+
+
+def test_the_lms_picture_shows_beside_a_post_when_it_is_https_else_initials(tool, platform):
+    app, url = tool
+    use_clock(app, Clock())
+    canvas = json.loads((FIXTURES / "canvas" / "id_token_resource_link.claims.json").read_text())
+    staff = teacher(platform, url, picture=canvas["picture"])
+    write_news(staff, "Hello")
+    ta = teacher(
+        platform, url, sub="ta", name="Tomás Rivera", picture="http://lms.example.edu/pix/ta.png"
+    )
+    write_news(ta, "Hello from your TA")
+    home = enter(platform, url, "amara").text()
+    assert f'<img class="avatar" src="{canvas["picture"]}"' in home
+    assert "http://lms.example.edu/pix/ta.png" not in home
+    assert '<span class="avatar" style="background: #' in home and ">TR</span>" in home

@@ -90,7 +90,7 @@ def test_staff_change_options_and_see_who_changed_what(tool, settings_url, brows
         "<legend><h2>Course</h2></legend>",
         "<legend><h2>Newsfeed</h2></legend>",
         "Time zone",
-        "Times in Rapport's emails, pages and schedules are given in this zone",
+        "Times on Rapport's pages and in its schedules are given in this zone",
         "Replies",
         "Students can reply under posts — “Say hello” under an introduction.",
         "Reactions",
