@@ -146,3 +146,22 @@ def test_staff_switch_replies_off_on_the_settings_page(demo, page_in, width):
     frame.get_by_text("Saved: 1 change.").wait_for()
     assert "Replies: On → Off" in frame.locator("main").inner_text()
     full_view(page, f"settings-{width}")
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_a_refused_post_says_what_to_fix_and_keeps_what_was_typed(demo, page_in, width):
+    page = page_in(width, 900)
+    frame = launch_as(page, demo, "Margaret Chen")
+    frame.get_by_role("link", name="Write news").click()
+    frame.get_by_label("Post").fill("Seminar moved to room 2.04.")
+    frame.get_by_label("Schedule for a date and time").check()
+    frame.get_by_label("Appear on").fill("2020-03-02T10:00")
+    frame.get_by_role("button", name="Save").click()
+    summary = frame.locator("#form-errors")
+    summary.wait_for()
+    assert "Give the post a title." in summary.inner_text()
+    assert "That time has passed" in summary.inner_text()
+    assert frame.get_by_label("Post").input_value() == "Seminar moved to room 2.04."
+    tool = next(f for f in page.frames if "/courses/" in f.url)
+    assert tool.evaluate("document.activeElement.id") == "form-errors"
+    screenshot(page, f"newsfeed-form-errors-{width}")
