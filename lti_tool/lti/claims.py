@@ -37,9 +37,20 @@ def _obj(body: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _without_nul(value: Any) -> Any:
+    """The value with NUL characters replaced (U+FFFD), as databases refuse to store them."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def _text(value: object, limit: int = 512) -> str | None:
     if isinstance(value, str | int) and not isinstance(value, bool):
-        text = str(value).strip()
+        text = _without_nul(str(value)).strip()
         return text[:limit] or None
     return None
 
@@ -109,10 +120,10 @@ def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
         context_label=_text(context.get("label"), 255),
         resource_link_id=_text(link.get("id"), 255),
         resource_link_title=_text(link.get("title")),
-        custom=_obj(body, CLAIM_CUSTOM),
+        custom=_without_nul(_obj(body, CLAIM_CUSTOM)),
         product_family=_text(platform.get("product_family_code"), 64),
         platform_name=_text(platform.get("name"), 255),
         nrps_url=_text(nrps.get("context_memberships_url"), 2000),
         ags_endpoint=ags_clean or None,
-        deep_linking_settings=_obj(body, CLAIM_DEEP_LINKING) or None,
+        deep_linking_settings=_without_nul(_obj(body, CLAIM_DEEP_LINKING)) or None,
     )

@@ -290,6 +290,9 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         sub = body.get("sub")
         if not isinstance(sub, str | int) or isinstance(sub, bool) or not str(sub).strip():
             raise refused("missing_sub", "The launch names no user (`sub`).", None, 400)
+        if len(str(sub)) > 255 or "\x00" in str(sub):
+            # LTI 1.3 Core §5.3.6: at most 255 ASCII characters.
+            raise refused("bad_sub", "The launch's user id (`sub`) is not valid.", None, 400)
         if not isinstance(body.get(c.CLAIM_ROLES), list):
             raise refused("missing_roles", "The launch has no roles claim.", None, 400)
         if message_type == c.RESOURCE_LINK_REQUEST:

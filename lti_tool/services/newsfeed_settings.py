@@ -14,7 +14,8 @@ REPLIES = register_setting(
         key="newsfeed.replies",
         feature=FEATURE,
         label="Replies",
-        help="Students can reply under posts — “Say hello” under an introduction.",
+        help="People can reply under posts (“Say hello” under an introduction); when off, "
+        "nobody can, and replies already written stay.",
         default=True,
     )
 ).key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -73,7 +73,21 @@ def _database_down(error: OperationalError) -> tuple[Response | str, int]:
     ), 503
 
 
+def _refuse_nul_characters() -> None:
+    """No field a person types may hold a NUL character: no database stores one, and no
+    legitimate text contains one. A clear 400 instead of a failed write."""
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(
+                    400,
+                    description="What was sent contains a NUL character, which Rapport "
+                    "cannot store. Remove it and send it again.",
+                )
+
+
 def register(app: Flask) -> None:
+    app.before_request(_refuse_nul_characters)
     app.register_error_handler(LaunchError, _launch_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)

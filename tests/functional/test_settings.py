@@ -92,7 +92,8 @@ def test_staff_change_options_and_see_who_changed_what(tool, settings_url, brows
         "Time zone",
         "Times on Rapport's pages and in its schedules are given in this zone",
         "Replies",
-        "Students can reply under posts — “Say hello” under an introduction.",
+        "People can reply under posts (“Say hello” under an introduction); when off, "
+        "nobody can, and replies already written stay.",
         "Reactions",
         "Students can react to a post with one click",
         "Student introductions",
