@@ -23,6 +23,7 @@ CLAIM_RESOURCE_LINK = LTI + "resource_link"
 CLAIM_TOOL_PLATFORM = LTI + "tool_platform"
 CLAIM_LAUNCH_PRESENTATION = LTI + "launch_presentation"
 CLAIM_CUSTOM = LTI + "custom"
+CLAIM_LIS = LTI + "lis"
 CLAIM_TARGET_LINK_URI = LTI + "target_link_uri"
 CLAIM_AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
@@ -81,6 +82,7 @@ class LaunchClaims:
     nrps_url: str | None
     ags_endpoint: dict[str, Any] | None
     deep_linking_settings: dict[str, Any] | None
+    section: str | None = None  # LIS `course_section_sourcedid`: the LMS section, if any
 
     @property
     def is_deep_linking(self) -> bool:
@@ -121,6 +123,7 @@ def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
         resource_link_id=_text(link.get("id"), 255),
         resource_link_title=_text(link.get("title")),
         custom=_without_nul(_obj(body, CLAIM_CUSTOM)),
+        section=_text(_obj(body, CLAIM_LIS).get("course_section_sourcedid"), 255),
         product_family=_text(platform.get("product_family_code"), 64),
         platform_name=_text(platform.get("name"), 255),
         nrps_url=_text(nrps.get("context_memberships_url"), 2000),

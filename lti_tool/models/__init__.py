@@ -1,6 +1,14 @@
 """Rapport's data model: one concept per module, all registered on `Base.metadata`."""
 
 from lti_tool.models.course import Course, Membership, ResourceLink
+from lti_tool.models.feedback import (
+    BulkStart,
+    FeedbackMessage,
+    FeedbackThread,
+    Snippet,
+    ThreadRead,
+    TutorAllocation,
+)
 from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery
 from lti_tool.models.newsfeed import Post, PostKind, PostView, Reaction, Reply, StaffProfile
 from lti_tool.models.person import Person
@@ -9,10 +17,13 @@ from lti_tool.models.platform import Deployment, Registration
 from lti_tool.models.settings import CourseSetting, SettingChange
 
 __all__ = [
+    "BulkStart",
     "Course",
     "CourseSetting",
     "DeliveryStatus",
     "Deployment",
+    "FeedbackMessage",
+    "FeedbackThread",
     "GradableActivity",
     "GradeDelivery",
     "Membership",
@@ -26,5 +37,8 @@ __all__ = [
     "Reply",
     "ResourceLink",
     "SettingChange",
+    "Snippet",
     "StaffProfile",
+    "ThreadRead",
+    "TutorAllocation",
 ]

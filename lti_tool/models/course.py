@@ -69,6 +69,8 @@ class Membership(Base):
     # NRPS member status ("Active", "Inactive", "Deleted") and when the roster last listed them.
     roster_status: Mapped[str | None] = mapped_column(String(16))
     roster_seen_at: Mapped[datetime | None]
+    # The LMS section the launch named (LIS claim `course_section_sourcedid`), for tutor groups.
+    section: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     person: Mapped[Person] = relationship(lazy="joined")

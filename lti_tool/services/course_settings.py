@@ -153,12 +153,18 @@ def registered_settings() -> list[SettingSpec]:
     return list(_SPECS.values())
 
 
+# The page follows the course's life: the course, then each feature in the order students meet
+# it; a feature not named here comes after, in the order it registered.
+FEATURE_ORDER = ("Course", "Newsfeed", "Feedback", "Check-ins", "Contact", "Grading")
+
+
 def settings_by_feature() -> list[tuple[str, list[SettingSpec]]]:
-    """The options grouped under their feature; features in the order they first registered."""
+    """The options grouped under their feature, features in FEATURE_ORDER."""
     groups: dict[str, list[SettingSpec]] = {}
     for spec in _SPECS.values():
         groups.setdefault(spec.feature, []).append(spec)
-    return list(groups.items())
+    rank = {feature: n for n, feature in enumerate(FEATURE_ORDER)}
+    return sorted(groups.items(), key=lambda group: rank.get(group[0], len(rank)))
 
 
 class CourseSettings(Mapping[str, SettingValue]):
@@ -220,20 +226,26 @@ def change_settings(
     now: datetime,
 ) -> list[SettingChange]:
     """Apply a submitted settings form: all of it, or nothing with every error (SettingsRefused).
+    An option missing from the form keeps its value, except a checkbox, which is then off.
 
     Writes only the options whose value changed, each with a SettingChange naming the old
     effective value (the default when the course had none stored).
     """
+    current = course_settings(session, course_id)
     wanted: dict[str, SettingValue] = {}
     errors: dict[str, str] = {}
     for spec in _SPECS.values():
+        if spec.kind != "bool" and submitted.get(spec.key) is None:
+            # Absent, not emptied: a form from before the option existed keeps its value. (An
+            # unchecked checkbox is absent too, so for a bool absence means off.)
+            wanted[spec.key] = current[spec.key]
+            continue
         try:
             wanted[spec.key] = spec.parse(submitted.get(spec.key))
         except SettingInvalid as refusal:
             errors[spec.key] = str(refusal)
     if errors:
         raise SettingsRefused(errors)
-    current = course_settings(session, course_id)
     changes = []
     # Keys are written in registration order, so two concurrent saves lock rows in one order;
     # the upsert lets the second of two first-time saves update the row the first inserted.
@@ -314,4 +326,4 @@ COURSE_TIME_ZONE = register_setting(
 
 # Features whose options live in the services layer register them on import; importing them
 # here means every reader of settings (views, workers, tests) sees the whole registry.
-from lti_tool.services import newsfeed_settings  # noqa: E402, F401
+from lti_tool.services import feedback_settings, newsfeed_settings  # noqa: E402, F401

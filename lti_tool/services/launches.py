@@ -66,7 +66,13 @@ def record_launch(
         session,
         Membership,
         {"course_id": course_id, "person_id": person_id},
-        {"role": claims.role, "lti_roles": claims.roles, "active": True, "last_launch_at": now},
+        {
+            "role": claims.role,
+            "lti_roles": claims.roles,
+            "active": True,
+            "last_launch_at": now,
+            "section": claims.section,
+        },
     )
     link_id = placement_id = None
     # A deep-linking request may carry the link it was opened from; it launches nothing.

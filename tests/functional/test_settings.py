@@ -16,6 +16,7 @@ from lti_tool.db import transaction
 from lti_tool.models import Course, SettingChange
 from lti_tool.services import course_settings as cs
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, SettingSpec, course_settings
+from lti_tool.services.feedback_settings import ALL_STAFF, VISIBILITY
 from lti_tool.services.newsfeed_settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from tests.conftest import state
 from tests.functional.test_roster import course_path, csrf_token
@@ -106,7 +107,13 @@ def test_staff_change_options_and_see_who_changed_what(tool, settings_url, brows
     assert replies + ' aria-describedby="setting-newsfeed-replies-help"' in text
     assert 'id="setting-newsfeed-replies-help"' in text
     assert stored(app) == (
-        {COURSE_TIME_ZONE: "UTC", REPLIES: True, REACTIONS: True, STUDENT_INTRODUCTIONS: True},
+        {
+            COURSE_TIME_ZONE: "UTC",
+            REPLIES: True,
+            REACTIONS: True,
+            STUDENT_INTRODUCTIONS: True,
+            VISIBILITY: ALL_STAFF,
+        },
         0,
     )
 
@@ -138,6 +145,7 @@ def test_staff_change_options_and_see_who_changed_what(tool, settings_url, brows
             REPLIES: True,
             REACTIONS: False,
             STUDENT_INTRODUCTIONS: True,
+            VISIBILITY: ALL_STAFF,
         },
         2,
     )

@@ -30,6 +30,7 @@ from lti_tool.services.course_settings import (
     registered_settings,
     settings_by_feature,
 )
+from lti_tool.services.feedback_settings import ALL_STAFF, VISIBILITY
 from lti_tool.services.newsfeed_settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from tests.conftest import state
 
@@ -109,10 +110,11 @@ def save(sessions: Any, course: tuple[int, int], form: dict[str, Any], **kw: Any
 
 
 # -- the registry -----------------------------------------------------------------------------
-def test_the_registry_groups_options_by_feature_in_registration_order():
+def test_the_registry_groups_options_by_feature_in_the_course_s_order():
     assert [(f, [s.key for s in specs]) for f, specs in settings_by_feature()] == [
         ("Course", [COURSE_TIME_ZONE]),
         ("Newsfeed", [REPLIES, REACTIONS, STUDENT_INTRODUCTIONS]),
+        ("Feedback", [VISIBILITY]),
     ]
     assert all(spec.help.endswith(".") for spec in registered_settings())
 
@@ -145,6 +147,7 @@ def test_a_course_without_choices_has_every_default_in_one_query(sessions, cours
         REPLIES: True,
         REACTIONS: True,
         STUDENT_INTRODUCTIONS: True,
+        VISIBILITY: ALL_STAFF,
     }
     assert len(seen) == 1
 
@@ -356,3 +359,17 @@ def test_the_change_log_outlives_people_and_removed_options(
         (GONE, GOAL.key, "14", "30"),
     ]
     assert rows[0].who.startswith("Staff ")  # a stable fallback for a withheld name
+
+
+def test_an_option_missing_from_the_form_keeps_its_value_but_a_missing_checkbox_is_off(
+    sessions, course
+):
+    assert save(sessions, course, {COURSE_TIME_ZONE: "Europe/Paris", REPLIES: "on"}) == [
+        (COURSE_TIME_ZONE, "UTC", "Europe/Paris"),
+        (REACTIONS, True, False),
+        (STUDENT_INTRODUCTIONS, True, False),
+    ]
+    # A form from before the time zone option existed: the zone stays, the boxes say what's on.
+    assert save(sessions, course, {REPLIES: "on", REACTIONS: "on"}) == [(REACTIONS, False, True)]
+    with transaction(sessions) as session:
+        assert course_settings(session, course[0])[COURSE_TIME_ZONE] == "Europe/Paris"

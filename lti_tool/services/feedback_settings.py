@@ -1,0 +1,24 @@
+"""The feedback threads' options on the course settings page."""
+
+from __future__ import annotations
+
+from lti_tool.services.course_settings import SettingSpec, register_setting
+
+ALL_STAFF = "all_staff"
+TUTOR_AND_INSTRUCTORS = "tutor_and_instructors"
+
+VISIBILITY = register_setting(
+    SettingSpec(
+        key="feedback.visibility",
+        feature="Feedback",
+        label="Who reads a student's feedback threads",
+        help="All staff of the course, or only the student's personal tutor and the course's "
+        "instructors (teaching assistants who are not the tutor then do not see them).",
+        default=ALL_STAFF,
+        kind="choice",
+        choices=(
+            (ALL_STAFF, "All staff of the course"),
+            (TUTOR_AND_INSTRUCTORS, "The student's tutor and the instructors"),
+        ),
+    )
+).key
