@@ -11,6 +11,7 @@ def register_views(app: Flask) -> None:
         course,
         deep_linking,
         errors,
+        feedback,
         grades,
         health,
         install,
@@ -26,6 +27,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(install.bp)
     app.register_blueprint(course.bp)
     app.register_blueprint(news.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(deep_linking.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(grades.bp)

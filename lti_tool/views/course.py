@@ -33,7 +33,8 @@ def course_grant_required(view: Callable[..., Any]) -> Callable[..., Any]:
         g.grant = grant
         # Times on every course page are written in the course's zone until the browser
         # localises them.
-        g.course_time_zone = course_settings(db(), course_id)[COURSE_TIME_ZONE]
+        g.course_settings = course_settings(db(), course_id)
+        g.course_time_zone = g.course_settings[COURSE_TIME_ZONE]
         return view(course_id=course_id, **kwargs)
 
     return wrapped

@@ -6,27 +6,7 @@ from typing import Any
 
 import pytest
 
-from lti_tool.services import placements
-from lti_tool.services.placements import PlaceableKind
 from tests.browser.conftest import screenshot
-from tests.servers import free_port, serve
-
-
-@pytest.fixture
-def demo(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    kind = PlaceableKind(
-        kind="feedback_activity",
-        title="Feedback activity",
-        description="A private, named feedback conversation with each student.",
-        gradable=True,
-        view_endpoint="course.home",
-        opens_placement=True,
-    )
-    monkeypatch.setitem(placements._KINDS, kind.kind, kind)
-    port = free_port()
-    app = make_app(public_url=f"http://127.0.0.1:{port}", demo=True)
-    with serve(app, port=port):
-        yield f"http://127.0.0.1:{port}"
 
 
 def _picker(page: Any) -> Any:
@@ -60,14 +40,14 @@ def test_teacher_places_a_graded_activity_with_the_keyboard(demo, page_in, width
         assert box is not None and box["x"] + box["width"] <= width
 
     frame.locator("body").click(position={"x": 1, "y": 1})
-    _tab_to(page, frame, "#kind-feedback_activity")
+    _tab_to(page, frame, "#kind-feedback")
     page.keyboard.press("Space")
-    _tab_to(page, frame, "#title-feedback_activity")
+    _tab_to(page, frame, "#title-feedback")
     page.keyboard.press("Control+A")
     page.keyboard.type("Essay 1 feedback")
-    _tab_to(page, frame, "input[name=graded-feedback_activity][value=no]")
+    _tab_to(page, frame, "input[name=graded-feedback][value=no]")
     page.keyboard.press("ArrowRight")  # radio group: the arrow picks "Yes"
-    _tab_to(page, frame, "#points-feedback_activity")
+    _tab_to(page, frame, "#points-feedback")
     page.keyboard.press("Control+A")
     page.keyboard.type("20")
     page.keyboard.press("Enter")

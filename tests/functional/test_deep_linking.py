@@ -65,7 +65,7 @@ def rows(app: Any, model: type) -> list[Any]:
 def place(browser, url, platform, dl_settings=None, kinds=None, **fields):
     launch = dl_launch(browser, url, platform, dl_settings)
     _, form = open_picker(browser, url, launch)
-    return submit(browser, url, form, kinds, **fields)
+    return submit(browser, url, form, kinds or ["course_home"], **fields)
 
 
 def test_teacher_places_course_home_and_a_launch_of_it_opens_it(tool, platform, browser):
@@ -73,9 +73,10 @@ def test_teacher_places_course_home_and_a_launch_of_it_opens_it(tool, platform, 
     launch = dl_launch(browser, url, platform)
     page, form = open_picker(browser, url, launch)
     assert "Add Rapport to Introduction to Poetry" in html.unescape(page.text)
-    assert form.names("checkbox") == ["kind"]  # accept_multiple: several may be chosen
+    # accept_multiple: several may be chosen, one box per kind Rapport offers
+    assert form.names("checkbox") == ["kind"] * len(placements.placeable_kinds())
     assert "csrf_token" in form.names("hidden")
-    action, token = returned(submit(browser, url, form))
+    action, token = returned(submit(browser, url, form, ["course_home"]))
     assert action == RETURN_URL
 
     claims, kid = verify(url, token, platform.client_id, platform.issuer)
@@ -166,9 +167,9 @@ def test_accept_multiple_false_allows_one_item(tool, platform, browser, graded_k
     app, url = tool
     launch = dl_launch(browser, url, platform, settings(accept_multiple=False))
     _, form = open_picker(browser, url, launch)
-    assert form.names("radio").count("kind") == 2 and "checkbox" not in {
-        c.type for c in form.controls
-    }
+    assert form.names("radio").count("kind") == len(
+        placements.placeable_kinds()
+    ) and "checkbox" not in {c.type for c in form.controls}
     two = submit(browser, url, form, ["course_home", "practice_feedback"])
     assert two.status_code == 422
     assert "one activity at a time" in html.unescape(two.text)
@@ -279,7 +280,7 @@ def test_cancel_returns_nothing_and_uses_the_request_up(tool, platform, browser)
     claims, _ = verify(url, returned(answer)[1], platform.client_id, platform.issuer)
     assert claims[ITEMS] == []
     assert claims[DL + "msg"] == "Nothing was added from Rapport."
-    again = submit(browser, url, form)
+    again = submit(browser, url, form, ["course_home"])
     assert again.status_code == 404
     assert "already answered" in again.text
     assert rows(app, Placement) == []
@@ -289,8 +290,8 @@ def test_a_request_is_answered_once(tool, platform, browser):
     app, url = tool
     launch = dl_launch(browser, url, platform)
     _, form = open_picker(browser, url, launch)
-    returned(submit(browser, url, form))
-    again = submit(browser, url, form)
+    returned(submit(browser, url, form, ["course_home"]))
+    again = submit(browser, url, form, ["course_home"])
     assert again.status_code == 404
     assert "expired or was already answered" in again.text
     assert browser.get(url + launch.headers["Location"]).status_code == 404

@@ -94,7 +94,7 @@ def test_lti1p3platform_refuses_a_tampered_answer(rapport, lms):
     teacher = requests.Session()
     request = through_oidc(teacher, url, lms.dl_login_params("c-poetry", "u-grace"))
     _, form = open_picker(teacher, url, request)
-    _, token = returned(submit(teacher, url, form))
+    _, token = returned(submit(teacher, url, form, ["course_home"]))
     header, payload, signature = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims[ITEMS][0]["url"] = "https://elsewhere.example/launch"
@@ -111,7 +111,7 @@ def test_a_link_placed_in_one_course_opens_nothing_special_in_another(rapport, l
     teacher = requests.Session()
     request = through_oidc(teacher, url, lms.dl_login_params("c-poetry", "u-grace"))
     _, form = open_picker(teacher, url, request)
-    _, token = returned(submit(teacher, url, form))
+    _, token = returned(submit(teacher, url, form, ["course_home"]))
     assert teacher.post(lms.return_url, data={"JWT": token}).status_code == 200
     [item] = lms.accepted
     copied = through_oidc(

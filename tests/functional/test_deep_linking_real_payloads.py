@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from lti_tool.db import transaction
 from lti_tool.models import GradableActivity
+from lti_tool.services import placements
 from tests.conftest import register, state
 from tests.deep_linking_flow import (
     AGS,
@@ -82,7 +83,7 @@ def test_real_deep_linking_request_places_a_graded_activity(live, lms_name, feed
         launch = _launch(lms, browser, url, case, request, **{LTI + "roles": [INSTRUCTOR]})
         page, form = open_picker(browser, url, launch)
         box = "checkbox" if dl_settings["accept_multiple"] else "radio"
-        assert form.names(box).count("kind") == 2
+        assert form.names(box).count("kind") == len(placements.placeable_kinds())
         note = "straight away" if dl_settings["auto_create"] else "before it is added"
         assert note in page.text
         answer = submit(

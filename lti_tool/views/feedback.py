@@ -1,0 +1,239 @@
+"""Feedback threads' pages: the list, one conversation, starting one, and feedback activities.
+
+Every refusal comes from the services as a FeedbackRefused with its HTTP status; a thread of
+another student or course is a 404 whatever the URL says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from lti_tool.extensions import db, rapport
+from lti_tool.models import Course, FeedbackMessage, Membership, Person
+from lti_tool.models.course import CourseRole
+from lti_tool.services import feedback, feedback_pages
+from lti_tool.services.feedback import FeedbackRefused, Viewer
+from lti_tool.services.placements import PlaceableKind, register_kind
+from lti_tool.views.course import course_grant_required
+
+bp = Blueprint("feedback", __name__)
+
+register_kind(
+    PlaceableKind(
+        kind=feedback.FEEDBACK_KIND,
+        title="Feedback activity",
+        description="A private conversation between each student and the course team, signed "
+        "by real people — graded back to the gradebook if you choose.",
+        gradable=True,
+        view_endpoint="feedback.activity",
+        opens_placement=True,
+    )
+)
+
+
+def refusals_answered(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapped(**kwargs: Any) -> Any:
+        try:
+            return view(**kwargs)
+        except FeedbackRefused as refused:
+            db().rollback()
+            abort(refused.status, description=refused.message)
+
+    return wrapped
+
+
+def _viewer() -> Viewer:
+    if "feedback_viewer" not in g:
+        g.feedback_viewer = feedback.viewer_for(db(), g.grant, g.course_settings)
+    viewer: Viewer = g.feedback_viewer
+    return viewer
+
+
+def _now() -> datetime:
+    return rapport().clock()
+
+
+@bp.app_template_global("feedback_unread")
+def _feedback_unread() -> int:
+    """Unread conversations, for the navigation (one query, only on course pages)."""
+    if "grant" not in g or "course_settings" not in g:
+        return 0
+    return feedback_pages.unread_count(db(), _viewer())
+
+
+@bp.get("/courses/<int:course_id>/feedback/")
+@course_grant_required
+@refusals_answered
+def index(course_id: int) -> str:
+    page = feedback_pages.thread_list(
+        db(), _viewer(), request.args.get("show", "all"), request.args.get("page", 1, type=int)
+    )
+    return render_template("feedback/index.html", page=page, grant=g.grant)
+
+
+@bp.get("/courses/<int:course_id>/feedback/<int:thread_id>")
+@course_grant_required
+@refusals_answered
+def thread(course_id: int, thread_id: int) -> str:
+    page = feedback_pages.thread_page(db(), _viewer(), thread_id, _now())
+    db().commit()  # read state
+    return render_template(
+        "feedback/thread.html", page=page, grant=g.grant, errors={}, body="", grade=""
+    )
+
+
+@bp.post("/courses/<int:course_id>/feedback/<int:thread_id>/messages")
+@course_grant_required
+@refusals_answered
+def reply(course_id: int, thread_id: int) -> Any:
+    body, grade = request.form.get("body", ""), request.form.get("grade")
+    try:
+        message = feedback.post_message(db(), _viewer(), thread_id, body, _now(), grade)
+    except FeedbackRefused as refused:
+        if refused.status != 400:
+            raise
+        db().rollback()
+        page = feedback_pages.thread_page(db(), _viewer(), thread_id, _now())
+        db().commit()
+        shown = render_template(
+            "feedback/thread.html",
+            page=page,
+            grant=g.grant,
+            errors=refused.errors,
+            body=body,
+            grade=grade or "",
+        )
+        return shown, 400
+    db().commit()
+    target = url_for("feedback.thread", course_id=course_id, thread_id=thread_id)
+    return redirect(f"{target}#message-{message.id}", code=303)
+
+
+@bp.route(
+    "/courses/<int:course_id>/feedback/messages/<int:message_id>/edit", methods=["GET", "POST"]
+)
+@course_grant_required
+@refusals_answered
+def edit_message(course_id: int, message_id: int) -> Any:
+    session = db()
+    message = session.get(FeedbackMessage, message_id)
+    if message is None:
+        abort(404)
+    thread = feedback.readable_thread(session, _viewer(), message.thread_id)
+    errors: dict[str, str] = {}
+    body = message.body
+    if request.method == "POST":
+        body = request.form.get("body", "")
+        try:
+            feedback.edit_message(session, _viewer(), message_id, body, _now())
+        except FeedbackRefused as refused:
+            if refused.status != 400:
+                raise
+            session.rollback()
+            errors = refused.errors
+        else:
+            session.commit()
+            target = url_for("feedback.thread", course_id=course_id, thread_id=thread.id)
+            return redirect(f"{target}#message-{message_id}", code=303)
+    elif not feedback.can_edit_message(_viewer(), message, _now()):
+        abort(403, description="A message can be edited by its author for ten minutes.")
+    page = render_template(
+        "feedback/edit.html",
+        thread=thread,
+        message=message,
+        body=body,
+        errors=errors,
+        grant=g.grant,
+    )
+    return page, 400 if errors else 200
+
+
+def _students(course_id: int) -> list[tuple[int, str]]:
+    rows = db().scalars(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.course_id == course_id,
+            Membership.role == CourseRole.STUDENT,
+            Membership.active.is_(True),
+        )
+    )
+    return sorted(((p.id, p.name_as("Student")) for p in rows), key=lambda s: s[1].casefold())
+
+
+@bp.route("/courses/<int:course_id>/feedback/new", methods=["GET", "POST"])
+@course_grant_required
+@refusals_answered
+def new(course_id: int) -> Any:
+    viewer = _viewer()
+    if not feedback.can_start_thread(viewer):
+        abort(403, description="Only the course's staff start feedback conversations.")
+    form = request.form if request.method == "POST" else request.args
+    chosen = form.get("student", type=int)
+    title, body = form.get("title", ""), form.get("body", "")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            if chosen is None:
+                raise FeedbackRefused(400, "Nothing was sent.", {"student": "Choose a student."})
+            started = feedback.start_thread(db(), viewer, chosen, title, body, _now())
+        except FeedbackRefused as refused:
+            if refused.status != 400:
+                raise
+            db().rollback()
+            errors = refused.errors
+        else:
+            db().commit()
+            return redirect(
+                url_for("feedback.thread", course_id=course_id, thread_id=started.id), code=303
+            )
+    page = render_template(
+        "feedback/new.html",
+        course=db().get_one(Course, course_id),
+        students=_students(course_id),
+        chosen=chosen,
+        title=title,
+        body=body,
+        errors=errors,
+        grant=g.grant,
+    )
+    return page, 400 if errors else 200
+
+
+@bp.get("/courses/<int:course_id>/feedback/activities/<int:placement_id>")
+@course_grant_required
+@refusals_answered
+def activity(course_id: int, placement_id: int) -> Any:
+    """Where a placed feedback activity opens: a student's own thread; staff's overview."""
+    viewer = _viewer()
+    if g.grant.is_student:
+        opened = feedback.thread_for_activity(db(), viewer, placement_id, g.grant.person_id, _now())
+        db().commit()
+        return redirect(url_for("feedback.thread", course_id=course_id, thread_id=opened.id))
+    if not g.grant.is_staff:
+        abort(403, description="Feedback activities are for the course's students and staff.")
+    overview = feedback_pages.activity_overview(db(), viewer, placement_id)
+    return render_template("feedback/activity.html", page=overview, grant=g.grant)
+
+
+@bp.post(
+    "/courses/<int:course_id>/feedback/activities/<int:placement_id>/students/<int:student_id>"
+)
+@course_grant_required
+@refusals_answered
+def activity_thread(course_id: int, placement_id: int, student_id: int) -> Response:
+    """Staff open (starting if need be) a student's thread for a feedback activity."""
+    if not g.grant.is_staff:
+        abort(403, description="Only the course's staff open other students' feedback.")
+    opened = feedback.thread_for_activity(db(), _viewer(), placement_id, student_id, _now())
+    db().commit()
+    target = url_for("feedback.thread", course_id=course_id, thread_id=opened.id)
+    return redirect(target, code=303)
