@@ -85,14 +85,16 @@ def is_instructor(lti_roles: list[Any]) -> bool:
 
 def viewer_for(session: Session, grant: CourseGrant, settings: Mapping[str, Any]) -> Viewer:
     lead = False
-    if grant.is_staff:
+    visibility = str(settings[options.VISIBILITY])
+    # Whether they are an instructor only matters when not every staff member reads everything.
+    if grant.is_staff and visibility != options.ALL_STAFF:
         roles = session.scalar(
             select(Membership.lti_roles).where(
                 Membership.course_id == grant.course_id, Membership.person_id == grant.person_id
             )
         )
         lead = is_instructor(roles or [])
-    return Viewer(grant, lead, str(settings[options.VISIBILITY]))
+    return Viewer(grant, lead, visibility)
 
 
 # -- rules ------------------------------------------------------------------------------------

@@ -49,4 +49,4 @@ def test_people_page_and_course_home_queries_do_not_grow_with_the_roster(
             assert f"<strong>{size}</strong> people in all" in shown.text
             counts.append((on_people, on_home))
     assert counts[0] == counts[1]
-    assert counts[0][0] <= 4
+    assert counts[0][0] <= 5  # grant's settings, unread feedback for the navigation, the page
