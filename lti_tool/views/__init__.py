@@ -19,6 +19,7 @@ def register_views(app: Flask) -> None:
         news,
         roster,
         settings,
+        snippets,
         times,
     )
 
@@ -32,6 +33,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(roster.bp)
     app.register_blueprint(grades.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(snippets.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
     times.register(app)

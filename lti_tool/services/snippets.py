@@ -1,0 +1,186 @@
+"""The snippet library: a course's reusable words for feedback, personal at scale.
+
+A snippet is Markdown with merge fields — `{first_name}`, `{tutor_name}`, `{course_title}`,
+`{activity_title}` — filled per student when a thread is started from it. Filled values are
+the LMS's names, so they are inserted as literal text: Markdown punctuation in a name is
+backslash-escaped (CommonMark §2.4), and a name like `*Bo*` or `[x](javascript:…)` reads as
+written instead of becoming emphasis or a link. Unknown `{fields}` stay as written and are
+reported, so the form can warn before anything is sent.
+
+Only the course's staff see and edit the library.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.models import Person, Snippet
+from lti_tool.services.access import CourseGrant
+
+MAX_TITLE = 120
+MAX_BODY = 5_000
+NO_TUTOR = "your course team"
+
+MERGE_FIELDS: dict[str, str] = {
+    "first_name": "The student's first name, or their full name when the LMS does not share it.",
+    "tutor_name": "The student's personal tutor, or “your course team” when they have none.",
+    "course_title": "This course's title, as the LMS names it.",
+    "activity_title": "The feedback activity's title, or the thread's title without one.",
+}
+
+# A merge field is a name in braces, exactly: `{first_name}`.
+_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Every character that can start or end Markdown syntax inline or at a line's start; quotes,
+# commas and the like never do, so names such as O'Neil keep a readable source.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>&|~^=])")
+_WHITESPACE = re.compile(r"\s+")
+
+
+class SnippetRefused(ValueError):  # noqa: N818 - a refusal, named for what happened
+    """What was asked cannot be done: `status` is the HTTP answer (400, 403 or 404); `errors`
+    names form fields to fix."""
+
+    def __init__(self, status: int, message: str, errors: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = dict(errors or {})
+
+
+@dataclass(frozen=True)
+class MergeValues:
+    """What each merge field becomes for one student."""
+
+    first_name: str
+    tutor_name: str
+    course_title: str
+    activity_title: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def first_name_of(person: Person) -> str:
+    """The given name, else the name the rest of Rapport shows ("Student 4f2a" at worst)."""
+    given = " ".join((person.given_name or "").split())
+    return given or person.name_as("Student")
+
+
+def tutor_name_of(tutor: Person | None) -> str:
+    return tutor.name_as("Staff") if tutor is not None else NO_TUTOR
+
+
+def escape_markdown(value: str) -> str:
+    """`value` as literal text inside Markdown: one line, punctuation backslash-escaped."""
+    flat = _WHITESPACE.sub(" ", value).strip()
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", flat)
+
+
+def fill(template: str, values: MergeValues) -> str:
+    """The template's Markdown with each known merge field replaced by its escaped value."""
+    known = {name: escape_markdown(value) for name, value in values.as_dict().items()}
+    return _FIELD.sub(lambda m: known.get(m.group(1), m.group(0)), template)
+
+
+def fill_text(template: str, values: MergeValues) -> str:
+    """Plain text (a thread's title) with its merge fields filled; nothing is escaped, as
+    pages escape titles when they show them."""
+    known = {name: " ".join(value.split()) for name, value in values.as_dict().items()}
+    return _FIELD.sub(lambda m: known.get(m.group(1), m.group(0)), template)
+
+
+def unknown_fields(template: str) -> list[str]:
+    """Fields written in braces that Rapport does not fill, each once, as written."""
+    seen: list[str] = []
+    for match in _FIELD.finditer(template):
+        if match.group(1) not in MERGE_FIELDS and match.group(0) not in seen:
+            seen.append(match.group(0))
+    return seen
+
+
+# -- the library ------------------------------------------------------------------------------
+
+
+def can_use_snippets(grant: CourseGrant) -> bool:
+    """Snippets are the course team's words: staff only."""
+    return grant.is_staff
+
+
+def _require_staff(grant: CourseGrant) -> None:
+    if not can_use_snippets(grant):
+        raise SnippetRefused(403, "Only the course's staff use the snippet library.")
+
+
+def list_snippets(session: Session, grant: CourseGrant) -> list[Snippet]:
+    _require_staff(grant)
+    return list(
+        session.scalars(
+            select(Snippet)
+            .where(Snippet.course_id == grant.course_id)
+            .order_by(Snippet.title, Snippet.id)
+        )
+    )
+
+
+def snippet_in_course(session: Session, grant: CourseGrant, snippet_id: int) -> Snippet:
+    """The snippet of this course; one from any other course is not found."""
+    _require_staff(grant)
+    snippet = session.get(Snippet, snippet_id)
+    if snippet is None or snippet.course_id != grant.course_id:
+        raise SnippetRefused(404, "There is no such snippet in this course.")
+    return snippet
+
+
+def clean_title(title: str, limit: int, errors: dict[str, str], label: str = "Title") -> str:
+    text = " ".join(title.split())
+    if not text:
+        errors["title"] = f"{label} is needed."
+    elif len(text) > limit:
+        errors["title"] = f"{label} can be at most {limit} characters ({len(text)} now)."
+    return text
+
+
+def clean_body(body: str, limit: int, errors: dict[str, str], label: str = "The words") -> str:
+    text = body.strip()
+    if not text:
+        errors["body"] = f"{label} are needed."
+    elif len(text) > limit:
+        errors["body"] = f"{label} can be at most {limit:,} characters ({len(text):,} now)."
+    return text
+
+
+def save_snippet(
+    session: Session,
+    grant: CourseGrant,
+    snippet_id: int | None,
+    title: str,
+    body: str,
+    now: datetime,
+) -> Snippet:
+    """Create a snippet (no id) or change one of this course's; SnippetRefused says what to
+    fix. Unknown merge fields are allowed: the page warns about them."""
+    _require_staff(grant)
+    existing = snippet_in_course(session, grant, snippet_id) if snippet_id is not None else None
+    errors: dict[str, str] = {}
+    clean = clean_title(title, MAX_TITLE, errors), clean_body(body, MAX_BODY, errors)
+    if errors:
+        raise SnippetRefused(400, "The snippet was not saved.", errors)
+    if existing is None:
+        existing = Snippet(course_id=grant.course_id, created_by_id=grant.person_id, created_at=now)
+        session.add(existing)
+    existing.title, existing.body = clean
+    existing.updated_at = now
+    session.flush()
+    return existing
+
+
+def delete_snippet(session: Session, grant: CourseGrant, snippet_id: int) -> None:
+    """Threads already started keep their words: they were copied when they were sent."""
+    session.delete(snippet_in_course(session, grant, snippet_id))
+    session.flush()

@@ -1,0 +1,259 @@
+"""The snippet library and "start a thread with each selected student".
+
+Library: list, write, edit and delete a course's snippets. Bulk start: choose students and
+words, preview the first two threads as those students will read them, confirm; the threads
+are written in the background while a progress page refreshes itself (no script needed).
+Staff only; every refusal is a 4xx from the services.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+
+from lti_tool.background import background
+from lti_tool.extensions import db, rapport
+from lti_tool.models import Course
+from lti_tool.services import bulk_start, snippets
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.bulk_start import BulkStartRefused
+from lti_tool.services.profiles import author_cards
+from lti_tool.services.snippets import MERGE_FIELDS, SnippetRefused, unknown_fields
+from lti_tool.views.course import course_grant_required
+
+bp = Blueprint("snippets", __name__)
+
+_ID = re.compile(r"[1-9][0-9]{0,9}")
+
+
+def staff_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """403 for anyone but the course's staff; a refusal from a service becomes its 4xx."""
+
+    @wraps(view)
+    def wrapped(**kwargs: Any) -> Any:
+        if not snippets.can_use_snippets(_grant()):
+            abort(403, description="Only the course's staff use snippets and bulk starts.")
+        try:
+            return view(**kwargs)
+        except (SnippetRefused, BulkStartRefused) as refused:
+            db().rollback()
+            abort(refused.status, description=refused.message)
+
+    return course_grant_required(wrapped)
+
+
+def _grant() -> CourseGrant:
+    grant: CourseGrant = g.grant
+    return grant
+
+
+def _course() -> Course:
+    return db().get_one(Course, _grant().course_id)
+
+
+def _optional_id(value: str | None) -> int | None:
+    """An id from a form or query string; empty is none, anything else not an id is a 400."""
+    if value is None or value == "":
+        return None
+    if not _ID.fullmatch(value):
+        abort(400, description="That choice is not one Rapport offered.")
+    return int(value)
+
+
+# -- the library ------------------------------------------------------------------------------
+
+
+def _library_page(
+    editing: int | None, title: str, body: str, errors: dict[str, str], status: int = 200
+) -> tuple[str, int]:
+    session, grant = db(), _grant()
+    page = render_template(
+        "snippets/index.html",
+        grant=grant,
+        course=_course(),
+        snippets=snippets.list_snippets(session, grant),
+        runs=bulk_start.recent_bulk_starts(session, grant),
+        editing=editing,
+        title=title,
+        body=body,
+        errors=errors,
+        merge_fields=MERGE_FIELDS,
+        unknown_fields=unknown_fields,
+        saved=request.args.get("saved", type=int),
+        deleted=request.args.get("deleted") == "1",
+    )
+    return page, status
+
+
+@bp.route("/courses/<int:course_id>/snippets", methods=["GET", "POST"])
+@staff_only
+def index(course_id: int) -> Any:
+    session, grant = db(), _grant()
+    if request.method == "GET":
+        editing = _optional_id(request.args.get("edit"))
+        if editing is None:
+            return _library_page(None, "", "", {})
+        snippet = snippets.snippet_in_course(session, grant, editing)
+        return _library_page(snippet.id, snippet.title, snippet.body, {})
+    snippet_id = _optional_id(request.form.get("snippet_id"))
+    if request.form.get("action") == "delete":
+        if snippet_id is None:
+            abort(400, description="Choose a snippet to delete.")
+        snippets.delete_snippet(session, grant, snippet_id)
+        session.commit()
+        return redirect(url_for("snippets.index", course_id=course_id, deleted=1), code=303)
+    title, body = request.form.get("title", ""), request.form.get("body", "")
+    try:
+        saved = snippets.save_snippet(session, grant, snippet_id, title, body, rapport().clock())
+    except SnippetRefused as refused:
+        if refused.status != 400:
+            raise
+        session.rollback()
+        return _library_page(snippet_id, title, body, refused.errors, 400)
+    session.commit()
+    target = url_for("snippets.index", course_id=course_id, saved=saved.id)
+    return redirect(f"{target}#snippet-{saved.id}", code=303)
+
+
+# -- bulk start -------------------------------------------------------------------------------
+
+
+@dataclass
+class StartForm:
+    """The choices of the bulk-start form, carried unchanged from form to preview to start."""
+
+    student_ids: list[int] = field(default_factory=list)
+    title: str = ""
+    body: str = ""
+    placement_id: int | None = None
+    show: str = "all"  # "all" students, or only "tutees" of the viewer
+
+
+def _start_form_posted() -> StartForm:
+    form = request.form
+    ids = [_optional_id(value) for value in form.getlist("student")]
+    snippet_id = _optional_id(form.get("snippet_id"))
+    title, body = form.get("title", ""), form.get("body", "")
+    if snippet_id is not None and not body.strip():
+        # Words written on the form win; a chosen snippet fills what was left empty.
+        snippet = snippets.snippet_in_course(db(), _grant(), snippet_id)
+        body = snippet.body
+        title = title if title.strip() else snippet.title
+    return StartForm(
+        student_ids=[i for i in ids if i is not None],
+        title=title,
+        body=body,
+        placement_id=_optional_id(form.get("placement_id")),
+        show="tutees" if form.get("show") == "tutees" else "all",
+    )
+
+
+def _start_page(
+    form: StartForm,
+    errors: dict[str, str],
+    select_all: bool = False,
+    snippet_id: int | None = None,
+) -> Any:
+    session, grant = db(), _grant()
+    students = bulk_start.students_to_choose(session, grant)
+    chosen = set(form.student_ids)
+    listed = [s for s in students if form.show == "all" or s.my_tutee or s.person_id in chosen]
+    if select_all:
+        chosen = {s.person_id for s in listed}
+    page = render_template(
+        "snippets/start.html",
+        grant=grant,
+        course=_course(),
+        form=form,
+        errors=errors,
+        students=listed,
+        student_count=len(students),
+        tutee_count=sum(1 for s in students if s.my_tutee),
+        chosen=chosen,
+        snippets=snippets.list_snippets(session, grant),
+        activities=bulk_start.feedback_activities(session, grant.course_id),
+        merge_fields=MERGE_FIELDS,
+        unknown=unknown_fields(form.body + "\n" + form.title),
+        max_students=bulk_start.MAX_STUDENTS,
+        snippet_id=snippet_id,
+    )
+    return page, 400 if errors else 200
+
+
+@bp.get("/courses/<int:course_id>/snippets/start")
+@staff_only
+def start(course_id: int) -> Any:
+    form = StartForm(show="tutees" if request.args.get("show") == "tutees" else "all")
+    snippet_id = _optional_id(request.args.get("snippet"))
+    if snippet_id is not None:
+        snippet = snippets.snippet_in_course(db(), _grant(), snippet_id)
+        form.title, form.body = snippet.title, snippet.body
+    select_all = request.args.get("select") == "all"
+    return _start_page(form, {}, select_all=select_all, snippet_id=snippet_id)
+
+
+@bp.post("/courses/<int:course_id>/snippets/start/preview")
+@staff_only
+def preview(course_id: int) -> Any:
+    form = _start_form_posted()
+    if request.form.get("step") == "edit":
+        return _start_page(form, {})
+    session, grant = db(), _grant()
+    try:
+        shown = bulk_start.preview(
+            session, grant, form.student_ids, form.title, form.body, form.placement_id
+        )
+    except BulkStartRefused as refused:
+        if refused.status != 400:
+            raise
+        return _start_page(form, refused.errors)
+    return render_template(
+        "snippets/preview.html",
+        grant=grant,
+        course=_course(),
+        form=form,
+        preview=shown,
+        sender=author_cards(session, course_id, [grant.person_id]).get(grant.person_id),
+        unknown=unknown_fields(form.body + "\n" + form.title),
+    )
+
+
+@bp.post("/courses/<int:course_id>/snippets/start")
+@staff_only
+def confirm(course_id: int) -> Any:
+    form = _start_form_posted()
+    session, state = db(), rapport()
+    try:
+        bulk = bulk_start.start_bulk(
+            session,
+            _grant(),
+            form.student_ids,
+            form.title,
+            form.body,
+            form.placement_id,
+            state.clock(),
+        )
+    except BulkStartRefused as refused:
+        if refused.status != 400:
+            raise
+        session.rollback()
+        return _start_page(form, refused.errors)
+    session.commit()
+    background().submit(bulk_start.run_bulk, state.sessions, bulk.id, state.clock)
+    return redirect(url_for("snippets.progress", course_id=course_id, bulk_id=bulk.id), code=303)
+
+
+@bp.get("/courses/<int:course_id>/snippets/runs/<int:bulk_id>")
+@staff_only
+def progress(course_id: int, bulk_id: int) -> str:
+    return render_template(
+        "snippets/progress.html",
+        grant=_grant(),
+        course=_course(),
+        run=bulk_start.bulk_progress(db(), _grant(), bulk_id),
+    )
