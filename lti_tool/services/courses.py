@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from lti_tool.models import Course, Membership, Person
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant, can_see_course_people
+from lti_tool.services.profiles import AuthorCard
+from lti_tool.services.tutors import tutor_card_for
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class CourseHome:
     person: Person
     role: CourseRole
     people_known: dict[str, int] | None
+    tutor: AuthorCard | None = None  # a student's personal tutor, shown on their home
 
     @property
     def person_name(self) -> str:
@@ -42,4 +45,5 @@ def course_home(session: Session, grant: CourseGrant) -> CourseHome | None:
             .group_by(Membership.role)
         ).all()
         counts = {CourseRole(role).value: int(n) for role, n in rows}
-    return CourseHome(course, person, grant.role, counts)
+    tutor = tutor_card_for(session, course.id, person.id) if grant.is_student else None
+    return CourseHome(course, person, grant.role, counts, tutor)

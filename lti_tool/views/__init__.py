@@ -21,6 +21,7 @@ def register_views(app: Flask) -> None:
         settings,
         snippets,
         times,
+        tutors,
     )
 
     app.register_blueprint(about.bp)
@@ -34,6 +35,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(grades.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(snippets.bp)
+    app.register_blueprint(tutors.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
     times.register(app)

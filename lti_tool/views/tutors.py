@@ -1,0 +1,134 @@
+"""Personal tutors for staff: who tutors whom, allocating by hand or in balance, and a
+student's tutors over time.
+
+The rules live in `lti_tool.services.tutors`; these views parse the form, call one service with
+the app's clock, and redirect (303) after a change. A refusal re-renders the page at its 4xx.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from lti_tool.extensions import db, rapport
+from lti_tool.services import tutors
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.tutors import TutorRefused
+from lti_tool.views.course import course_grant_required
+
+bp = Blueprint("tutors", __name__)
+STAFF_ONLY = "Only the course's staff can see and allocate tutors."
+SCOPES = {"unallocated": True, "all": False}
+
+
+def _staff_grant() -> CourseGrant:
+    grant: CourseGrant = g.grant
+    if not tutors.can_allocate_tutors(grant):
+        abort(403, description=STAFF_ONLY)
+    return grant
+
+
+def _person_id(raw: str | None, what: str) -> int:
+    """An id from the form, or a 400 that says which one was wrong."""
+    text = (raw or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        abort(400, description=f"Choose a {what} from the list.")
+    return int(text)
+
+
+def _listing(source: dict[str, str] | None = None) -> tuple[str, int]:
+    """The filter and page a request names (the query string, or a form's hidden fields)."""
+    values = source if source is not None else request.args
+    show = values.get("show") or "all"
+    if show not in tutors.FILTERS:
+        abort(400, description="Show all, mine or unallocated students.")
+    page = values.get("page", "1") or "1"
+    return show, int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
+
+
+def _index_page(
+    course_id: int, show: str, page: int, error: TutorRefused | None = None
+) -> tuple[str, int]:
+    session = db()
+    try:
+        listing = tutors.allocation_page(session, g.grant, show, page)
+    except TutorRefused as refused:
+        abort(refused.status, description=refused.message)
+    return render_template(
+        "tutors/index.html",
+        grant=g.grant,
+        page=listing,
+        error=error.message if error else None,
+        saved=request.args.get("saved", type=int) if error is None else None,
+        balanced=request.args.get("balanced", type=int) if error is None else None,
+    ), (error.status if error else 200)
+
+
+@bp.get("/courses/<int:course_id>/tutors")
+@course_grant_required
+def index(course_id: int) -> tuple[str, int]:
+    _staff_grant()
+    show, page = _listing()
+    return _index_page(course_id, show, page)
+
+
+def _back(course_id: int, listing: tuple[str, int], **extra: Any) -> Response:
+    show, page = listing
+    target = url_for("tutors.index", course_id=course_id, show=show, page=page, **extra)
+    return redirect(target, code=303)
+
+
+@bp.post("/courses/<int:course_id>/tutors/allocate")
+@course_grant_required
+def allocate(course_id: int) -> Response | tuple[str, int]:
+    grant = _staff_grant()
+    listing = _listing(request.form.to_dict())
+    student_id = _person_id(request.form.get("student_id"), "student")
+    raw_tutor = request.form.get("tutor_id", "")
+    tutor_id = _person_id(raw_tutor, "tutor") if raw_tutor.strip() else None
+    session = db()
+    try:
+        tutors.allocate(session, grant, student_id, tutor_id, rapport().clock())
+    except TutorRefused as refused:
+        session.rollback()
+        return _index_page(course_id, *listing, error=refused)
+    session.commit()
+    return _back(course_id, listing, saved=student_id, _anchor=f"student-{student_id}")
+
+
+@bp.post("/courses/<int:course_id>/tutors/balance")
+@course_grant_required
+def balance(course_id: int) -> Response | tuple[str, int]:
+    grant = _staff_grant()
+    listing = _listing(request.form.to_dict())
+    chosen = [_person_id(raw, "tutor") for raw in request.form.getlist("tutors")]
+    scope = request.form.get("scope", "unallocated")
+    if scope not in SCOPES:
+        abort(400, description="Balance either the students without a tutor, or everyone.")
+    session = db()
+    try:
+        result = tutors.balance(
+            session,
+            grant,
+            rapport().clock(),
+            by_section=request.form.get("by_section") in {"1", "on"},
+            tutor_ids=chosen,
+            only_unallocated=SCOPES[scope],
+        )
+    except TutorRefused as refused:
+        session.rollback()
+        return _index_page(course_id, *listing, error=refused)
+    session.commit()
+    return _back(course_id, listing, balanced=result.count)
+
+
+@bp.get("/courses/<int:course_id>/tutors/<int:student_id>/history")
+@course_grant_required
+def history(course_id: int, student_id: int) -> str:
+    grant = _staff_grant()
+    page = tutors.history_page(db(), grant, student_id)
+    if page is None:
+        abort(404, description="Nobody with that id belongs to this course.")
+    return render_template("tutors/history.html", grant=grant, page=page)
