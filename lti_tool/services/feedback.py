@@ -36,6 +36,7 @@ from lti_tool.services.access import CourseGrant
 from lti_tool.services.grades import ActivitySpec, InvalidScore, record_score
 from lti_tool.services.markup import render_markdown
 from lti_tool.services.placements import activity_key
+from lti_tool.services.refusals import Refused
 from lti_tool.services.tutors import current_tutor_ids
 from lti_tool.services.upsert import upsert
 
@@ -46,14 +47,8 @@ MAX_MESSAGE = 10_000
 _LEAD_ROLES = {"Instructor", "Administrator"}
 
 
-class FeedbackRefused(ValueError):  # noqa: N818 - a refusal, named for what happened
-    """`status` is the HTTP answer (400, 403, 404); `errors` names form fields to fix."""
-
-    def __init__(self, status: int, message: str, errors: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = dict(errors or {})
+class FeedbackRefused(Refused):
+    """A refusal about feedback (see Refused)."""
 
 
 def not_found() -> FeedbackRefused:

@@ -21,6 +21,7 @@ from lti_tool.models import Post, PostKind, PostView, Reaction, Reply
 from lti_tool.services import newsfeed_settings as options
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import MAX_SOURCE_CHARS, render_markdown
+from lti_tool.services.refusals import Refused
 from lti_tool.services.upsert import insert_ignoring_conflicts
 
 MAX_TITLE = 200
@@ -38,15 +39,8 @@ REACTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-class PostRefused(ValueError):  # noqa: N818 - a refusal, named for what happened
-    """What was asked cannot be done: `status` is the HTTP answer (400, 403 or 404); `errors`
-    names form fields to fix."""
-
-    def __init__(self, status: int, message: str, errors: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = dict(errors or {})
+class PostRefused(Refused):
+    """A refusal of the newsfeed (see Refused)."""
 
 
 # -- rules ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from lti_tool.services.access import CourseGrant, grant_for
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
 from lti_tool.services.courses import course_home
 from lti_tool.services.feed import feed_page
+from lti_tool.services.refusals import Refused
 
 bp = Blueprint("course", __name__)
 
@@ -36,6 +37,20 @@ def course_grant_required(view: Callable[..., Any]) -> Callable[..., Any]:
         g.course_settings = course_settings(db(), course_id)
         g.course_time_zone = g.course_settings[COURSE_TIME_ZONE]
         return view(course_id=course_id, **kwargs)
+
+    return wrapped
+
+
+def refusals_answered(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A service's Refused becomes its 4xx page, with nothing written."""
+
+    @wraps(view)
+    def wrapped(**kwargs: Any) -> Any:
+        try:
+            return view(**kwargs)
+        except Refused as refused:
+            db().rollback()
+            abort(refused.status, description=refused.message)
 
     return wrapped
 

@@ -6,9 +6,7 @@ another student or course is a 404 whatever the URL says.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
@@ -21,7 +19,7 @@ from lti_tool.models.course import CourseRole
 from lti_tool.services import feedback, feedback_pages
 from lti_tool.services.feedback import FeedbackRefused, Viewer
 from lti_tool.services.placements import PlaceableKind, register_kind
-from lti_tool.views.course import course_grant_required
+from lti_tool.views.course import course_grant_required, refusals_answered
 
 bp = Blueprint("feedback", __name__)
 
@@ -36,18 +34,6 @@ register_kind(
         opens_placement=True,
     )
 )
-
-
-def refusals_answered(view: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(view)
-    def wrapped(**kwargs: Any) -> Any:
-        try:
-            return view(**kwargs)
-        except FeedbackRefused as refused:
-            db().rollback()
-            abort(refused.status, description=refused.message)
-
-    return wrapped
 
 
 def _viewer() -> Viewer:

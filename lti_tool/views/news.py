@@ -6,9 +6,7 @@ from the service as a PostRefused with its HTTP status.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,24 +19,10 @@ from lti_tool.services import feed, newsfeed, profiles
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.newsfeed import PostForm, PostRefused
-from lti_tool.views.course import course_grant_required
+from lti_tool.views.course import course_grant_required, refusals_answered
 from lti_tool.views.times import course_zone, zone_named
 
 bp = Blueprint("news", __name__)
-
-
-def refusals_answered(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A PostRefused from the service becomes its 4xx page, with nothing written."""
-
-    @wraps(view)
-    def wrapped(**kwargs: Any) -> Any:
-        try:
-            return view(**kwargs)
-        except PostRefused as refused:
-            db().rollback()
-            abort(refused.status, description=refused.message)
-
-    return wrapped
 
 
 def _grant() -> CourseGrant:
