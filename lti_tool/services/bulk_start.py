@@ -27,6 +27,7 @@ from lti_tool.services.bulk_run import (
     run_bulk,  # noqa: F401 - re-exported: part of this service's API
 )
 from lti_tool.services.markup import render_markdown
+from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets import MAX_BODY, clean_body, clean_title, fill
 from lti_tool.services.tutors import tutee_ids
 
@@ -35,15 +36,8 @@ MAX_STUDENTS = 2_000
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
 
 
-class BulkStartRefused(ValueError):  # noqa: N818 - a refusal, named for what happened
-    """What was asked cannot be done: `status` is the HTTP answer (400, 403 or 404); `errors`
-    names form fields to fix."""
-
-    def __init__(self, status: int, message: str, errors: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = dict(errors or {})
+class BulkStartRefused(Refused):
+    """A refusal of a bulk start (see Refused)."""
 
 
 def can_start_bulk(grant: CourseGrant) -> bool:

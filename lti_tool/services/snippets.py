@@ -13,7 +13,6 @@ Only the course's staff see and edit the library.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.models import Person, Snippet
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.refusals import Refused
 
 MAX_TITLE = 120
 MAX_BODY = 5_000
@@ -42,15 +42,8 @@ _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>&|~^=])")
 _WHITESPACE = re.compile(r"\s+")
 
 
-class SnippetRefused(ValueError):  # noqa: N818 - a refusal, named for what happened
-    """What was asked cannot be done: `status` is the HTTP answer (400, 403 or 404); `errors`
-    names form fields to fix."""
-
-    def __init__(self, status: int, message: str, errors: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = dict(errors or {})
+class SnippetRefused(Refused):
+    """A refusal of the snippet library (see Refused)."""
 
 
 @dataclass(frozen=True)

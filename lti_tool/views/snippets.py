@@ -24,7 +24,7 @@ from lti_tool.services.access import CourseGrant
 from lti_tool.services.bulk_start import BulkStartRefused
 from lti_tool.services.profiles import author_cards
 from lti_tool.services.snippets import MERGE_FIELDS, SnippetRefused, unknown_fields
-from lti_tool.views.course import course_grant_required
+from lti_tool.views.course import course_grant_required, refusals_answered
 
 bp = Blueprint("snippets", __name__)
 
@@ -38,13 +38,9 @@ def staff_only(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(**kwargs: Any) -> Any:
         if not snippets.can_use_snippets(_grant()):
             abort(403, description="Only the course's staff use snippets and bulk starts.")
-        try:
-            return view(**kwargs)
-        except (SnippetRefused, BulkStartRefused) as refused:
-            db().rollback()
-            abort(refused.status, description=refused.message)
+        return view(**kwargs)
 
-    return course_grant_required(wrapped)
+    return course_grant_required(refusals_answered(wrapped))
 
 
 def _grant() -> CourseGrant:
