@@ -1,8 +1,9 @@
 """Personal tutors for staff: who tutors whom, allocating by hand or in balance, and a
 student's tutors over time.
 
-The rules live in `lti_tool.services.tutors`; these views parse the form, call one service with
-the app's clock, and redirect (303) after a change. A refusal re-renders the page at its 4xx.
+The rules live in `lti_tool.services.tutors` (balancing in `tutor_balance`, the listing in
+`tutor_pages`); these views parse the form, call one service with the app's clock, and redirect
+(303) after a change. A refusal re-renders the page at its 4xx.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
-from lti_tool.services import tutors
+from lti_tool.services import tutor_balance, tutor_pages, tutors
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.tutors import TutorRefused
 from lti_tool.views.course import course_grant_required
@@ -42,7 +43,7 @@ def _listing(source: dict[str, str] | None = None) -> tuple[str, int]:
     """The filter and page a request names (the query string, or a form's hidden fields)."""
     values = source if source is not None else request.args
     show = values.get("show") or "all"
-    if show not in tutors.FILTERS:
+    if show not in tutor_pages.FILTERS:
         abort(400, description="Show all, mine or unallocated students.")
     page = values.get("page", "1") or "1"
     return show, int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
@@ -53,7 +54,7 @@ def _index_page(
 ) -> tuple[str, int]:
     session = db()
     try:
-        listing = tutors.allocation_page(session, g.grant, show, page)
+        listing = tutor_pages.allocation_page(session, g.grant, show, page)
     except TutorRefused as refused:
         abort(refused.status, description=refused.message)
     return render_template(
@@ -109,7 +110,7 @@ def balance(course_id: int) -> Response | tuple[str, int]:
         abort(400, description="Balance either the students without a tutor, or everyone.")
     session = db()
     try:
-        result = tutors.balance(
+        result = tutor_balance.balance(
             session,
             grant,
             rapport().clock(),

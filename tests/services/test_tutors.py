@@ -23,17 +23,16 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services import tutors
+from lti_tool.services import tutor_balance, tutors
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.tutor_balance import balance, plan_balance
+from lti_tool.services.tutor_pages import allocation_page
 from lti_tool.services.tutors import (
     TutorRefused,
     allocate,
-    allocation_page,
-    balance,
     can_allocate_tutors,
     current_tutor_ids,
     history,
-    plan_balance,
     tutee_ids,
     tutor_card_for,
 )
@@ -99,7 +98,7 @@ class Classroom:
                 now,
             )
 
-    def balance(self, by: str = "Ada", **kw: Any) -> tutors.BalanceResult:
+    def balance(self, by: str = "Ada", **kw: Any) -> tutor_balance.BalanceResult:
         if "tutors" in kw:
             kw["tutor_ids"] = [self.ids[n] for n in kw.pop("tutors")]
         kw.setdefault("by_section", False)
@@ -250,7 +249,7 @@ def test_a_concurrent_allocation_between_read_and_insert_is_retried(sessions, co
     """Two staff at once: the other's row lands after we read; the unique index turns our
     insert into nothing, and the second pass ends their row and starts ours."""
     course.add("Cleo", STUDENT)
-    real = tutors._insert_current
+    real = tutors.insert_current
     calls: list[int] = []
 
     def racing(session: Any, rows: list[dict[str, Any]]) -> int:
@@ -259,7 +258,7 @@ def test_a_concurrent_allocation_between_read_and_insert_is_retried(sessions, co
             real(session, [{**rows[0], "tutor_id": course.ids["Ben"], "assigned_by_id": None}])
         return real(session, rows)
 
-    monkeypatch.setattr(tutors, "_insert_current", racing)
+    monkeypatch.setattr(tutors, "insert_current", racing)
     course.allocate("Ada", "Cleo", "Ada")
     assert course.tutors() == {"Cleo": "Ada"}
     with transaction(sessions) as session:
