@@ -167,6 +167,19 @@ def active_student(session: Session, course_id: int, person_id: int) -> Person:
     return person
 
 
+def check_may_write_to(session: Session, viewer: Viewer, student_id: int) -> None:
+    """Staff who would not read the thread do not start it (a course where only the tutor and
+    instructors read a student's feedback)."""
+    if not viewer.grant.is_staff or viewer.reads_every_thread:
+        return
+    tutor = current_tutor_ids(session, viewer.grant.course_id, [student_id]).get(student_id)
+    if tutor != viewer.grant.person_id:
+        raise FeedbackRefused(
+            403,
+            "In this course, only a student's tutor and the instructors write to them.",
+        )
+
+
 # -- writing ----------------------------------------------------------------------------------
 
 
@@ -205,6 +218,7 @@ def thread_for_activity(
     if not (viewer.grant.is_student or viewer.grant.is_staff):
         raise FeedbackRefused(403, "Feedback activities are for the course's students and staff.")
     student = active_student(session, viewer.grant.course_id, student_id)
+    check_may_write_to(session, viewer, student.id)
     existing = session.scalar(
         select(FeedbackThread).where(
             FeedbackThread.placement_id == placement.id, FeedbackThread.student_id == student.id
@@ -241,6 +255,7 @@ def start_thread(
         thread = thread_for_activity(session, viewer, placement_id, student_id, now)
     else:
         student = active_student(session, viewer.grant.course_id, student_id)
+        check_may_write_to(session, viewer, student.id)
         thread = FeedbackThread(
             course_id=viewer.grant.course_id,
             student_id=student.id,

@@ -64,12 +64,29 @@ def _visible(viewer: Viewer) -> list[ColumnElement[bool]]:
 
 
 def _unread(viewer: Viewer) -> ColumnElement[bool]:
+    """A student has unread words from staff; staff have unread words from the student (a
+    colleague's message, or a bulk start to 500 students, is not 500 things to read)."""
     me = viewer.grant.person_id
+    if viewer.grant.is_staff:
+        written = FeedbackThread.last_author_id == FeedbackThread.student_id
+    else:
+        written = and_(
+            FeedbackThread.last_author_id.is_not(None), FeedbackThread.last_author_id != me
+        )
     return and_(
-        FeedbackThread.last_author_id.is_not(None),
-        FeedbackThread.last_author_id != me,
+        written,
         or_(ThreadRead.read_at.is_(None), FeedbackThread.last_message_at > ThreadRead.read_at),
     )
+
+
+def is_unread(viewer: Viewer, thread: FeedbackThread, read_at: datetime | None) -> bool:
+    """`_unread` for one thread already loaded."""
+    author = thread.last_author_id
+    if viewer.grant.is_staff:
+        written = author is not None and author == thread.student_id
+    else:
+        written = author is not None and author != viewer.grant.person_id
+    return written and (read_at is None or thread.last_message_at > read_at)
 
 
 def _read_by_me(viewer: Viewer) -> ColumnElement[bool]:
@@ -136,17 +153,12 @@ def thread_list(session: Session, viewer: Viewer, show: str = "all", page: int =
     shown = rows[:PAGE_SIZE]
     authors = {t.last_author_id for t, *_ in shown if t.last_author_id}
     cards = author_cards(session, course.id, authors)
-    me = viewer.grant.person_id
     summaries = [
         ThreadSummary(
             thread=thread,
             student_name=student.name_as("Student"),
             activity=activity,
-            unread=bool(
-                thread.last_author_id
-                and thread.last_author_id != me
-                and (read_at is None or thread.last_message_at > read_at)
-            ),
+            unread=is_unread(viewer, thread, read_at),
             awaiting_reply=thread.last_author_id == thread.student_id,
             last_author=cards.get(thread.last_author_id or 0),
         )

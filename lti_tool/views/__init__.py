@@ -6,6 +6,9 @@ from flask import Flask
 
 
 def register_views(app: Flask) -> None:
+    from lti_tool.views.params import DatabaseId
+
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     from lti_tool.views import (
         about,
         course,

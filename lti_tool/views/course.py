@@ -15,6 +15,7 @@ from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
 from lti_tool.services.courses import course_home
 from lti_tool.services.feed import feed_page
 from lti_tool.services.refusals import Refused
+from lti_tool.views.params import page_from
 
 bp = Blueprint("course", __name__)
 
@@ -69,6 +70,6 @@ def home(course_id: int) -> str:
     page = course_home(session, grant)
     if page is None:
         abort(404)
-    news = feed_page(session, grant, rapport().clock(), request.args.get("page", 1, type=int))
+    news = feed_page(session, grant, rapport().clock(), page_from(request.args))
     session.commit()  # the views recorded for "seen by"
     return render_template("course/home.html", page=page, feed=news, grant=grant)

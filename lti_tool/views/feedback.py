@@ -19,7 +19,9 @@ from lti_tool.models.course import CourseRole
 from lti_tool.services import feedback, feedback_pages
 from lti_tool.services.feedback import FeedbackRefused, Viewer
 from lti_tool.services.placements import PlaceableKind, register_kind
+from lti_tool.services.tutors import tutee_ids
 from lti_tool.views.course import course_grant_required, refusals_answered
+from lti_tool.views.params import id_from, page_from
 
 bp = Blueprint("feedback", __name__)
 
@@ -60,7 +62,7 @@ def _feedback_unread() -> int:
 @refusals_answered
 def index(course_id: int) -> str:
     page = feedback_pages.thread_list(
-        db(), _viewer(), request.args.get("show", "all"), request.args.get("page", 1, type=int)
+        db(), _viewer(), request.args.get("show", "all"), page_from(request.args)
     )
     return render_template("feedback/index.html", page=page, grant=g.grant)
 
@@ -112,7 +114,7 @@ def edit_message(course_id: int, message_id: int) -> Any:
     session = db()
     message = session.get(FeedbackMessage, message_id)
     if message is None:
-        abort(404)
+        raise feedback.not_found()  # the same answer as a message out of reach
     thread = feedback.readable_thread(session, _viewer(), message.thread_id)
     errors: dict[str, str] = {}
     body = message.body
@@ -152,7 +154,10 @@ def _students(course_id: int) -> list[tuple[int, str]]:
             Membership.active.is_(True),
         )
     )
-    return sorted(((p.id, p.name_as("Student")) for p in rows), key=lambda s: s[1].casefold())
+    viewer = _viewer()
+    mine = None if viewer.reads_every_thread else tutee_ids(db(), course_id, viewer.grant.person_id)
+    listed = ((p.id, p.name_as("Student")) for p in rows if mine is None or p.id in mine)
+    return sorted(listed, key=lambda s: s[1].casefold())
 
 
 @bp.route("/courses/<int:course_id>/feedback/new", methods=["GET", "POST"])
@@ -163,11 +168,13 @@ def new(course_id: int) -> Any:
     if not feedback.can_start_thread(viewer):
         abort(403, description="Only the course's staff start feedback conversations.")
     form = request.form if request.method == "POST" else request.args
-    chosen = form.get("student", type=int)
+    chosen = id_from(form, "student")
     title, body = form.get("title", ""), form.get("body", "")
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
+            if chosen is None and form.get("student"):
+                raise FeedbackRefused(404, "There is no such student in this course.")
             if chosen is None:
                 raise FeedbackRefused(400, "Nothing was sent.", {"student": "Choose a student."})
             started = feedback.start_thread(db(), viewer, chosen, title, body, _now())

@@ -20,6 +20,7 @@ from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.newsfeed import PostForm, PostRefused
 from lti_tool.views.course import course_grant_required, refusals_answered
+from lti_tool.views.params import page_from
 from lti_tool.views.times import course_zone, zone_named
 
 bp = Blueprint("news", __name__)
@@ -62,7 +63,7 @@ def _form_zone(form: PostForm) -> ZoneInfo:
 @course_grant_required
 @refusals_answered
 def introductions(course_id: int) -> str:
-    page = feed.introductions_page(db(), _grant(), _now(), request.args.get("page", 1, type=int))
+    page = feed.introductions_page(db(), _grant(), _now(), page_from(request.args))
     db().commit()  # the views recorded for "seen by"
     return render_template("news/introductions.html", page=page, grant=_grant())
 

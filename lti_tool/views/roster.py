@@ -33,6 +33,7 @@ from lti_tool.services.roster import (
     roster_state,
 )
 from lti_tool.views.course import course_grant_required
+from lti_tool.views.params import page_from
 
 bp = Blueprint("roster", __name__)
 
@@ -94,7 +95,7 @@ def refresh(course_id: int) -> Response:
 @bp.get("/courses/<int:course_id>/people")
 @course_grant_required
 def people(course_id: int) -> str:
-    page = course_people(db(), g.grant, request.args.get("page", 1, type=int) or 1)
+    page = course_people(db(), g.grant, page_from(request.args))
     if page is None:
         abort(403, description="Only the course's staff can see its people.")
     return render_template("roster/people.html", page=page, grant=g.grant)

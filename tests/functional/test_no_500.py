@@ -42,3 +42,43 @@ def test_no_route_answers_5xx(make_app, demo):
                     if response.status_code >= 500:
                         failures.append((method, path, data, response.status_code))
     assert failures == []
+
+
+HUGE = ("2147483648", "9223372036854775808", "-1", "1e3", "00")
+PARAMS = {
+    "page": "99999999999999999999",
+    "student": "9223372036854775808",
+    "grade": "1e400",
+    "tutor_id": "2147483648",
+    "student_id": "-5",
+    "placement_id": "1e9",
+    "show": "\x01",
+}
+
+
+@pytest.mark.parametrize("role", ["staff", "student"])
+def test_no_course_route_answers_5xx_to_ids_no_database_holds(tool, platform, role):
+    """Signed in to a real course, every course route with ids past any database integer."""
+    from tests.newsfeed_flow import enter, teacher
+
+    app, url = tool
+    visitor = teacher(platform, url) if role == "staff" else enter(platform, url, "amara")
+    course = visitor.course.strip("/").split("/")[1]
+    token = visitor.csrf()
+    rules = sorted(
+        r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/courses/<int:course_id>")
+    )
+    failures = []
+    for rule in rules:
+        for value in HUGE:
+            path = re.sub(r"<(?:[^:<>]+:)?[^<>]+>", value, rule.replace("<int:course_id>", course))
+            for method in ("GET", "POST"):
+                data = {**PARAMS, "csrf_token": token}
+                response = (
+                    visitor.http.get(url + path, params=PARAMS, allow_redirects=False)
+                    if method == "GET"
+                    else visitor.http.post(url + path, data=data, allow_redirects=False)
+                )
+                if response.status_code >= 500:
+                    failures.append((method, path, response.status_code))
+    assert failures == []

@@ -1,0 +1,35 @@
+"""Numbers people send in URLs and forms, kept within what the database can look up.
+
+An id past a 32-bit integer (PostgreSQL's `integer`) or a page number past any course's size
+is simply not found, never a failed query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import IntegerConverter, Map
+
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in every route: a positive number a database id can be (else the URL 404s)."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def id_from(values: MultiDict[str, str], name: str) -> int | None:
+    """The id a form or query names, or None when it names none a database could hold."""
+    value = values.get(name, type=int)
+    return value if value is not None and 0 < value <= MAX_ID else None
+
+
+def page_from(values: MultiDict[str, str]) -> int:
+    """The page number asked for: 1 when none or nonsense, and never past MAX_PAGE."""
+    value = values.get("page", 1, type=int) or 1
+    return min(max(1, value), MAX_PAGE)
