@@ -1,5 +1,6 @@
 """Rapport's data model: one concept per module, all registered on `Base.metadata`."""
 
+from lti_tool.models.checkins import CheckIn, CheckInResponse, Occurrence, ResponseStatus
 from lti_tool.models.course import Course, Membership, ResourceLink
 from lti_tool.models.feedback import (
     BulkStart,
@@ -18,6 +19,8 @@ from lti_tool.models.settings import CourseSetting, SettingChange
 
 __all__ = [
     "BulkStart",
+    "CheckIn",
+    "CheckInResponse",
     "Course",
     "CourseSetting",
     "DeliveryStatus",
@@ -27,6 +30,7 @@ __all__ = [
     "GradableActivity",
     "GradeDelivery",
     "Membership",
+    "Occurrence",
     "Person",
     "Placement",
     "Post",
@@ -36,6 +40,7 @@ __all__ = [
     "Registration",
     "Reply",
     "ResourceLink",
+    "ResponseStatus",
     "SettingChange",
     "Snippet",
     "StaffProfile",

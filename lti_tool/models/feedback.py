@@ -21,6 +21,8 @@ class FeedbackThread(Base):
     __table_args__ = (
         # One thread per student per feedback activity; threads without an activity are free.
         UniqueConstraint("placement_id", "student_id"),
+        # One thread per student per check-in, where staff answer their responses.
+        UniqueConstraint("checkin_id", "student_id"),
         Index("ix_feedback_thread_course_id_student_id", "course_id", "student_id"),
         Index("ix_feedback_thread_course_id_last_message_at", "course_id", "last_message_at"),
     )
@@ -32,6 +34,7 @@ class FeedbackThread(Base):
     placement_id: Mapped[int | None] = mapped_column(
         ForeignKey("placement.id", ondelete="SET NULL")
     )
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkin.id", ondelete="SET NULL"))
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     bulk_start_id: Mapped[int | None] = mapped_column(
         ForeignKey("bulk_start.id", ondelete="SET NULL"), index=True

@@ -11,6 +11,7 @@ def register_views(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     from lti_tool.views import (
         about,
+        checkins,
         course,
         deep_linking,
         errors,
@@ -33,6 +34,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(course.bp)
     app.register_blueprint(news.bp)
     app.register_blueprint(feedback.bp)
+    app.register_blueprint(checkins.bp)
     app.register_blueprint(deep_linking.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(grades.bp)

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, current_app, g, render_template, request, se
 
 from lti_tool.extensions import db, rapport
 from lti_tool.services.access import CourseGrant, grant_for
+from lti_tool.services.checkins import open_for_student
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
 from lti_tool.services.courses import course_home
 from lti_tool.services.feed import feed_page
@@ -71,5 +72,8 @@ def home(course_id: int) -> str:
     if page is None:
         abort(404)
     news = feed_page(session, grant, rapport().clock(), page_from(request.args))
+    open_checkins = open_for_student(session, grant, rapport().clock())
     session.commit()  # the views recorded for "seen by"
-    return render_template("course/home.html", page=page, feed=news, grant=grant)
+    return render_template(
+        "course/home.html", page=page, feed=news, grant=grant, open_checkins=open_checkins
+    )

@@ -1,0 +1,103 @@
+"""When a check-in opens and closes: "every Monday 09:00 for 10 weeks, open for 3 days", read in
+the course's time zone, so that 09:00 stays 09:00 on both sides of a daylight-saving change.
+
+Occurrences are worked out on the wall clock of the zone and stored in UTC. A local time that
+does not exist on a given day (clocks jump forward over it) is read with the offset from before
+the jump, as `zoneinfo` does (PEP 495, fold=0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lti_tool.services.refusals import Refused
+
+MAX_OCCURRENCES = 52
+MAX_OPEN_HOURS = 24 * 14
+
+
+@dataclass(frozen=True)
+class Schedule:
+    first: datetime  # local wall-clock time of the first opening, without a zone
+    every_days: int  # 0 for a one-off, 7 for weekly, 14 for fortnightly
+    count: int
+    open_hours: int
+    time_zone: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "first": self.first.strftime("%Y-%m-%dT%H:%M"),
+            "every_days": self.every_days,
+            "count": self.count,
+            "open_hours": self.open_hours,
+            "time_zone": self.time_zone,
+        }
+
+
+def occurrences(schedule: Schedule) -> list[tuple[datetime, datetime]]:
+    """(opens, closes) in UTC for each time the check-in opens."""
+    zone = ZoneInfo(schedule.time_zone)
+    times = []
+    for n in range(schedule.count if schedule.every_days else 1):
+        local = schedule.first + timedelta(days=schedule.every_days * n)
+        opens = local.replace(tzinfo=zone).astimezone(UTC)
+        closes = (local + timedelta(hours=schedule.open_hours)).replace(tzinfo=zone)
+        times.append((opens, closes.astimezone(UTC)))
+    return times
+
+
+def parse_schedule(
+    first: str, every_days: str, count: str, open_hours: str, time_zone: str
+) -> Schedule:
+    """The schedule a form sent, or Refused(400) naming each field to fix."""
+    errors: dict[str, str] = {}
+    start = _local_time(first)
+    if start is None:
+        errors["first"] = "Give the date and time it first opens."
+    every = _number(every_days, {0, 7, 14}, "repeat", "Choose how often it repeats.", errors)
+    times = _number(
+        count,
+        set(range(1, MAX_OCCURRENCES + 1)),
+        "count",
+        f"Give how many times, from 1 to {MAX_OCCURRENCES}.",
+        errors,
+    )
+    hours = _number(
+        open_hours,
+        set(range(1, MAX_OPEN_HOURS + 1)),
+        "open_hours",
+        f"Give how many hours it stays open, from 1 to {MAX_OPEN_HOURS}.",
+        errors,
+    )
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["time_zone"] = "Choose a time zone."
+    if every and hours and hours > every * 24:
+        errors["open_hours"] = "It must close before it opens again."
+    if errors or start is None:
+        raise Refused(400, "The check-in was not saved.", errors)
+    return Schedule(start, every, times if every else 1, hours, time_zone)
+
+
+def _number(raw: str, allowed: set[int], key: str, message: str, errors: dict[str, str]) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = -1
+    if value not in allowed:
+        errors[key] = message
+        return 0
+    return value
+
+
+def _local_time(raw: str) -> datetime | None:
+    """A wall-clock time as a `datetime-local` input sends it (no zone), or None."""
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is None else None

@@ -1,0 +1,261 @@
+"""Check-ins' pages: students answer the open ones; staff create them, triage the answers,
+answer or handle each, nudge those who have not answered, see the charts and export them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from lti_tool.extensions import db, rapport
+from lti_tool.models import Course
+from lti_tool.services import checkin_replies, checkin_stats, checkin_triage, checkins
+from lti_tool.services.checkin_schedule import parse_schedule
+from lti_tool.services.checkins import CheckInForm, CheckInRefused
+from lti_tool.services.course_settings import COURSE_TIME_ZONE
+from lti_tool.services.placements import PlaceableKind, register_kind
+from lti_tool.services.refusals import Refused
+from lti_tool.views.course import course_grant_required, refusals_answered
+from lti_tool.views.params import id_from, page_from
+
+bp = Blueprint("checkins", __name__)
+
+register_kind(
+    PlaceableKind(
+        kind="checkin",
+        title="Check-in",
+        description="Short, regular questions each student answers in under a minute; your "
+        "team sees who needs a word first.",
+        gradable=False,
+        view_endpoint="checkins.index",
+    )
+)
+
+
+def _now() -> datetime:
+    return rapport().clock()
+
+
+def _course() -> Course:
+    return db().get_one(Course, g.grant.course_id)
+
+
+@bp.get("/courses/<int:course_id>/checkins/")
+@course_grant_required
+@refusals_answered
+def index(course_id: int) -> str:
+    grant = g.grant
+    if grant.is_student:
+        open_now = checkins.open_for_student(db(), grant, _now())
+        return render_template(
+            "checkins/student.html", course=_course(), open_now=open_now, grant=grant
+        )
+    listed = checkin_stats.course_checkins(db(), grant)
+    return render_template(
+        "checkins/index.html", course=_course(), checkins=listed, grant=grant, now=_now()
+    )
+
+
+def _checkin_form() -> CheckInForm:
+    form = request.form
+    return CheckInForm(
+        title=form.get("title", ""),
+        scale_prompt=form.get("scale_prompt", ""),
+        scale_style=form.get("scale_style", "scale"),
+        low_label=form.get("low_label", ""),
+        high_label=form.get("high_label", ""),
+        text_prompt=form.get("text_prompt", ""),
+        talk=form.get("talk") == "on",
+        anonymous=form.get("anonymous") == "on",
+        graded=form.get("graded") == "on",
+        points=form.get("points", ""),
+    )
+
+
+@bp.route("/courses/<int:course_id>/checkins/new", methods=["GET", "POST"])
+@course_grant_required
+@refusals_answered
+def new(course_id: int) -> Any:
+    if not checkins.can_manage_checkins(g.grant):
+        abort(403, description="Only the course's staff manage check-ins.")
+    zone = str(g.course_settings[COURSE_TIME_ZONE])
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {
+        "time_zone": zone,
+        "repeat": "7",
+        "count": "10",
+        "open_hours": "72",
+        "talk": "on",
+        "scale_style": "scale",
+    }
+    if request.method == "POST":
+        values = dict(request.form.items())
+        form = _checkin_form()
+        errors = checkins.form_errors(form)
+        try:
+            schedule = parse_schedule(
+                values.get("first", ""),
+                values.get("repeat", ""),
+                values.get("count", ""),
+                values.get("open_hours", ""),
+                values.get("time_zone", ""),
+            )
+        except Refused as refused:
+            errors = {**errors, **refused.errors}
+        if not errors:
+            made = checkins.create_checkin(db(), g.grant, form, schedule, _now())
+            db().commit()
+            target = url_for("checkins.overview", course_id=course_id, checkin_id=made.id)
+            return redirect(target, code=303)
+    page = render_template(
+        "checkins/new.html", course=_course(), values=values, errors=errors, grant=g.grant
+    )
+    return page, 400 if errors else 200
+
+
+@bp.get("/courses/<int:course_id>/checkins/<int:checkin_id>")
+@course_grant_required
+@refusals_answered
+def overview(course_id: int, checkin_id: int) -> str:
+    stats = checkin_stats.checkin_stats(db(), g.grant, checkin_id)
+    return render_template(
+        "checkins/overview.html", course=_course(), stats=stats, grant=g.grant, now=_now()
+    )
+
+
+@bp.get("/courses/<int:course_id>/checkins/triage")
+@course_grant_required
+@refusals_answered
+def triage(course_id: int) -> str:
+    page = checkin_triage.triage(
+        db(),
+        g.grant,
+        checkin_id=id_from(request.args, "checkin"),
+        occurrence_id=id_from(request.args, "occurrence"),
+        page=page_from(request.args),
+    )
+    return render_template("checkins/triage.html", page=page, grant=g.grant)
+
+
+@bp.post("/courses/<int:course_id>/checkins/responses/<int:response_id>/answer")
+@course_grant_required
+@refusals_answered
+def answer_response(course_id: int, response_id: int) -> Response:
+    thread = checkin_replies.answer_response(
+        db(), g.grant, response_id, request.form.get("body", ""), g.course_settings, _now()
+    )
+    db().commit()
+    return redirect(url_for("feedback.thread", course_id=course_id, thread_id=thread.id), code=303)
+
+
+@bp.post("/courses/<int:course_id>/checkins/responses/<int:response_id>/handle")
+@course_grant_required
+@refusals_answered
+def handle(course_id: int, response_id: int) -> Response:
+    checkin_replies.handle_response(db(), g.grant, response_id, _now())
+    db().commit()
+    back = request.form.get("next", "")
+    safe = back.startswith(f"/courses/{course_id}/checkins/triage") and "//" not in back
+    target = back if safe else url_for("checkins.triage", course_id=course_id)
+    return redirect(target, code=303)
+
+
+@bp.route(
+    "/courses/<int:course_id>/checkins/occurrences/<int:occurrence_id>/missing",
+    methods=["GET", "POST"],
+)
+@course_grant_required
+@refusals_answered
+def missing(course_id: int, occurrence_id: int) -> Any:
+    sent = None
+    errors: dict[str, str] = {}
+    body = request.form.get(
+        "body",
+        "Hello {first_name}, we missed your answer to "
+        "{activity_title} this week. How are you getting on?",
+    )
+    if request.method == "POST":
+        chosen = [int(v) for v in request.form.getlist("student") if v.isdigit() and len(v) < 10]
+        try:
+            sent = checkin_replies.nudge(
+                db(), g.grant, occurrence_id, body, chosen, g.course_settings, _now()
+            )
+        except CheckInRefused as refused:
+            if refused.status != 400:
+                raise
+            db().rollback()
+            errors = refused.errors
+        else:
+            db().commit()
+    found = checkin_replies.non_respondents(db(), g.grant, occurrence_id)
+    page = render_template(
+        "checkins/missing.html",
+        course=_course(),
+        missing=found,
+        body=body,
+        errors=errors,
+        sent=sent,
+        grant=g.grant,
+    )
+    return page, 400 if errors else 200
+
+
+@bp.route(
+    "/courses/<int:course_id>/checkins/occurrences/<int:occurrence_id>/answer",
+    methods=["GET", "POST"],
+)
+@course_grant_required
+@refusals_answered
+def answer(course_id: int, occurrence_id: int) -> Any:
+    grant = g.grant
+    if not checkins.can_answer_checkins(grant):
+        abort(403, description="Check-ins are answered by the course's students.")
+    occurrence, checkin = checkins.occurrence_in_course(db(), grant, occurrence_id)
+    errors: dict[str, str] = {}
+    current = next(
+        (
+            o.response
+            for o in checkins.open_for_student(db(), grant, _now())
+            if o.occurrence.id == occurrence.id
+        ),
+        None,
+    )
+    given: dict[str, Any] = dict(current.answers) if current else {}
+    if request.method == "POST":
+        try:
+            checkins.answer(db(), grant, occurrence_id, request.form, _now())
+        except CheckInRefused as refused:
+            if refused.status != 400:
+                raise
+            db().rollback()
+            errors = refused.errors
+            given = dict(request.form.items())
+        else:
+            db().commit()
+            return redirect(url_for("checkins.index", course_id=course_id, saved=1), code=303)
+    elif not (occurrence.opens_at <= _now() < occurrence.closes_at):
+        abort(403, description="This check-in is not open now.")
+    page = render_template(
+        "checkins/answer.html",
+        course=_course(),
+        occurrence=occurrence,
+        checkin=checkin,
+        given=given,
+        errors=errors,
+        grant=grant,
+        faces=checkins.FACES,
+        changing=current is not None,
+    )
+    return page, 400 if errors else 200
+
+
+@bp.get("/courses/<int:course_id>/checkins/mine")
+@course_grant_required
+@refusals_answered
+def mine(course_id: int) -> str:
+    history = checkins.student_history(db(), g.grant)
+    return render_template(
+        "checkins/mine.html", course=_course(), history=history, grant=g.grant, now=_now()
+    )
