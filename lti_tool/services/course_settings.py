@@ -326,4 +326,8 @@ COURSE_TIME_ZONE = register_setting(
 
 # Features whose options live in the services layer register them on import; importing them
 # here means every reader of settings (views, workers, tests) sees the whole registry.
-from lti_tool.services import feedback_settings, newsfeed_settings  # noqa: E402, F401
+from lti_tool.services import (  # noqa: E402, F401
+    checkin_settings,
+    feedback_settings,
+    newsfeed_settings,
+)

@@ -12,7 +12,9 @@ from werkzeug.wrappers import Response
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course
 from lti_tool.services import checkin_replies, checkin_stats, checkin_triage, checkins
+from lti_tool.services import checkin_settings as defaults
 from lti_tool.services.checkin_schedule import parse_schedule
+from lti_tool.services.checkin_settings import QUESTION_PRESETS
 from lti_tool.services.checkins import CheckInForm, CheckInRefused
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
 from lti_tool.services.placements import PlaceableKind, register_kind
@@ -58,6 +60,31 @@ def index(course_id: int) -> str:
     )
 
 
+def _defaults(zone: str) -> dict[str, str]:
+    """A new check-in's form, filled from the course's check-in settings."""
+    settings = g.course_settings
+    question, low, high = QUESTION_PRESETS.get(
+        str(settings[defaults.QUESTIONS]), QUESTION_PRESETS["confidence"]
+    )
+    values = {
+        "time_zone": zone,
+        "scale_prompt": question,
+        "low_label": low,
+        "high_label": high,
+        "repeat": str(settings[defaults.REPEAT]),
+        "count": str(settings[defaults.COUNT]),
+        "open_hours": str(settings[defaults.OPEN_HOURS]),
+        "talk": "on",
+        "scale_style": "scale",
+        "points": str(settings[defaults.POINTS]),
+    }
+    if settings[defaults.ANONYMOUS]:
+        values["anonymous"] = "on"
+    if settings[defaults.GRADED]:
+        values["graded"] = "on"
+    return values
+
+
 def _checkin_form() -> CheckInForm:
     form = request.form
     return CheckInForm(
@@ -82,14 +109,7 @@ def new(course_id: int) -> Any:
         abort(403, description="Only the course's staff manage check-ins.")
     zone = str(g.course_settings[COURSE_TIME_ZONE])
     errors: dict[str, str] = {}
-    values: dict[str, str] = {
-        "time_zone": zone,
-        "repeat": "7",
-        "count": "10",
-        "open_hours": "72",
-        "talk": "on",
-        "scale_style": "scale",
-    }
+    values = _defaults(zone)
     if request.method == "POST":
         values = dict(request.form.items())
         form = _checkin_form()

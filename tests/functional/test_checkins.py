@@ -210,3 +210,27 @@ def test_who_may_do_what_with_check_ins(tool, platform):
     assert other.get(f"checkins/{checkin}").status_code == 404
     assert other.get(f"checkins/occurrences/{first}/missing").status_code == 404
     assert answer(student, first, scale="3").status_code == 303
+
+
+def test_a_new_check_in_starts_from_the_course_s_check_in_settings(tool, platform):
+    app, url = tool
+    use_clock(app, Clock(datetime(2027, 1, 25, 10, 0, tzinfo=UTC)))
+    staff = teacher(platform, url)
+    page = staff.text("settings")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    saved = staff.post(
+        "settings",
+        {
+            "csrf_token": token,
+            "checkins.questions": "wellbeing",
+            "checkins.anonymous": "on",
+            "checkins.count": "12",
+            "newsfeed.replies": "on",
+            "newsfeed.reactions": "on",
+        },
+    )
+    assert saved.status_code == 303
+    form = staff.text("checkins/new")
+    assert 'value="How are you doing overall?"' in form
+    assert re.search(r'name="anonymous"[^>]* checked', form)
+    assert 'name="count" min="1" max="52" value="12"' in form

@@ -57,7 +57,8 @@ def stored(app: Any) -> tuple[dict[str, Any], int]:
     with transaction(state(app).sessions) as session:
         course_id = session.scalar(select(Course.id).where(Course.context_id == "course-1"))
         assert course_id is not None
-        values = dict(course_settings(session, course_id))
+        about = (COURSE_TIME_ZONE, REPLIES, REACTIONS, STUDENT_INTRODUCTIONS, VISIBILITY)
+        values = {key: course_settings(session, course_id)[key] for key in about}
         return values, session.scalar(select(func.count()).select_from(SettingChange)) or 0
 
 

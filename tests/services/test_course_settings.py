@@ -111,11 +111,16 @@ def save(sessions: Any, course: tuple[int, int], form: dict[str, Any], **kw: Any
 
 # -- the registry -----------------------------------------------------------------------------
 def test_the_registry_groups_options_by_feature_in_the_course_s_order():
-    assert [(f, [s.key for s in specs]) for f, specs in settings_by_feature()] == [
-        ("Course", [COURSE_TIME_ZONE]),
-        ("Newsfeed", [REPLIES, REACTIONS, STUDENT_INTRODUCTIONS]),
-        ("Feedback", [VISIBILITY]),
+    groups = dict(settings_by_feature())
+    assert [feature for feature, _ in settings_by_feature()] == [
+        "Course",
+        "Newsfeed",
+        "Feedback",
+        "Check-ins",
     ]
+    assert [s.key for s in groups["Course"]] == [COURSE_TIME_ZONE]
+    assert [s.key for s in groups["Newsfeed"]] == [REPLIES, REACTIONS, STUDENT_INTRODUCTIONS]
+    assert [s.key for s in groups["Feedback"]] == [VISIBILITY]
     assert all(spec.help.endswith(".") for spec in registered_settings())
 
 
@@ -142,13 +147,12 @@ def test_only_staff_change_settings(role, allowed):
 def test_a_course_without_choices_has_every_default_in_one_query(sessions, course):
     with transaction(sessions) as session, statements(sessions) as seen:
         values = course_settings(session, course[0])
-    assert dict(values) == {
-        COURSE_TIME_ZONE: "UTC",
-        REPLIES: True,
-        REACTIONS: True,
-        STUDENT_INTRODUCTIONS: True,
-        VISIBILITY: ALL_STAFF,
-    }
+    assert dict(values) == {spec.key: spec.default for spec in registered_settings()}
+    assert (values[COURSE_TIME_ZONE], values[REPLIES], values[VISIBILITY]) == (
+        "UTC",
+        True,
+        ALL_STAFF,
+    )
     assert len(seen) == 1
 
 
