@@ -1,0 +1,98 @@
+"""CSV export of a check-in's responses, safe to open in a spreadsheet.
+
+RFC 4180 CSV in UTF-8 with a byte-order mark (so Excel reads accents right), times in ISO 8601
+UTC. Any cell a spreadsheet could run as a formula gets a leading apostrophe (OWASP, "CSV
+Injection"): answers, names and question prompts all come from people.
+
+An anonymous check-in's export names nobody: no student, email or submission time (staff who
+saw a student online could match it), and its rows follow their answers, not the order in
+which students answered.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+BOM = "\ufeff"
+# OWASP's list, their full-width forms, and "|" and "%" which older spreadsheets also act on.
+FORMULA_STARTS = frozenset("=+-@|%\uff1d\uff0b\uff0d\uff20")
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    occurrence: str  # its label, e.g. "Week 3"
+    opens_at: datetime
+    student_name: str | None  # None for an anonymous check-in
+    student_email: str | None
+    submitted_at: datetime | None
+    answers: Mapping[str, Any]  # question id -> the answer as stored
+
+
+def neutralised(cell: str) -> str:
+    """The cell as text a spreadsheet shows rather than runs."""
+    if cell[:1] in ("\t", "\r") or cell.lstrip()[:1] in FORMULA_STARTS:
+        return "'" + cell
+    return cell
+
+
+def iso_utc(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # the database's UTC, without its zone
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def answer_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):  # "I'd like to talk to someone"
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _answer_order(value: Any) -> tuple[int, float, str, str]:
+    """Numbers before words, numbers by value, so anonymous rows sort by what was answered.
+
+    Only rows whose cells are identical tie, so the input's order never shows through."""
+    text = answer_text(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, float(value), "", text)
+    return (1, 0.0, text.casefold(), text)
+
+
+def responses_csv(
+    questions: Sequence[Mapping[str, Any]], rows: Iterable[ExportRow], anonymous: bool
+) -> str:
+    """The responses as CSV text: one row per response, one column per question.
+
+    Rows run by occurrence in opening order; within one, by student name, or for an anonymous
+    check-in by the answers themselves (in question order).
+    """
+    ids = [question["id"] for question in questions]
+    header = ["occurrence", "opened"]
+    if not anonymous:
+        header += ["student", "email", "submitted"]
+    header += [str(question.get("prompt") or question["id"]) for question in questions]
+
+    def order(row: ExportRow) -> tuple[Any, ...]:
+        when = iso_utc(row.opens_at)
+        if anonymous:
+            return (when, row.occurrence, [_answer_order(row.answers.get(i)) for i in ids])
+        return (when, row.occurrence, (row.student_name or "").casefold(), row.student_email or "")
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([neutralised(cell) for cell in header])
+    for row in sorted(rows, key=order):
+        cells = [row.occurrence, iso_utc(row.opens_at)]
+        if not anonymous:
+            cells += [row.student_name or "", row.student_email or "", iso_utc(row.submitted_at)]
+        cells += [answer_text(row.answers.get(i)) for i in ids]
+        writer.writerow([neutralised(cell) for cell in cells])
+    return BOM + out.getvalue()

@@ -1,0 +1,68 @@
+"""One student's check-in trend: a sparkline small enough for every row of a list.
+
+Used on the staff triage list and the relationship dashboard beside each student's name, and on
+a student's own history. The image's name says the values and the trend in words, so a screen
+reader hears what a sighted reader sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from statistics import fmean
+
+from markupsafe import Markup
+
+from lti_tool.services.svg import ACCENT, GRID, Point, broken_line, element
+
+RISE = 0.5  # how far the latest answer must be from the ones before to count as a change
+
+
+def trend(values: Sequence[int | None]) -> str:
+    """How the latest answer compares with the (up to) three before it: "rising", "falling",
+    "steady" (also for a single answer), or "no answers"."""
+    answered = [v for v in values if v is not None]
+    if not answered:
+        return "no answers"
+    if len(answered) == 1:
+        return "steady"
+    change = answered[-1] - fmean(answered[-4:-1])
+    if change >= RISE:
+        return "rising"
+    return "falling" if change <= -RISE else "steady"
+
+
+def sparkline(values: Sequence[int | None], label: str) -> Markup:
+    """One student's answers on the 1..5 scale as a tiny line; a gap where they missed one.
+
+    Its name says whose (`label`, e.g. the student's name; may be empty) and the values in
+    words: "Ada Lovelace, scores 3, 4, missed, 2: falling"."""
+    scores = ", ".join("missed" if v is None else str(v) for v in values)
+    answered = any(v is not None for v in values)
+    words = f"scores {scores}: {trend(values)}" if answered else "no answers"
+    name = f"{label}, {words}" if label else words[:1].upper() + words[1:]
+    width, height, pad = 80, 20, 2.5
+    step = (width - 2 * pad) / max(len(values) - 1, 1)
+
+    def point(i: int, value: int) -> Point:
+        x = pad + step * i if len(values) > 1 else width / 2
+        return x, height - pad - (height - 2 * pad) * (min(max(value, 1), 5) - 1) / 4
+
+    body = [element("line", x1=0, x2=width, y1=10, y2=10, stroke=GRID)]  # the scale's middle, 3
+    body += broken_line(
+        [None if v is None else point(i, v) for i, v in enumerate(values)], ACCENT, 1.5, 1.8
+    )
+    last = [(i, v) for i, v in enumerate(values) if v is not None][-1:]
+    body += [
+        element("circle", cx=x, cy=y, r=2.4, fill=ACCENT) for x, y in (point(*p) for p in last)
+    ]
+    return element(
+        "svg",
+        element("title", name) + Markup("").join(body),
+        xmlns="http://www.w3.org/2000/svg",
+        viewBox=f"0 0 {width} {height}",
+        width=width,
+        height=height,
+        class_="sparkline",
+        role="img",
+        aria_label=name,
+    )
