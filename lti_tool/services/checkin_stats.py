@@ -10,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lti_tool.models import CheckIn, CheckInResponse, Membership, Occurrence
+from lti_tool.models import CheckIn, CheckInResponse, Membership, Occurrence, Person
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.checkin_export import ExportRow
 from lti_tool.services.checkins import CheckInRefused, checkin_in_course
 
 
@@ -90,3 +91,31 @@ def course_checkins(session: Session, grant: CourseGrant) -> list[CheckIn]:
             .order_by(CheckIn.created_at.desc())
         )
     )
+
+
+def export_rows(
+    session: Session, grant: CourseGrant, checkin_id: int
+) -> tuple[CheckIn, list[ExportRow]]:
+    """Every response of the check-in for the CSV export: names only when it is not anonymous
+    (an anonymous export is ordered by its answers, never by who or when)."""
+    if not grant.is_staff:
+        raise CheckInRefused(403, "Only the course's staff download a check-in's answers.")
+    checkin = checkin_in_course(session, grant, checkin_id)
+    rows = session.execute(
+        select(CheckInResponse, Occurrence, Person)
+        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
+        .join(Person, Person.id == CheckInResponse.student_id)
+        .where(Occurrence.checkin_id == checkin.id)
+    ).all()
+    named = not checkin.anonymous
+    return checkin, [
+        ExportRow(
+            occurrence=f"#{occurrence.number}",
+            opens_at=occurrence.opens_at,
+            student_name=person.name_as("Student") if named else None,
+            student_email=person.email if named else None,
+            submitted_at=response.submitted_at if named else None,
+            answers=response.answers,
+        )
+        for response, occurrence, person in rows
+    ]

@@ -13,6 +13,14 @@ from lti_tool.extensions import db, rapport
 from lti_tool.models import Course
 from lti_tool.services import checkin_replies, checkin_stats, checkin_triage, checkins
 from lti_tool.services import checkin_settings as defaults
+from lti_tool.services.checkin_charts import (
+    Chart,
+    OccurrenceStats,
+    distribution_chart,
+    response_rate_chart,
+    sparkline,
+)
+from lti_tool.services.checkin_export import responses_csv
 from lti_tool.services.checkin_schedule import parse_schedule
 from lti_tool.services.checkin_settings import QUESTION_PRESETS
 from lti_tool.services.checkins import CheckInForm, CheckInRefused
@@ -21,6 +29,7 @@ from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.refusals import Refused
 from lti_tool.views.course import course_grant_required, refusals_answered
 from lti_tool.views.params import id_from, page_from
+from lti_tool.views.times import course_zone
 
 bp = Blueprint("checkins", __name__)
 
@@ -141,7 +150,47 @@ def new(course_id: int) -> Any:
 def overview(course_id: int, checkin_id: int) -> str:
     stats = checkin_stats.checkin_stats(db(), g.grant, checkin_id)
     return render_template(
-        "checkins/overview.html", course=_course(), stats=stats, grant=g.grant, now=_now()
+        "checkins/overview.html",
+        course=_course(),
+        stats=stats,
+        charts=_charts(stats),
+        grant=g.grant,
+        now=_now(),
+    )
+
+
+def _charts(stats: checkin_stats.CheckInStats) -> list[Chart]:
+    """The answers over the weeks and the response rate, for the occurrences opened so far."""
+    zone = course_zone()
+    opened = [
+        OccurrenceStats(
+            label=f"#{row.occurrence.number} {row.occurrence.opens_at.astimezone(zone):%d %b}",
+            counts=row.counts,
+            responses=row.responses,
+            students=stats.students,
+        )
+        for row in stats.opened(_now())
+    ]
+    charts = []
+    scale = next((q for q in stats.checkin.questions if q["kind"] in checkins.SCALE_KINDS), None)
+    if scale is not None:
+        title = f"Answers to “{scale['prompt']}”"
+        charts.append(distribution_chart(opened, title, scale["low"], scale["high"]))
+    charts.append(response_rate_chart(opened, "Share of students who answered"))
+    return charts
+
+
+@bp.get("/courses/<int:course_id>/checkins/<int:checkin_id>/answers.csv")
+@course_grant_required
+@refusals_answered
+def export(course_id: int, checkin_id: int) -> Response:
+    checkin, rows = checkin_stats.export_rows(db(), g.grant, checkin_id)
+    body = responses_csv(checkin.questions, rows, checkin.anonymous)
+    name = f"check-in-{checkin.id}-answers.csv"
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -156,7 +205,7 @@ def triage(course_id: int) -> str:
         occurrence_id=id_from(request.args, "occurrence"),
         page=page_from(request.args),
     )
-    return render_template("checkins/triage.html", page=page, grant=g.grant)
+    return render_template("checkins/triage.html", page=page, grant=g.grant, sparkline=sparkline)
 
 
 @bp.post("/courses/<int:course_id>/checkins/responses/<int:response_id>/answer")

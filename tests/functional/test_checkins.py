@@ -234,3 +234,24 @@ def test_a_new_check_in_starts_from_the_course_s_check_in_settings(tool, platfor
     assert 'value="How are you doing overall?"' in form
     assert re.search(r'name="anonymous"[^>]* checked', form)
     assert 'name="count" min="1" max="52" value="12"' in form
+
+
+def test_answers_download_as_csv_with_formulas_neutralised_and_no_names_when_anonymous(
+    tool, platform
+):
+    app, url = tool
+    use_clock(app, Clock(datetime(2027, 1, 25, 10, 0, tzinfo=UTC)))
+    staff = teacher(platform, url)
+    named, anonymous = create(staff), create(staff, anonymous="on", title="Anonymous pulse")
+    student = enter(platform, url, "amara", name="Amara Okafor")
+    for checkin in (named, anonymous):
+        first = occurrence_ids(app, checkin)[0]
+        assert answer(student, first, scale="2", text='=HYPERLINK("x")').status_code == 303
+    csv = staff.get(f"checkins/{named}/answers.csv")
+    assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    assert "Amara Okafor" in csv.text and "'=HYPERLINK" in csv.text
+    hidden = staff.get(f"checkins/{anonymous}/answers.csv").text
+    assert "Amara" not in hidden and "'=HYPERLINK" in hidden
+    assert student.get(f"checkins/{named}/answers.csv").status_code == 403
+    overview = staff.text(f"checkins/{named}")
+    assert "<svg" in overview and "Share of students who answered" in overview
