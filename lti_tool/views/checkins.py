@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course
-from lti_tool.services import checkin_replies, checkin_stats, checkin_triage, checkins
+from lti_tool.services import checkin_replies, checkin_stats, checkin_triage, checkins, snippets
 from lti_tool.services import checkin_settings as defaults
 from lti_tool.services.checkin_charts import (
     Chart,
@@ -259,8 +259,12 @@ def missing(course_id: int, occurrence_id: int) -> Any:
         else:
             db().commit()
     found = checkin_replies.non_respondents(db(), g.grant, occurrence_id)
+    chosen_snippet = id_from(request.args, "snippet")
+    if request.method == "GET" and chosen_snippet:
+        body = snippets.snippet_in_course(db(), g.grant, chosen_snippet).body
     page = render_template(
         "checkins/missing.html",
+        snippets=snippets.list_snippets(db(), g.grant),
         course=_course(),
         missing=found,
         body=body,

@@ -255,3 +255,19 @@ def test_answers_download_as_csv_with_formulas_neutralised_and_no_names_when_ano
     assert student.get(f"checkins/{named}/answers.csv").status_code == 403
     overview = staff.text(f"checkins/{named}")
     assert "<svg" in overview and "Share of students who answered" in overview
+
+
+def test_a_nudge_can_start_from_a_snippet_in_the_library(tool, platform):
+    app, url = tool
+    use_clock(app, Clock(datetime(2027, 1, 25, 10, 0, tzinfo=UTC)))
+    staff = teacher(platform, url)
+    first = occurrence_ids(app, create(staff))[0]
+    enter(platform, url, "amara", name="Amara Okafor")
+    saved = staff.post(
+        "snippets", {"title": "Missed you", "body": "Hi {first_name}, we missed you this week."}
+    )
+    assert saved.status_code == 303, saved.text[:300]
+    library = staff.text(f"checkins/occurrences/{first}/missing")
+    snippet = re.search(r'<option value="(\d+)"[^>]*>Missed you<', library).group(1)
+    page = staff.text(f"checkins/occurrences/{first}/missing?snippet={snippet}")
+    assert "Hi {first_name}, we missed you this week." in page
