@@ -67,12 +67,14 @@ def quoted(checkin: CheckIn, response: CheckInResponse) -> str:
 def _response(
     session: Session, grant: CourseGrant, response_id: int
 ) -> tuple[CheckInResponse, CheckIn]:
+    not_found = CheckInRefused(404, "There is no such response in this course.")
     response = session.get(CheckInResponse, response_id)
-    if response is None:
-        raise CheckInRefused(404, "There is no such response in this course.")
-    _, checkin = occurrence_in_course(session, grant, response.occurrence_id)
-    if not grant.is_staff:
-        raise CheckInRefused(404, "There is no such response in this course.")
+    if response is None or not grant.is_staff:
+        raise not_found
+    try:
+        _, checkin = occurrence_in_course(session, grant, response.occurrence_id)
+    except CheckInRefused:
+        raise not_found from None  # the same answer as an id that never existed
     if checkin.anonymous:
         raise CheckInRefused(403, "This check-in is anonymous: nobody can follow an answer up.")
     return response, checkin
@@ -127,6 +129,8 @@ def non_respondents(session: Session, grant: CourseGrant, occurrence_id: int) ->
     if not grant.is_staff:
         raise CheckInRefused(403, "Only the course's staff see who has not answered.")
     occurrence, checkin = occurrence_in_course(session, grant, occurrence_id)
+    if checkin.anonymous:  # who has not answered would tell who has
+        return Missing(occurrence, checkin, [])
     answered = select(CheckInResponse.student_id).where(
         CheckInResponse.occurrence_id == occurrence.id
     )
@@ -156,6 +160,8 @@ def nudge(
     """A personal message (merge fields filled) in each chosen non-respondent's check-in
     thread; how many were sent."""
     missing = non_respondents(session, grant, occurrence_id)
+    if missing.checkin.anonymous:
+        raise CheckInRefused(403, "This check-in is anonymous: nobody can be nudged.")
     allowed = {sid for sid, _ in missing.students}
     chosen = [sid for sid in dict.fromkeys(student_ids) if sid in allowed][:MAX_NUDGE]
     if not chosen or not template.strip():

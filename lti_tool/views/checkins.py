@@ -198,11 +198,19 @@ def export(course_id: int, checkin_id: int) -> Response:
 @course_grant_required
 @refusals_answered
 def triage(course_id: int) -> str:
+    checkin_id, occurrence_id = (
+        id_from(request.args, "checkin"),
+        id_from(request.args, "occurrence"),
+    )
+    if (request.args.get("checkin") and not checkin_id) or (
+        request.args.get("occurrence") and not occurrence_id
+    ):
+        abort(404, description="There is no such check-in in this course.")
     page = checkin_triage.triage(
         db(),
         g.grant,
-        checkin_id=id_from(request.args, "checkin"),
-        occurrence_id=id_from(request.args, "occurrence"),
+        checkin_id=checkin_id,
+        occurrence_id=occurrence_id,
         page=page_from(request.args),
     )
     return render_template("checkins/triage.html", page=page, grant=g.grant, sparkline=sparkline)

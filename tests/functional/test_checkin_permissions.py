@@ -659,19 +659,8 @@ def _answer(response: requests.Response) -> tuple[int, str]:
     return response.status_code, " ".join(words.split())
 
 
-BUG_RESPONSE_ORACLE = (
-    "lti_tool/services/checkin_replies.py:_response (lines 70-73) answers a response id of "
-    "another course with 'There is no such check-in in this course.' (from "
-    "occurrence_in_course) and an id no row has with 'There is no such response in this "
-    "course.': anyone who launched anywhere can tell which response ids exist"
-)
-
-
 def _oracle_param(probe: Probe) -> Any:
-    marks = []
-    if "responses/" in probe[2]:
-        marks = [pytest.mark.xfail(strict=True, reason=BUG_RESPONSE_ORACLE)]
-    return pytest.param(probe, id=_probe_id(probe), marks=marks)
+    return pytest.param(probe, id=_probe_id(probe))
 
 
 @pytest.mark.parametrize("probe", [_oracle_param(p) for p in PROBES])
@@ -692,11 +681,6 @@ HUGE_ROUTES = [
     ("student", "POST", "checkins/occurrences/{v}/answer"),
     ("staff", "GET", "export:{v}"),
 ]
-BUG_HUGE_FILTER = (
-    "lti_tool/views/params.py:id_from turns a filter past MAX_ID into None, so "
-    "checkins/triage?checkin=2**31 (or ?occurrence=) shows every answer of the course with "
-    "200 while ?checkin=2**31-1 is a 404"
-)
 
 
 @pytest.mark.parametrize(
@@ -711,7 +695,6 @@ BUG_HUGE_FILTER = (
             "GET",
             f"checkins/triage?{name}={{v}}",
             id=f"staff GET triage?{name}=",
-            marks=pytest.mark.xfail(strict=True, reason=BUG_HUGE_FILTER),
         )
         for name in ("checkin", "occurrence")
     ],
@@ -753,13 +736,6 @@ def test_a_nudge_to_a_student_id_too_large_sends_nothing(world: World, value: in
 
 
 # -- an anonymous check-in: aggregates only ---------------------------------------------------
-
-BUG_ANONYMOUS_NUDGE = (
-    "lti_tool/services/checkin_replies.py:nudge (and non_respondents) never look at "
-    "checkin.anonymous: staff POST checkins/occurrences/<id>/missing of an anonymous check-in "
-    "with every student's id and get 'Sent N personal messages' for those who did not answer "
-    "(so who did answer is known), where an anonymous check-in should refuse (403) to follow up"
-)
 
 
 @pytest.fixture
@@ -816,7 +792,6 @@ def test_an_anonymous_answer_can_be_neither_answered_nor_handled(
     assert response_row(course.app, course.response).status is ResponseStatus.NEW
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_ANONYMOUS_NUDGE)
 def test_nobody_is_nudged_about_an_anonymous_check_in(
     rapport: RunningTool, anonymous: CheckInCourse
 ) -> None:
