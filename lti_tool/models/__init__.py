@@ -1,6 +1,7 @@
 """Rapport's data model: one concept per module, all registered on `Base.metadata`."""
 
 from lti_tool.models.checkins import CheckIn, CheckInResponse, Occurrence, ResponseStatus
+from lti_tool.models.contact import StudentFlag
 from lti_tool.models.course import Course, Membership, ResourceLink
 from lti_tool.models.feedback import (
     BulkStart,
@@ -44,6 +45,7 @@ __all__ = [
     "SettingChange",
     "Snippet",
     "StaffProfile",
+    "StudentFlag",
     "ThreadRead",
     "TutorAllocation",
 ]

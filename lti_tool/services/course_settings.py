@@ -328,6 +328,7 @@ COURSE_TIME_ZONE = register_setting(
 # here means every reader of settings (views, workers, tests) sees the whole registry.
 from lti_tool.services import (  # noqa: E402, F401
     checkin_settings,
+    contact_settings,
     feedback_settings,
     newsfeed_settings,
 )

@@ -13,6 +13,7 @@ def register_views(app: Flask) -> None:
         about,
         checkins,
         course,
+        dashboard,
         deep_linking,
         errors,
         feedback,
@@ -35,6 +36,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(news.bp)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(checkins.bp)
+    app.register_blueprint(dashboard.bp)
     app.register_blueprint(deep_linking.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(grades.bp)

@@ -117,6 +117,7 @@ def test_the_registry_groups_options_by_feature_in_the_course_s_order():
         "Newsfeed",
         "Feedback",
         "Check-ins",
+        "Contact",
     ]
     assert [s.key for s in groups["Course"]] == [COURSE_TIME_ZONE]
     assert [s.key for s in groups["Newsfeed"]] == [REPLIES, REACTIONS, STUDENT_INTRODUCTIONS]

@@ -1,0 +1,73 @@
+"""The relationship dashboard for staff: who has not heard from a person lately."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from lti_tool.extensions import db, rapport
+from lti_tool.services import dashboard as service
+from lti_tool.services.checkin_sparkline import sparkline
+from lti_tool.services.contact import DEFINITION
+from lti_tool.services.dashboard_export import dashboard_csv
+from lti_tool.services.flags import set_flag
+from lti_tool.views.course import course_grant_required, refusals_answered
+from lti_tool.views.params import id_from, page_from
+
+bp = Blueprint("dashboard", __name__)
+
+
+def _page(page: int) -> service.Dashboard:
+    args = request.args
+    return service.dashboard(
+        db(),
+        g.grant,
+        g.course_settings,
+        rapport().clock(),
+        show=args.get("show", "all"),
+        tutor=id_from(args, "tutor"),
+        search=args.get("q", "")[:100],
+        sort=args.get("sort", "days"),
+        page=page,
+    )
+
+
+@bp.get("/courses/<int:course_id>/dashboard")
+@course_grant_required
+@refusals_answered
+def index(course_id: int) -> str:
+    return render_template(
+        "dashboard/index.html",
+        page=_page(page_from(request.args)),
+        definition=DEFINITION,
+        sparkline=sparkline,
+        grant=g.grant,
+        now=rapport().clock(),
+    )
+
+
+@bp.get("/courses/<int:course_id>/dashboard.csv")
+@course_grant_required
+@refusals_answered
+def export(course_id: int) -> Response:
+    if not service.can_see_dashboard(g.grant):
+        abort(403, description="Only the course's staff see the relationship dashboard.")
+    now = rapport().clock()
+    rows = service.student_rows(db(), course_id, now)
+    body = dashboard_csv(sorted(rows.values(), key=lambda r: r.name.casefold()), now)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="students-and-contact.csv"'},
+    )
+
+
+@bp.post("/courses/<int:course_id>/dashboard/flags/<int:student_id>")
+@course_grant_required
+@refusals_answered
+def flag(course_id: int, student_id: int) -> Response:
+    set_flag(db(), g.grant, student_id, request.form.get("flagged") == "1", rapport().clock())
+    db().commit()
+    return redirect(
+        url_for("dashboard.index", course_id=course_id, _anchor=f"s-{student_id}"), code=303
+    )
