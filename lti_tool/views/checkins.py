@@ -23,11 +23,11 @@ from lti_tool.services.checkin_charts import (
 from lti_tool.services.checkin_export import responses_csv
 from lti_tool.services.checkin_schedule import parse_schedule
 from lti_tool.services.checkin_settings import QUESTION_PRESETS
-from lti_tool.services.checkins import CheckInForm, CheckInRefused
+from lti_tool.services.checkins import CheckInForm
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.refusals import Refused
-from lti_tool.views.course import course_grant_required, refusals_answered
+from lti_tool.views.course import committed, course_grant_required, refusals_answered
 from lti_tool.views.params import id_from, page_from
 from lti_tool.views.times import course_zone
 
@@ -255,17 +255,11 @@ def missing(course_id: int, occurrence_id: int) -> Any:
     )
     if request.method == "POST":
         chosen = [int(v) for v in request.form.getlist("student") if v.isdigit() and len(v) < 10]
-        try:
-            sent = checkin_replies.nudge(
+        sent, errors = committed(
+            lambda: checkin_replies.nudge(
                 db(), g.grant, occurrence_id, body, chosen, g.course_settings, _now()
             )
-        except CheckInRefused as refused:
-            if refused.status != 400:
-                raise
-            db().rollback()
-            errors = refused.errors
-        else:
-            db().commit()
+        )
     found = checkin_replies.non_respondents(db(), g.grant, occurrence_id)
     chosen_snippet = id_from(request.args, "snippet")
     if request.method == "GET" and chosen_snippet:
@@ -305,16 +299,11 @@ def answer(course_id: int, occurrence_id: int) -> Any:
     )
     given: dict[str, Any] = dict(current.answers) if current else {}
     if request.method == "POST":
-        try:
-            checkins.answer(db(), grant, occurrence_id, request.form, _now())
-        except CheckInRefused as refused:
-            if refused.status != 400:
-                raise
-            db().rollback()
-            errors = refused.errors
-            given = dict(request.form.items())
-        else:
-            db().commit()
+        saved, errors = committed(
+            lambda: checkins.answer(db(), grant, occurrence_id, request.form, _now())
+        )
+        given = dict(request.form.items())
+        if saved is not None:
             return redirect(url_for("checkins.index", course_id=course_id, saved=1), code=303)
     elif not (occurrence.opens_at <= _now() < occurrence.closes_at):
         abort(403, description="This check-in is not open now.")

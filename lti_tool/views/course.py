@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, g, render_template, request, session
 
@@ -19,6 +19,7 @@ from lti_tool.services.refusals import Refused
 from lti_tool.views.params import page_from
 
 bp = Blueprint("course", __name__)
+T = TypeVar("T")
 
 
 def course_grant_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,6 +56,20 @@ def refusals_answered(view: Callable[..., Any]) -> Callable[..., Any]:
             abort(refused.status, description=refused.message)
 
     return wrapped
+
+
+def committed(action: Callable[[], T]) -> tuple[T | None, dict[str, str]]:
+    """Run a form's service call: committed when it works; when the service refuses the form
+    (400), rolled back with the fields to fix. Other refusals go on to `refusals_answered`."""
+    try:
+        result = action()
+    except Refused as refused:
+        if refused.status != 400:
+            raise
+        db().rollback()
+        return None, refused.errors or {"form": refused.message}
+    db().commit()
+    return result, {}
 
 
 @bp.app_template_global("has_page")

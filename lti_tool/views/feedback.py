@@ -20,7 +20,7 @@ from lti_tool.services import feedback, feedback_pages
 from lti_tool.services.feedback import FeedbackRefused, Viewer
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.tutors import tutee_ids
-from lti_tool.views.course import course_grant_required, refusals_answered
+from lti_tool.views.course import committed, course_grant_required, refusals_answered
 from lti_tool.views.params import id_from, page_from
 
 bp = Blueprint("feedback", __name__)
@@ -83,19 +83,17 @@ def thread(course_id: int, thread_id: int) -> str:
 @refusals_answered
 def reply(course_id: int, thread_id: int) -> Any:
     body, grade = request.form.get("body", ""), request.form.get("grade")
-    try:
-        message = feedback.post_message(db(), _viewer(), thread_id, body, _now(), grade)
-    except FeedbackRefused as refused:
-        if refused.status != 400:
-            raise
-        db().rollback()
+    message, errors = committed(
+        lambda: feedback.post_message(db(), _viewer(), thread_id, body, _now(), grade)
+    )
+    if message is None:
         page = feedback_pages.thread_page(db(), _viewer(), thread_id, _now())
         db().commit()
         shown = render_template(
             "feedback/thread.html",
             page=page,
             grant=g.grant,
-            errors=refused.errors,
+            errors=errors,
             body=body,
             grade=grade or "",
         )
@@ -120,15 +118,10 @@ def edit_message(course_id: int, message_id: int) -> Any:
     body = message.body
     if request.method == "POST":
         body = request.form.get("body", "")
-        try:
-            feedback.edit_message(session, _viewer(), message_id, body, _now())
-        except FeedbackRefused as refused:
-            if refused.status != 400:
-                raise
-            session.rollback()
-            errors = refused.errors
-        else:
-            session.commit()
+        edited, errors = committed(
+            lambda: feedback.edit_message(session, _viewer(), message_id, body, _now())
+        )
+        if edited is not None:
             target = url_for("feedback.thread", course_id=course_id, thread_id=thread.id)
             return redirect(f"{target}#message-{message_id}", code=303)
     elif not feedback.can_edit_message(_viewer(), message, _now()):
@@ -172,19 +165,14 @@ def new(course_id: int) -> Any:
     title, body = form.get("title", ""), form.get("body", "")
     errors: dict[str, str] = {}
     if request.method == "POST":
-        try:
-            if chosen is None and form.get("student"):
-                raise FeedbackRefused(404, "There is no such student in this course.")
-            if chosen is None:
-                raise FeedbackRefused(400, "Nothing was sent.", {"student": "Choose a student."})
-            started = feedback.start_thread(db(), viewer, chosen, title, body, _now())
-        except FeedbackRefused as refused:
-            if refused.status != 400:
-                raise
-            db().rollback()
-            errors = refused.errors
-        else:
-            db().commit()
+        if chosen is None and form.get("student"):
+            raise FeedbackRefused(404, "There is no such student in this course.")
+        started, errors = (
+            committed(lambda: feedback.start_thread(db(), viewer, chosen, title, body, _now()))
+            if chosen is not None
+            else (None, {"student": "Choose a student."})
+        )
+        if started is not None:
             return redirect(
                 url_for("feedback.thread", course_id=course_id, thread_id=started.id), code=303
             )

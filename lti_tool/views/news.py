@@ -18,8 +18,8 @@ from lti_tool.models import Course, Post
 from lti_tool.services import feed, newsfeed, profiles
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
-from lti_tool.services.newsfeed import PostForm, PostRefused
-from lti_tool.views.course import course_grant_required, refusals_answered
+from lti_tool.services.newsfeed import PostForm
+from lti_tool.views.course import committed, course_grant_required, refusals_answered
 from lti_tool.views.params import page_from
 from lti_tool.views.times import course_zone, zone_named
 
@@ -113,14 +113,11 @@ def new(course_id: int) -> Any:
     if request.method == "GET":
         return _form_page("news", PostForm(body=""), {})
     form = _post_form()
-    try:
-        created = newsfeed.write_news(db(), _grant(), form, _now(), _form_zone(form))
-    except PostRefused as refused:
-        if refused.status != 400:
-            raise
-        db().rollback()
-        return _form_page("news", form, refused.errors)
-    db().commit()
+    created, errors = committed(
+        lambda: newsfeed.write_news(db(), _grant(), form, _now(), _form_zone(form))
+    )
+    if created is None:
+        return _form_page("news", form, errors)
     return redirect(_feed_anchor(course_id, created.id), code=303)
 
 
@@ -143,14 +140,11 @@ def introduction(course_id: int) -> Any:
             return _form_page(kind, PostForm(body=""), {})
         return _form_page(kind, _form_of(own), {}, None, own.publish_at)
     form = _post_form()
-    try:
-        written = newsfeed.write_introduction(db(), grant, form, _now(), _form_zone(form), settings)
-    except PostRefused as refused:
-        if refused.status != 400:
-            raise
-        db().rollback()
-        return _form_page(kind, form, refused.errors)
-    db().commit()
+    written, errors = committed(
+        lambda: newsfeed.write_introduction(db(), grant, form, _now(), _form_zone(form), settings)
+    )
+    if written is None:
+        return _form_page(kind, form, errors)
     target = "course.home" if grant.is_staff else "news.introductions"
     return redirect(url_for(target, course_id=course_id, _anchor=f"post-{written.id}"), code=303)
 
@@ -178,14 +172,11 @@ def edit(course_id: int, post_id: int) -> Any:
     if request.method == "GET":
         return _form_page(kind, _form_of(existing), {}, post_id, existing.publish_at)
     form = _post_form()
-    try:
-        newsfeed.edit_post(db(), grant, post_id, form, _now(), _form_zone(form))
-    except PostRefused as refused:
-        if refused.status != 400:
-            raise
-        db().rollback()
-        return _form_page(kind, form, refused.errors, post_id)
-    db().commit()
+    edited, errors = committed(
+        lambda: newsfeed.edit_post(db(), grant, post_id, form, _now(), _form_zone(form))
+    )
+    if edited is None:
+        return _form_page(kind, form, errors, post_id)
     return redirect(url_for("news.post", course_id=course_id, post_id=post_id), code=303)
 
 
