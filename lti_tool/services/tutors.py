@@ -243,7 +243,6 @@ def insert_current(session: Session, rows: list[dict[str, Any]]) -> int:
         return 0
     dialect = session.get_bind().dialect
     insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
-    result = session.execute(insert(_TABLE).on_conflict_do_nothing(), rows)
-    count = getattr(result, "rowcount", -1)
-    sane = len(rows) == 1 or dialect.supports_sane_multi_rowcount
-    return int(count) if sane and count >= 0 else len(rows)
+    # RETURNING, not rowcount: drivers report -1 for batched inserts (psycopg does).
+    statement = insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id)
+    return len(session.execute(statement, rows).all())
