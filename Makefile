@@ -39,6 +39,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m benchmarks.grades
+	$(BIN)/python -m benchmarks.dashboard
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
