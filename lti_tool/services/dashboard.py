@@ -1,9 +1,10 @@
 """The relationship dashboard: every active student, when a person on the course team last
-reached them, how their check-ins are going, and whom to contact next.
+reached them, how their check-ins are going, and whom to contact next; the share of students
+within the course's contact goal, how long students wait, and how fast staff reply.
 
-One page costs the same dozen queries for a course of 50 or 5,000 students: one per kind of
-fact (students, contacts, tutors, check-ins, requests to talk, waits, response times, flags),
-each grouped by student in the database or in one pass here.
+The facts per student come from `student_facts`, one query per kind of fact; this module adds
+the summary, the filters and the "contact next" list. A page costs the same dozen queries for a
+course of 50 or 5,000 students.
 """
 
 from __future__ import annotations
@@ -11,69 +12,34 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import (
-    CheckIn,
-    CheckInResponse,
     Course,
     FeedbackMessage,
     FeedbackThread,
-    Membership,
-    Occurrence,
-    Person,
-    ResponseStatus,
-    StudentFlag,
 )
-from lti_tool.models.course import CourseRole
 from lti_tool.services import contact_settings
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.checkin_sparkline import trend
-from lti_tool.services.contact import Contact, latest_contacts
 from lti_tool.services.refusals import Refused
-from lti_tool.services.tutors import current_tutor_ids
+from lti_tool.services.student_facts import StudentRow, student_rows
 
-TREND_LENGTH = 6
 LONG_WAIT = timedelta(hours=48)
 NEXT_LENGTH = 10
 RESPONSE_WINDOW = timedelta(days=30)
 PAGE_SIZE = 100
 SHOWS = ("all", "outside", "never", "flagged", "waiting")
+__all__ = ["StudentRow", "dashboard", "student_rows"]
 SORTS = ("days", "name", "waiting")
 
 
 def can_see_dashboard(grant: CourseGrant) -> bool:
     return grant.is_staff
-
-
-@dataclass
-class StudentRow:
-    student_id: int
-    name: str
-    email: str | None
-    tutor_id: int | None = None
-    tutor_name: str | None = None
-    contact: Contact | None = None
-    contact_by: str | None = None
-    days_since: int | None = None
-    scores: list[int | None] = field(default_factory=list)
-    latest_text: str = ""
-    talk_requests: int = 0
-    waiting_since: datetime | None = None
-    flagged: bool = False
-
-    @property
-    def trend(self) -> str:
-        return trend(self.scores)
-
-    @property
-    def latest_score(self) -> int | None:
-        return next((s for s in reversed(self.scores) if s is not None), None)
 
 
 @dataclass(frozen=True)
@@ -137,7 +103,7 @@ def dashboard(
         raise Refused(403, "Only the course's staff see the relationship dashboard.")
     course = session.get_one(Course, grant.course_id)
     goal = timedelta(days=int(settings[contact_settings.GOAL_DAYS]))
-    rows = student_rows(session, course.id, now)
+    rows = student_rows(session, course.id, now, grant.person_id)
     summary = _summary(session, course.id, rows, now, goal)
     chosen = _filtered(rows.values(), show, tutor, search, now, goal)
     chosen.sort(key=_sorter(sort if sort in SORTS else "days", now))
@@ -159,115 +125,6 @@ def dashboard(
     )
 
 
-def student_rows(session: Session, course_id: int, now: datetime) -> dict[int, StudentRow]:
-    """Every active student with what the dashboard shows about them."""
-    people = session.scalars(
-        select(Person)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(
-            Membership.course_id == course_id,
-            Membership.role == CourseRole.STUDENT,
-            Membership.active.is_(True),
-        )
-    ).all()
-    rows = {p.id: StudentRow(p.id, p.name_as("Student"), p.email) for p in people}
-    tutors = current_tutor_ids(session, course_id)
-    contacts = latest_contacts(session, course_id)
-    staff_ids = set(tutors.values()) | {c.by_id for c in contacts.values()}
-    names = {
-        p.id: p.name_as("Staff")
-        for p in session.scalars(select(Person).where(Person.id.in_(sorted(staff_ids) or [0])))
-    }
-    for student_id, row in rows.items():
-        row.tutor_id = tutors.get(student_id)
-        row.tutor_name = names.get(row.tutor_id or 0)
-        found = contacts.get(student_id)
-        if found is not None:
-            row.contact, row.contact_by = found, names.get(found.by_id, "Staff")
-            row.days_since = max(0, (now - found.at).days)
-    _add_checkins(session, course_id, rows)
-    _add_waits(session, course_id, rows)
-    flagged = session.scalars(
-        select(StudentFlag.student_id).where(StudentFlag.course_id == course_id)
-    )
-    for student_id in flagged:
-        if student_id in rows:
-            rows[student_id].flagged = True
-    return rows
-
-
-def _add_checkins(session: Session, course_id: int, rows: dict[int, StudentRow]) -> None:
-    named = (CheckIn.course_id == course_id, CheckIn.anonymous.is_(False))
-    newest = func.row_number().over(
-        partition_by=CheckInResponse.student_id, order_by=Occurrence.opens_at.desc()
-    )
-    ranked = (
-        select(
-            CheckInResponse.student_id,
-            CheckInResponse.score,
-            CheckInResponse.answers,
-            Occurrence.opens_at,
-            newest.label("rank"),
-        )
-        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
-        .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
-        .where(*named)
-        .subquery()
-    )
-    recent: dict[int, list[Any]] = defaultdict(list)
-    for r in session.execute(select(ranked).where(ranked.c.rank <= TREND_LENGTH)).all():
-        recent[r.student_id].append(r)
-    for student_id, answers in recent.items():
-        if student_id in rows:
-            answers.sort(key=lambda r: r.opens_at)
-            rows[student_id].scores = [r.score for r in answers]
-            rows[student_id].latest_text = str((answers[-1].answers or {}).get("text") or "")
-    requests = session.execute(
-        select(CheckInResponse.student_id, func.count())
-        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
-        .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
-        .where(
-            *named,
-            CheckInResponse.wants_talk.is_(True),
-            CheckInResponse.status == ResponseStatus.NEW,
-        )
-        .group_by(CheckInResponse.student_id)
-    ).all()
-    for student_id, n in requests:
-        if student_id in rows:
-            rows[student_id].talk_requests = int(n)
-
-
-def _add_waits(session: Session, course_id: int, rows: dict[int, StudentRow]) -> None:
-    """Since when each student has waited for an answer: their first message after the last
-    one from anyone else, in threads where they wrote last."""
-    others_last = (
-        select(FeedbackMessage.thread_id, func.max(FeedbackMessage.created_at).label("at"))
-        .join(FeedbackThread, FeedbackThread.id == FeedbackMessage.thread_id)
-        .where(
-            FeedbackThread.course_id == course_id,
-            FeedbackMessage.author_id != FeedbackThread.student_id,
-        )
-        .group_by(FeedbackMessage.thread_id)
-        .subquery()
-    )
-    waits = session.execute(
-        select(FeedbackThread.student_id, func.min(FeedbackMessage.created_at))
-        .join(FeedbackMessage, FeedbackMessage.thread_id == FeedbackThread.id)
-        .outerjoin(others_last, others_last.c.thread_id == FeedbackThread.id)
-        .where(
-            FeedbackThread.course_id == course_id,
-            FeedbackThread.last_author_id == FeedbackThread.student_id,
-            FeedbackMessage.author_id == FeedbackThread.student_id,
-            (others_last.c.at.is_(None)) | (FeedbackMessage.created_at > others_last.c.at),
-        )
-        .group_by(FeedbackThread.student_id)
-    ).all()
-    for student_id, since in waits:
-        if student_id in rows:
-            rows[student_id].waiting_since = since
-
-
 def _response_times(session: Session, course_id: int, now: datetime) -> list[timedelta]:
     """How long each student message of the last 30 days waited for the next staff message."""
     messages = session.execute(
@@ -280,6 +137,7 @@ def _response_times(session: Session, course_id: int, now: datetime) -> list[tim
         .where(
             FeedbackThread.course_id == course_id,
             FeedbackMessage.created_at >= now - RESPONSE_WINDOW,
+            FeedbackMessage.automated.is_(False),  # a bulk message or nudge answers nobody
         )
         .order_by(FeedbackMessage.thread_id, FeedbackMessage.created_at, FeedbackMessage.id)
     ).all()

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from lti_tool.services.checkin_export import iso_utc, neutralised
-from lti_tool.services.dashboard import StudentRow
+from lti_tool.services.student_facts import StudentRow
 
 HEADERS = [
     "student",
@@ -23,6 +23,7 @@ HEADERS = [
     "latest check-in score",
     "open requests to talk",
     "waiting for a reply since",
+    "unread from them",
     "flagged",
 ]
 
@@ -46,6 +47,7 @@ def dashboard_csv(rows: Iterable[StudentRow], now: datetime) -> str:
             "" if row.latest_score is None else str(row.latest_score),
             str(row.talk_requests),
             iso_utc(row.waiting_since) if row.waiting_since else "",
+            str(row.unread),
             "yes" if row.flagged else "",
         ]
         writer.writerow([neutralised(cell) for cell in cells])
