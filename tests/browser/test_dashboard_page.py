@@ -34,7 +34,7 @@ def test_the_dashboard_after_writing_to_one_student(demo, page_in, width):
     assert "What counts:" in main.inner_text()
 
     amara = main.locator("tr", has_text="Amara Okafor")
-    assert "0 days ago · Margaret Chen, feedback" in amara.inner_text()
+    assert "today · Margaret Chen, feedback" in amara.inner_text()
     soon = frame.get_by_role("region", name="Contact next").locator("li")
     assert 1 <= soon.count() <= 10
     assert "Never had personal contact" in soon.first.inner_text()
