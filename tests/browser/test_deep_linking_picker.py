@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from lti_tool.services.placements import placeable_kinds
 from tests.browser.conftest import screenshot
 
 
@@ -34,8 +35,8 @@ def test_teacher_places_a_graded_activity_with_the_keyboard(demo, page_in, width
     frame = _picker(page)
     screenshot(page, f"deep-linking-picker-{width}")
     assert frame.get_by_label("Feedback activity").is_visible()
-    assert frame.get_by_label("Title in your course").count() == 2
-    for name in ("Course newsfeed", "Feedback activity"):
+    assert frame.get_by_label("Title in your course").count() == len(placeable_kinds())
+    for name in ("Course newsfeed", "Feedback activity", "Check-in"):
         box = frame.get_by_role("checkbox", name=name).bounding_box()
         assert box is not None and box["x"] + box["width"] <= width
 
