@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,16 @@ from tests.platform import TestPlatform
 from tests.servers import free_port, serve
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# Settings a developer's shell may carry that a test's app must not inherit.
+APP_ENVIRONMENT = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "PUBLIC_URL",
+    "KEYS_DIR",
+    "LTI_CONFIG",
+    "RAPPORT_DEMO",
+)
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
@@ -45,15 +57,7 @@ def _fresh_database(tmp_path: Path, create_schema: bool) -> str:
 @pytest.fixture
 def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Build an app; keyword arguments override settings (public_url, demo, …)."""
-    for name in (
-        "DATABASE_URL",
-        "REDIS_URL",
-        "SECRET_KEY",
-        "PUBLIC_URL",
-        "KEYS_DIR",
-        "LTI_CONFIG",
-        "RAPPORT_DEMO",
-    ):
+    for name in APP_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RAPPORT_INSTANCE_DIR", str(tmp_path / "instance"))
     monkeypatch.setenv("KEYS_DIR", str(tmp_path / "keys"))
@@ -154,3 +158,37 @@ def browser() -> requests.Session:
     session = requests.Session()
     session.headers["User-Agent"] = "rapport-tests"
     return session
+
+
+@dataclass(frozen=True)
+class RunningTool:
+    app: Flask
+    url: str
+    platform: TestPlatform
+
+
+@contextmanager
+def running_tool(tmp: Path) -> Iterator[RunningTool]:
+    """A Rapport served over HTTP with the test platform registered, built as `make_app` builds
+    one, for a whole test module: tables of roles by actions work in courses of their own and
+    share only the server, instead of starting one per cell."""
+    with pytest.MonkeyPatch.context() as env, TestPlatform().running() as platform:
+        for name in APP_ENVIRONMENT:
+            env.delenv(name, raising=False)
+        env.setenv("RAPPORT_INSTANCE_DIR", str(tmp / "instance"))
+        env.setenv("KEYS_DIR", str(tmp / "keys"))
+        env.setenv("DATABASE_URL", _fresh_database(tmp, create_schema=True))
+        overrides: dict[str, Any] = {"testing": True}
+        if TEST_REDIS_URL:
+            env.setenv("REDIS_URL", TEST_REDIS_URL)
+            overrides["CACHE_KEY_PREFIX"] = f"rapport-test-{uuid.uuid4().hex[:8]}:"
+        port = free_port()
+        app = create_app({**overrides, "public_url": f"http://127.0.0.1:{port}"})
+        register(app, platform)
+        try:
+            with serve(app, port=port) as url:
+                yield RunningTool(app, url, platform)
+        finally:
+            background(app).join()
+            background(app).shutdown()
+            state(app).engine.dispose()

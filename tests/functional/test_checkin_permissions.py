@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +22,6 @@ import requests
 from flask import Flask, url_for
 from sqlalchemy import func, insert, select
 
-from lti_tool import create_app
-from lti_tool.background import background
 from lti_tool.db import transaction
 from lti_tool.models import (
     CheckIn,
@@ -42,11 +39,14 @@ from lti_tool.services import checkins
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkin_schedule import parse_schedule
 from lti_tool.services.checkins import CheckInForm
-from tests.conftest import TEST_REDIS_URL, _fresh_database, register, state
+from tests.conftest import (
+    RunningTool,
+    running_tool,
+    state,
+)
 from tests.functional.test_checkins import WEEKLY, occurrence_ids
 from tests.newsfeed_flow import MENTOR, Clock, Visitor, enter, teacher, use_clock
-from tests.platform import INSTRUCTOR, LEARNER, TestPlatform
-from tests.servers import free_port, serve
+from tests.platform import INSTRUCTOR, LEARNER
 
 TA = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
 
@@ -116,41 +116,12 @@ REPLY = "We can talk on Monday."
 NUDGE = "Hello {first_name}, how is {activity_title} going?"
 
 
-@dataclass(frozen=True)
-class RunningTool:
-    app: Flask
-    url: str
-    platform: TestPlatform
-
-
 @pytest.fixture(scope="module")
 def rapport(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTool]:
-    """One running Rapport for this module (built as conftest's `make_app` builds one); every
-    test works in courses of its own, so the table's cells share nothing but the server."""
-    tmp: Path = tmp_path_factory.mktemp("rapport")
-    with pytest.MonkeyPatch.context() as env, TestPlatform().running() as platform:
-        for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_URL", "LTI_CONFIG"):
-            env.delenv(name, raising=False)
-        env.delenv("RAPPORT_DEMO", raising=False)
-        env.setenv("RAPPORT_INSTANCE_DIR", str(tmp / "instance"))
-        env.setenv("KEYS_DIR", str(tmp / "keys"))
-        env.setenv("DATABASE_URL", _fresh_database(tmp, create_schema=True))
-        overrides: dict[str, Any] = {"testing": True}
-        if TEST_REDIS_URL:
-            env.setenv("REDIS_URL", TEST_REDIS_URL)
-            overrides["CACHE_KEY_PREFIX"] = f"rapport-test-{uuid.uuid4().hex[:8]}:"
-        port = free_port()
-        app = create_app({**overrides, "public_url": f"http://127.0.0.1:{port}"})
-        register(app, platform)
-        # Monday 25 January 2027, 12:00 UTC: the first week of WEEKLY is open (09:00 + 72 h).
-        use_clock(app, Clock())
-        try:
-            with serve(app, port=port) as url:
-                yield RunningTool(app, url, platform)
-        finally:
-            background(app).join()
-            background(app).shutdown()
-            state(app).engine.dispose()
+    """One running Rapport for this module; every test works in courses of its own."""
+    with running_tool(tmp_path_factory.mktemp("rapport")) as running:
+        use_clock(running.app, Clock())
+        yield running
 
 
 # -- a course with check-ins ------------------------------------------------------------------

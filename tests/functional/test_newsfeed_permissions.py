@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,15 +14,16 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select
 
-from lti_tool import create_app
-from lti_tool.background import background
 from lti_tool.models import Post, PostKind, Reaction, Reply, SettingChange
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
 from lti_tool.services.newsfeed_settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
-from tests.conftest import TEST_REDIS_URL, _fresh_database, register, state
+from tests.conftest import (
+    RunningTool,
+    running_tool,
+    state,
+)
 from tests.newsfeed_flow import MENTOR, Clock, Visitor, enter, teacher, use_clock, write_news
-from tests.platform import LEARNER, TestPlatform
-from tests.servers import free_port, serve
+from tests.platform import LEARNER
 
 # 200: the page was shown; 303: done, and redirected back; 403: refused, nothing changed.
 # "another course" is the staff member of course B, in a browser that launched into B only,
@@ -56,41 +56,12 @@ EXPECTED: dict[str, dict[str, int]] = {
 CELLS = [(role, action) for role, row in EXPECTED.items() for action in row]
 
 
-@dataclass(frozen=True)
-class RunningTool:
-    app: Flask
-    url: str
-    platform: TestPlatform
-
-
 @pytest.fixture(scope="module")
 def rapport(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTool]:
-    """One running Rapport for this module (built as conftest's `make_app` builds one); every
-    test works in courses of its own, so tests share nothing but the server, and the table's
-    cells do not spend a minute starting and stopping servers."""
-    tmp: Path = tmp_path_factory.mktemp("rapport")
-    with pytest.MonkeyPatch.context() as env, TestPlatform().running() as platform:
-        for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_URL", "LTI_CONFIG"):
-            env.delenv(name, raising=False)
-        env.delenv("RAPPORT_DEMO", raising=False)  # the demo LMS stays off
-        env.setenv("RAPPORT_INSTANCE_DIR", str(tmp / "instance"))
-        env.setenv("KEYS_DIR", str(tmp / "keys"))
-        env.setenv("DATABASE_URL", _fresh_database(tmp, create_schema=True))
-        overrides: dict[str, Any] = {"testing": True}
-        if TEST_REDIS_URL:
-            env.setenv("REDIS_URL", TEST_REDIS_URL)
-            overrides["CACHE_KEY_PREFIX"] = f"rapport-test-{uuid.uuid4().hex[:8]}:"
-        port = free_port()
-        app = create_app({**overrides, "public_url": f"http://127.0.0.1:{port}"})
-        register(app, platform)
-        use_clock(app, Clock())
-        try:
-            with serve(app, port=port) as url:
-                yield RunningTool(app, url, platform)
-        finally:
-            background(app).join()
-            background(app).shutdown()
-            state(app).engine.dispose()
+    """One running Rapport for this module; every test works in courses of its own."""
+    with running_tool(tmp_path_factory.mktemp("rapport")) as running:
+        use_clock(running.app, Clock())
+        yield running
 
 
 @dataclass
