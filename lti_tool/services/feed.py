@@ -1,5 +1,5 @@
-"""Reading the course newsfeed: the feed page, the introductions page, one post, and who on the
-roster has seen a post.
+"""Reading the course newsfeed: the feed page, and `PostDecorator`, which every page of posts
+uses (the introductions, one post, the deleted posts and the "seen" list are in `post_pages`).
 
 Each page costs the same handful of queries at any course size: the posts of one page, then
 for all of them at once their replies (the latest few per post, by window function), their
@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from lti_tool.models import Course, Membership, Person, Post, PostKind, PostView, Reaction, Reply
+from lti_tool.models import Course, Membership, Post, PostKind, PostView, Reaction, Reply
 from lti_tool.models.course import CourseRole
-from lti_tool.services import newsfeed_settings as options
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.newsfeed import (
@@ -36,9 +35,7 @@ from lti_tool.services.newsfeed import (
     can_write_introduction,
     can_write_news,
     own_introduction,
-    post_in_course,
     record_views,
-    visible_post,
 )
 from lti_tool.services.profiles import AuthorCard, author_cards
 
@@ -114,11 +111,11 @@ def _state(post: Post, now: datetime) -> str:
     return "scheduled" if post.publish_at > now else "published"
 
 
-def _published(now: datetime) -> ColumnElement[bool]:
+def published(now: datetime) -> ColumnElement[bool]:
     return and_(Post.draft.is_(False), Post.deleted_at.is_(None), Post.publish_at <= now)
 
 
-class _Decorator:
+class PostDecorator:
     """Fills in replies, authors, reactions and seen counts for a set of posts at once."""
 
     def __init__(
@@ -214,13 +211,13 @@ class _Decorator:
         rows = self.session.execute(
             select(PostView.post_id, func.count())
             .join(Membership, Membership.person_id == PostView.person_id)
-            .where(PostView.post_id.in_(post_ids), *_active_students(self.grant.course_id))
+            .where(PostView.post_id.in_(post_ids), *active_students(self.grant.course_id))
             .group_by(PostView.post_id)
         ).all()
         return {post_id: int(n) for post_id, n in rows}
 
 
-def _active_students(course_id: int) -> list[ColumnElement[bool]]:
+def active_students(course_id: int) -> list[ColumnElement[bool]]:
     return [
         Membership.course_id == course_id,
         Membership.role == CourseRole.STUDENT,
@@ -228,7 +225,7 @@ def _active_students(course_id: int) -> list[ColumnElement[bool]]:
     ]
 
 
-def _course(session: Session, grant: CourseGrant) -> Course:
+def course_of(session: Session, grant: CourseGrant) -> Course:
     course = session.get(Course, grant.course_id)
     if course is None:
         raise PostRefused(404, "This course is no longer known to Rapport.")
@@ -240,7 +237,7 @@ def _student_count(session: Session, grant: CourseGrant) -> int | None:
         return None
     return int(
         session.scalar(
-            select(func.count()).select_from(Membership).where(*_active_students(grant.course_id))
+            select(func.count()).select_from(Membership).where(*active_students(grant.course_id))
         )
         or 0
     )
@@ -252,17 +249,17 @@ def _feed_order(query: Select[Post]) -> Select[Post]:
 
 def feed_page(session: Session, grant: CourseGrant, now: datetime, page: int = 1) -> FeedPage:
     """Staff introductions first, then news: pinned first, then newest, a page at a time."""
-    course = _course(session, grant)
+    course = course_of(session, grant)
     settings = course_settings(session, grant.course_id)
     page = max(1, page)
     in_course = Post.course_id == grant.course_id
     introductions = session.scalars(
         select(Post)
-        .where(in_course, Post.kind == PostKind.INTRODUCTION, _published(now))
+        .where(in_course, Post.kind == PostKind.INTRODUCTION, published(now))
         .order_by(Post.publish_at, Post.id)
     ).all()
     news = session.scalars(
-        _feed_order(select(Post).where(in_course, Post.kind == PostKind.NEWS, _published(now)))
+        _feed_order(select(Post).where(in_course, Post.kind == PostKind.NEWS, published(now)))
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE + 1)
     ).all()
@@ -278,10 +275,10 @@ def feed_page(session: Session, grant: CourseGrant, now: datetime, page: int = 1
             )
             .order_by(Post.draft, Post.publish_at)
         ).all()
-    decorate = _Decorator(session, grant, settings, now)
+    decorate = PostDecorator(session, grant, settings, now)
     everything = decorate.shown([*introductions, *news[:PAGE_SIZE], *pending], REPLIES_IN_FEED)
     intro_count, news_count = len(introductions), min(len(news), PAGE_SIZE)
-    mine = own_introduction(session, grant) if _writes_introduction(grant, settings) else None
+    mine = own_introduction(session, grant) if can_write_introduction(grant, settings) else None
     return FeedPage(
         course=course,
         grant=grant,
@@ -293,137 +290,7 @@ def feed_page(session: Session, grant: CourseGrant, now: datetime, page: int = 1
         has_more=len(news) > PAGE_SIZE,
         students=_student_count(session, grant),
         can_write_news=can_write_news(grant),
-        can_write_introduction=_writes_introduction(grant, settings),
+        can_write_introduction=can_write_introduction(grant, settings),
         has_introduction=mine is not None,
         can_hide_replies=can_hide_reply(grant),
     )
-
-
-def _writes_introduction(grant: CourseGrant, settings: Mapping[str, Any]) -> bool:
-    return can_write_introduction(grant, settings)
-
-
-@dataclass(frozen=True)
-class IntroductionsPage:
-    course: Course
-    grant: CourseGrant
-    staff: list[ShownPost]
-    students: list[ShownPost]
-    page: int
-    has_more: bool
-    can_write_introduction: bool
-    own: Post | None
-    student_introductions_open: bool
-
-
-def introductions_page(
-    session: Session, grant: CourseGrant, now: datetime, page: int = 1
-) -> IntroductionsPage:
-    """The course team's introductions, then the students' own, newest first."""
-    course = _course(session, grant)
-    settings = course_settings(session, grant.course_id)
-    page = max(1, page)
-    in_course = Post.course_id == grant.course_id
-    visible: list[ColumnElement[bool]] = [in_course]
-    if not grant.is_staff:
-        visible.append(_published(now))
-    else:
-        visible.append(Post.deleted_at.is_(None))
-    staff = session.scalars(
-        select(Post)
-        .where(*visible, Post.kind == PostKind.INTRODUCTION)
-        .order_by(Post.publish_at, Post.id)
-    ).all()
-    students = session.scalars(
-        select(Post)
-        .where(*visible, Post.kind == PostKind.STUDENT_INTRODUCTION)
-        .order_by(Post.publish_at.desc(), Post.id.desc())
-        .offset((page - 1) * INTRODUCTIONS_PAGE_SIZE)
-        .limit(INTRODUCTIONS_PAGE_SIZE + 1)
-    ).all()
-    shown = _Decorator(session, grant, settings, now).shown(
-        [*staff, *students[:INTRODUCTIONS_PAGE_SIZE]], REPLIES_IN_FEED
-    )
-    writes = _writes_introduction(grant, settings)
-    return IntroductionsPage(
-        course=course,
-        grant=grant,
-        staff=shown[: len(staff)],
-        students=shown[len(staff) :],
-        page=page,
-        has_more=len(students) > INTRODUCTIONS_PAGE_SIZE,
-        can_write_introduction=writes,
-        own=own_introduction(session, grant) if writes or grant.is_student else None,
-        student_introductions_open=bool(settings[options.STUDENT_INTRODUCTIONS]),
-    )
-
-
-@dataclass(frozen=True)
-class PostPage:
-    course: Course
-    grant: CourseGrant
-    shown: ShownPost
-    can_hide_replies: bool
-
-
-def post_page(session: Session, grant: CourseGrant, post_id: int, now: datetime) -> PostPage:
-    """One post with all its replies (up to REPLIES_ON_POST_PAGE, the latest)."""
-    course = _course(session, grant)
-    post = visible_post(session, grant, post_id, now)
-    settings = course_settings(session, grant.course_id)
-    (shown,) = _Decorator(session, grant, settings, now).shown([post], REPLIES_ON_POST_PAGE)
-    return PostPage(course, grant, shown, can_hide_reply(grant))
-
-
-@dataclass(frozen=True)
-class SeenEntry:
-    person_id: int
-    name: str
-    seen_at: datetime | None
-
-
-@dataclass(frozen=True)
-class SeenList:
-    course: Course
-    post: Post
-    seen: list[SeenEntry]
-    not_seen: list[SeenEntry]
-
-
-def seen_list(session: Session, grant: CourseGrant, post_id: int) -> SeenList:
-    """Every active student on the roster, split by whether the post was shown to them."""
-    if not can_see_who_saw(grant):
-        raise PostRefused(403, "Only the course's staff see who has read a post.")
-    course = _course(session, grant)
-    post = post_in_course(session, grant, post_id)
-    rows = session.execute(
-        select(Person, PostView.seen_at)
-        .join(Membership, Membership.person_id == Person.id)
-        .outerjoin(PostView, (PostView.person_id == Person.id) & (PostView.post_id == post.id))
-        .where(*_active_students(grant.course_id))
-    ).all()
-    entries = [SeenEntry(p.id, p.name_as("Student"), seen_at) for p, seen_at in rows]
-    seen = sorted((e for e in entries if e.seen_at), key=lambda e: e.seen_at or post.created_at)
-    not_seen = sorted((e for e in entries if not e.seen_at), key=lambda e: e.name.casefold())
-    return SeenList(course, post, seen, not_seen)
-
-
-@dataclass(frozen=True)
-class DeletedPosts:
-    course: Course
-    posts: list[ShownPost]
-
-
-def deleted_posts(session: Session, grant: CourseGrant, now: datetime) -> DeletedPosts:
-    """Staff: the latest deleted posts of the course, each restorable."""
-    if not grant.is_staff:
-        raise PostRefused(403, "Only the course's staff see deleted posts.")
-    course = _course(session, grant)
-    posts = session.scalars(
-        select(Post)
-        .where(Post.course_id == grant.course_id, Post.deleted_at.is_not(None))
-        .order_by(Post.deleted_at.desc(), Post.id.desc())
-        .limit(DELETED_SHOWN)
-    ).all()
-    settings = course_settings(session, grant.course_id)
-    return DeletedPosts(course, _Decorator(session, grant, settings, now).shown(posts, 0))

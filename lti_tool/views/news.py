@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course, Post
-from lti_tool.services import feed, newsfeed, profiles
+from lti_tool.services import newsfeed, post_pages, profiles
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.newsfeed import PostForm
@@ -63,7 +63,7 @@ def _form_zone(form: PostForm) -> ZoneInfo:
 @course_grant_required
 @refusals_answered
 def introductions(course_id: int) -> str:
-    page = feed.introductions_page(db(), _grant(), _now(), page_from(request.args))
+    page = post_pages.introductions_page(db(), _grant(), _now(), page_from(request.args))
     db().commit()  # the views recorded for "seen by"
     return render_template("news/introductions.html", page=page, grant=_grant())
 
@@ -72,7 +72,7 @@ def introductions(course_id: int) -> str:
 @course_grant_required
 @refusals_answered
 def post(course_id: int, post_id: int) -> str:
-    page = feed.post_page(db(), _grant(), post_id, _now())
+    page = post_pages.post_page(db(), _grant(), post_id, _now())
     db().commit()
     return render_template("news/post.html", page=page, grant=_grant())
 
@@ -247,7 +247,7 @@ def react(course_id: int, post_id: int) -> Response:
 @course_grant_required
 @refusals_answered
 def seen(course_id: int, post_id: int) -> str:
-    page = feed.seen_list(db(), _grant(), post_id)
+    page = post_pages.seen_list(db(), _grant(), post_id)
     return render_template("news/seen.html", page=page, grant=_grant())
 
 
@@ -255,7 +255,7 @@ def seen(course_id: int, post_id: int) -> str:
 @course_grant_required
 @refusals_answered
 def deleted(course_id: int) -> str:
-    page = feed.deleted_posts(db(), _grant(), _now())
+    page = post_pages.deleted_posts(db(), _grant(), _now())
     return render_template("news/deleted.html", page=page, grant=_grant())
 
 
