@@ -35,8 +35,8 @@ from lti_tool.services.newsfeed import (
     can_write_introduction,
     can_write_news,
     own_introduction,
-    record_views,
 )
+from lti_tool.services.post_replies import record_views
 from lti_tool.services.profiles import AuthorCard, author_cards
 
 PAGE_SIZE = 20

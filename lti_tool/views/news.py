@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course, Post
-from lti_tool.services import newsfeed, post_pages, profiles
+from lti_tool.services import newsfeed, post_pages, post_replies, profiles
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.newsfeed import PostForm
@@ -212,7 +212,7 @@ def pin(course_id: int, post_id: int) -> Response:
 @refusals_answered
 def reply(course_id: int, post_id: int) -> Response:
     settings = course_settings(db(), course_id)
-    written = newsfeed.add_reply(
+    written = post_replies.add_reply(
         db(), _grant(), post_id, request.form.get("body", ""), _now(), settings
     )
     db().commit()
@@ -225,7 +225,7 @@ def reply(course_id: int, post_id: int) -> Response:
 @refusals_answered
 def hide_reply(course_id: int, reply_id: int) -> Response:
     hidden = request.form.get("hidden", "1") == "1"
-    done = newsfeed.set_reply_hidden(db(), _grant(), reply_id, hidden, _now())
+    done = post_replies.set_reply_hidden(db(), _grant(), reply_id, hidden, _now())
     db().commit()
     fallback = url_for("news.post", course_id=course_id, post_id=done.post_id)
     return _back(course_id, f"{fallback}#reply-{done.id}")
@@ -236,7 +236,7 @@ def hide_reply(course_id: int, reply_id: int) -> Response:
 @refusals_answered
 def react(course_id: int, post_id: int) -> Response:
     settings = course_settings(db(), course_id)
-    newsfeed.toggle_reaction(
+    post_replies.toggle_reaction(
         db(), _grant(), post_id, request.form.get("reaction", ""), _now(), settings
     )
     db().commit()
