@@ -1,6 +1,6 @@
 """Rapport: an LTI 1.3 tool that keeps teaching personal at scale.
 
-`create_app()` is the WSGI entry point named in PRODUCT.md's stable contract.
+`create_app()` is the WSGI entry point named in the stable contract (docs/product.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The one place Rapport reads its configuration.
 
-Every setting comes from an environment variable named in PRODUCT.md's stable contract, with a
-default that works on a fresh machine. `create_app(overrides)` layers test overrides on top.
+Every setting comes from an environment variable named in the stable contract
+(docs/product.md), with a default that works on a fresh machine. `create_app(overrides)`
+layers test overrides on top.
 """
 
 from __future__ import annotations

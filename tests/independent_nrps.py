@@ -6,7 +6,7 @@ assertion is verified against the tool's published JWKS with PyJWT) and serves a
 container (NRPS 2.0 §2.2) paged the way each LMS pages it:
 
 - "moodle": short role names (`Learner`), `?limit=N&from=K`, and a `Link: rel="next"` only
-  when a limit was asked for (../shared/fixtures/moodle-4.5/nrps_response_paged.json);
+  when a limit was asked for (tests/fixtures/lms/moodle-4.5/nrps_response_paged.json);
 - "canvas": full role URIs, extra keys (`lti11_legacy_user_id`, `lis_person_sourcedid`),
   `?page=N&per_page=N` with `rel="current"`, `"next"`, `"first"` and `"last"` links, and pages
   of 10 when no limit is asked for.

@@ -1,4 +1,4 @@
-"""A fake LMS for LTI Dynamic Registration, over real HTTP, in the shapes of shared/fixtures.
+"""A fake LMS for LTI Dynamic Registration, over real HTTP, in the shapes of tests/fixtures/lms.
 
 It serves Moodle 4.5.6's captured OpenID configuration and registration answer, or the ones
 Canvas documents, with every platform address rewritten to this server (so issuer, endpoints

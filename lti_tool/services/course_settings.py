@@ -1,4 +1,4 @@
-"""Per-course settings (PRODUCT.md, "Per-course settings"): one page every feature adds to.
+"""Per-course settings (docs/product.md, "Per-course settings"): one page every feature adds to.
 
 Each feature registers its options in a few lines beside its own code:
 

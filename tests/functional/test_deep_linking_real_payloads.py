@@ -1,4 +1,4 @@
-"""Deep linking with requests shaped exactly like Moodle 4.5's and Canvas's (shared/fixtures).
+"""Deep linking with requests shaped exactly like Moodle 4.5's and Canvas's (tests/fixtures/lms).
 
 The fixtures' claims are re-signed by the test platform with a fresh nonce and times, and the
 link the LMS makes from Rapport's content item is launched with the student launch each LMS

@@ -1,4 +1,5 @@
-"""Launches shaped exactly like what Moodle 4.5.6 sent and what Canvas documents (shared/fixtures).
+"""Launches shaped exactly like what Moodle 4.5.6 sent and what Canvas documents
+(tests/fixtures/lms).
 
 The fixtures' claims are re-signed by the test platform with a fresh nonce and times — Moodle's
 tokens live 60 s — and everything else is kept as the LMS sent it.

@@ -1,4 +1,4 @@
-"""LIS roles → role in the course, as PRODUCT.md's table says."""
+"""LIS roles → role in the course, as docs/product.md's table says."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ HOSTED_ISSUERS = {
 }
 TOOL_ID = "rapport"
 TOOL_CONFIGURATION = {EXTENSION + "privacy_level": "public", EXTENSION + "tool_id": TOOL_ID}
-# PRODUCT.md: instructors switch Rapport on in their course, so its course menu item starts
+# docs/product.md: instructors switch Rapport on in their course, so its course menu item starts
 # hidden until they show it (Course Settings → Navigation).
 COURSE_NAVIGATION_ENABLED = False
 RESOURCE_LINK_PLACEMENTS = ("course_navigation",)

@@ -41,7 +41,7 @@ OfferedMessages = dict[str, tuple[str, ...] | None] | None
 
 @dataclass(frozen=True)
 class ToolUrls:
-    """Where Rapport answers, from PUBLIC_URL (the stable contract in PRODUCT.md)."""
+    """Where Rapport answers, from PUBLIC_URL (the stable contract in docs/product.md)."""
 
     public_url: str
 
