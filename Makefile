@@ -19,19 +19,20 @@ run: install
 	RAPPORT_DEMO=1 $(BIN)/rapport db upgrade
 	RAPPORT_DEMO=1 $(BIN)/rapport run --host 127.0.0.1 --port 5000
 
-# The whole suite, on SQLite and then on PostgreSQL with Redis (services started if needed).
+# The whole suite, on SQLite and then on PostgreSQL with Redis (services started if needed);
+# prints the wall time of each step.
 test: install browsers
 	bash .ci/test-all
 
 browsers:
 	bash .ci/install-browser
 
-test-sqlite: install
-	$(BIN)/pytest
+test-sqlite: install browsers
+	$(BIN)/pytest -n auto
 
 test-postgres: install
 	bash .ci/services
-	TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test TEST_REDIS_URL=redis://127.0.0.1:6379/15 $(BIN)/pytest
+	TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test TEST_REDIS_URL=redis://127.0.0.1:6379/15 $(BIN)/pytest -n auto -m "not browser"
 
 lint: install
 	$(BIN)/ruff check .

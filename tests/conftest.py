@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,19 +14,19 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import text
 
 from lti_tool import create_app
 from lti_tool.background import background
-from lti_tool.db import Base, make_engine, transaction
+from lti_tool.db import transaction
 from lti_tool.extensions import Rapport
 from lti_tool.services import placements
 from lti_tool.services.placements import PlaceableKind
 from lti_tool.services.platforms import PlatformSpec, save_platform
+from tests import keys as test_keys
+from tests.databases import fresh_database
 from tests.platform import TestPlatform
-from tests.servers import free_port, serve
+from tests.servers import serving
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # Settings a developer's shell may carry that a test's app must not inherit.
 APP_ENVIRONMENT = (
     "DATABASE_URL",
@@ -40,35 +40,51 @@ APP_ENVIRONMENT = (
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
-def _fresh_database(tmp_path: Path, create_schema: bool) -> str:
-    """An empty database for this test; with the schema from the models unless asked not to."""
-    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'rapport.db'}"
-    engine = make_engine(url)
-    if TEST_DATABASE_URL:
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    if create_schema:
-        Base.metadata.create_all(engine)
-    engine.dispose()
-    return url
+@pytest.fixture(scope="session")
+def db_templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("templates")
+
+
+@pytest.fixture(autouse=True)
+def _key_draws() -> Iterator[None]:
+    """Every test draws test-platform keys from the same point of the shared pool."""
+    test_keys.begin_test()
+    yield
+    test_keys.end_test()
+
+
+def _prepare_instance(env: pytest.MonkeyPatch, tmp: Path, first_start: bool = False) -> None:
+    """The environment an app of one test starts from: nothing from the developer's shell,
+    its own instance folder, and the keys a first start would have made (made once per test
+    process), unless the test is about that first start (`@pytest.mark.first_start`)."""
+    for name in APP_ENVIRONMENT:
+        env.delenv(name, raising=False)
+    env.setenv("RAPPORT_INSTANCE_DIR", str(tmp / "instance"))
+    env.setenv("KEYS_DIR", str(tmp / "keys"))
+    if not first_start:
+        test_keys.seed_tool_keys(tmp / "keys")
+        test_keys.seed_demo_key(tmp / "instance")
+    if TEST_REDIS_URL:
+        env.setenv("REDIS_URL", TEST_REDIS_URL)
 
 
 @pytest.fixture
-def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def make_app(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    db_templates: Path,
+) -> Iterator[Any]:
     """Build an app; keyword arguments override settings (public_url, demo, …)."""
-    for name in APP_ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("RAPPORT_INSTANCE_DIR", str(tmp_path / "instance"))
-    monkeypatch.setenv("KEYS_DIR", str(tmp_path / "keys"))
-    if TEST_REDIS_URL:
-        monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
+    first_start = request.node.get_closest_marker("first_start") is not None
+    _prepare_instance(monkeypatch, tmp_path, first_start)
     apps: list[Flask] = []
     prefix = f"rapport-test-{uuid.uuid4().hex[:8]}:"
 
     def build(create_schema: bool = True, **overrides: Any) -> Flask:
         if not apps:
-            monkeypatch.setenv("DATABASE_URL", _fresh_database(tmp_path, create_schema))
+            url = fresh_database(tmp_path, create_schema, db_templates)
+            monkeypatch.setenv("DATABASE_URL", url)
         overrides.setdefault("testing", True)
         if TEST_REDIS_URL:
             overrides.setdefault("CACHE_KEY_PREFIX", prefix)
@@ -101,20 +117,15 @@ def app(make_app: Any) -> Flask:
 @pytest.fixture
 def live(make_app: Any) -> Iterator[Any]:
     """Start an app over real HTTP; call with settings overrides; returns (app, base_url)."""
-    stack: list[Any] = []
+    with ExitStack() as stack:
 
-    def start(**overrides: Any) -> tuple[Flask, str]:
-        port = free_port()
-        overrides.setdefault("public_url", f"http://127.0.0.1:{port}")
-        app = make_app(**overrides)
-        server = serve(app, port=port)
-        url = server.__enter__()
-        stack.append(server)
-        return app, url
+        def start(**overrides: Any) -> tuple[Flask, str]:
+            server = stack.enter_context(serving())
+            overrides.setdefault("public_url", server.url)
+            app = make_app(**overrides)
+            return app, server.set_app(app)
 
-    yield start
-    for server in reversed(stack):
-        server.__exit__(None, None, None)
+        yield start
 
 
 @pytest.fixture
@@ -168,26 +179,24 @@ class RunningTool:
 
 
 @contextmanager
-def running_tool(tmp: Path) -> Iterator[RunningTool]:
+def running_tool(tmp: Path, templates: Path) -> Iterator[RunningTool]:
     """A Rapport served over HTTP with the test platform registered, built as `make_app` builds
     one, for a whole test module: tables of roles by actions work in courses of their own and
     share only the server, instead of starting one per cell."""
-    with pytest.MonkeyPatch.context() as env, TestPlatform().running() as platform:
-        for name in APP_ENVIRONMENT:
-            env.delenv(name, raising=False)
-        env.setenv("RAPPORT_INSTANCE_DIR", str(tmp / "instance"))
-        env.setenv("KEYS_DIR", str(tmp / "keys"))
-        env.setenv("DATABASE_URL", _fresh_database(tmp, create_schema=True))
+    with (
+        pytest.MonkeyPatch.context() as env,
+        TestPlatform().running() as platform,
+        serving() as server,
+    ):
+        _prepare_instance(env, tmp)
+        env.setenv("DATABASE_URL", fresh_database(tmp, True, templates))
         overrides: dict[str, Any] = {"testing": True}
         if TEST_REDIS_URL:
-            env.setenv("REDIS_URL", TEST_REDIS_URL)
             overrides["CACHE_KEY_PREFIX"] = f"rapport-test-{uuid.uuid4().hex[:8]}:"
-        port = free_port()
-        app = create_app({**overrides, "public_url": f"http://127.0.0.1:{port}"})
+        app = create_app({**overrides, "public_url": server.url})
         register(app, platform)
         try:
-            with serve(app, port=port) as url:
-                yield RunningTool(app, url, platform)
+            yield RunningTool(app, server.set_app(app), platform)
         finally:
             background(app).join()
             background(app).shutdown()

@@ -25,7 +25,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import flask
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from lti1p3platform.exceptions import PreflightRequestValidationException
 from lti1p3platform.framework.templates import template
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
@@ -34,6 +33,7 @@ from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request, TRequest
 
+from tests.keys import platform_key
 from tests.servers import serve
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
@@ -97,7 +97,7 @@ class IndependentPlatform:
     def __init__(self, client_id: str = "lti1p3platform-client", deployment_id: str = "dep-ind-1",
                  issuer: str | None = None) -> None:
         self.client_id, self.deployment_id, self.issuer = client_id, deployment_id, issuer or ""
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key = platform_key()
         self.private_pem = key.private_bytes(serialization.Encoding.PEM,
                                              serialization.PrivateFormat.PKCS8,
                                              serialization.NoEncryption()).decode()

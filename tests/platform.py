@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from werkzeug.wrappers import Request, Response
 
+from tests.keys import platform_key
 from tests.servers import serve
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -32,7 +33,7 @@ LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 class PlatformKey:
     kid: str
     key: rsa.RSAPrivateKey = field(
-        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        default_factory=platform_key
     )
 
     def jwk(self) -> dict[str, Any]:

@@ -1,4 +1,10 @@
-"""Real HTTP servers on loopback for functional tests: the app itself and small fake platforms."""
+"""Real HTTP servers on loopback for functional tests: the app itself and small fake platforms.
+
+Servers bind port 0, so tests running in parallel never race for a port; an app that must know
+its own URL before it is built (PUBLIC_URL) is served by `serving()`, which binds first and
+takes the app once it exists. The serving loop polls for shutdown every 10 ms instead of the
+standard 0.5 s: with hundreds of servers started per run, that tick was a second per test.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +16,64 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+SHUTDOWN_POLL_SECONDS = 0.01
+
 
 def free_port() -> int:
+    """A port nothing listens on at this moment (for tests of what happens when nothing does)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
+class AppSlot:
+    """A WSGI app that is set after its server is listening."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.app is None:
+            raise RuntimeError("a request arrived before the test set the app it serves")
+        return self.app(environ, start_response)
+
+
+class Serving:
+    """A running server: its base URL and the slot its app goes into."""
+
+    def __init__(self, url: str, slot: AppSlot) -> None:
+        self.url = url
+        self.slot = slot
+
+    def set_app(self, wsgi_app: Any) -> str:
+        self.slot.app = wsgi_app
+        return self.url
+
+
 @contextmanager
-def serve(wsgi_app: Any, port: int | None = None, ssl_context: Any = None) -> Iterator[str]:
-    """Serve a WSGI app on 127.0.0.1 in a thread; yields its base URL."""
+def serving(ssl_context: Any = None, port: int = 0) -> Iterator[Serving]:
+    """Listen on 127.0.0.1 (a free port unless one is asked for), serve in a thread."""
+    slot = AppSlot()
     server: BaseWSGIServer = make_server(
-        "127.0.0.1", port or 0, wsgi_app, threaded=True, ssl_context=ssl_context
+        "127.0.0.1", port, slot, threaded=True, ssl_context=ssl_context
     )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
+        daemon=True,
+    )
     thread.start()
     scheme = "https" if ssl_context else "http"
     try:
-        yield f"{scheme}://127.0.0.1:{server.server_port}"
+        yield Serving(f"{scheme}://127.0.0.1:{server.server_port}", slot)
     finally:
         server.shutdown()
+        server.server_close()
         thread.join(5)
+
+
+@contextmanager
+def serve(wsgi_app: Any, port: int | None = None, ssl_context: Any = None) -> Iterator[str]:
+    """Serve a WSGI app on 127.0.0.1 in a thread; yields its base URL."""
+    with serving(ssl_context, port or 0) as server:
+        yield server.set_app(wsgi_app)

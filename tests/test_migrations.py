@@ -9,14 +9,14 @@ from sqlalchemy import inspect
 from lti_tool.cli import main as rapport_cli
 from lti_tool.db import Base, make_engine
 from lti_tool.migrate import upgrade
-from tests.conftest import TEST_DATABASE_URL, _fresh_database
+from tests.databases import fresh_database
 
 
 def test_migrations_match_models(tmp_path):
-    url = _fresh_database(tmp_path, create_schema=False)
+    url = fresh_database(tmp_path, create_schema=False, templates=tmp_path)
     upgrade(url)
     upgrade(url)  # a second upgrade is a no-op
-    engine = make_engine(url or TEST_DATABASE_URL)
+    engine = make_engine(url)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import free_port, serve
+from tests.servers import serving
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
@@ -94,7 +94,14 @@ def screenshot(page: Any, name: str) -> Path:
 @pytest.fixture
 def demo(make_app: Any) -> Iterator[str]:
     """Rapport with its demo LMS on plain http; the base URL."""
-    port = free_port()
-    app = make_app(public_url=f"http://127.0.0.1:{port}", demo=True)
-    with serve(app, port=port):
-        yield f"http://127.0.0.1:{port}"
+    with serving() as server:
+        server.set_app(make_app(public_url=server.url, demo=True))
+        yield server.url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder drives Chromium: `-m "not browser"` leaves them out."""
+    folder = Path(__file__).parent
+    for item in items:
+        if folder in item.path.parents:
+            item.add_marker(pytest.mark.browser)

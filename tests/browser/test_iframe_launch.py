@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.servers import free_port, serve
+from tests.servers import serve, serving
 
 
 def _outer_site(frame_url: str) -> Any:
@@ -27,17 +27,19 @@ def _outer_site(frame_url: str) -> Any:
 
 @pytest.fixture
 def https_demo(make_app, tls_context):
-    port = free_port()
-    app = make_app(public_url=f"https://localhost:{port}", demo=True)
-    with serve(app, port=port, ssl_context=tls_context):
+    with serving(tls_context) as server:
+        port = server.url.rsplit(":", 1)[1]
+        app = make_app(public_url=f"https://localhost:{port}", demo=True)
+        server.set_app(app)
         yield app, f"https://localhost:{port}"
 
 
 @pytest.fixture
 def http_demo(make_app):
-    port = free_port()
-    app = make_app(public_url=f"http://localhost:{port}", demo=True)
-    with serve(app, port=port):
+    with serving() as server:
+        port = server.url.rsplit(":", 1)[1]
+        app = make_app(public_url=f"http://localhost:{port}", demo=True)
+        server.set_app(app)
         yield app, f"http://localhost:{port}"
 
 

@@ -10,9 +10,9 @@ import uuid
 import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.demo.flow import LTI, launch_as, platform
+from tests.keys import platform_key
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -91,7 +91,7 @@ def test_signed_response_places_links_and_grade_columns(demo_lms, browser):
 
 
 def _other_key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return platform_key()
 
 
 @pytest.mark.parametrize(("changes", "why"), [

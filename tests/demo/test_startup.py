@@ -48,6 +48,7 @@ def test_registers_itself_once_however_often_it_starts(make_app):
                                       issuer + "/jwks.json", ["demo-deployment-1"])]
 
 
+@pytest.mark.first_start
 def test_key_is_made_once_private_and_kept(make_app, tmp_path):
     first = make_app(demo=True)
     second = make_app(demo=True)

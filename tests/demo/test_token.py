@@ -7,7 +7,6 @@ import time
 
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.demo.flow import (
     AGS,
@@ -17,6 +16,7 @@ from tests.demo.flow import (
     platform,
     request_token,
 )
+from tests.keys import platform_key
 
 
 def test_a_correctly_signed_assertion_gets_a_bearer_token(demo_lms):
@@ -48,7 +48,7 @@ def test_only_supported_scopes_are_granted(demo_lms):
 
 
 def _forged_key_assertion(app, url):
-    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    other = platform_key()
     return client_assertion(app, url, key=other)  # the tool's kid, someone else's key
 
 

@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -138,9 +139,11 @@ REPLY = "Thank you, Margaret."
 
 
 @pytest.fixture(scope="module")
-def rapport(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTool]:
+def rapport(
+    tmp_path_factory: pytest.TempPathFactory, db_templates: Path
+) -> Iterator[RunningTool]:
     """One running Rapport for this module; every test works in courses of its own."""
-    with running_tool(tmp_path_factory.mktemp("rapport")) as running:
+    with running_tool(tmp_path_factory.mktemp("rapport"), db_templates) as running:
         use_clock(running.app, Clock())
         yield running
 

@@ -29,7 +29,8 @@ from lti_tool.models import Course, DeliveryStatus, GradeDelivery, Person
 from lti_tool.services.grade_queue import Result
 from lti_tool.services.grade_worker import GradeWorker, SystemClock, WorkerThread
 from lti_tool.services.grades import ActivitySpec, record_score
-from tests.conftest import TEST_DATABASE_URL, register, state
+from tests.conftest import register, state
+from tests.databases import TEST_DATABASE_URL
 from tests.independent_platform import INSTRUCTOR, auto_post_form
 from tests.independent_services import (
     FakeClock,

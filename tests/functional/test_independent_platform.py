@@ -16,13 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto.common import JWException
 from jwcrypto.jwk import JWKSet
 from jwcrypto.jwt import JWT
 
 from tests.conftest import register
 from tests.independent_platform import INSTRUCTOR, LEARNER, IndependentPlatform, auto_post_form
+from tests.keys import platform_key
 
 
 @pytest.fixture
@@ -183,7 +183,7 @@ def test_tool_jwks_verifies_with_an_independent_jwt_library(rapport):
     assert json.loads(verified.claims)["sub"] == "check"
 
     # The same kid with a different key must not verify: the check can fail.
-    impostor = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    impostor = platform_key()
     forged = jwt.encode({"sub": "check"}, impostor, algorithm="RS256", headers={"kid": key.kid})
     with pytest.raises(JWException):
         JWT(jwt=forged, key=keyset, algs=["RS256"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jwt
+import pytest
 
 from lti_tool.cli import main as rapport_cli
 from tests.conftest import state
@@ -47,6 +48,7 @@ def test_rotate_then_retire(tool, browser):
     assert [k["kid"] for k in browser.get(url + "/lti/jwks.json").json()["keys"]] == [new.kid]
 
 
+@pytest.mark.first_start
 def test_private_keys_are_private_files(app):
     for path in state(app).keyring.directory.glob("*.pem"):
         assert path.stat().st_mode & 0o077 == 0

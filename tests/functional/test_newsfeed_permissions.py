@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,9 +58,11 @@ CELLS = [(role, action) for role, row in EXPECTED.items() for action in row]
 
 
 @pytest.fixture(scope="module")
-def rapport(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningTool]:
+def rapport(
+    tmp_path_factory: pytest.TempPathFactory, db_templates: Path
+) -> Iterator[RunningTool]:
     """One running Rapport for this module; every test works in courses of its own."""
-    with running_tool(tmp_path_factory.mktemp("rapport")) as running:
+    with running_tool(tmp_path_factory.mktemp("rapport"), db_templates) as running:
         use_clock(running.app, Clock())
         yield running
 

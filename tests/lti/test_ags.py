@@ -1,5 +1,5 @@
-"""The AGS 2.0 client against what Moodle 4.5 really answered (shared/fixtures/moodle-4.5) and
-what Canvas documents (shared/fixtures/canvas), replayed over real HTTP.
+"""The AGS 2.0 client against what Moodle 4.5 really answered (tests/fixtures/lms/moodle-4.5) and
+what Canvas documents (tests/fixtures/lms/canvas), replayed over real HTTP.
 
 The replaying server is written from the fixtures only: status line, headers and body as
 captured, so `requests` sees Moodle's reason phrases and its JSON labelled text/html.
@@ -39,6 +39,7 @@ from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens
 from tests.fixtures import FIXTURES
+from tests.keys import seed_tool_keys
 from tests.servers import serve
 
 MOODLE = FIXTURES / "moodle-4.5"
@@ -97,8 +98,8 @@ def moodle() -> Iterator[MoodleReplay]:
 
 
 def client_for(replay: MoodleReplay, tmp_path: Path, family: str | None = "moodle") -> AgsClient:
+    seed_tool_keys(tmp_path / "keys")  # made once per run, as a first start would
     keyring = KeyRing(tmp_path / "keys")
-    keyring.ensure()
     http = requests.Session()  # no User-Agent of its own: the client must add one
     tokens = ServiceTokens(SimpleCache(), http, keyring, timeout=5)
     platform = PlatformEndpoint(

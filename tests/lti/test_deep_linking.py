@@ -16,6 +16,7 @@ from jwcrypto.jwt import JWT
 
 from lti_tool.lti import deep_linking as dl
 from lti_tool.lti.keys import KeyRing
+from tests.keys import seed_tool_keys
 
 CLAIMS = "https://purl.imsglobal.org/spec/lti/claim/"
 SETTINGS: dict[str, Any] = {
@@ -45,9 +46,8 @@ def response(**changes: Any) -> dl.DeepLinkingResponse:
 
 @pytest.fixture
 def keyring(tmp_path: Path) -> KeyRing:
-    ring = KeyRing(tmp_path / "keys")
-    ring.ensure()
-    return ring
+    seed_tool_keys(tmp_path / "keys")  # made once per run, as a first start would
+    return KeyRing(tmp_path / "keys")
 
 
 def decode(token: str, keyring: KeyRing) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -21,6 +21,7 @@ from lti_tool.lti.nrps import (
 )
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens
 from tests.independent_nrps import FIXTURES, LIS, NrpsPlatform, member
+from tests.keys import seed_tool_keys
 from tests.servers import serve
 
 
@@ -41,8 +42,8 @@ class DictCache:
 @pytest.fixture
 def keyring(tmp_path: Path) -> Iterator[tuple[KeyRing, str]]:
     """The tool's keys, published over HTTP as the platform's token endpoint needs them."""
+    seed_tool_keys(tmp_path / "keys")  # made once per run, as a first start would
     ring = KeyRing(tmp_path / "keys")
-    ring.ensure()
 
     def jwks(environ: dict[str, Any], start_response: Any) -> Any:
         body = json.dumps(ring.jwks())

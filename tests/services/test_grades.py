@@ -33,7 +33,8 @@ from lti_tool.services.grades import (
     record_score,
     retry_failed,
 )
-from tests.conftest import TEST_DATABASE_URL, state
+from tests.conftest import state
+from tests.databases import TEST_DATABASE_URL
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, 250_000, tzinfo=UTC)
 QUIZ = ActivitySpec("checkin:1", "Week 1 check-in", 10, resource_link_id="link-1")
