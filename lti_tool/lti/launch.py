@@ -23,6 +23,7 @@ from lti_tool.lti import platform_storage
 from lti_tool.lti.errors import LaunchError
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.storage import (
+    LOGIN_TTL_SECONDS,
     IframeCookieService,
     OneTimeNonceSessionService,
     SharedLaunchStorage,
@@ -45,7 +46,6 @@ LOGIN_PARAMS = (
 # What a new top-level window needs to start the login again; it keeps its cookies, so it
 # needs no platform storage.
 NEW_WINDOW_PARAMS = tuple(p for p in LOGIN_PARAMS if p != "lti_storage_target")
-STATE_TTL_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -113,13 +113,16 @@ class LtiGate:
         except (OIDCException, LtiException) as exc:
             raise LaunchError("login_refused", str(exc), status=400) from exc
         auth_url = redirect.get_redirect_url()
-        state = parse_qs(urlsplit(auth_url).query)["state"][0]
+        query = parse_qs(urlsplit(auth_url).query)
+        state = query["state"][0]
         kept = {k: params[k] for k in LOGIN_PARAMS if params.get(k)}
+        # The nonce belongs to this state: a launch must bring back the pair it was given.
+        kept["nonce"] = query["nonce"][0]
         storage_target = params.get("lti_storage_target")
         if storage_target:
             kept["storage_secret"] = platform_storage.new_secret()
             kept["storage_origin"] = platform_storage.origin_of(row.auth_login_url)
-        self.storage.put("login-params-" + state, kept, STATE_TTL_SECONDS)
+        self.storage.put("login-params-" + state, kept, LOGIN_TTL_SECONDS)
         response: Response = redirect.do_redirect()  # carries the state cookie
         if storage_target:
             # Store the login's secret with the platform first, then go on to its auth page.

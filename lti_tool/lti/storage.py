@@ -54,8 +54,18 @@ class SharedLaunchStorage(FlaskCacheDataStorage):
         return self.get_value(key)
 
 
+# How long a login may take between Rapport's redirect to the platform and the launch coming
+# back: its state, its nonce and the login's parameters are kept this long and no longer.
+LOGIN_TTL_SECONDS = 600
+
+
 class OneTimeNonceSessionService(FlaskSessionService):
     data_storage: SharedLaunchStorage
+
+    def save_nonce(self, nonce: str) -> None:
+        # pylti1p3 keeps a nonce as long as launch data (a day): an anonymous login would
+        # leave a key behind for a day. A nonce is only needed until the launch arrives.
+        self.data_storage.set_value(self._get_key("nonce", nonce), True, exp=LOGIN_TTL_SECONDS)
 
     def consume_nonce(self, nonce: str) -> bool:
         return self.data_storage.pop_value(self._get_key("nonce", nonce))

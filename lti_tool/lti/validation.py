@@ -244,6 +244,16 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         nonce = self._jwt["body"].get("nonce")
         if not isinstance(nonce, str) or not nonce:
             raise refused("missing_nonce", "The id_token carries no nonce.")
+        state = self._get_request_param("state")
+        login_params = self.gate.storage.get("login-params-" + state) or {}
+        if login_params.get("nonce") != nonce:
+            raise refused(
+                "nonce_not_bound",
+                "This launch's nonce was not issued with its state: the id_token and the "
+                "sign-in it answers do not belong together.",
+                "Start the launch again from the LMS.",
+                403,
+            )
         if not self._session_service.consume_nonce(nonce):
             raise refused(
                 "nonce_rejected",

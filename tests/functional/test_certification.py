@@ -12,6 +12,8 @@ import time
 import pytest
 import requests
 
+from lti_tool.extensions import cache
+from tests.conftest import register
 from tests.platform import DROP, INSTRUCTOR, LEARNER, LTI, PlatformKey
 
 MENTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"
@@ -131,7 +133,7 @@ REFUSED_CLAIMS = {
     "azp not an audience": ({"azp": "evil-tool"}, "bad_azp"),
     "unknown issuer": ({"iss": "https://evil.example.com"}, "unknown_platform"),
     "no nonce": ({"nonce": DROP}, "missing_nonce"),
-    "nonce never issued": ({"nonce": "made-up-nonce"}, "nonce_rejected"),
+    "nonce never issued": ({"nonce": "made-up-nonce"}, "nonce_not_bound"),
 }
 
 
@@ -221,6 +223,34 @@ def test_replayed_launch_refused(tool, platform, browser):
     )
     assert replay.status_code == 403
     assert replay.json()["error"] == "nonce_rejected"
+
+
+def test_a_state_with_another_logins_unused_nonce_is_refused(tool, platform, browser):
+    """State and nonce are issued as a pair: one browser's state with the nonce of another
+    browser's login (which that browser has not used yet) is not a launch."""
+    _, url = tool
+    their_browser = requests.Session()
+    mine = platform.login(browser, url)
+    theirs = platform.login(their_browser, url)
+    token = platform.sign(platform.claims(theirs.nonce))
+    response = platform.launch(
+        browser, url, token, mine.state, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 403
+    assert response.json()["error"] == "nonce_not_bound"
+    # Their nonce was not used up by the refused launch: their own launch still works.
+    assert platform.launch(their_browser, url, token, theirs.state).status_code == 303
+
+
+def test_a_login_keeps_its_nonce_for_ten_minutes_not_a_day(live, platform, browser):
+    """Anonymous logins cost the tool one short-lived key each, not a day of storage."""
+    app, url = live(CACHE_TYPE="SimpleCache")  # a backend whose expiry times can be read
+    register(app, platform)
+    platform.login(browser, url)
+    entries = app.extensions["cache"][cache]._cache
+    lifetimes = [expires - time.time() for key, (expires, _) in entries.items() if "nonce" in key]
+    assert lifetimes
+    assert all(0 < left <= 600 for left in lifetimes)
 
 
 def test_forged_state_refused(tool, platform, browser):
