@@ -7,6 +7,7 @@ LTI 1.3 Core §5 (message claims), LTI Advantage claims for AGS (§3.2 of AGS 2.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +39,23 @@ def _obj(body: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+# NUL and lone UTF-16 surrogates (JSON allows "\ud800") cannot be stored or encoded as UTF-8.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def is_identifier(value: object, limit: int = 255) -> bool:
+    """A non-empty string a database can store and compare: no NUL, no lone surrogate."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= limit
+        and _UNSTORABLE.search(value) is None
+    )
+
+
 def _without_nul(value: Any) -> Any:
-    """The value with NUL characters replaced (U+FFFD), as databases refuse to store them."""
+    """The value with NUL and lone surrogates replaced (U+FFFD), which databases refuse."""
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return _UNSTORABLE.sub("\ufffd", value)
     if isinstance(value, dict):
         return {_without_nul(k): _without_nul(v) for k, v in value.items()}
     if isinstance(value, list):

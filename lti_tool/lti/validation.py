@@ -163,6 +163,8 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         iss = body.get("iss")
         if not isinstance(iss, str) or not iss:
             raise refused("missing_iss", "The id_token names no issuer (`iss`).")
+        if not c.is_identifier(iss, 2000):
+            raise refused("bad_iss", "The id_token's issuer (`iss`) is not valid.", None, 400)
         aud = body.get("aud")
         audiences = [aud] if isinstance(aud, str) else aud
         if (
@@ -171,6 +173,8 @@ class StrictMessageLaunch(FlaskMessageLaunch):
             or not all(isinstance(a, str) for a in audiences)
         ):
             raise refused("missing_aud", "The id_token names no audience (`aud`).")
+        if not all(c.is_identifier(a) for a in audiences):
+            raise refused("bad_aud", "The id_token's audience (`aud`) is not valid.", None, 400)
         azp = body.get("azp")
         if azp is not None and (not isinstance(azp, str) or azp not in audiences):
             raise refused("bad_azp", "The id_token's `azp` is not one of its audiences.")
@@ -270,6 +274,10 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         deployment_id = self._jwt["body"].get(c.CLAIM_DEPLOYMENT_ID)
         if not isinstance(deployment_id, str) or not deployment_id:
             raise refused("missing_deployment_id", "The id_token names no deployment.", None, 400)
+        if not c.is_identifier(deployment_id):
+            raise refused(
+                "bad_deployment_id", "The id_token's deployment id is not valid.", None, 400
+            )
         tool_conf = self.gate.tool_conf
         self.deployment_row = tool_conf.deployment_row(row, deployment_id)
         if self.deployment_row is None and not row.deployments:
@@ -290,7 +298,7 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         message_type = body.get(c.CLAIM_MESSAGE_TYPE)
         if not message_type:
             raise refused("missing_message_type", "The launch names no message type.", None, 400)
-        if message_type not in SUPPORTED_MESSAGES:
+        if not isinstance(message_type, str) or message_type not in SUPPORTED_MESSAGES:
             raise refused(
                 "unsupported_message_type",
                 f"Rapport does not handle {message_type!r} messages.",
@@ -300,7 +308,7 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         sub = body.get("sub")
         if not isinstance(sub, str | int) or isinstance(sub, bool) or not str(sub).strip():
             raise refused("missing_sub", "The launch names no user (`sub`).", None, 400)
-        if len(str(sub)) > 255 or "\x00" in str(sub):
+        if not c.is_identifier(str(sub)):
             # LTI 1.3 Core §5.3.6: at most 255 ASCII characters.
             raise refused("bad_sub", "The launch's user id (`sub`) is not valid.", None, 400)
         if not isinstance(body.get(c.CLAIM_ROLES), list):

@@ -44,9 +44,25 @@ def test_a_nul_in_a_name_is_stored_as_a_replacement_character(tool, platform, br
     assert "Ada\ufffd Lovelace" in home.text
 
 
-def test_a_user_id_with_a_nul_or_over_255_characters_is_refused(tool, platform, browser):
+def test_a_lone_surrogate_in_a_name_is_stored_as_a_replacement_character(
+    tool, platform, browser
+):
+    """JSON may carry "\\ud800", which no database or UTF-8 page can hold."""
     _, url = tool
-    for sub in ("a\x00b", "x" * 256):
+    response = platform.full_launch(
+        browser, url, sub="s-surrogate", name="Ada \ud800 Lovelace", given_name="\udfff"
+    )
+    assert response.status_code == 303
+    home = browser.get(url + response.headers["Location"])
+    assert home.status_code == 200
+    assert "Ada \ufffd Lovelace" in home.text
+
+
+def test_a_user_id_with_a_nul_a_lone_surrogate_or_over_255_characters_is_refused(
+    tool, platform, browser
+):
+    _, url = tool
+    for sub in ("a\x00b", "a\ud800b", "x" * 256):
         response = platform.full_launch(requests.Session(), url, sub=sub)
         assert response.status_code == 400
         assert "user id" in response.text
