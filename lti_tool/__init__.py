@@ -10,6 +10,7 @@ from typing import Any
 
 import requests
 from flask import Flask, g
+from redis import Redis
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lti_tool.config import PROJECT_ROOT, Settings, load_settings
@@ -90,6 +91,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         http=http,
         platform_keys=PlatformKeys(
             cache, http, settings.jwks_cache_seconds, settings.jwks_refetch_interval_seconds
+        ),
+        redis=(
+            Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+            if settings.redis_url
+            else None
         ),
     )
 

@@ -11,6 +11,7 @@ import requests
 from flask import current_app
 from flask_caching import Cache
 from flask_wtf import CSRFProtect
+from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +32,8 @@ class Rapport:
     keyring: KeyRing
     http: requests.Session
     platform_keys: PlatformKeys
+    # The Redis that holds launch state, caches and rate limits (REDIS_URL), for health checks.
+    redis: Redis | None = None
     # What time it is for the app's rules (scheduled posts, rate limits); tests replace it.
     clock: Callable[[], datetime] = field(default=utcnow)
 

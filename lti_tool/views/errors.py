@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, Response, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -73,6 +74,20 @@ def _database_down(error: OperationalError) -> tuple[Response | str, int]:
     ), 503
 
 
+def _redis_down(error: RedisError) -> tuple[Response | str, int]:
+    log.error("Redis unavailable on %s %s: %s", request.method, request.path, error)
+    message = (
+        "Rapport cannot reach the store it keeps sign-ins in just now, so it cannot let "
+        "anyone in. Nothing was lost: try again in a minute. If it lasts, tell the "
+        "administrators of Rapport that Redis is not answering."
+    )
+    if _wants_json():
+        return jsonify(error="Service Unavailable", message=message), 503
+    return render_template(
+        "errors/http.html", status=503, title="Service unavailable", message=message
+    ), 503
+
+
 def _refuse_nul_characters() -> None:
     """No field a person types may hold a NUL character: no database stores one, and no
     legitimate text contains one. A clear 400 instead of a failed write."""
@@ -92,3 +107,4 @@ def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(RedisError, _redis_down)

@@ -12,6 +12,7 @@ from lti_tool.models import Course, Membership, Person, ResourceLink
 from lti_tool.models.course import CourseRole
 from tests.conftest import register, state
 from tests.platform import INSTRUCTOR, LEARNER, LTI
+from tests.servers import free_port
 
 
 def _count(app, model):
@@ -181,7 +182,12 @@ def test_blocked_cookies_get_a_new_window_page(tool, platform, browser):
 
 def test_healthz(app):
     client = app.test_client()
-    assert client.get("/healthz").status_code == 200
+    up = client.get("/healthz")
+    assert up.status_code == 200
+    expected = {"status": "ok", "database": "up"}
+    if state(app).settings.redis_url:
+        expected["redis"] = "up"
+    assert up.json == expected
     state(app).engine.dispose()
     app.extensions["rapport"].engine = __import__(
         "lti_tool.db", fromlist=["make_engine"]
@@ -189,6 +195,22 @@ def test_healthz(app):
     down = client.get("/healthz")
     assert down.status_code == 503
     assert down.json["database"] == "down"
+
+
+def test_with_redis_down_sign_in_answers_503_and_health_names_redis(live, platform, browser):
+    """Launch state lives in Redis when REDIS_URL is set: without it nobody can be let in,
+    and the page says so instead of a bare 500."""
+    app, url = live(redis_url=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    register(app, platform)
+    login = platform.login(browser, url)
+    assert login.response.status_code == 503
+    assert "Redis is not answering" in login.response.text
+    token = platform.sign(platform.claims("any-nonce"))
+    launch = platform.launch(browser, url, token, "any-state")
+    assert launch.status_code == 503
+    health = requests.get(url + "/healthz", timeout=10)
+    assert health.status_code == 503
+    assert health.json() == {"status": "unavailable", "database": "up", "redis": "down"}
 
 
 def test_unknown_pages_and_methods_are_clear_4xx(app):
