@@ -62,6 +62,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_KEY_PREFIX="rapport-limits",
+        RATELIMIT_STRATEGY="moving-window",
+        RATELIMIT_HEADERS_ENABLED=True,
         **_cache_config(settings),
     )
     app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})
@@ -111,6 +115,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lti_tool.views import register_views
 
     register_views(app)
+    from lti_tool import limits
+
+    limits.install(app)
     if settings.lti_config:
         from lti_tool.startup import import_lti_config
 

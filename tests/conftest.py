@@ -88,6 +88,7 @@ def make_app(
         overrides.setdefault("testing", True)
         if TEST_REDIS_URL:
             overrides.setdefault("CACHE_KEY_PREFIX", prefix)
+            overrides.setdefault("RATELIMIT_KEY_PREFIX", prefix + "limits")
         app = create_app(overrides)
         apps.append(app)
         return app
@@ -192,7 +193,9 @@ def running_tool(tmp: Path, templates: Path) -> Iterator[RunningTool]:
         env.setenv("DATABASE_URL", fresh_database(tmp, True, templates))
         overrides: dict[str, Any] = {"testing": True}
         if TEST_REDIS_URL:
-            overrides["CACHE_KEY_PREFIX"] = f"rapport-test-{uuid.uuid4().hex[:8]}:"
+            prefix = f"rapport-test-{uuid.uuid4().hex[:8]}:"
+            overrides["CACHE_KEY_PREFIX"] = prefix
+            overrides["RATELIMIT_KEY_PREFIX"] = prefix + "limits"
         app = create_app({**overrides, "public_url": server.url})
         register(app, platform)
         try:
