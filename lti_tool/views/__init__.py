@@ -18,6 +18,7 @@ def register_views(app: Flask) -> None:
         errors,
         feedback,
         grades,
+        headers,
         health,
         install,
         lti,
@@ -45,4 +46,5 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(tutors.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
+    headers.register(app)
     times.register(app)
