@@ -330,5 +330,5 @@ from lti_tool.services import (  # noqa: E402, F401
     checkin_settings,
     contact_settings,
     feedback_settings,
-    newsfeed_settings,
 )
+from lti_tool.services.newsfeed import settings as newsfeed_settings  # noqa: E402, F401

@@ -14,7 +14,7 @@ from lti_tool.services.access import CourseGrant, grant_for
 from lti_tool.services.checkins import open_for_student
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
 from lti_tool.services.courses import course_home
-from lti_tool.services.feed import feed_page
+from lti_tool.services.newsfeed.feed import feed_page
 from lti_tool.services.refusals import Refused
 from lti_tool.views.params import page_from
 

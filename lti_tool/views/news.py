@@ -15,10 +15,12 @@ from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course, Post
-from lti_tool.services import newsfeed, post_pages, post_replies, profiles
+from lti_tool.services import profiles
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
-from lti_tool.services.newsfeed import PostForm
+from lti_tool.services.newsfeed import pages, replies
+from lti_tool.services.newsfeed import service as newsfeed
+from lti_tool.services.newsfeed.service import PostForm
 from lti_tool.views.course import committed, course_grant_required, refusals_answered
 from lti_tool.views.params import page_from
 from lti_tool.views.times import course_zone, zone_named
@@ -63,7 +65,7 @@ def _form_zone(form: PostForm) -> ZoneInfo:
 @course_grant_required
 @refusals_answered
 def introductions(course_id: int) -> str:
-    page = post_pages.introductions_page(db(), _grant(), _now(), page_from(request.args))
+    page = pages.introductions_page(db(), _grant(), _now(), page_from(request.args))
     db().commit()  # the views recorded for "seen by"
     return render_template("news/introductions.html", page=page, grant=_grant())
 
@@ -72,7 +74,7 @@ def introductions(course_id: int) -> str:
 @course_grant_required
 @refusals_answered
 def post(course_id: int, post_id: int) -> str:
-    page = post_pages.post_page(db(), _grant(), post_id, _now())
+    page = pages.post_page(db(), _grant(), post_id, _now())
     db().commit()
     return render_template("news/post.html", page=page, grant=_grant())
 
@@ -212,7 +214,7 @@ def pin(course_id: int, post_id: int) -> Response:
 @refusals_answered
 def reply(course_id: int, post_id: int) -> Response:
     settings = course_settings(db(), course_id)
-    written = post_replies.add_reply(
+    written = replies.add_reply(
         db(), _grant(), post_id, request.form.get("body", ""), _now(), settings
     )
     db().commit()
@@ -225,7 +227,7 @@ def reply(course_id: int, post_id: int) -> Response:
 @refusals_answered
 def hide_reply(course_id: int, reply_id: int) -> Response:
     hidden = request.form.get("hidden", "1") == "1"
-    done = post_replies.set_reply_hidden(db(), _grant(), reply_id, hidden, _now())
+    done = replies.set_reply_hidden(db(), _grant(), reply_id, hidden, _now())
     db().commit()
     fallback = url_for("news.post", course_id=course_id, post_id=done.post_id)
     return _back(course_id, f"{fallback}#reply-{done.id}")
@@ -236,7 +238,7 @@ def hide_reply(course_id: int, reply_id: int) -> Response:
 @refusals_answered
 def react(course_id: int, post_id: int) -> Response:
     settings = course_settings(db(), course_id)
-    post_replies.toggle_reaction(
+    replies.toggle_reaction(
         db(), _grant(), post_id, request.form.get("reaction", ""), _now(), settings
     )
     db().commit()
@@ -247,7 +249,7 @@ def react(course_id: int, post_id: int) -> Response:
 @course_grant_required
 @refusals_answered
 def seen(course_id: int, post_id: int) -> str:
-    page = post_pages.seen_list(db(), _grant(), post_id)
+    page = pages.seen_list(db(), _grant(), post_id)
     return render_template("news/seen.html", page=page, grant=_grant())
 
 
@@ -255,7 +257,7 @@ def seen(course_id: int, post_id: int) -> str:
 @course_grant_required
 @refusals_answered
 def deleted(course_id: int) -> str:
-    page = post_pages.deleted_posts(db(), _grant(), _now())
+    page = pages.deleted_posts(db(), _grant(), _now())
     return render_template("news/deleted.html", page=page, grant=_grant())
 
 

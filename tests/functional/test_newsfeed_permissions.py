@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from lti_tool.models import Post, PostKind, Reaction, Reply, SettingChange
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
-from lti_tool.services.newsfeed_settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
+from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from tests.conftest import (
     RunningTool,
     running_tool,

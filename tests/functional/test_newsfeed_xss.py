@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from lti_tool.services.feed import PAGE_SIZE
+from lti_tool.services.newsfeed.feed import PAGE_SIZE
 from lti_tool.services.profiles import MAX_PRONOUNS, MAX_ROLE_TITLE
 from tests.newsfeed_flow import Clock, Visitor, enter, teacher, use_clock
 from tests.xss_corpus import XSS_CORPUS, assert_inert

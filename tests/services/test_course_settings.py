@@ -31,7 +31,7 @@ from lti_tool.services.course_settings import (
     settings_by_feature,
 )
 from lti_tool.services.feedback_settings import ALL_STAFF, VISIBILITY
-from lti_tool.services.newsfeed_settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
+from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from tests.conftest import state
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)

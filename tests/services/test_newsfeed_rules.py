@@ -1,6 +1,7 @@
 """The newsfeed's rules without Flask or a database: every `can_*` in
-`lti_tool.services.newsfeed` as a table of roles (staff, student, guest) by what they try, on
-posts built in memory in each state (published, scheduled, draft, deleted, another course's)."""
+`lti_tool.services.newsfeed.service` as a table of roles (staff, student, guest) by what they
+try, on posts built in memory in each state (published, scheduled, draft, deleted, another
+course's)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import pytest
 
 from lti_tool.models import Post, PostKind
 from lti_tool.models.course import CourseRole
-from lti_tool.services import newsfeed
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.newsfeed import (
+from lti_tool.services.newsfeed import service as newsfeed
+from lti_tool.services.newsfeed.service import (
     can_delete_post,
     can_edit_post,
     can_hide_reply,
@@ -28,7 +29,7 @@ from lti_tool.services.newsfeed import (
     can_write_introduction,
     can_write_news,
 )
-from lti_tool.services.newsfeed_settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
+from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 
 NOW = datetime(2027, 1, 25, 12, 0, tzinfo=UTC)
 COURSE, ANOTHER_COURSE = 7, 8

@@ -1,5 +1,5 @@
 """Reading the course newsfeed: the feed page, and `PostDecorator`, which every page of posts
-uses (the introductions, one post, the deleted posts and the "seen" list are in `post_pages`).
+uses (the introductions, one post, the deleted posts and the "seen" list are in `pages`).
 
 Each page costs the same handful of queries at any course size: the posts of one page, then
 for all of them at once their replies (the latest few per post, by window function), their
@@ -21,7 +21,8 @@ from lti_tool.models import Course, Membership, Post, PostKind, PostView, Reacti
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
-from lti_tool.services.newsfeed import (
+from lti_tool.services.newsfeed.replies import record_views
+from lti_tool.services.newsfeed.service import (
     REACTIONS,
     PostRefused,
     can_delete_post,
@@ -36,7 +37,6 @@ from lti_tool.services.newsfeed import (
     can_write_news,
     own_introduction,
 )
-from lti_tool.services.post_replies import record_views
 from lti_tool.services.profiles import AuthorCard, author_cards
 
 PAGE_SIZE = 20

@@ -1,5 +1,5 @@
 """Replies under posts ("Say hello" under an introduction), reactions, and noting who was shown
-which post — the newsfeed's conversation, under the rules in `newsfeed`."""
+which post — the newsfeed's conversation, under the rules in `service`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from lti_tool.models import Post, PostView, Reaction, Reply
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import render_markdown
-from lti_tool.services.newsfeed import (
+from lti_tool.services.newsfeed.service import (
     MAX_REPLY,
     REACTIONS,
     PostRefused,

@@ -1,5 +1,5 @@
 """The course newsfeed's rules, and writing posts: introductions and news (replies and reactions
-are written by `post_replies`, under the rules here).
+are written by `replies`, under the rules here).
 
 Every permission is a function named for its rule and takes the grant of *this* course, so a
 post id from another course is simply not found. Staff write news and their introduction,
@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import Post, PostKind
-from lti_tool.services import newsfeed_settings as options
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import MAX_SOURCE_CHARS, render_markdown
+from lti_tool.services.newsfeed import settings as options
 from lti_tool.services.refusals import Refused
 from lti_tool.services.upsert import insert_ignoring_conflicts
 

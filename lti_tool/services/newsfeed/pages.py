@@ -13,10 +13,10 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import Course, Membership, Person, Post, PostKind, PostView
-from lti_tool.services import newsfeed_settings as options
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
-from lti_tool.services.feed import (
+from lti_tool.services.newsfeed import settings as options
+from lti_tool.services.newsfeed.feed import (
     DELETED_SHOWN,
     INTRODUCTIONS_PAGE_SIZE,
     REPLIES_IN_FEED,
@@ -27,7 +27,7 @@ from lti_tool.services.feed import (
     course_of,
     published,
 )
-from lti_tool.services.newsfeed import (
+from lti_tool.services.newsfeed.service import (
     PostRefused,
     can_hide_reply,
     can_see_who_saw,
