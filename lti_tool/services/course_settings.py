@@ -329,6 +329,6 @@ COURSE_TIME_ZONE = register_setting(
 from lti_tool.services import (  # noqa: E402, F401
     checkin_settings,
     contact_settings,
-    feedback_settings,
 )
+from lti_tool.services.feedback import settings as feedback_settings  # noqa: E402, F401
 from lti_tool.services.newsfeed import settings as newsfeed_settings  # noqa: E402, F401

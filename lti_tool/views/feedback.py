@@ -16,8 +16,9 @@ from werkzeug.wrappers import Response
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course, FeedbackMessage, Membership, Person
 from lti_tool.models.course import CourseRole
-from lti_tool.services import feedback, feedback_pages
-from lti_tool.services.feedback import FeedbackRefused, Viewer
+from lti_tool.services.feedback import pages
+from lti_tool.services.feedback import service as feedback
+from lti_tool.services.feedback.service import FeedbackRefused, Viewer
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.tutors import tutee_ids
 from lti_tool.views.course import committed, course_grant_required, refusals_answered
@@ -54,14 +55,14 @@ def _feedback_unread() -> int:
     """Unread conversations, for the navigation (one query, only on course pages)."""
     if "grant" not in g or "course_settings" not in g:
         return 0
-    return feedback_pages.unread_count(db(), _viewer())
+    return pages.unread_count(db(), _viewer())
 
 
 @bp.get("/courses/<int:course_id>/feedback/")
 @course_grant_required
 @refusals_answered
 def index(course_id: int) -> str:
-    page = feedback_pages.thread_list(
+    page = pages.thread_list(
         db(), _viewer(), request.args.get("show", "all"), page_from(request.args)
     )
     return render_template("feedback/index.html", page=page, grant=g.grant)
@@ -71,7 +72,7 @@ def index(course_id: int) -> str:
 @course_grant_required
 @refusals_answered
 def thread(course_id: int, thread_id: int) -> str:
-    page = feedback_pages.thread_page(db(), _viewer(), thread_id, _now())
+    page = pages.thread_page(db(), _viewer(), thread_id, _now())
     db().commit()  # read state
     return render_template(
         "feedback/thread.html", page=page, grant=g.grant, errors={}, body="", grade=""
@@ -87,7 +88,7 @@ def reply(course_id: int, thread_id: int) -> Any:
         lambda: feedback.post_message(db(), _viewer(), thread_id, body, _now(), grade)
     )
     if message is None:
-        page = feedback_pages.thread_page(db(), _viewer(), thread_id, _now())
+        page = pages.thread_page(db(), _viewer(), thread_id, _now())
         db().commit()
         shown = render_template(
             "feedback/thread.html",
@@ -201,7 +202,7 @@ def activity(course_id: int, placement_id: int) -> Any:
         return redirect(url_for("feedback.thread", course_id=course_id, thread_id=opened.id))
     if not g.grant.is_staff:
         abort(403, description="Feedback activities are for the course's students and staff.")
-    overview = feedback_pages.activity_overview(db(), viewer, placement_id)
+    overview = pages.activity_overview(db(), viewer, placement_id)
     return render_template("feedback/activity.html", page=overview, grant=g.grant)
 
 

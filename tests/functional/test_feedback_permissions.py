@@ -35,10 +35,10 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services import feedback
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
-from lti_tool.services.feedback_settings import ALL_STAFF, TUTOR_AND_INSTRUCTORS, VISIBILITY
+from lti_tool.services.feedback import service as feedback
+from lti_tool.services.feedback.settings import ALL_STAFF, TUTOR_AND_INSTRUCTORS, VISIBILITY
 from lti_tool.services.placements import PlacementChoice, create_placements
 from tests.conftest import (
     RunningTool,

@@ -24,7 +24,7 @@ from lti_tool.models import (
     FeedbackThread,
     TutorAllocation,
 )
-from lti_tool.services.feedback_settings import TUTOR_AND_INSTRUCTORS, VISIBILITY
+from lti_tool.services.feedback.settings import TUTOR_AND_INSTRUCTORS, VISIBILITY
 from lti_tool.services.placements import PlacementChoice, create_placements
 from tests.conftest import state
 from tests.functional.test_feedback import course_id, on_roster_only, person_id, start

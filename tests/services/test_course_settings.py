@@ -30,7 +30,7 @@ from lti_tool.services.course_settings import (
     registered_settings,
     settings_by_feature,
 )
-from lti_tool.services.feedback_settings import ALL_STAFF, VISIBILITY
+from lti_tool.services.feedback.settings import ALL_STAFF, VISIBILITY
 from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from tests.conftest import state
 

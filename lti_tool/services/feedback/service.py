@@ -31,8 +31,8 @@ from lti_tool.models import (
     ThreadRead,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services import feedback_settings as options
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.feedback import settings as options
 from lti_tool.services.grades import ActivitySpec, InvalidScore, record_score
 from lti_tool.services.markup import render_markdown
 from lti_tool.services.placements import activity_key

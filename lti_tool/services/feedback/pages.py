@@ -24,7 +24,7 @@ from lti_tool.models import (
 )
 from lti_tool.models.course import CourseRole
 from lti_tool.models.grades import DeliveryStatus
-from lti_tool.services.feedback import (
+from lti_tool.services.feedback.service import (
     Viewer,
     can_edit_message,
     can_grade,
