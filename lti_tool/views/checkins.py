@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course
-from lti_tool.services import checkin_replies, checkin_stats, checkin_triage, checkins, snippets
+from lti_tool.services import checkin_replies, checkin_stats, checkin_triage, checkins
 from lti_tool.services import checkin_settings as defaults
 from lti_tool.services.checkin_charts import (
     Chart,
@@ -27,6 +27,7 @@ from lti_tool.services.checkins import CheckInForm
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.refusals import Refused
+from lti_tool.services.snippets import service as snippets
 from lti_tool.views.course import committed, course_grant_required, refusals_answered
 from lti_tool.views.params import id_from, page_from
 from lti_tool.views.times import course_zone

@@ -19,11 +19,12 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from lti_tool.background import background
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course
-from lti_tool.services import bulk_start, snippets
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.bulk_start import BulkStartRefused
 from lti_tool.services.profiles import author_cards
-from lti_tool.services.snippets import MERGE_FIELDS, SnippetRefused, unknown_fields
+from lti_tool.services.snippets import bulk_start
+from lti_tool.services.snippets import service as snippets
+from lti_tool.services.snippets.bulk_start import BulkStartRefused
+from lti_tool.services.snippets.service import MERGE_FIELDS, SnippetRefused, unknown_fields
 from lti_tool.views.course import course_grant_required, refusals_answered
 
 bp = Blueprint("snippets", __name__)

@@ -17,7 +17,7 @@ from lti_tool.db import transaction
 from lti_tool.models import FeedbackMessage, FeedbackThread, Person, Snippet
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.bulk_start import start_bulk
+from lti_tool.services.snippets.bulk_start import start_bulk
 from tests.conftest import state
 from tests.newsfeed_flow import MENTOR, Clock, Visitor, enter, teacher, use_clock
 from tests.platform import DROP

@@ -29,16 +29,16 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services import bulk_run, bulk_start
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.bulk_start import (
+from lti_tool.services.snippets import bulk_run, bulk_start
+from lti_tool.services.snippets.bulk_start import (
     BulkStartRefused,
     bulk_progress,
     preview,
     run_bulk,
     start_bulk,
 )
-from lti_tool.services.snippets import first_name_of
+from lti_tool.services.snippets.service import first_name_of
 from tests.conftest import state
 
 NOW = datetime(2027, 1, 25, 12, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from lti_tool.models import Course, Person, Registration, Snippet
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import plain_text, render_markdown
-from lti_tool.services.snippets import (
+from lti_tool.services.snippets.service import (
     MERGE_FIELDS,
     NO_TUTOR,
     MergeValues,

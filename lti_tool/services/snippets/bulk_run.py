@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from lti_tool.db import transaction
 from lti_tool.models import BulkStart, Course, FeedbackMessage, FeedbackThread, Person, Placement
 from lti_tool.services.markup import render_markdown
-from lti_tool.services.snippets import MergeValues, fill, fill_text, first_name_of, tutor_name_of
+from lti_tool.services.snippets.service import (
+    MergeValues,
+    fill,
+    fill_text,
+    first_name_of,
+    tutor_name_of,
+)
 from lti_tool.services.tutors import current_tutor_ids
 from lti_tool.services.upsert import insert_ignoring_conflicts
 

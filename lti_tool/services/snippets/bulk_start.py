@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from lti_tool.models import BulkStart, Course, Membership, Person, Placement
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.bulk_run import (
+from lti_tool.services.markup import render_markdown
+from lti_tool.services.refusals import Refused
+from lti_tool.services.snippets.bulk_run import (
     CHUNK,  # noqa: F401 - re-exported: part of this service's API
     MAX_TITLE,
     RUNNING,
@@ -26,9 +28,7 @@ from lti_tool.services.bulk_run import (
     recipients,
     run_bulk,  # noqa: F401 - re-exported: part of this service's API
 )
-from lti_tool.services.markup import render_markdown
-from lti_tool.services.refusals import Refused
-from lti_tool.services.snippets import MAX_BODY, clean_body, clean_title, fill
+from lti_tool.services.snippets.service import MAX_BODY, clean_body, clean_title, fill
 from lti_tool.services.tutors import tutee_ids
 
 FEEDBACK_KIND = "feedback"
