@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterable
 from datetime import datetime
 
-from lti_tool.services.checkin_export import iso_utc, neutralised
+from lti_tool.services.checkins.export import iso_utc, neutralised
 from lti_tool.services.student_facts import StudentRow
 
 HEADERS = [

@@ -28,7 +28,7 @@ from lti_tool.models import (
     ThreadRead,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services.checkin_sparkline import trend
+from lti_tool.services.checkins.sparkline import trend
 from lti_tool.services.contact import Contact, latest_contacts
 from lti_tool.services.tutors import current_tutor_ids
 

@@ -11,19 +11,22 @@ from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course
-from lti_tool.services import checkin_replies, checkin_stats, checkin_triage, checkins
-from lti_tool.services import checkin_settings as defaults
-from lti_tool.services.checkin_charts import (
+from lti_tool.services.checkins import replies as checkin_replies
+from lti_tool.services.checkins import service as checkins
+from lti_tool.services.checkins import settings as defaults
+from lti_tool.services.checkins import stats as checkin_stats
+from lti_tool.services.checkins import triage as checkin_triage
+from lti_tool.services.checkins.charts import (
     Chart,
     OccurrenceStats,
     distribution_chart,
     response_rate_chart,
     sparkline,
 )
-from lti_tool.services.checkin_export import responses_csv
-from lti_tool.services.checkin_schedule import parse_schedule
-from lti_tool.services.checkin_settings import QUESTION_PRESETS
-from lti_tool.services.checkins import CheckInForm
+from lti_tool.services.checkins.export import responses_csv
+from lti_tool.services.checkins.schedule import parse_schedule
+from lti_tool.services.checkins.service import CheckInForm
+from lti_tool.services.checkins.settings import QUESTION_PRESETS
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.refusals import Refused

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, g, render_template, request, se
 
 from lti_tool.extensions import db, rapport
 from lti_tool.services.access import CourseGrant, grant_for
-from lti_tool.services.checkins import open_for_student
+from lti_tool.services.checkins.service import open_for_student
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
 from lti_tool.services.courses import course_home
 from lti_tool.services.newsfeed.feed import feed_page

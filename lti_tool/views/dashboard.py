@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
 from lti_tool.services import dashboard as service
-from lti_tool.services.checkin_sparkline import sparkline
+from lti_tool.services.checkins.sparkline import sparkline
 from lti_tool.services.contact import DEFINITION
 from lti_tool.services.dashboard_export import dashboard_csv
 from lti_tool.services.flags import set_flag

@@ -47,8 +47,8 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services.checkin_schedule import occurrences, parse_schedule
-from lti_tool.services.checkins import CheckInForm, questions_from
+from lti_tool.services.checkins.schedule import occurrences, parse_schedule
+from lti_tool.services.checkins.service import CheckInForm, questions_from
 
 CHUNK = 10_000
 FIRST = (

@@ -35,10 +35,10 @@ from lti_tool.models import (
     ResponseStatus,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services import checkins
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.checkin_schedule import parse_schedule
-from lti_tool.services.checkins import CheckInForm
+from lti_tool.services.checkins import service as checkins
+from lti_tool.services.checkins.schedule import parse_schedule
+from lti_tool.services.checkins.service import CheckInForm
 from tests.conftest import (
     RunningTool,
     running_tool,

@@ -27,8 +27,8 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services.checkin_schedule import occurrences, parse_schedule
-from lti_tool.services.checkins import CheckInForm, questions_from
+from lti_tool.services.checkins.schedule import occurrences, parse_schedule
+from lti_tool.services.checkins.service import CheckInForm, questions_from
 from tests.conftest import state
 from tests.functional.test_checkins import WEEKLY
 from tests.functional.test_roster_people import statements_for

@@ -32,7 +32,7 @@ from lti_tool.models import (
 )
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.checkin_sparkline import trend
+from lti_tool.services.checkins.sparkline import trend
 from lti_tool.services.contact_settings import GOAL_DAYS
 from lti_tool.services.dashboard import dashboard
 from tests.conftest import state

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lti_tool.services.checkin_charts import (
+from lti_tool.services.checkins.charts import (
     CHAR_W,
     PALETTE,
     PLOT_H,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from lti_tool.services.checkin_export import ExportRow, answer_text, responses_csv
+from lti_tool.services.checkins.export import ExportRow, answer_text, responses_csv
 
 FORMULAS = [
     "=1+1",

@@ -27,7 +27,7 @@ from lti_tool.models import (
     ResponseStatus,
 )
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.checkins import (
+from lti_tool.services.checkins.service import (
     CheckInRefused,
     checkin_in_course,
     occurrence_in_course,

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from lti_tool.models import CheckIn, CheckInResponse, Membership, Occurrence, Person
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.checkin_export import ExportRow
-from lti_tool.services.checkins import CheckInRefused, checkin_in_course
+from lti_tool.services.checkins.export import ExportRow
+from lti_tool.services.checkins.service import CheckInRefused, checkin_in_course
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,12 @@ from lti_tool.models import (
 )
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.checkins import FACES, SCALE_KINDS, CheckInRefused, occurrence_in_course
+from lti_tool.services.checkins.service import (
+    FACES,
+    SCALE_KINDS,
+    CheckInRefused,
+    occurrence_in_course,
+)
 from lti_tool.services.feedback.service import check_may_write_to, post_message, viewer_for
 from lti_tool.services.snippets.service import MergeValues, fill, first_name_of, tutor_name_of
 from lti_tool.services.tutors import current_tutor_ids

@@ -8,7 +8,7 @@ screen readers and for anyone who prefers numbers. Colours reach 3:1 against whi
 legend says so, and wide enough segments carry their value. Every string from staff is
 escaped. Charts take aggregates only, so an anonymous check-in's charts expose nobody.
 
-Each student's own trend is a sparkline (`checkin_sparkline`, re-exported here).
+Each student's own trend is a sparkline (`sparkline`, re-exported here).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from lti_tool.services.checkin_sparkline import (
+from lti_tool.services.checkins.sparkline import (
     sparkline,  # noqa: F401 - re-exported: the charts' API
     trend,  # noqa: F401 - re-exported: the charts' API
 )
