@@ -20,7 +20,7 @@ from lti_tool.services.feedback import pages
 from lti_tool.services.feedback import service as feedback
 from lti_tool.services.feedback.service import FeedbackRefused, Viewer
 from lti_tool.services.placements import PlaceableKind, register_kind
-from lti_tool.services.tutors import tutee_ids
+from lti_tool.services.tutors.service import tutee_ids
 from lti_tool.views.course import committed, course_grant_required, refusals_answered
 from lti_tool.views.params import id_from, page_from
 

@@ -1,8 +1,8 @@
 """Personal tutors for staff: who tutors whom, allocating by hand or in balance, and a
 student's tutors over time.
 
-The rules live in `lti_tool.services.tutors` (balancing in `tutor_balance`, the listing in
-`tutor_pages`); these views parse the form, call one service with the app's clock, and redirect
+The rules live in `lti_tool.services.tutors` (`service`; balancing in `balance`, the listing in
+`pages`); these views parse the form, call one service with the app's clock, and redirect
 (303) after a change. A refusal re-renders the page at its 4xx.
 """
 
@@ -14,9 +14,11 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
-from lti_tool.services import tutor_balance, tutor_pages, tutors
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.tutors import TutorRefused
+from lti_tool.services.tutors import balance as tutor_balance
+from lti_tool.services.tutors import pages as tutor_pages
+from lti_tool.services.tutors import service as tutors
+from lti_tool.services.tutors.service import TutorRefused
 from lti_tool.views.course import course_grant_required
 
 bp = Blueprint("tutors", __name__)

@@ -23,11 +23,12 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services import tutor_balance, tutors
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.tutor_balance import balance, plan_balance
-from lti_tool.services.tutor_pages import allocation_page
-from lti_tool.services.tutors import (
+from lti_tool.services.tutors import balance as tutor_balance
+from lti_tool.services.tutors import service as tutors
+from lti_tool.services.tutors.balance import balance, plan_balance
+from lti_tool.services.tutors.pages import allocation_page
+from lti_tool.services.tutors.service import (
     TutorRefused,
     allocate,
     can_allocate_tutors,

@@ -33,7 +33,7 @@ from lti_tool.services.checkins.service import (
 )
 from lti_tool.services.feedback.service import check_may_write_to, post_message, viewer_for
 from lti_tool.services.snippets.service import MergeValues, fill, first_name_of, tutor_name_of
-from lti_tool.services.tutors import current_tutor_ids
+from lti_tool.services.tutors.service import current_tutor_ids
 from lti_tool.services.upsert import upsert
 
 MAX_NUDGE = 500

@@ -32,7 +32,7 @@ from lti_tool.services.checkins.service import (
     checkin_in_course,
     occurrence_in_course,
 )
-from lti_tool.services.tutors import current_tutor_ids
+from lti_tool.services.tutors.service import current_tutor_ids
 
 PAGE_SIZE = 100
 LOW_SCORE = 2

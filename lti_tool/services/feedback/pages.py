@@ -35,7 +35,7 @@ from lti_tool.services.feedback.service import (
 )
 from lti_tool.services.placements import activity_key
 from lti_tool.services.profiles import AuthorCard, author_cards
-from lti_tool.services.tutors import current_tutor_ids
+from lti_tool.services.tutors.service import current_tutor_ids
 
 PAGE_SIZE = 50
 SHOWS = ("all", "unread", "mine")

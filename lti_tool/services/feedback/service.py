@@ -37,7 +37,7 @@ from lti_tool.services.grades import ActivitySpec, InvalidScore, record_score
 from lti_tool.services.markup import render_markdown
 from lti_tool.services.placements import activity_key
 from lti_tool.services.refusals import Refused
-from lti_tool.services.tutors import current_tutor_ids
+from lti_tool.services.tutors.service import current_tutor_ids
 from lti_tool.services.upsert import upsert
 
 FEEDBACK_KIND = "feedback"

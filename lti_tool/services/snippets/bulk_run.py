@@ -27,7 +27,7 @@ from lti_tool.services.snippets.service import (
     first_name_of,
     tutor_name_of,
 )
-from lti_tool.services.tutors import current_tutor_ids
+from lti_tool.services.tutors.service import current_tutor_ids
 from lti_tool.services.upsert import insert_ignoring_conflicts
 
 MAX_TITLE = 200

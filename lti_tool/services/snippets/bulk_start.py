@@ -29,7 +29,7 @@ from lti_tool.services.snippets.bulk_run import (
     run_bulk,  # noqa: F401 - re-exported: part of this service's API
 )
 from lti_tool.services.snippets.service import MAX_BODY, clean_body, clean_title, fill
-from lti_tool.services.tutors import tutee_ids
+from lti_tool.services.tutors.service import tutee_ids
 
 FEEDBACK_KIND = "feedback"
 MAX_STUDENTS = 2_000

@@ -1,8 +1,8 @@
 """The staff page for personal tutors: every active student with their tutor, filtered to all,
 mine or unallocated and paged by name, beside the staff with how many students each tutors.
 
-Reading only; allocating and balancing from that page go through `tutors.allocate` and
-`tutor_balance.balance`.
+Reading only; allocating and balancing from that page go through `service.allocate` and
+`balance.balance`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAllocation
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.tutors import TutorRefused, active_staff, require_staff
+from lti_tool.services.tutors.service import TutorRefused, active_staff, require_staff
 
 PAGE_SIZE = 100
 FILTERS = ("all", "mine", "unallocated")

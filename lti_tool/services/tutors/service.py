@@ -4,7 +4,7 @@ An allocation row links a student to a tutor from the course's staff; reallocati
 current row (`ended_at`) and starts a new one, so the history stays. This module holds the rule
 (who may allocate), the reading side (each student's tutor, a tutor's tutees, the history) and
 allocating by hand (`allocate`), with the small writers the other tutor modules share. Spreading
-students evenly lives in `tutor_balance`; the staff page's listing in `tutor_pages`.
+students evenly lives in `balance`; the staff page's listing in `pages`.
 
 Writers never hold locks: the partial unique index (one current row per student) settles
 races, and a new current row is inserted with ON CONFLICT DO NOTHING, so a concurrent write

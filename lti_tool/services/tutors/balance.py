@@ -8,7 +8,7 @@ the allowed tutor with the fewest tutees, then the fewest from their section, th
 id. Optionally an LMS section (LIS claim `course_section_sourcedid`, LTI 1.3 Core §5.4.5) stays
 with the staff who launched from it. `plan_balance` states the rule step by step and is pure
 (ids and sections in, changes out); `balance` reads the course and writes the plan with the
-shared writers in `tutors`, so a concurrent allocation is skipped, never overwritten.
+shared writers in `service`, so a concurrent allocation is skipped, never overwritten.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from lti_tool.models import Membership, TutorAllocation
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.tutors import (
+from lti_tool.services.tutors.service import (
     TutorRefused,
     allocation_row,
     end_allocations,
