@@ -326,7 +326,7 @@ COURSE_TIME_ZONE = register_setting(
 
 # Features whose options live in the services layer register them on import; importing them
 # here means every reader of settings (views, workers, tests) sees the whole registry.
-from lti_tool.services import contact_settings  # noqa: E402, F401
 from lti_tool.services.checkins import settings as checkin_settings  # noqa: E402, F401
+from lti_tool.services.dashboard import settings as contact_settings  # noqa: E402, F401
 from lti_tool.services.feedback import settings as feedback_settings  # noqa: E402, F401
 from lti_tool.services.newsfeed import settings as newsfeed_settings  # noqa: E402, F401

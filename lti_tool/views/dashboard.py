@@ -6,11 +6,11 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
-from lti_tool.services import dashboard as service
 from lti_tool.services.checkins.sparkline import sparkline
-from lti_tool.services.contact import DEFINITION
-from lti_tool.services.dashboard_export import dashboard_csv
-from lti_tool.services.flags import set_flag
+from lti_tool.services.dashboard import service
+from lti_tool.services.dashboard.contact import DEFINITION
+from lti_tool.services.dashboard.export import dashboard_csv
+from lti_tool.services.dashboard.flags import set_flag
 from lti_tool.views.course import course_grant_required, refusals_answered
 from lti_tool.views.params import id_from, page_from
 

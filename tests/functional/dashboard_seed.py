@@ -9,12 +9,12 @@ requests to talk still open) and an anonymous one, introductions with staff repl
 hidden, some under deleted posts) and flags. Seeded random, so every run writes the same course;
 one INSERT per table, or per 10,000 rows; on PostgreSQL the tables are analysed afterwards.
 
-`Expected` reads the contact definition independently of `lti_tool.services.contact`: a staff
-member's message in the student's thread counts, an automated one only if the student wrote
-after it; a staff reply under the student's introduction counts unless hidden or the
-introduction is deleted. A student waits from the first of their messages that no person on
-the staff has answered since. Used by tests/functional/test_dashboard_queries.py and by
-benchmarks/dashboard.py.
+`Expected` reads the contact definition independently of
+`lti_tool.services.dashboard.contact`: a staff member's message in the student's thread counts,
+an automated one only if the student wrote after it; a staff reply under the student's
+introduction counts unless hidden or the introduction is deleted. A student waits from the
+first of their messages that no person on the staff has answered since. Used by
+tests/functional/test_dashboard_queries.py and by benchmarks/dashboard.py.
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ from lti_tool.models import (
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins.sparkline import trend
-from lti_tool.services.contact_settings import GOAL_DAYS
-from lti_tool.services.dashboard import dashboard
+from lti_tool.services.dashboard.service import dashboard
+from lti_tool.services.dashboard.settings import GOAL_DAYS
 from tests.conftest import state
 from tests.functional.dashboard_seed import (
     LAST,

@@ -28,7 +28,7 @@ from lti_tool.models import (
     ResponseStatus,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services.contact import CHECKIN_REPLY, FEEDBACK, POST_REPLY, latest_contacts
+from lti_tool.services.dashboard.contact import CHECKIN_REPLY, FEEDBACK, POST_REPLY, latest_contacts
 from tests.conftest import state
 
 T0 = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from lti_tool.services.checkins.export import iso_utc, neutralised
-from lti_tool.services.student_facts import StudentRow
+from lti_tool.services.dashboard.student_facts import StudentRow
 
 HEADERS = [
     "student",

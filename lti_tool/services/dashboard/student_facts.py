@@ -29,7 +29,7 @@ from lti_tool.models import (
 )
 from lti_tool.models.course import CourseRole
 from lti_tool.services.checkins.sparkline import trend
-from lti_tool.services.contact import Contact, latest_contacts
+from lti_tool.services.dashboard.contact import Contact, latest_contacts
 from lti_tool.services.tutors.service import current_tutor_ids
 
 TREND_LENGTH = 6

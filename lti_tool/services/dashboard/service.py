@@ -24,10 +24,10 @@ from lti_tool.models import (
     FeedbackMessage,
     FeedbackThread,
 )
-from lti_tool.services import contact_settings
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.dashboard import settings as contact_settings
+from lti_tool.services.dashboard.student_facts import StudentRow, student_rows
 from lti_tool.services.refusals import Refused
-from lti_tool.services.student_facts import StudentRow, student_rows
 
 LONG_WAIT = timedelta(hours=48)
 NEXT_LENGTH = 10
