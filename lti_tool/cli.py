@@ -210,7 +210,7 @@ def grades_worker(once: bool, idle: float) -> None:
     import threading
 
     from lti_tool.extensions import cache
-    from lti_tool.services.grade_worker import GradeWorker
+    from lti_tool.services.grades.worker import GradeWorker
 
     state = _state()
     worker = GradeWorker.create(

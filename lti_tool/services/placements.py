@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from lti_tool.lti.deep_linking import LineItem, ResourceLinkItem
 from lti_tool.models import Course, GradableActivity, Placement, ResourceLink
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.grades import ActivitySpec, gradable_activity
+from lti_tool.services.grades.service import ActivitySpec, gradable_activity
 
 PLACEMENT_PARAM = "rapport_placement"
 KIND_PARAM = "rapport_kind"

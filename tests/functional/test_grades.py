@@ -28,8 +28,8 @@ from lti_tool.models import (
     Person,
     Registration,
 )
-from lti_tool.services.grade_worker import GradeWorker
-from lti_tool.services.grades import ActivitySpec, record_score
+from lti_tool.services.grades.service import ActivitySpec, record_score
+from lti_tool.services.grades.worker import GradeWorker
 from tests.conftest import register, state
 from tests.independent_platform import INSTRUCTOR, LEARNER, auto_post_form
 from tests.independent_services import FakeClock, Fault, ServicesPlatform, services_platform

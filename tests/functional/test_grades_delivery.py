@@ -26,9 +26,9 @@ from lti_tool.db import transaction, utcnow
 from lti_tool.extensions import cache
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.models import Course, DeliveryStatus, GradeDelivery, Person
-from lti_tool.services.grade_queue import Result
-from lti_tool.services.grade_worker import GradeWorker, SystemClock, WorkerThread
-from lti_tool.services.grades import ActivitySpec, record_score
+from lti_tool.services.grades.queue import Result
+from lti_tool.services.grades.service import ActivitySpec, record_score
+from lti_tool.services.grades.worker import GradeWorker, SystemClock, WorkerThread
 from tests.conftest import TEST_DATABASE_URL, register, state
 from tests.independent_platform import INSTRUCTOR, auto_post_form
 from tests.independent_services import (

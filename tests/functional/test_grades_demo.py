@@ -19,8 +19,8 @@ from lti_tool.db import transaction, utcnow
 from lti_tool.demo import Fault
 from lti_tool.extensions import cache
 from lti_tool.models import Course, DeliveryStatus, GradableActivity, GradeDelivery, Person
-from lti_tool.services.grade_worker import GradeWorker
-from lti_tool.services.grades import ActivitySpec, record_score
+from lti_tool.services.grades.service import ActivitySpec, record_score
+from lti_tool.services.grades.worker import GradeWorker
 from tests.conftest import state
 from tests.demo.flow import launch_as, platform
 from tests.independent_services import FakeClock

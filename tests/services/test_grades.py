@@ -21,10 +21,10 @@ from lti_tool.models import (
     Registration,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services import grade_queue as queue
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.grade_queue import Outcome, Result, RetryPolicy
-from lti_tool.services.grades import (
+from lti_tool.services.grades import queue
+from lti_tool.services.grades.queue import Outcome, Result, RetryPolicy
+from lti_tool.services.grades.service import (
     ActivitySpec,
     InvalidScore,
     activity_deliveries,

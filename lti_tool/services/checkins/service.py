@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from lti_tool.models import CheckIn, CheckInResponse, Course, Occurrence, Person
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins.schedule import Schedule, occurrences
-from lti_tool.services.grades import ActivitySpec, record_score
+from lti_tool.services.grades.service import ActivitySpec, record_score
 from lti_tool.services.refusals import Refused
 from lti_tool.services.upsert import upsert
 

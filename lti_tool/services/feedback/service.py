@@ -33,7 +33,7 @@ from lti_tool.models import (
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.feedback import settings as options
-from lti_tool.services.grades import ActivitySpec, InvalidScore, record_score
+from lti_tool.services.grades.service import ActivitySpec, InvalidScore, record_score
 from lti_tool.services.markup import render_markdown
 from lti_tool.services.placements import activity_key
 from lti_tool.services.refusals import Refused

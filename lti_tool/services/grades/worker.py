@@ -38,9 +38,9 @@ from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens
 from lti_tool.models import Course, Person, Registration
 from lti_tool.models.grades import GradableActivity, GradeDelivery
-from lti_tool.services import grade_queue as queue
-from lti_tool.services.grade_queue import Outcome, Result, RetryPolicy
-from lti_tool.services.grades import GradebookUnavailable, forget_line_item, line_item_url
+from lti_tool.services.grades import queue
+from lti_tool.services.grades.queue import Outcome, Result, RetryPolicy
+from lti_tool.services.grades.service import GradebookUnavailable, forget_line_item, line_item_url
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ AGS 2.0 §3.4 (scores): a feature calls `record_score` with the course, the acti
 and the score; it finds or creates the `GradableActivity` and queues one `GradeDelivery`. A
 newer score for the same (activity, person) supersedes an older one not yet delivered, so the
 platform only ever receives scores in the order they were given. Recording never waits on the
-platform: the worker (`lti_tool.services.grade_worker`) sends, and calls `line_item_url` here to
+platform: the worker (`lti_tool.services.grades.worker`) sends, and calls `line_item_url` here to
 find or create the gradebook column (AGS 2.0 §3.2), or to use the one the launch named when
 the platform grants only the score scope (Moodle's "grade sync only").
 """
@@ -23,7 +23,7 @@ from lti_tool.lti.ags import AgsClient, AgsEndpoint, LineItem
 from lti_tool.models import Course, Person, ResourceLink
 from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.grade_queue import newer_score, supersede_undelivered
+from lti_tool.services.grades.queue import newer_score, supersede_undelivered
 from lti_tool.services.upsert import upsert
 
 
