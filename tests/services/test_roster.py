@@ -15,7 +15,7 @@ from lti_tool.lti.nrps import MemberStatus, RosterMember, RosterPage
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceError
 from lti_tool.models import Course, Membership, Person, Registration
 from lti_tool.models.course import CourseRole
-from lti_tool.services.roster import (
+from lti_tool.services.roster.service import (
     LEASE,
     RosterSync,
     claim_roster_sync,

@@ -3,7 +3,7 @@
 
 A sync reads every page of the membership container and writes each page with three
 statements — the lease renewal, one INSERT … ON CONFLICT … RETURNING for the people and one for
-their memberships (per 1,000 members; see roster_rows) — never a query per member. Members the
+their memberships (per 1,000 members; see `rows`) — never a query per member. Members the
 complete roster no longer lists become inactive, never deleted: their threads and check-ins
 stay. Names are never overwritten with nothing, so a privacy-limited roster keeps the name a
 launch brought, and `Person.name_as` shows "Student 4f2a" until one arrives.
@@ -29,7 +29,7 @@ from lti_tool.lti.nrps import RosterMember, RosterPage
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceError
 from lti_tool.models import Course, Registration
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.roster_rows import deactivate_absent, upsert_memberships, upsert_people
+from lti_tool.services.roster.rows import deactivate_absent, upsert_memberships, upsert_people
 
 DEFAULT_INTERVAL = timedelta(hours=1)
 LEASE = timedelta(minutes=10)  # renewed with every page: only a stuck sync loses it
