@@ -13,7 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from lti_tool.db import transaction
 from lti_tool.extensions import Rapport
 from lti_tool.lti.keys import KeyringError
-from lti_tool.services.platforms import (
+from lti_tool.services.platforms.service import (
     PlatformConfigError,
     PlatformSpec,
     add_deployment,

@@ -12,7 +12,7 @@ from lti_tool.cli import main as rapport_cli
 from lti_tool.config import PROJECT_ROOT
 from lti_tool.db import transaction
 from lti_tool.models import Deployment, Registration
-from lti_tool.services.platforms import (
+from lti_tool.services.platforms.service import (
     PlatformConfigError,
     import_platforms_file,
     specs_from_pylti_config,

@@ -29,7 +29,7 @@ from lti_tool.lti.registration import (
 )
 from lti_tool.lti.registration.configuration import is_loopback
 from lti_tool.models import Registration
-from lti_tool.services.platforms import PlatformSpec, save_platform
+from lti_tool.services.platforms.service import PlatformSpec, save_platform
 
 log = logging.getLogger(__name__)
 
