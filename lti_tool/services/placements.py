@@ -3,7 +3,7 @@
 Each feature registers the kinds of activity it offers, in a few lines beside its own code:
 
     register_kind(PlaceableKind(kind="newsfeed", title="Course newsfeed",
-                                description="…", gradable=False, view_endpoint="news.feed"))
+                                description="…", gradable=False, view_endpoint="newsfeed.feed"))
 
 A placement is a row with a random token; the content item Rapport returns (DL 2.0 §3.2)
 carries that token as the custom parameter `rapport_placement`, and every launch of the link

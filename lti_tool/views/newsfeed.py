@@ -25,7 +25,7 @@ from lti_tool.views.course import committed, course_grant_required, refusals_ans
 from lti_tool.views.params import page_from
 from lti_tool.views.times import course_zone, zone_named
 
-bp = Blueprint("news", __name__)
+bp = Blueprint("newsfeed", __name__)
 
 
 def _grant() -> CourseGrant:
@@ -67,7 +67,7 @@ def _form_zone(form: PostForm) -> ZoneInfo:
 def introductions(course_id: int) -> str:
     page = pages.introductions_page(db(), _grant(), _now(), page_from(request.args))
     db().commit()  # the views recorded for "seen by"
-    return render_template("news/introductions.html", page=page, grant=_grant())
+    return render_template("newsfeed/introductions.html", page=page, grant=_grant())
 
 
 @bp.get("/courses/<int:course_id>/posts/<int:post_id>")
@@ -76,7 +76,7 @@ def introductions(course_id: int) -> str:
 def post(course_id: int, post_id: int) -> str:
     page = pages.post_page(db(), _grant(), post_id, _now())
     db().commit()
-    return render_template("news/post.html", page=page, grant=_grant())
+    return render_template("newsfeed/post.html", page=page, grant=_grant())
 
 
 @bp.app_template_global("reactions")
@@ -93,7 +93,7 @@ def _form_page(
 ) -> tuple[str, int]:
     status = 400 if errors else 200
     page = render_template(
-        "news/form.html",
+        "newsfeed/form.html",
         kind=template_kind,
         form=form,
         errors=errors,
@@ -147,7 +147,7 @@ def introduction(course_id: int) -> Any:
     )
     if written is None:
         return _form_page(kind, form, errors)
-    target = "course.home" if grant.is_staff else "news.introductions"
+    target = "course.home" if grant.is_staff else "newsfeed.introductions"
     return redirect(url_for(target, course_id=course_id, _anchor=f"post-{written.id}"), code=303)
 
 
@@ -179,7 +179,7 @@ def edit(course_id: int, post_id: int) -> Any:
     )
     if edited is None:
         return _form_page(kind, form, errors, post_id)
-    return redirect(url_for("news.post", course_id=course_id, post_id=post_id), code=303)
+    return redirect(url_for("newsfeed.post", course_id=course_id, post_id=post_id), code=303)
 
 
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/delete")
@@ -197,7 +197,7 @@ def delete(course_id: int, post_id: int) -> Response:
 def restore(course_id: int, post_id: int) -> Response:
     newsfeed.restore_post(db(), _grant(), post_id)
     db().commit()
-    return redirect(url_for("news.post", course_id=course_id, post_id=post_id), code=303)
+    return redirect(url_for("newsfeed.post", course_id=course_id, post_id=post_id), code=303)
 
 
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/pin")
@@ -218,7 +218,7 @@ def reply(course_id: int, post_id: int) -> Response:
         db(), _grant(), post_id, request.form.get("body", ""), _now(), settings
     )
     db().commit()
-    fallback = url_for("news.post", course_id=course_id, post_id=post_id)
+    fallback = url_for("newsfeed.post", course_id=course_id, post_id=post_id)
     return _back(course_id, f"{fallback}#reply-{written.id}")
 
 
@@ -229,7 +229,7 @@ def hide_reply(course_id: int, reply_id: int) -> Response:
     hidden = request.form.get("hidden", "1") == "1"
     done = replies.set_reply_hidden(db(), _grant(), reply_id, hidden, _now())
     db().commit()
-    fallback = url_for("news.post", course_id=course_id, post_id=done.post_id)
+    fallback = url_for("newsfeed.post", course_id=course_id, post_id=done.post_id)
     return _back(course_id, f"{fallback}#reply-{done.id}")
 
 
@@ -250,7 +250,7 @@ def react(course_id: int, post_id: int) -> Response:
 @refusals_answered
 def seen(course_id: int, post_id: int) -> str:
     page = pages.seen_list(db(), _grant(), post_id)
-    return render_template("news/seen.html", page=page, grant=_grant())
+    return render_template("newsfeed/seen.html", page=page, grant=_grant())
 
 
 @bp.get("/courses/<int:course_id>/posts/deleted")
@@ -258,7 +258,7 @@ def seen(course_id: int, post_id: int) -> str:
 @refusals_answered
 def deleted(course_id: int) -> str:
     page = pages.deleted_posts(db(), _grant(), _now())
-    return render_template("news/deleted.html", page=page, grant=_grant())
+    return render_template("newsfeed/deleted.html", page=page, grant=_grant())
 
 
 @bp.route("/courses/<int:course_id>/profile", methods=["GET", "POST"])
@@ -280,7 +280,7 @@ def my_profile(course_id: int) -> Any:
             errors = refused.errors
         else:
             session.commit()
-            return redirect(url_for("news.my_profile", course_id=course_id, saved=1), code=303)
+            return redirect(url_for("newsfeed.my_profile", course_id=course_id, saved=1), code=303)
     else:
         stored = profiles.profile_for(session, course_id, grant.person_id)
         form = profiles.ProfileForm(
@@ -291,7 +291,7 @@ def my_profile(course_id: int) -> Any:
         )
     card = profiles.author_cards(session, course_id, [grant.person_id]).get(grant.person_id)
     page = render_template(
-        "news/profile.html",
+        "newsfeed/profile.html",
         form=form,
         errors=errors,
         card=card,
