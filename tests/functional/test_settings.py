@@ -19,7 +19,7 @@ from lti_tool.services.course_settings import COURSE_TIME_ZONE, SettingSpec, cou
 from lti_tool.services.feedback.settings import ALL_STAFF, VISIBILITY
 from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from tests.conftest import state
-from tests.functional.test_roster import course_path, csrf_token
+from tests.functional.roster.test_roster import course_path, csrf_token
 from tests.platform import INSTRUCTOR, LEARNER, LTI
 
 ROLES = LTI + "roles"

@@ -18,7 +18,7 @@ from lti_tool.demo.people import COURSE, LEARNER, DemoPerson
 from lti_tool.models import Membership
 from tests.conftest import state
 from tests.demo.flow import launch_as
-from tests.functional.test_roster import course_path
+from tests.functional.roster.test_roster import course_path
 
 PASS_THROUGH = 50  # requests the demo counts and then serves normally
 

@@ -2,7 +2,7 @@
 100,000 messages and 50,000 check-in answers (issue 7): the page as it opens, the students
 outside the contact goal by longest wait, one tutor's students found by name, and the CSV.
 At both sizes the CSV says of every student what the contact definition, read independently
-in tests/functional/dashboard_seed.py, says of what was seeded, and the filters and the summary
+in tests/functional/dashboard/seed.py, says of what was seeded, and the filters and the summary
 (within the goal overall and per tutor, waits, staff's time to reply) count the same. A bulk
 nudge after a student's message, which the seed leaves out, is checked on its own."""
 
@@ -36,7 +36,7 @@ from lti_tool.services.checkins.sparkline import trend
 from lti_tool.services.dashboard.service import dashboard
 from lti_tool.services.dashboard.settings import GOAL_DAYS
 from tests.conftest import state
-from tests.functional.dashboard_seed import (
+from tests.functional.dashboard.seed import (
     LAST,
     Seeded,
     active,
@@ -44,7 +44,7 @@ from tests.functional.dashboard_seed import (
     response_times,
     seed_course,
 )
-from tests.functional.test_roster_people import statements_for
+from tests.functional.roster.test_people import statements_for
 from tests.newsfeed_flow import Clock, teacher, use_clock
 
 SMALL, LARGE = 50, 5_000

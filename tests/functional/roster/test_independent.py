@@ -18,7 +18,7 @@ from lti_tool.background import background
 from lti_tool.db import transaction
 from lti_tool.models import Membership
 from tests.conftest import register, state
-from tests.functional.test_roster import age_roster, csrf_token
+from tests.functional.roster.test_roster import age_roster, csrf_token
 from tests.independent_nrps import IndependentNrps, add_nrps
 from tests.independent_platform import INSTRUCTOR, LEARNER, IndependentPlatform, auto_post_form
 from tests.independent_services import TokenEndpoint, add_token_endpoint

@@ -15,7 +15,7 @@ from lti_tool.db import transaction
 from lti_tool.models import Membership, Person, Post, PostKind, PostView, Reaction, Reply
 from lti_tool.models.course import CourseRole
 from tests.conftest import state
-from tests.functional.test_roster_people import statements_for
+from tests.functional.roster.test_people import statements_for
 from tests.newsfeed_flow import Clock, Visitor, enter, teacher, use_clock
 
 SMALL, LARGE = 10, 1_000

@@ -30,8 +30,8 @@ from lti_tool.models.course import CourseRole
 from lti_tool.services.checkins.schedule import occurrences, parse_schedule
 from lti_tool.services.checkins.service import CheckInForm, questions_from
 from tests.conftest import state
-from tests.functional.test_checkins import WEEKLY
-from tests.functional.test_roster_people import statements_for
+from tests.functional.checkins.test_checkins import WEEKLY
+from tests.functional.roster.test_people import statements_for
 from tests.newsfeed_flow import Clock, Visitor, teacher, use_clock
 
 SMALL, LARGE = 20, 2_000

@@ -27,7 +27,7 @@ from lti_tool.models import (
 from lti_tool.services.feedback.settings import TUTOR_AND_INSTRUCTORS, VISIBILITY
 from lti_tool.services.placements import PlacementChoice, create_placements
 from tests.conftest import state
-from tests.functional.test_feedback import course_id, on_roster_only, person_id, start
+from tests.functional.feedback.test_feedback import course_id, on_roster_only, person_id, start
 from tests.newsfeed_flow import MENTOR, Clock, Visitor, enter, teacher, use_clock
 from tests.platform import INSTRUCTOR
 

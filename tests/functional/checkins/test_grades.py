@@ -19,8 +19,8 @@ from lti_tool.db import transaction
 from lti_tool.models import DeliveryStatus, GradableActivity, GradeDelivery, Person
 from tests.conftest import state
 from tests.demo.flow import platform as demo_of
-from tests.functional.test_checkins import answer, create, occurrence_ids
-from tests.functional.test_grades_demo import AMARA, gradebook_text, launched_course, worker_for
+from tests.functional.checkins.test_checkins import answer, create, occurrence_ids
+from tests.functional.grades.test_demo import AMARA, gradebook_text, launched_course, worker_for
 from tests.newsfeed_flow import Clock, Visitor, enter, teacher, use_clock
 
 SUPERSEDED, SENT, WAITING = DeliveryStatus.SUPERSEDED, DeliveryStatus.SENT, DeliveryStatus.WAITING

@@ -9,7 +9,7 @@ from sqlalchemy import event
 
 from lti_tool.background import background
 from tests.conftest import register, state
-from tests.functional.test_roster import course_path, launch, roster_of
+from tests.functional.roster.test_roster import course_path, launch, roster_of
 from tests.independent_nrps import NrpsPlatform
 from tests.platform import LTI, TestPlatform
 

@@ -44,7 +44,7 @@ from tests.conftest import (
     running_tool,
     state,
 )
-from tests.functional.test_checkins import WEEKLY, occurrence_ids
+from tests.functional.checkins.test_checkins import WEEKLY, occurrence_ids
 from tests.newsfeed_flow import MENTOR, Clock, Visitor, enter, teacher, use_clock
 from tests.platform import INSTRUCTOR, LEARNER
 

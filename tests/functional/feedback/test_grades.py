@@ -25,7 +25,7 @@ from lti_tool.models import DeliveryStatus, FeedbackMessage, GradeDelivery, Pers
 from lti_tool.services.placements import PlacementChoice, create_placements
 from tests.conftest import state
 from tests.demo.flow import platform
-from tests.functional.test_grades_demo import AMARA, gradebook_text, launched_course, worker_for
+from tests.functional.grades.test_demo import AMARA, gradebook_text, launched_course, worker_for
 from tests.newsfeed_flow import Visitor
 
 SUPERSEDED, SENT, WAITING = DeliveryStatus.SUPERSEDED, DeliveryStatus.SENT, DeliveryStatus.WAITING
