@@ -44,23 +44,10 @@ def course_grant_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def refusals_answered(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A service's Refused becomes its 4xx page, with nothing written."""
-
-    @wraps(view)
-    def wrapped(**kwargs: Any) -> Any:
-        try:
-            return view(**kwargs)
-        except Refused as refused:
-            db().rollback()
-            abort(refused.status, description=refused.message)
-
-    return wrapped
-
-
 def committed(action: Callable[[], T]) -> tuple[T | None, dict[str, str]]:
     """Run a form's service call: committed when it works; when the service refuses the form
-    (400), rolled back with the fields to fix. Other refusals go on to `refusals_answered`."""
+    (400), rolled back with the fields to fix. Other refusals go on to the app's error page
+    (`views.errors`), rolled back there."""
     try:
         result = action()
     except Refused as refused:

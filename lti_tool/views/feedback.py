@@ -21,7 +21,7 @@ from lti_tool.services.feedback import service as feedback
 from lti_tool.services.feedback.service import FeedbackRefused, Viewer
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.tutors.service import tutee_ids
-from lti_tool.views.course import committed, course_grant_required, refusals_answered
+from lti_tool.views.course import committed, course_grant_required
 from lti_tool.views.params import id_from, page_from
 
 bp = Blueprint("feedback", __name__)
@@ -60,7 +60,6 @@ def _feedback_unread() -> int:
 
 @bp.get("/courses/<int:course_id>/feedback/")
 @course_grant_required
-@refusals_answered
 def index(course_id: int) -> str:
     page = pages.thread_list(
         db(), _viewer(), request.args.get("show", "all"), page_from(request.args)
@@ -70,7 +69,6 @@ def index(course_id: int) -> str:
 
 @bp.get("/courses/<int:course_id>/feedback/<int:thread_id>")
 @course_grant_required
-@refusals_answered
 def thread(course_id: int, thread_id: int) -> str:
     page = pages.thread_page(db(), _viewer(), thread_id, _now())
     db().commit()  # read state
@@ -81,7 +79,6 @@ def thread(course_id: int, thread_id: int) -> str:
 
 @bp.post("/courses/<int:course_id>/feedback/<int:thread_id>/messages")
 @course_grant_required
-@refusals_answered
 def reply(course_id: int, thread_id: int) -> Any:
     body, grade = request.form.get("body", ""), request.form.get("grade")
     message, errors = committed(
@@ -108,7 +105,6 @@ def reply(course_id: int, thread_id: int) -> Any:
     "/courses/<int:course_id>/feedback/messages/<int:message_id>/edit", methods=["GET", "POST"]
 )
 @course_grant_required
-@refusals_answered
 def edit_message(course_id: int, message_id: int) -> Any:
     session = db()
     message = session.get(FeedbackMessage, message_id)
@@ -156,7 +152,6 @@ def _students(course_id: int) -> list[tuple[int, str]]:
 
 @bp.route("/courses/<int:course_id>/feedback/new", methods=["GET", "POST"])
 @course_grant_required
-@refusals_answered
 def new(course_id: int) -> Any:
     viewer = _viewer()
     if not feedback.can_start_thread(viewer):
@@ -192,7 +187,6 @@ def new(course_id: int) -> Any:
 
 @bp.get("/courses/<int:course_id>/feedback/activities/<int:placement_id>")
 @course_grant_required
-@refusals_answered
 def activity(course_id: int, placement_id: int) -> Any:
     """Where a placed feedback activity opens: a student's own thread; staff's overview."""
     viewer = _viewer()
@@ -210,7 +204,6 @@ def activity(course_id: int, placement_id: int) -> Any:
     "/courses/<int:course_id>/feedback/activities/<int:placement_id>/students/<int:student_id>"
 )
 @course_grant_required
-@refusals_answered
 def activity_thread(course_id: int, placement_id: int, student_id: int) -> Response:
     """Staff open (starting if need be) a student's thread for a feedback activity."""
     if not g.grant.is_staff:

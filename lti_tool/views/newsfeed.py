@@ -21,7 +21,7 @@ from lti_tool.services.course_settings import course_settings
 from lti_tool.services.newsfeed import pages, replies
 from lti_tool.services.newsfeed import service as newsfeed
 from lti_tool.services.newsfeed.service import PostForm
-from lti_tool.views.course import committed, course_grant_required, refusals_answered
+from lti_tool.views.course import committed, course_grant_required
 from lti_tool.views.params import page_from
 from lti_tool.views.times import course_zone, zone_named
 
@@ -63,7 +63,6 @@ def _form_zone(form: PostForm) -> ZoneInfo:
 
 @bp.get("/courses/<int:course_id>/introductions")
 @course_grant_required
-@refusals_answered
 def introductions(course_id: int) -> str:
     page = pages.introductions_page(db(), _grant(), _now(), page_from(request.args))
     db().commit()  # the views recorded for "seen by"
@@ -72,7 +71,6 @@ def introductions(course_id: int) -> str:
 
 @bp.get("/courses/<int:course_id>/posts/<int:post_id>")
 @course_grant_required
-@refusals_answered
 def post(course_id: int, post_id: int) -> str:
     page = pages.post_page(db(), _grant(), post_id, _now())
     db().commit()
@@ -108,7 +106,6 @@ def _form_page(
 
 @bp.route("/courses/<int:course_id>/posts/new", methods=["GET", "POST"])
 @course_grant_required
-@refusals_answered
 def new(course_id: int) -> Any:
     if not newsfeed.can_write_news(_grant()):
         abort(403, description="Only the course's staff post news.")
@@ -129,7 +126,6 @@ def _feed_anchor(course_id: int, post_id: int) -> str:
 
 @bp.route("/courses/<int:course_id>/introduction", methods=["GET", "POST"])
 @course_grant_required
-@refusals_answered
 def introduction(course_id: int) -> Any:
     grant = _grant()
     settings = course_settings(db(), course_id)
@@ -164,7 +160,6 @@ def _form_of(post: Post) -> PostForm:
 
 @bp.route("/courses/<int:course_id>/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @course_grant_required
-@refusals_answered
 def edit(course_id: int, post_id: int) -> Any:
     grant = _grant()
     existing = newsfeed.post_in_course(db(), grant, post_id)
@@ -184,7 +179,6 @@ def edit(course_id: int, post_id: int) -> Any:
 
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/delete")
 @course_grant_required
-@refusals_answered
 def delete(course_id: int, post_id: int) -> Response:
     newsfeed.delete_post(db(), _grant(), post_id, _now())
     db().commit()
@@ -193,7 +187,6 @@ def delete(course_id: int, post_id: int) -> Response:
 
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/restore")
 @course_grant_required
-@refusals_answered
 def restore(course_id: int, post_id: int) -> Response:
     newsfeed.restore_post(db(), _grant(), post_id)
     db().commit()
@@ -202,7 +195,6 @@ def restore(course_id: int, post_id: int) -> Response:
 
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/pin")
 @course_grant_required
-@refusals_answered
 def pin(course_id: int, post_id: int) -> Response:
     newsfeed.set_pinned(db(), _grant(), post_id, request.form.get("pinned") == "1")
     db().commit()
@@ -211,7 +203,6 @@ def pin(course_id: int, post_id: int) -> Response:
 
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/replies")
 @course_grant_required
-@refusals_answered
 def reply(course_id: int, post_id: int) -> Response:
     settings = course_settings(db(), course_id)
     written = replies.add_reply(
@@ -224,7 +215,6 @@ def reply(course_id: int, post_id: int) -> Response:
 
 @bp.post("/courses/<int:course_id>/replies/<int:reply_id>/hide")
 @course_grant_required
-@refusals_answered
 def hide_reply(course_id: int, reply_id: int) -> Response:
     hidden = request.form.get("hidden", "1") == "1"
     done = replies.set_reply_hidden(db(), _grant(), reply_id, hidden, _now())
@@ -235,7 +225,6 @@ def hide_reply(course_id: int, reply_id: int) -> Response:
 
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/reactions")
 @course_grant_required
-@refusals_answered
 def react(course_id: int, post_id: int) -> Response:
     settings = course_settings(db(), course_id)
     replies.toggle_reaction(
@@ -247,7 +236,6 @@ def react(course_id: int, post_id: int) -> Response:
 
 @bp.get("/courses/<int:course_id>/posts/<int:post_id>/seen")
 @course_grant_required
-@refusals_answered
 def seen(course_id: int, post_id: int) -> str:
     page = pages.seen_list(db(), _grant(), post_id)
     return render_template("newsfeed/seen.html", page=page, grant=_grant())
@@ -255,7 +243,6 @@ def seen(course_id: int, post_id: int) -> str:
 
 @bp.get("/courses/<int:course_id>/posts/deleted")
 @course_grant_required
-@refusals_answered
 def deleted(course_id: int) -> str:
     page = pages.deleted_posts(db(), _grant(), _now())
     return render_template("newsfeed/deleted.html", page=page, grant=_grant())
