@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from lti_tool.models import Membership, TutorAllocation
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.refusals import Refused
 from lti_tool.services.tutors.service import (
-    TutorRefused,
     allocation_row,
     end_allocations,
     insert_current,
@@ -68,9 +68,9 @@ def balance(
     students = {m.person_id: m.section for m in members if m.role == CourseRole.STUDENT}
     chosen = sorted(staff) if tutor_ids is None else sorted(set(tutor_ids))
     if not chosen:
-        raise TutorRefused("Choose at least one tutor to share the students between.")
+        raise Refused(400, "Choose at least one tutor to share the students between.")
     if any(tutor not in staff for tutor in chosen):
-        raise TutorRefused("Tutors must be active staff of this course.")
+        raise Refused(400, "Tutors must be active staff of this course.")
     current_rows = {
         row.student_id: row
         for row in session.execute(

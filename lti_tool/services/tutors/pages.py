@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, aliased
 from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAllocation
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.tutors.service import TutorRefused, active_staff, require_staff
+from lti_tool.services.refusals import Refused
+from lti_tool.services.tutors.service import active_staff, require_staff
 
 PAGE_SIZE = 100
 FILTERS = ("all", "mine", "unallocated")
@@ -71,10 +72,10 @@ def allocation_page(session: Session, grant: CourseGrant, show: str, page: int) 
     and how many students each filter shows; four queries for any course size."""
     require_staff(grant)
     if show not in FILTERS:
-        raise TutorRefused("Show all, mine or unallocated students.")
+        raise Refused(400, "Show all, mine or unallocated students.")
     course = session.get(Course, grant.course_id)
     if course is None:
-        raise TutorRefused("This course is not known here.", 404)
+        raise Refused(404, "This course is not known here.")
     tutor, tutor_member = aliased(Person), aliased(Membership)
     students = (
         select()

@@ -26,17 +26,9 @@ from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAlloc
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.profiles import AuthorCard, card_for
+from lti_tool.services.refusals import Refused
 
 _TABLE = cast(Table, TutorAllocation.__table__)
-
-
-class TutorRefused(ValueError):  # noqa: N818 - a refusal, named for what happened
-    """Why an allocation was not made, with the HTTP status that says so."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def can_allocate_tutors(grant: CourseGrant) -> bool:
@@ -46,7 +38,7 @@ def can_allocate_tutors(grant: CourseGrant) -> bool:
 
 def require_staff(grant: CourseGrant) -> None:
     if not can_allocate_tutors(grant):
-        raise TutorRefused("Only the course's staff can allocate tutors.", 403)
+        raise Refused(403, "Only the course's staff can allocate tutors.")
 
 
 def active_staff(member: Any, course_id: Any, person_id: Any) -> Any:
@@ -186,9 +178,9 @@ def allocate(
         ).all()
     )
     if roles.get(student_id) != CourseRole.STUDENT:
-        raise TutorRefused("That person is not a student of this course.")
+        raise Refused(400, "That person is not a student of this course.")
     if tutor_id is not None and roles.get(tutor_id) != CourseRole.STAFF:
-        raise TutorRefused("A tutor must be one of this course's staff.")
+        raise Refused(400, "A tutor must be one of this course's staff.")
     # A second pass only when a concurrent allocation committed between our read and insert.
     for _attempt in range(2):
         current = session.execute(
@@ -207,7 +199,7 @@ def allocate(
         row = allocation_row(course_id, student_id, tutor_id, grant.person_id, now)
         if insert_current(session, [row]) == 1:
             return
-    raise TutorRefused("Someone else changed this student's tutor just now; try again.", 409)
+    raise Refused(409, "Someone else changed this student's tutor just now; try again.")
 
 
 def allocation_row(

@@ -24,12 +24,12 @@ from lti_tool.models import (
 )
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.refusals import Refused
 from lti_tool.services.tutors import balance as tutor_balance
 from lti_tool.services.tutors import service as tutors
 from lti_tool.services.tutors.balance import balance, plan_balance
 from lti_tool.services.tutors.pages import allocation_page
 from lti_tool.services.tutors.service import (
-    TutorRefused,
     allocate,
     can_allocate_tutors,
     current_tutor_ids,
@@ -181,7 +181,7 @@ def test_students_and_guests_are_refused_every_action(sessions, course, role):
             lambda: allocation_page(session, grant, "all", 1),
             lambda: tutors.history_page(session, grant, course.ids["Cleo"]),
         ):
-            with pytest.raises(TutorRefused) as refused:
+            with pytest.raises(Refused) as refused:
                 action()
             assert refused.value.status == 403
     assert course.tutors() == {}
@@ -234,15 +234,15 @@ def test_ids_from_another_course_never_work(sessions, course, other):
     for student, tutor in refusals:
         student_id = course.ids[student] if isinstance(student, str) else student
         tutor_id = course.ids[tutor] if isinstance(tutor, str) else tutor
-        with transaction(sessions) as session, pytest.raises(TutorRefused) as refused:
+        with transaction(sessions) as session, pytest.raises(Refused) as refused:
             allocate(session, course.grant("Ada"), student_id, tutor_id, T0)
         assert refused.value.status == 400
-    with transaction(sessions) as session, pytest.raises(TutorRefused):
+    with transaction(sessions) as session, pytest.raises(Refused):
         balance(session, course.grant("Ada"), T0, False, tutor_ids=[other.ids["Xena"]])
     with transaction(sessions) as session:
         assert session.scalars(select(TutorAllocation)).all() == []
     # The other course's staff cannot reach this course's students through their own grant.
-    with transaction(sessions) as session, pytest.raises(TutorRefused):
+    with transaction(sessions) as session, pytest.raises(Refused):
         allocate(session, other.grant("Xena"), course.ids["Cleo"], other.ids["Xena"], T0)
 
 
@@ -442,7 +442,7 @@ def test_the_page_lists_students_by_name_with_filters_and_loads(sessions, course
         ("Ada", "Lead", 1),
         ("Ben", None, 1),
     ]
-    with transaction(sessions) as session, pytest.raises(TutorRefused):
+    with transaction(sessions) as session, pytest.raises(Refused):
         allocation_page(session, grant, "everybody", 1)
 
 
