@@ -260,13 +260,8 @@ def my_profile(course_id: int) -> Any:
         form = profiles.ProfileForm(
             **{k: request.form.get(k, "") for k in ("pronouns", "role_title", "bio", "contact")}
         )
-        try:
-            profiles.save_profile(session, grant, form)
-        except profiles.ProfileRefused as refused:
-            session.rollback()
-            errors = refused.errors
-        else:
-            session.commit()
+        saved, errors = committed(lambda: profiles.save_profile(session, grant, form))
+        if saved is not None:
             return redirect(url_for("newsfeed.my_profile", course_id=course_id, saved=1), code=303)
     else:
         stored = profiles.profile_for(session, course_id, grant.person_id)
