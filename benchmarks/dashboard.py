@@ -4,7 +4,7 @@
     BENCH_DATABASE_URL=postgresql://… also on PostgreSQL (an empty database: its tables are
     dropped and made again)
 
-The course is seeded as the query-count test seeds it (tests/functional/dashboard_seed.py):
+The course is seeded as the query-count test seeds it (tests/functional/dashboard/seed.py):
 per student 20 feedback messages and 10 check-in answers, so 100,000 and 50,000 at 5,000.
 One staff member's browser (a session holding their grant) asks, in process through Flask's
 test client, for:
@@ -34,7 +34,7 @@ from lti_tool import create_app
 from lti_tool.db import Base, make_engine, transaction
 from lti_tool.models import Course, Membership, Person, Registration
 from lti_tool.models.course import CourseRole
-from tests.functional.dashboard_seed import seed_course
+from tests.functional.dashboard.seed import seed_course
 
 NOW = datetime(2027, 3, 30, 12, 0, tzinfo=UTC)
 REPEAT = 7

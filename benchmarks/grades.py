@@ -26,9 +26,9 @@ from lti_tool.extensions import cache
 from lti_tool.lti.ags import SCORE
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.models import Course, Person
-from lti_tool.services.grade_worker import GradeWorker
-from lti_tool.services.grades import ActivitySpec, record_score
-from lti_tool.services.platforms import PlatformSpec, save_platform
+from lti_tool.services.grades.service import ActivitySpec, record_score
+from lti_tool.services.grades.worker import GradeWorker
+from lti_tool.services.platforms.service import PlatformSpec, save_platform
 from tests.independent_platform import INSTRUCTOR, auto_post_form
 from tests.independent_services import FakeClock, services_platform
 from tests.servers import free_port, serve

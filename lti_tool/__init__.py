@@ -127,7 +127,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
         init_demo(app)
     if settings.demo and (not settings.testing or settings.extra.get("grade_worker_thread")):
-        from lti_tool.services.grade_worker import GradeWorker, WorkerThread
+        from lti_tool.services.grades.worker import GradeWorker, WorkerThread
 
         tokens = app.extensions["cache"][cache]  # the cache backend: no app context needed
         worker = GradeWorker.create(app.extensions["rapport"].sessions, keyring, tokens)

@@ -13,7 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from lti_tool.db import transaction
 from lti_tool.extensions import Rapport
 from lti_tool.lti.keys import KeyringError
-from lti_tool.services.platforms import (
+from lti_tool.services.platforms.service import (
     PlatformConfigError,
     PlatformSpec,
     add_deployment,
@@ -210,7 +210,7 @@ def grades_worker(once: bool, idle: float) -> None:
     import threading
 
     from lti_tool.extensions import cache
-    from lti_tool.services.grade_worker import GradeWorker
+    from lti_tool.services.grades.worker import GradeWorker
 
     state = _state()
     worker = GradeWorker.create(

@@ -8,7 +8,7 @@ from flask import Flask
 
 from lti_tool.db import transaction
 from lti_tool.extensions import Rapport
-from lti_tool.services.platforms import import_platforms_file
+from lti_tool.services.platforms.service import import_platforms_file
 
 log = logging.getLogger(__name__)
 

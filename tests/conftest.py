@@ -21,7 +21,7 @@ from lti_tool.db import transaction
 from lti_tool.extensions import Rapport
 from lti_tool.services import placements
 from lti_tool.services.placements import PlaceableKind
-from lti_tool.services.platforms import PlatformSpec, save_platform
+from lti_tool.services.platforms.service import PlatformSpec, save_platform
 from tests import keys as test_keys
 from tests.databases import fresh_database
 from tests.platform import TestPlatform

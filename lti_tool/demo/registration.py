@@ -17,7 +17,7 @@ from lti_tool.db import transaction
 from lti_tool.demo.blueprint import bp
 from lti_tool.demo.platform import PLATFORM_NAME, DemoPlatform, demo
 from lti_tool.extensions import rapport
-from lti_tool.services.platforms import PlatformSpec, save_platform
+from lti_tool.services.platforms.service import PlatformSpec, save_platform
 
 log = logging.getLogger(__name__)
 PAGES = frozenset({"demo.index", "demo.launch", "demo.start"})

@@ -26,6 +26,7 @@ import jwt
 
 from lti_tool.lti.claims import CLAIM_DEPLOYMENT_ID, CLAIM_MESSAGE_TYPE, CLAIM_VERSION
 from lti_tool.lti.keys import SigningKey
+from lti_tool.services.refusals import Refused
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 CLAIM_CONTENT_ITEMS = DL + "content_items"
@@ -161,10 +162,6 @@ class ResponseMessages:
     errorlog: str | None = None
 
 
-class DeepLinkingRefused(ValueError):  # noqa: N818 - a refusal, named for what happened
-    """The items cannot be returned under the platform's settings."""
-
-
 @dataclass(frozen=True)
 class DeepLinkingResponse:
     """Everything §4.5 asks of the response, from values the launch provided."""
@@ -181,9 +178,9 @@ class DeepLinkingResponse:
         now: int | None = None,
     ) -> dict[str, Any]:
         if items and not self.settings.accepts_resource_links:
-            raise DeepLinkingRefused("the platform does not accept LTI resource links")
+            raise Refused(400, "the platform does not accept LTI resource links")
         if len(items) > 1 and not self.settings.accept_multiple:
-            raise DeepLinkingRefused("the platform accepts one item only")
+            raise Refused(400, "the platform accepts one item only")
         issued = int(time.time()) if now is None else now
         body: dict[str, Any] = {
             "iss": self.client_id,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.models import CourseSetting, Person, SettingChange
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.refusals import Refused
 from lti_tool.services.upsert import upsert
 
 SettingValue = bool | int | str
@@ -210,14 +211,6 @@ def can_change_settings(grant: CourseGrant) -> bool:
     return grant.is_staff
 
 
-class SettingsRefused(ValueError):  # noqa: N818 - a refusal, named for what happened
-    """Some submitted values do not fit; nothing was saved. `errors` maps key → message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
-        self.errors = errors
-
-
 def change_settings(
     session: Session,
     course_id: int,
@@ -225,8 +218,8 @@ def change_settings(
     submitted: Mapping[str, str | None],
     now: datetime,
 ) -> list[SettingChange]:
-    """Apply a submitted settings form: all of it, or nothing with every error (SettingsRefused).
-    An option missing from the form keeps its value, except a checkbox, which is then off.
+    """Apply a submitted settings form: all of it, or nothing, refused (400) with every error
+    by key. An option missing from the form keeps its value, except a checkbox, which is then off.
 
     Writes only the options whose value changed, each with a SettingChange naming the old
     effective value (the default when the course had none stored).
@@ -245,7 +238,8 @@ def change_settings(
         except SettingInvalid as refusal:
             errors[spec.key] = str(refusal)
     if errors:
-        raise SettingsRefused(errors)
+        message = "; ".join(f"{key}: {problem}" for key, problem in errors.items())
+        raise Refused(400, message, errors)
     changes = []
     # Keys are written in registration order, so two concurrent saves lock rows in one order;
     # the upsert lets the second of two first-time saves update the row the first inserted.
@@ -326,9 +320,7 @@ COURSE_TIME_ZONE = register_setting(
 
 # Features whose options live in the services layer register them on import; importing them
 # here means every reader of settings (views, workers, tests) sees the whole registry.
-from lti_tool.services import (  # noqa: E402, F401
-    checkin_settings,
-    contact_settings,
-    feedback_settings,
-    newsfeed_settings,
-)
+from lti_tool.services.checkins import settings as checkin_settings  # noqa: E402, F401
+from lti_tool.services.dashboard import settings as contact_settings  # noqa: E402, F401
+from lti_tool.services.feedback import settings as feedback_settings  # noqa: E402, F401
+from lti_tool.services.newsfeed import settings as newsfeed_settings  # noqa: E402, F401

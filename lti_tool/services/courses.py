@@ -11,7 +11,7 @@ from lti_tool.models import Course, Membership, Person
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant, can_see_course_people
 from lti_tool.services.profiles import AuthorCard
-from lti_tool.services.tutors import tutor_card_for
+from lti_tool.services.tutors.service import tutor_card_for
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Each feature registers the kinds of activity it offers, in a few lines beside its own code:
 
     register_kind(PlaceableKind(kind="newsfeed", title="Course newsfeed",
-                                description="…", gradable=False, view_endpoint="news.feed"))
+                                description="…", gradable=False, view_endpoint="newsfeed.feed"))
 
 A placement is a row with a random token; the content item Rapport returns (DL 2.0 §3.2)
 carries that token as the custom parameter `rapport_placement`, and every launch of the link
@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from lti_tool.lti.deep_linking import LineItem, ResourceLinkItem
 from lti_tool.models import Course, GradableActivity, Placement, ResourceLink
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.grades import ActivitySpec, gradable_activity
+from lti_tool.services.grades.service import ActivitySpec, gradable_activity
+from lti_tool.services.refusals import Refused
 
 PLACEMENT_PARAM = "rapport_placement"
 KIND_PARAM = "rapport_kind"
@@ -95,10 +96,6 @@ def can_place_content(grant: CourseGrant) -> bool:
     return grant.is_staff
 
 
-class PlacementRefused(ValueError):  # noqa: N818 - a refusal, named for what happened
-    """What the picker asked for cannot be placed; the message says why, for the teacher."""
-
-
 @dataclass(frozen=True)
 class PlacementChoice:
     """One activity the teacher picked: its kind, title and, when graded, the points."""
@@ -110,23 +107,46 @@ class PlacementChoice:
 
 
 def check_choice(choice: PlacementChoice, line_items_allowed: bool) -> PlacementChoice:
-    """The choice as it will be placed, or PlacementRefused with a reason to show."""
+    """The choice as it will be placed, or Refused(400) with a reason to show."""
     kind = kind_named(choice.kind)
     if kind is None:
-        raise PlacementRefused(f"Rapport has no activity called {choice.kind!r}.")
+        raise Refused(400, f"Rapport has no activity called {choice.kind!r}.")
     title = " ".join(choice.title.split())[:MAX_TITLE] or kind.title
     if not choice.graded:
         return PlacementChoice(kind.kind, title)
     if not kind.gradable:
-        raise PlacementRefused(f"“{kind.title}” cannot be graded.")
+        raise Refused(400, f"“{kind.title}” cannot be graded.")
     if not line_items_allowed:
-        raise PlacementRefused("Your LMS does not take gradebook columns from this link.")
+        raise Refused(400, "Your LMS does not take gradebook columns from this link.")
     points = choice.points
     if points is None or not 0 < points <= MAX_POINTS:
-        raise PlacementRefused(
+        raise Refused(
+            400,
             f"Give “{title}” a number of points greater than 0 and at most {MAX_POINTS:g}."
         )
     return PlacementChoice(kind.kind, title, True, float(points))
+
+
+def check_choices(
+    choices: list[PlacementChoice], line_items_allowed: bool, accept_multiple: bool
+) -> list[PlacementChoice]:
+    """Everything the picker chose, as it will be placed; or Refused(400) naming what to fix,
+    by kind, and as `_form` when the choice as a whole is not one the platform asked for
+    (nothing chosen, or several where it takes one: DL 2.0 §4.4.1 `accept_multiple`)."""
+    checked: list[PlacementChoice] = []
+    errors: dict[str, str] = {}
+    for choice in choices:
+        try:
+            checked.append(check_choice(choice, line_items_allowed))
+        except Refused as refused:
+            errors[choice.kind] = refused.message
+    if not choices:
+        errors["_form"] = "Choose what to add to your course."
+    elif len(choices) > 1 and not accept_multiple:
+        errors["_form"] = "Your LMS takes one activity at a time here: choose one."
+    if errors:
+        raise Refused(400, " ".join(errors.values()), errors)
+    return checked
 
 
 def create_placements(
@@ -135,7 +155,7 @@ def create_placements(
     """Store what the teacher placed; graded ones with their gradable activity (grades service)."""
     course = session.get(Course, course_id)
     if course is None:
-        raise PlacementRefused("This course is no longer known to Rapport.")
+        raise Refused(404, "This course is no longer known to Rapport.")
     placements = []
     for choice in choices:
         placement = Placement(

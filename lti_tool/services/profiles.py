@@ -18,6 +18,7 @@ from lti_tool.models import Membership, Person, StaffProfile
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import safe_html
+from lti_tool.services.refusals import Refused
 from lti_tool.services.upsert import upsert
 
 MAX_PRONOUNS = 40
@@ -124,12 +125,6 @@ class ProfileForm:
     contact: str = ""
 
 
-class ProfileRefused(ValueError):  # noqa: N818 - a refusal, named for what happened
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
 def _clean(value: str, limit: int, label: str, errors: dict[str, str], key: str) -> str | None:
     text = value.strip()
     if len(text) > limit:
@@ -146,7 +141,7 @@ def profile_for(session: Session, course_id: int, person_id: int) -> StaffProfil
 
 
 def save_profile(session: Session, grant: CourseGrant, form: ProfileForm) -> StaffProfile:
-    """Store the staff member's profile for this course; ProfileRefused says what to fix."""
+    """Store the staff member's profile for this course; Refused(400) says what to fix."""
     errors: dict[str, str] = {}
     values = {
         "pronouns": _clean(
@@ -159,7 +154,7 @@ def save_profile(session: Session, grant: CourseGrant, form: ProfileForm) -> Sta
         "contact": _clean(form.contact, MAX_CONTACT, "How to reach you", errors, "contact"),
     }
     if errors:
-        raise ProfileRefused(errors)
+        raise Refused(400, "; ".join(errors.values()), errors)
     keys = {"course_id": grant.course_id, "person_id": grant.person_id}
     profile_id = upsert(session, StaffProfile, keys, {}, update=False)  # two tabs saving at once
     profile = session.get_one(StaffProfile, profile_id)

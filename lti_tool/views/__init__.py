@@ -22,7 +22,7 @@ def register_views(app: Flask) -> None:
         health,
         install,
         lti,
-        news,
+        newsfeed,
         roster,
         settings,
         snippets,
@@ -34,7 +34,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(lti.bp)
     app.register_blueprint(install.bp)
     app.register_blueprint(course.bp)
-    app.register_blueprint(news.bp)
+    app.register_blueprint(newsfeed.bp)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(checkins.bp)
     app.register_blueprint(dashboard.bp)

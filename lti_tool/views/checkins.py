@@ -11,23 +11,27 @@ from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course
-from lti_tool.services import checkin_replies, checkin_stats, checkin_triage, checkins, snippets
-from lti_tool.services import checkin_settings as defaults
-from lti_tool.services.checkin_charts import (
+from lti_tool.services.checkins import replies as checkin_replies
+from lti_tool.services.checkins import service as checkins
+from lti_tool.services.checkins import settings as defaults
+from lti_tool.services.checkins import stats as checkin_stats
+from lti_tool.services.checkins import triage as checkin_triage
+from lti_tool.services.checkins.charts import (
     Chart,
     OccurrenceStats,
     distribution_chart,
     response_rate_chart,
     sparkline,
 )
-from lti_tool.services.checkin_export import responses_csv
-from lti_tool.services.checkin_schedule import parse_schedule
-from lti_tool.services.checkin_settings import QUESTION_PRESETS
-from lti_tool.services.checkins import CheckInForm
+from lti_tool.services.checkins.export import responses_csv
+from lti_tool.services.checkins.schedule import parse_schedule
+from lti_tool.services.checkins.service import CheckInForm
+from lti_tool.services.checkins.settings import QUESTION_PRESETS
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.refusals import Refused
-from lti_tool.views.course import committed, course_grant_required, refusals_answered
+from lti_tool.services.snippets import service as snippets
+from lti_tool.views.course import committed, course_grant_required
 from lti_tool.views.params import id_from, page_from
 from lti_tool.views.times import course_zone
 
@@ -55,7 +59,6 @@ def _course() -> Course:
 
 @bp.get("/courses/<int:course_id>/checkins/")
 @course_grant_required
-@refusals_answered
 def index(course_id: int) -> str:
     grant = g.grant
     if grant.is_student:
@@ -112,7 +115,6 @@ def _checkin_form() -> CheckInForm:
 
 @bp.route("/courses/<int:course_id>/checkins/new", methods=["GET", "POST"])
 @course_grant_required
-@refusals_answered
 def new(course_id: int) -> Any:
     if not checkins.can_manage_checkins(g.grant):
         abort(403, description="Only the course's staff manage check-ins.")
@@ -146,7 +148,6 @@ def new(course_id: int) -> Any:
 
 @bp.get("/courses/<int:course_id>/checkins/<int:checkin_id>")
 @course_grant_required
-@refusals_answered
 def overview(course_id: int, checkin_id: int) -> str:
     stats = checkin_stats.checkin_stats(db(), g.grant, checkin_id)
     return render_template(
@@ -182,7 +183,6 @@ def _charts(stats: checkin_stats.CheckInStats) -> list[Chart]:
 
 @bp.get("/courses/<int:course_id>/checkins/<int:checkin_id>/answers.csv")
 @course_grant_required
-@refusals_answered
 def export(course_id: int, checkin_id: int) -> Response:
     checkin, rows = checkin_stats.export_rows(db(), g.grant, checkin_id)
     body = responses_csv(checkin.questions, rows, checkin.anonymous)
@@ -196,7 +196,6 @@ def export(course_id: int, checkin_id: int) -> Response:
 
 @bp.get("/courses/<int:course_id>/checkins/triage")
 @course_grant_required
-@refusals_answered
 def triage(course_id: int) -> str:
     checkin_id, occurrence_id = (
         id_from(request.args, "checkin"),
@@ -218,7 +217,6 @@ def triage(course_id: int) -> str:
 
 @bp.post("/courses/<int:course_id>/checkins/responses/<int:response_id>/answer")
 @course_grant_required
-@refusals_answered
 def answer_response(course_id: int, response_id: int) -> Response:
     thread = checkin_replies.answer_response(
         db(), g.grant, response_id, request.form.get("body", ""), g.course_settings, _now()
@@ -229,7 +227,6 @@ def answer_response(course_id: int, response_id: int) -> Response:
 
 @bp.post("/courses/<int:course_id>/checkins/responses/<int:response_id>/handle")
 @course_grant_required
-@refusals_answered
 def handle(course_id: int, response_id: int) -> Response:
     checkin_replies.handle_response(db(), g.grant, response_id, _now())
     db().commit()
@@ -244,7 +241,6 @@ def handle(course_id: int, response_id: int) -> Response:
     methods=["GET", "POST"],
 )
 @course_grant_required
-@refusals_answered
 def missing(course_id: int, occurrence_id: int) -> Any:
     sent = None
     errors: dict[str, str] = {}
@@ -282,7 +278,6 @@ def missing(course_id: int, occurrence_id: int) -> Any:
     methods=["GET", "POST"],
 )
 @course_grant_required
-@refusals_answered
 def answer(course_id: int, occurrence_id: int) -> Any:
     grant = g.grant
     if not checkins.can_answer_checkins(grant):
@@ -323,7 +318,6 @@ def answer(course_id: int, occurrence_id: int) -> Any:
 
 @bp.get("/courses/<int:course_id>/checkins/mine")
 @course_grant_required
-@refusals_answered
 def mine(course_id: int) -> str:
     history = checkins.student_history(db(), g.grant)
     return render_template(

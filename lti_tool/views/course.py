@@ -11,10 +11,10 @@ from flask import Blueprint, abort, current_app, g, render_template, request, se
 
 from lti_tool.extensions import db, rapport
 from lti_tool.services.access import CourseGrant, grant_for
-from lti_tool.services.checkins import open_for_student
+from lti_tool.services.checkins.service import open_for_student
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
 from lti_tool.services.courses import course_home
-from lti_tool.services.feed import feed_page
+from lti_tool.services.newsfeed.feed import feed_page
 from lti_tool.services.refusals import Refused
 from lti_tool.views.params import page_from
 
@@ -44,23 +44,10 @@ def course_grant_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def refusals_answered(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A service's Refused becomes its 4xx page, with nothing written."""
-
-    @wraps(view)
-    def wrapped(**kwargs: Any) -> Any:
-        try:
-            return view(**kwargs)
-        except Refused as refused:
-            db().rollback()
-            abort(refused.status, description=refused.message)
-
-    return wrapped
-
-
 def committed(action: Callable[[], T]) -> tuple[T | None, dict[str, str]]:
     """Run a form's service call: committed when it works; when the service refuses the form
-    (400), rolled back with the fields to fix. Other refusals go on to `refusals_answered`."""
+    (400), rolled back with the fields to fix. Other refusals go on to the app's error page
+    (`views.errors`), rolled back there."""
     try:
         result = action()
     except Refused as refused:

@@ -6,12 +6,12 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
-from lti_tool.services import dashboard as service
-from lti_tool.services.checkin_sparkline import sparkline
-from lti_tool.services.contact import DEFINITION
-from lti_tool.services.dashboard_export import dashboard_csv
-from lti_tool.services.flags import set_flag
-from lti_tool.views.course import course_grant_required, refusals_answered
+from lti_tool.services.checkins.sparkline import sparkline
+from lti_tool.services.dashboard import service
+from lti_tool.services.dashboard.contact import DEFINITION
+from lti_tool.services.dashboard.export import dashboard_csv
+from lti_tool.services.dashboard.flags import set_flag
+from lti_tool.views.course import course_grant_required
 from lti_tool.views.params import id_from, page_from
 
 bp = Blueprint("dashboard", __name__)
@@ -34,7 +34,6 @@ def _page(page: int) -> service.Dashboard:
 
 @bp.get("/courses/<int:course_id>/dashboard")
 @course_grant_required
-@refusals_answered
 def index(course_id: int) -> str:
     return render_template(
         "dashboard/index.html",
@@ -48,7 +47,6 @@ def index(course_id: int) -> str:
 
 @bp.get("/courses/<int:course_id>/dashboard.csv")
 @course_grant_required
-@refusals_answered
 def export(course_id: int) -> Response:
     if not service.can_see_dashboard(g.grant):
         abort(403, description="Only the course's staff see the relationship dashboard.")
@@ -64,7 +62,6 @@ def export(course_id: int) -> Response:
 
 @bp.post("/courses/<int:course_id>/dashboard/flags/<int:student_id>")
 @course_grant_required
-@refusals_answered
 def flag(course_id: int, student_id: int) -> Response:
     set_flag(db(), g.grant, student_id, request.form.get("flagged") == "1", rapport().clock())
     db().commit()

@@ -41,15 +41,14 @@ from lti_tool.services.launches import LaunchRecord
 from lti_tool.services.placements import (
     PlaceableKind,
     PlacementChoice,
-    PlacementRefused,
     can_place_content,
-    check_choice,
+    check_choices,
     content_item,
     create_placements,
     placeable_kinds,
     placement_view,
 )
-from lti_tool.views.course import course_grant_required
+from lti_tool.views.course import committed, course_grant_required
 
 bp = Blueprint("deep_linking", __name__)
 log = logging.getLogger(__name__)
@@ -208,24 +207,20 @@ def _points(text: str) -> float | None:
         return None
 
 
-def _choices(
-    form: dict[str, list[str]], line_items: bool
-) -> tuple[list[PlacementChoice], dict[str, str]]:
-    choices: list[PlacementChoice] = []
-    errors: dict[str, str] = {}
+def _choices(form: dict[str, list[str]]) -> list[PlacementChoice]:
+    """What the picker form says was chosen, one choice per kind ticked, unchecked."""
+    choices = []
     for name in form.get("kind", []):
         graded = _first(form, f"graded-{name}") == "yes"
-        choice = PlacementChoice(
-            kind=name,
-            title=_first(form, f"title-{name}"),
-            graded=graded,
-            points=_points(_first(form, f"points-{name}")) if graded else None,
+        choices.append(
+            PlacementChoice(
+                kind=name,
+                title=_first(form, f"title-{name}"),
+                graded=graded,
+                points=_points(_first(form, f"points-{name}")) if graded else None,
+            )
         )
-        try:
-            choices.append(check_choice(choice, line_items))
-        except PlacementRefused as exc:
-            errors[name] = str(exc)
-    return choices, errors
+    return choices
 
 
 @bp.post(_PICKER)
@@ -236,12 +231,12 @@ def place(course_id: int, request_id: str) -> Response:
     if not settings.accepts_resource_links:
         abort(400, description="Your LMS did not ask for LTI links here, so nothing can be added.")
     form = request.form.to_dict(flat=False)
-    choices, errors = _choices(form, settings.accepts_line_items)
-    if not choices and not errors:
-        errors["_form"] = "Choose what to add to your course."
-    elif len(form.get("kind", [])) > 1 and not settings.accept_multiple:
-        errors["_form"] = "Your LMS takes one activity at a time here: choose one."
-    if errors:
+    choices, errors = committed(  # nothing is written yet: the picker is only checked
+        lambda: check_choices(
+            _choices(form), settings.accepts_line_items, settings.accept_multiple
+        )
+    )
+    if choices is None:
         return _render_picker(pending, request_id, form, errors, status=422)
     _claim(request_id)
     session = db()

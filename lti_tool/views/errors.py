@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, abort, jsonify, render_template, request
+from flask import Flask, Response, abort, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from lti_tool.lti.errors import CookiesBlocked, LaunchError
 from lti_tool.lti.launch import NEW_WINDOW_PARAMS
 from lti_tool.lti.platform_storage import StorageCheckNeeded
+from lti_tool.services.refusals import Refused
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,15 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int]:
     return render_template(
         "errors/http.html", status=status, title=error.name, message=error.description
     ), status
+
+
+def _refused(refused: Refused) -> tuple[Response | str, int]:
+    """A service's refusal answers as `abort(status, message)` would, with nothing written: the
+    request's transaction is rolled back before the page is drawn."""
+    session = g.get("db")
+    if session is not None:
+        session.rollback()
+    return _http_error(default_exceptions[refused.status](description=refused.message))
 
 
 def _csrf_error(error: CSRFError) -> tuple[Response | str, int]:
@@ -106,5 +116,6 @@ def register(app: Flask) -> None:
     app.register_error_handler(LaunchError, _launch_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Refused, _refused)
     app.register_error_handler(OperationalError, _database_down)
     app.register_error_handler(RedisError, _redis_down)

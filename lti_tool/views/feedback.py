@@ -16,11 +16,12 @@ from werkzeug.wrappers import Response
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course, FeedbackMessage, Membership, Person
 from lti_tool.models.course import CourseRole
-from lti_tool.services import feedback, feedback_pages
-from lti_tool.services.feedback import FeedbackRefused, Viewer
+from lti_tool.services.feedback import pages
+from lti_tool.services.feedback import service as feedback
+from lti_tool.services.feedback.service import FeedbackRefused, Viewer
 from lti_tool.services.placements import PlaceableKind, register_kind
-from lti_tool.services.tutors import tutee_ids
-from lti_tool.views.course import committed, course_grant_required, refusals_answered
+from lti_tool.services.tutors.service import tutee_ids
+from lti_tool.views.course import committed, course_grant_required
 from lti_tool.views.params import id_from, page_from
 
 bp = Blueprint("feedback", __name__)
@@ -54,14 +55,13 @@ def _feedback_unread() -> int:
     """Unread conversations, for the navigation (one query, only on course pages)."""
     if "grant" not in g or "course_settings" not in g:
         return 0
-    return feedback_pages.unread_count(db(), _viewer())
+    return pages.unread_count(db(), _viewer())
 
 
 @bp.get("/courses/<int:course_id>/feedback/")
 @course_grant_required
-@refusals_answered
 def index(course_id: int) -> str:
-    page = feedback_pages.thread_list(
+    page = pages.thread_list(
         db(), _viewer(), request.args.get("show", "all"), page_from(request.args)
     )
     return render_template("feedback/index.html", page=page, grant=g.grant)
@@ -69,9 +69,8 @@ def index(course_id: int) -> str:
 
 @bp.get("/courses/<int:course_id>/feedback/<int:thread_id>")
 @course_grant_required
-@refusals_answered
 def thread(course_id: int, thread_id: int) -> str:
-    page = feedback_pages.thread_page(db(), _viewer(), thread_id, _now())
+    page = pages.thread_page(db(), _viewer(), thread_id, _now())
     db().commit()  # read state
     return render_template(
         "feedback/thread.html", page=page, grant=g.grant, errors={}, body="", grade=""
@@ -80,14 +79,13 @@ def thread(course_id: int, thread_id: int) -> str:
 
 @bp.post("/courses/<int:course_id>/feedback/<int:thread_id>/messages")
 @course_grant_required
-@refusals_answered
 def reply(course_id: int, thread_id: int) -> Any:
     body, grade = request.form.get("body", ""), request.form.get("grade")
     message, errors = committed(
         lambda: feedback.post_message(db(), _viewer(), thread_id, body, _now(), grade)
     )
     if message is None:
-        page = feedback_pages.thread_page(db(), _viewer(), thread_id, _now())
+        page = pages.thread_page(db(), _viewer(), thread_id, _now())
         db().commit()
         shown = render_template(
             "feedback/thread.html",
@@ -107,7 +105,6 @@ def reply(course_id: int, thread_id: int) -> Any:
     "/courses/<int:course_id>/feedback/messages/<int:message_id>/edit", methods=["GET", "POST"]
 )
 @course_grant_required
-@refusals_answered
 def edit_message(course_id: int, message_id: int) -> Any:
     session = db()
     message = session.get(FeedbackMessage, message_id)
@@ -155,7 +152,6 @@ def _students(course_id: int) -> list[tuple[int, str]]:
 
 @bp.route("/courses/<int:course_id>/feedback/new", methods=["GET", "POST"])
 @course_grant_required
-@refusals_answered
 def new(course_id: int) -> Any:
     viewer = _viewer()
     if not feedback.can_start_thread(viewer):
@@ -191,7 +187,6 @@ def new(course_id: int) -> Any:
 
 @bp.get("/courses/<int:course_id>/feedback/activities/<int:placement_id>")
 @course_grant_required
-@refusals_answered
 def activity(course_id: int, placement_id: int) -> Any:
     """Where a placed feedback activity opens: a student's own thread; staff's overview."""
     viewer = _viewer()
@@ -201,7 +196,7 @@ def activity(course_id: int, placement_id: int) -> Any:
         return redirect(url_for("feedback.thread", course_id=course_id, thread_id=opened.id))
     if not g.grant.is_staff:
         abort(403, description="Feedback activities are for the course's students and staff.")
-    overview = feedback_pages.activity_overview(db(), viewer, placement_id)
+    overview = pages.activity_overview(db(), viewer, placement_id)
     return render_template("feedback/activity.html", page=overview, grant=g.grant)
 
 
@@ -209,7 +204,6 @@ def activity(course_id: int, placement_id: int) -> Any:
     "/courses/<int:course_id>/feedback/activities/<int:placement_id>/students/<int:student_id>"
 )
 @course_grant_required
-@refusals_answered
 def activity_thread(course_id: int, placement_id: int, student_id: int) -> Response:
     """Staff open (starting if need be) a student's thread for a feedback activity."""
     if not g.grant.is_staff:

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.grades import (
+from lti_tool.services.grades.service import (
     activity_deliveries,
     can_manage_grades,
     course_activities,

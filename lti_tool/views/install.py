@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 
 from lti_tool.extensions import rapport
 from lti_tool.lti.registration import RegistrationError, ToolUrls, canvas
-from lti_tool.services.installation import install_dynamically
+from lti_tool.services.platforms.installation import install_dynamically
 
 bp = Blueprint("install", __name__)
 log = logging.getLogger(__name__)

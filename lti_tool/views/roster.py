@@ -20,8 +20,8 @@ from lti_tool.lti.nrps import NrpsClient
 from lti_tool.lti.service_auth import ServiceClient, ServiceTokens
 from lti_tool.models import Course
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.people import course_people
-from lti_tool.services.roster import (
+from lti_tool.services.roster.people import course_people
+from lti_tool.services.roster.service import (
     MIN_REFRESH_GAP,
     RosterState,
     RosterSync,

@@ -17,7 +17,6 @@ from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import (
     COURSE_TIME_ZONE,
     CourseSettings,
-    SettingsRefused,
     can_change_settings,
     change_settings,
     course_settings,
@@ -26,7 +25,7 @@ from lti_tool.services.course_settings import (
     settings_by_feature,
     time_zones,
 )
-from lti_tool.views.course import course_grant_required
+from lti_tool.views.course import committed, course_grant_required
 
 bp = Blueprint("settings", __name__)
 STAFF_ONLY = "Only the course's staff can see and change its settings."
@@ -43,26 +42,25 @@ def index(course_id: int) -> Response | tuple[str, int]:
     if course is None:
         abort(404)
     if request.method == "POST":
-        try:
-            changes = change_settings(
+        changes, errors = committed(
+            lambda: change_settings(
                 session, course_id, grant.person_id, request.form, rapport().clock()
             )
-        except SettingsRefused as refused:
-            session.rollback()
-            return _page(course, course_settings(session, course_id), request.form, refused), 400
-        session.commit()
+        )
+        if changes is None:
+            return _page(course, course_settings(session, course_id), request.form, errors), 400
         target = url_for("settings.index", course_id=course_id, saved=len(changes))
         return redirect(target, code=303)
     current = course_settings(session, course_id)
     form = {spec.key: spec.form_value(current[spec.key]) for spec in registered_settings()}
-    return _page(course, current, form, None), 200
+    return _page(course, current, form, {}), 200
 
 
 def _page(
     course: Course,
     current: CourseSettings,
     form: Mapping[str, str | None],
-    refused: SettingsRefused | None,
+    errors: Mapping[str, str],
 ) -> str:
     g.course_time_zone = current[COURSE_TIME_ZONE]
     saved = request.args.get("saved", type=int) if request.method == "GET" else None
@@ -72,7 +70,7 @@ def _page(
         course=course,
         groups=settings_by_feature(),
         form=form,
-        errors=refused.errors if refused else {},
+        errors=errors,
         saved=None if saved is None else max(saved, 0),
         changes=recent_changes(db(), course.id),
         time_zones=time_zones(),

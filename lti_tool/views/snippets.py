@@ -19,12 +19,13 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from lti_tool.background import background
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course
-from lti_tool.services import bulk_start, snippets
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.bulk_start import BulkStartRefused
 from lti_tool.services.profiles import author_cards
-from lti_tool.services.snippets import MERGE_FIELDS, SnippetRefused, unknown_fields
-from lti_tool.views.course import course_grant_required, refusals_answered
+from lti_tool.services.snippets import bulk_start
+from lti_tool.services.snippets import service as snippets
+from lti_tool.services.snippets.bulk_start import BulkStartRefused
+from lti_tool.services.snippets.service import MERGE_FIELDS, SnippetRefused, unknown_fields
+from lti_tool.views.course import course_grant_required
 
 bp = Blueprint("snippets", __name__)
 
@@ -32,7 +33,7 @@ _ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def staff_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """403 for anyone but the course's staff; a refusal from a service becomes its 4xx."""
+    """403 for anyone but the course's staff."""
 
     @wraps(view)
     def wrapped(**kwargs: Any) -> Any:
@@ -40,7 +41,7 @@ def staff_only(view: Callable[..., Any]) -> Callable[..., Any]:
             abort(403, description="Only the course's staff use snippets and bulk starts.")
         return view(**kwargs)
 
-    return course_grant_required(refusals_answered(wrapped))
+    return course_grant_required(wrapped)
 
 
 def _grant() -> CourseGrant:

@@ -1,9 +1,10 @@
 """Personal tutors for staff: who tutors whom, allocating by hand or in balance, and a
 student's tutors over time.
 
-The rules live in `lti_tool.services.tutors` (balancing in `tutor_balance`, the listing in
-`tutor_pages`); these views parse the form, call one service with the app's clock, and redirect
-(303) after a change. A refusal re-renders the page at its 4xx.
+The rules live in `lti_tool.services.tutors` (`service`; balancing in `balance`, the listing in
+`pages`); these views parse the form, call one service with the app's clock, and redirect
+(303) after a change. A refused form re-renders the page with the reason (400); any other
+refusal is the app's 4xx page.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
-from lti_tool.services import tutor_balance, tutor_pages, tutors
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.tutors import TutorRefused
-from lti_tool.views.course import course_grant_required
+from lti_tool.services.tutors import balance as tutor_balance
+from lti_tool.services.tutors import pages as tutor_pages
+from lti_tool.services.tutors import service as tutors
+from lti_tool.views.course import committed, course_grant_required
 
 bp = Blueprint("tutors", __name__)
 STAFF_ONLY = "Only the course's staff can see and allocate tutors."
@@ -50,21 +52,17 @@ def _listing(source: dict[str, str] | None = None) -> tuple[str, int]:
 
 
 def _index_page(
-    course_id: int, show: str, page: int, error: TutorRefused | None = None
+    course_id: int, show: str, page: int, errors: dict[str, str] | None = None
 ) -> tuple[str, int]:
-    session = db()
-    try:
-        listing = tutor_pages.allocation_page(session, g.grant, show, page)
-    except TutorRefused as refused:
-        abort(refused.status, description=refused.message)
+    listing = tutor_pages.allocation_page(db(), g.grant, show, page)
     return render_template(
         "tutors/index.html",
         grant=g.grant,
         page=listing,
-        error=error.message if error else None,
-        saved=request.args.get("saved", type=int) if error is None else None,
-        balanced=request.args.get("balanced", type=int) if error is None else None,
-    ), (error.status if error else 200)
+        error=errors["form"] if errors else None,
+        saved=request.args.get("saved", type=int) if not errors else None,
+        balanced=request.args.get("balanced", type=int) if not errors else None,
+    ), (400 if errors else 200)
 
 
 @bp.get("/courses/<int:course_id>/tutors")
@@ -89,13 +87,11 @@ def allocate(course_id: int) -> Response | tuple[str, int]:
     student_id = _person_id(request.form.get("student_id"), "student")
     raw_tutor = request.form.get("tutor_id", "")
     tutor_id = _person_id(raw_tutor, "tutor") if raw_tutor.strip() else None
-    session = db()
-    try:
-        tutors.allocate(session, grant, student_id, tutor_id, rapport().clock())
-    except TutorRefused as refused:
-        session.rollback()
-        return _index_page(course_id, *listing, error=refused)
-    session.commit()
+    _, errors = committed(
+        lambda: tutors.allocate(db(), grant, student_id, tutor_id, rapport().clock())
+    )
+    if errors:
+        return _index_page(course_id, *listing, errors)
     return _back(course_id, listing, saved=student_id, _anchor=f"student-{student_id}")
 
 
@@ -108,20 +104,18 @@ def balance(course_id: int) -> Response | tuple[str, int]:
     scope = request.form.get("scope", "unallocated")
     if scope not in SCOPES:
         abort(400, description="Balance either the students without a tutor, or everyone.")
-    session = db()
-    try:
-        result = tutor_balance.balance(
-            session,
+    result, errors = committed(
+        lambda: tutor_balance.balance(
+            db(),
             grant,
             rapport().clock(),
             by_section=request.form.get("by_section") in {"1", "on"},
             tutor_ids=chosen,
             only_unallocated=SCOPES[scope],
         )
-    except TutorRefused as refused:
-        session.rollback()
-        return _index_page(course_id, *listing, error=refused)
-    session.commit()
+    )
+    if result is None:
+        return _index_page(course_id, *listing, errors)
     return _back(course_id, listing, balanced=result.count)
 
 

@@ -16,10 +16,10 @@ from lti_tool.db import transaction
 from lti_tool.models import Course, SettingChange
 from lti_tool.services import course_settings as cs
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, SettingSpec, course_settings
-from lti_tool.services.feedback_settings import ALL_STAFF, VISIBILITY
-from lti_tool.services.newsfeed_settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
+from lti_tool.services.feedback.settings import ALL_STAFF, VISIBILITY
+from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from tests.conftest import state
-from tests.functional.test_roster import course_path, csrf_token
+from tests.functional.roster.test_roster import course_path, csrf_token
 from tests.platform import INSTRUCTOR, LEARNER, LTI
 
 ROLES = LTI + "roles"

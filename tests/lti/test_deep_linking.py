@@ -16,6 +16,7 @@ from jwcrypto.jwt import JWT
 
 from lti_tool.lti import deep_linking as dl
 from lti_tool.lti.keys import KeyRing
+from lti_tool.services.refusals import Refused
 from tests.keys import seed_tool_keys
 
 CLAIMS = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -140,16 +141,16 @@ def test_line_item_follows_accept_lineitem(accept_lineitem, has_line_item):
 def test_one_item_only_when_accept_multiple_is_false():
     single = response(accept_multiple=False)
     assert len(single.claims([GRADED])[dl.CLAIM_CONTENT_ITEMS]) == 1
-    with pytest.raises(dl.DeepLinkingRefused, match="one item"):
+    with pytest.raises(Refused, match="one item"):
         single.claims([GRADED, PLAIN])
     assert len(response(accept_multiple=...).claims([PLAIN])[dl.CLAIM_CONTENT_ITEMS]) == 1
-    with pytest.raises(dl.DeepLinkingRefused):
+    with pytest.raises(Refused):
         response(accept_multiple=...).claims([GRADED, PLAIN])  # absent means false (§4.4.1)
 
 
 def test_no_resource_links_when_the_platform_does_not_accept_them():
     refusing = response(accept_types=["link", "html"])
-    with pytest.raises(dl.DeepLinkingRefused, match="resource links"):
+    with pytest.raises(Refused, match="resource links"):
         refusing.claims([PLAIN])
     empty = refusing.claims([], dl.ResponseMessages(errormsg="Nothing to add."))
     assert empty[dl.CLAIM_CONTENT_ITEMS] == []

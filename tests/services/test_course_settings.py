@@ -21,7 +21,6 @@ from lti_tool.services.course_settings import (
     COURSE_TIME_ZONE,
     GONE,
     SettingSpec,
-    SettingsRefused,
     can_change_settings,
     change_settings,
     course_settings,
@@ -30,8 +29,9 @@ from lti_tool.services.course_settings import (
     registered_settings,
     settings_by_feature,
 )
-from lti_tool.services.feedback_settings import ALL_STAFF, VISIBILITY
-from lti_tool.services.newsfeed_settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
+from lti_tool.services.feedback.settings import ALL_STAFF, VISIBILITY
+from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
+from lti_tool.services.refusals import Refused
 from tests.conftest import state
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
@@ -262,7 +262,7 @@ def test_a_refused_form_names_every_error_and_saves_nothing(sessions, course, ex
         TUTORS.key: "nobody",
         COURSE_TIME_ZONE: "Mars/Olympus",
     }
-    with pytest.raises(SettingsRefused) as refused:
+    with pytest.raises(Refused) as refused:
         save(sessions, course, form)
     assert set(refused.value.errors) == {GOAL.key, TUTORS.key, COURSE_TIME_ZONE}
     with transaction(sessions) as session:

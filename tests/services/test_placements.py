@@ -12,6 +12,7 @@ from lti_tool.models import Course, GradableActivity, Registration, ResourceLink
 from lti_tool.models.course import CourseRole
 from lti_tool.services import placements as p
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.refusals import Refused
 from tests.conftest import state
 
 FEEDBACK = p.PlaceableKind(
@@ -91,7 +92,7 @@ def test_course_home_is_built_in_and_features_register_their_own(feedback):
 )
 def test_check_choice(feedback, choice, line_items, outcome):
     if isinstance(outcome, str):
-        with pytest.raises(p.PlacementRefused, match=outcome):
+        with pytest.raises(Refused, match=outcome):
             p.check_choice(choice, line_items)
     else:
         checked = p.check_choice(choice, line_items)

@@ -8,8 +8,8 @@ The platform opens `GET /lti/register?openid_configuration=…&registration_toke
 2. posts its client registration with the registration token and reads the client_id and
    deployment_id of the answer (`client`: "Tool Registration Request" and "Response"), built
    from what Rapport declares about itself (`tool`);
-3. leaves saving the platform to `lti_tool.services.installation` and closing the platform's
-   window (§3.6, `org.imsglobal.lti.close`) to the view.
+3. leaves saving the platform to `lti_tool.services.platforms.installation` and closing the
+   platform's window (§3.6, `org.imsglobal.lti.close`) to the view.
 
 What only Canvas does, including its developer key JSON, is in `canvas`.
 """

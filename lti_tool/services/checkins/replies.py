@@ -1,0 +1,197 @@
+"""Closing the loop on a check-in: staff answer a response in the student's own feedback thread
+(the response quoted), or mark it handled without a reply; and they nudge, with a personal
+message from a snippet, the students who have not answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.models import (
+    CheckIn,
+    CheckInResponse,
+    Course,
+    FeedbackThread,
+    Membership,
+    Occurrence,
+    Person,
+    ResponseStatus,
+)
+from lti_tool.models.course import CourseRole
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.checkins.service import (
+    FACES,
+    SCALE_KINDS,
+    CheckInRefused,
+    occurrence_in_course,
+)
+from lti_tool.services.feedback.service import check_may_write_to, post_message, viewer_for
+from lti_tool.services.snippets.service import MergeValues, fill, first_name_of, tutor_name_of
+from lti_tool.services.tutors.service import current_tutor_ids
+from lti_tool.services.upsert import upsert
+
+MAX_NUDGE = 500
+
+
+def checkin_thread(
+    session: Session, checkin: CheckIn, student_id: int, started_by: int, now: datetime
+) -> FeedbackThread:
+    """The student's feedback thread for this check-in, started the first time it is needed."""
+    keys = {"checkin_id": checkin.id, "student_id": student_id}
+    values = {
+        "course_id": checkin.course_id,
+        "title": f"Check-in: {checkin.title}",
+        "started_by_id": started_by,
+        "created_at": now,
+        "last_message_at": now,
+    }
+    return session.get_one(FeedbackThread, upsert(session, FeedbackThread, keys, values, False))
+
+
+def quoted(checkin: CheckIn, response: CheckInResponse) -> str:
+    """The student's answers as a Markdown quote, to open a reply with."""
+    lines = []
+    for question in checkin.questions:
+        value = response.answers.get(question["id"])
+        if question["kind"] in SCALE_KINDS and value:
+            shown = f"{FACES.get(value, '')} {value} of 5".strip()
+            lines.append(f"**{question['prompt']}** {shown}")
+        elif question["kind"] == "text" and value:
+            lines.append(f"**{question['prompt']}** {value}")
+        elif question["kind"] == "talk" and value:
+            lines.append("**You asked to talk to someone.**")
+    return "\n".join("> " + line.replace("\n", "\n> ") for line in lines)
+
+
+def _response(
+    session: Session, grant: CourseGrant, response_id: int
+) -> tuple[CheckInResponse, CheckIn]:
+    not_found = CheckInRefused(404, "There is no such response in this course.")
+    response = session.get(CheckInResponse, response_id)
+    if response is None or not grant.is_staff:
+        raise not_found
+    try:
+        _, checkin = occurrence_in_course(session, grant, response.occurrence_id)
+    except CheckInRefused:
+        raise not_found from None  # the same answer as an id that never existed
+    if checkin.anonymous:
+        raise CheckInRefused(403, "This check-in is anonymous: nobody can follow an answer up.")
+    return response, checkin
+
+
+def answer_response(
+    session: Session,
+    grant: CourseGrant,
+    response_id: int,
+    body: str,
+    settings: Mapping[str, Any],
+    now: datetime,
+) -> FeedbackThread:
+    """Reply in the student's check-in thread, their answers quoted; the response is answered."""
+    response, checkin = _response(session, grant, response_id)
+    viewer = viewer_for(session, grant, settings)
+    check_may_write_to(session, viewer, response.student_id)
+    thread = checkin_thread(session, checkin, response.student_id, grant.person_id, now)
+    text = body.strip()
+    message = f"{quoted(checkin, response)}\n\n{text}" if text else ""
+    post_message(session, viewer, thread.id, message, now)
+    response.status = ResponseStatus.ANSWERED
+    response.handled_by_id = grant.person_id
+    response.handled_at = now
+    response.thread_id = thread.id
+    session.flush()
+    return thread
+
+
+def handle_response(
+    session: Session, grant: CourseGrant, response_id: int, now: datetime
+) -> CheckInResponse:
+    """Dealt with, without a reply (a conversation in person, say)."""
+    response, _ = _response(session, grant, response_id)
+    if response.status is ResponseStatus.NEW:
+        response.status = ResponseStatus.HANDLED
+        response.handled_by_id = grant.person_id
+        response.handled_at = now
+    session.flush()
+    return response
+
+
+@dataclass(frozen=True)
+class Missing:
+    occurrence: Occurrence
+    checkin: CheckIn
+    students: list[tuple[int, str]]
+
+
+def non_respondents(session: Session, grant: CourseGrant, occurrence_id: int) -> Missing:
+    """The course's active students with no answer to this occurrence, by name."""
+    if not grant.is_staff:
+        raise CheckInRefused(403, "Only the course's staff see who has not answered.")
+    occurrence, checkin = occurrence_in_course(session, grant, occurrence_id)
+    if checkin.anonymous:  # who has not answered would tell who has
+        return Missing(occurrence, checkin, [])
+    answered = select(CheckInResponse.student_id).where(
+        CheckInResponse.occurrence_id == occurrence.id
+    )
+    people = session.scalars(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.course_id == grant.course_id,
+            Membership.role == CourseRole.STUDENT,
+            Membership.active.is_(True),
+            Person.id.not_in(answered),
+        )
+    )
+    listed = sorted(((p.id, p.name_as("Student")) for p in people), key=lambda s: s[1].casefold())
+    return Missing(occurrence, checkin, listed)
+
+
+def nudge(
+    session: Session,
+    grant: CourseGrant,
+    occurrence_id: int,
+    template: str,
+    student_ids: list[int],
+    settings: Mapping[str, Any],
+    now: datetime,
+) -> int:
+    """A personal message (merge fields filled) in each chosen non-respondent's check-in
+    thread; how many were sent."""
+    missing = non_respondents(session, grant, occurrence_id)
+    if missing.checkin.anonymous:
+        raise CheckInRefused(403, "This check-in is anonymous: nobody can be nudged.")
+    allowed = {sid for sid, _ in missing.students}
+    chosen = [sid for sid in dict.fromkeys(student_ids) if sid in allowed][:MAX_NUDGE]
+    if not chosen or not template.strip():
+        raise CheckInRefused(
+            400, "Nothing was sent.", {"body": "Choose students and write something first."}
+        )
+    viewer = viewer_for(session, grant, settings)
+    course = session.get_one(Course, grant.course_id)
+    tutors = current_tutor_ids(session, grant.course_id, chosen)
+    people = {
+        p.id: p
+        for p in session.scalars(
+            select(Person).where(Person.id.in_(set(chosen) | set(tutors.values())))
+        )
+    }
+    for student_id in chosen:
+        values = MergeValues(
+            first_name=first_name_of(people[student_id]),
+            tutor_name=tutor_name_of(people.get(tutors.get(student_id, 0))),
+            course_title=course.display_title,
+            activity_title=missing.checkin.title,
+        )
+        thread = checkin_thread(session, missing.checkin, student_id, grant.person_id, now)
+        check_may_write_to(session, viewer, student_id)
+        message = post_message(session, viewer, thread.id, fill(template, values), now)
+        message.automated = True
+    session.flush()
+    return len(chosen)

@@ -1,0 +1,121 @@
+"""What a check-in's answers add up to, per occurrence: for the charts, the occurrences table
+and, for anonymous check-ins, all staff ever see. Three queries whatever the course's size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lti_tool.models import CheckIn, CheckInResponse, Membership, Occurrence, Person
+from lti_tool.models.course import CourseRole
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.checkins.export import ExportRow
+from lti_tool.services.checkins.service import CheckInRefused, checkin_in_course
+
+
+@dataclass(frozen=True)
+class OccurrenceRow:
+    occurrence: Occurrence
+    counts: dict[int, int]  # scale value → answers
+    responses: int
+    talk: int
+
+    @property
+    def label(self) -> str:
+        return f"#{self.occurrence.number}"
+
+
+@dataclass(frozen=True)
+class CheckInStats:
+    checkin: CheckIn
+    rows: list[OccurrenceRow]
+    students: int
+
+    def opened(self, now: datetime) -> list[OccurrenceRow]:
+        return [r for r in self.rows if r.occurrence.opens_at <= now]
+
+
+def checkin_stats(session: Session, grant: CourseGrant, checkin_id: int) -> CheckInStats:
+    if not grant.is_staff:
+        raise CheckInRefused(403, "Only the course's staff see a check-in's answers.")
+    checkin = checkin_in_course(session, grant, checkin_id)
+    occurrences = session.scalars(
+        select(Occurrence).where(Occurrence.checkin_id == checkin.id).order_by(Occurrence.number)
+    ).all()
+    counts: dict[int, dict[int, int]] = defaultdict(dict)
+    responses: dict[int, int] = defaultdict(int)
+    talk: dict[int, int] = defaultdict(int)
+    for occurrence_id, score, wants_talk, n in session.execute(
+        select(
+            CheckInResponse.occurrence_id,
+            CheckInResponse.score,
+            CheckInResponse.wants_talk,
+            func.count(),
+        )
+        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
+        .where(Occurrence.checkin_id == checkin.id)
+        .group_by(CheckInResponse.occurrence_id, CheckInResponse.score, CheckInResponse.wants_talk)
+    ).all():
+        responses[occurrence_id] += int(n)
+        if score is not None:
+            counts[occurrence_id][int(score)] = counts[occurrence_id].get(int(score), 0) + int(n)
+        if wants_talk:
+            talk[occurrence_id] += int(n)
+    students = session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(
+            Membership.course_id == grant.course_id,
+            Membership.role == CourseRole.STUDENT,
+            Membership.active.is_(True),
+        )
+    )
+    rows = [
+        OccurrenceRow(o, counts.get(o.id, {}), responses.get(o.id, 0), talk.get(o.id, 0))
+        for o in occurrences
+    ]
+    return CheckInStats(checkin, rows, int(students or 0))
+
+
+def course_checkins(session: Session, grant: CourseGrant) -> list[CheckIn]:
+    if not grant.is_staff:
+        raise CheckInRefused(403, "Only the course's staff manage check-ins.")
+    return list(
+        session.scalars(
+            select(CheckIn)
+            .where(CheckIn.course_id == grant.course_id, CheckIn.archived_at.is_(None))
+            .order_by(CheckIn.created_at.desc())
+        )
+    )
+
+
+def export_rows(
+    session: Session, grant: CourseGrant, checkin_id: int
+) -> tuple[CheckIn, list[ExportRow]]:
+    """Every response of the check-in for the CSV export: names only when it is not anonymous
+    (an anonymous export is ordered by its answers, never by who or when)."""
+    if not grant.is_staff:
+        raise CheckInRefused(403, "Only the course's staff download a check-in's answers.")
+    checkin = checkin_in_course(session, grant, checkin_id)
+    rows = session.execute(
+        select(CheckInResponse, Occurrence, Person)
+        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
+        .join(Person, Person.id == CheckInResponse.student_id)
+        .where(Occurrence.checkin_id == checkin.id)
+    ).all()
+    named = not checkin.anonymous
+    return checkin, [
+        ExportRow(
+            occurrence=f"#{occurrence.number}",
+            opens_at=occurrence.opens_at,
+            student_name=person.name_as("Student") if named else None,
+            student_email=person.email if named else None,
+            submitted_at=response.submitted_at if named else None,
+            answers=response.answers,
+        )
+        for response, occurrence, person in rows
+    ]

@@ -1,0 +1,317 @@
+"""Reading feedback threads: the list with unread marks, one thread, and a feedback activity's
+overview for staff. Each page costs the same few queries however many threads there are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from lti_tool.models import (
+    Course,
+    FeedbackMessage,
+    FeedbackThread,
+    GradableActivity,
+    GradeDelivery,
+    Membership,
+    Person,
+    Placement,
+    ThreadRead,
+    TutorAllocation,
+)
+from lti_tool.models.course import CourseRole
+from lti_tool.models.grades import DeliveryStatus
+from lti_tool.services.feedback.service import (
+    Viewer,
+    can_edit_message,
+    can_grade,
+    can_start_thread,
+    feedback_placement,
+    mark_read,
+    readable_thread,
+)
+from lti_tool.services.placements import activity_key
+from lti_tool.services.profiles import AuthorCard, author_cards
+from lti_tool.services.tutors.service import current_tutor_ids
+
+PAGE_SIZE = 50
+SHOWS = ("all", "unread", "mine")
+
+
+def _tutees(viewer: Viewer) -> ColumnElement[bool]:
+    mine = select(TutorAllocation.student_id).where(
+        TutorAllocation.course_id == viewer.grant.course_id,
+        TutorAllocation.tutor_id == viewer.grant.person_id,
+        TutorAllocation.ended_at.is_(None),
+    )
+    return FeedbackThread.student_id.in_(mine)
+
+
+def _visible(viewer: Viewer) -> list[ColumnElement[bool]]:
+    """The threads this viewer reads, as WHERE clauses."""
+    grant = viewer.grant
+    where = [FeedbackThread.course_id == grant.course_id]
+    if grant.is_student:
+        where.append(FeedbackThread.student_id == grant.person_id)
+    elif not grant.is_staff:
+        where.append(FeedbackThread.id < 0)  # guests read none
+    elif not viewer.reads_every_thread:
+        where.append(_tutees(viewer))
+    return where
+
+
+def _unread(viewer: Viewer) -> ColumnElement[bool]:
+    """A student has unread words from staff; staff have unread words from the student (a
+    colleague's message, or a bulk start to 500 students, is not 500 things to read)."""
+    me = viewer.grant.person_id
+    if viewer.grant.is_staff:
+        written = FeedbackThread.last_author_id == FeedbackThread.student_id
+    else:
+        written = and_(
+            FeedbackThread.last_author_id.is_not(None), FeedbackThread.last_author_id != me
+        )
+    return and_(
+        written,
+        or_(ThreadRead.read_at.is_(None), FeedbackThread.last_message_at > ThreadRead.read_at),
+    )
+
+
+def is_unread(viewer: Viewer, thread: FeedbackThread, read_at: datetime | None) -> bool:
+    """`_unread` for one thread already loaded."""
+    author = thread.last_author_id
+    if viewer.grant.is_staff:
+        written = author is not None and author == thread.student_id
+    else:
+        written = author is not None and author != viewer.grant.person_id
+    return written and (read_at is None or thread.last_message_at > read_at)
+
+
+def _read_by_me(viewer: Viewer) -> ColumnElement[bool]:
+    return and_(
+        ThreadRead.thread_id == FeedbackThread.id, ThreadRead.person_id == viewer.grant.person_id
+    )
+
+
+def unread_count(session: Session, viewer: Viewer) -> int:
+    """Threads with a message this person has not read: one query."""
+    if not (viewer.grant.is_staff or viewer.grant.is_student):
+        return 0
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(FeedbackThread)
+            .outerjoin(ThreadRead, _read_by_me(viewer))
+            .where(*_visible(viewer), _unread(viewer))
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class ThreadSummary:
+    thread: FeedbackThread
+    student_name: str
+    activity: str | None
+    unread: bool
+    awaiting_reply: bool  # the student wrote last: staff owe an answer
+    last_author: AuthorCard | None
+
+
+@dataclass(frozen=True)
+class ThreadList:
+    course: Course
+    threads: list[ThreadSummary]
+    show: str
+    page: int
+    has_more: bool
+    unread: int
+    can_start: bool
+
+
+def thread_list(session: Session, viewer: Viewer, show: str = "all", page: int = 1) -> ThreadList:
+    course = session.get_one(Course, viewer.grant.course_id)
+    show = show if show in SHOWS else "all"
+    page = max(1, page)
+    where = _visible(viewer)
+    if show == "unread":
+        where.append(_unread(viewer))
+    elif show == "mine" and viewer.grant.is_staff:
+        where.append(_tutees(viewer))
+    rows = session.execute(
+        select(FeedbackThread, Person, ThreadRead.read_at, Placement.title)
+        .join(Person, Person.id == FeedbackThread.student_id)
+        .outerjoin(ThreadRead, _read_by_me(viewer))
+        .outerjoin(Placement, Placement.id == FeedbackThread.placement_id)
+        .where(*where)
+        .order_by(FeedbackThread.last_message_at.desc(), FeedbackThread.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    ).all()
+    shown = rows[:PAGE_SIZE]
+    authors = {t.last_author_id for t, *_ in shown if t.last_author_id}
+    cards = author_cards(session, course.id, authors)
+    summaries = [
+        ThreadSummary(
+            thread=thread,
+            student_name=student.name_as("Student"),
+            activity=activity,
+            unread=is_unread(viewer, thread, read_at),
+            awaiting_reply=thread.last_author_id == thread.student_id,
+            last_author=cards.get(thread.last_author_id or 0),
+        )
+        for thread, student, read_at, activity in shown
+    ]
+    return ThreadList(
+        course=course,
+        threads=summaries,
+        show=show,
+        page=page,
+        has_more=len(rows) > PAGE_SIZE,
+        unread=unread_count(session, viewer),
+        can_start=can_start_thread(viewer),
+    )
+
+
+@dataclass(frozen=True)
+class ShownMessage:
+    message: FeedbackMessage
+    author: AuthorCard
+    can_edit: bool
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    course: Course
+    thread: FeedbackThread
+    student: AuthorCard
+    tutor: AuthorCard | None
+    placement: Placement | None
+    messages: list[ShownMessage]
+    grade: FeedbackMessage | None  # the message carrying the current grade
+    gradebook: DeliveryStatus | None  # staff: where the current grade is on its way
+    can_grade: bool
+
+
+def thread_page(session: Session, viewer: Viewer, thread_id: int, now: datetime) -> ThreadPage:
+    """One conversation, oldest message first; opening it marks it read."""
+    thread = readable_thread(session, viewer, thread_id)
+    course = session.get_one(Course, thread.course_id)
+    placement = session.get(Placement, thread.placement_id) if thread.placement_id else None
+    messages = session.scalars(
+        select(FeedbackMessage)
+        .where(FeedbackMessage.thread_id == thread.id)
+        .order_by(FeedbackMessage.created_at, FeedbackMessage.id)
+    ).all()
+    tutor_id = current_tutor_ids(session, course.id, [thread.student_id]).get(thread.student_id)
+    people = {m.author_id for m in messages} | {thread.student_id}
+    if tutor_id:
+        people.add(tutor_id)
+    cards = author_cards(session, course.id, people)
+    graded = [m for m in messages if m.score_given is not None]
+    status = None
+    if viewer.grant.is_staff and placement is not None and graded:
+        status = _gradebook_status(session, course.id, placement, thread.student_id)
+    mark_read(session, thread.id, viewer.grant.person_id, now)
+    return ThreadPage(
+        course=course,
+        thread=thread,
+        student=cards[thread.student_id],
+        tutor=cards.get(tutor_id) if tutor_id else None,
+        placement=placement,
+        messages=[
+            ShownMessage(m, cards[m.author_id], can_edit_message(viewer, m, now)) for m in messages
+        ],
+        grade=graded[-1] if graded else None,
+        gradebook=status,
+        can_grade=can_grade(viewer, placement),
+    )
+
+
+def _gradebook_status(
+    session: Session, course_id: int, placement: Placement, student_id: int
+) -> DeliveryStatus | None:
+    status = session.scalar(
+        select(GradeDelivery.status)
+        .join(GradableActivity, GradableActivity.id == GradeDelivery.activity_id)
+        .where(
+            GradableActivity.course_id == course_id,
+            GradableActivity.key == activity_key(placement),
+            GradeDelivery.person_id == student_id,
+            GradeDelivery.status != DeliveryStatus.SUPERSEDED,
+        )
+        .order_by(GradeDelivery.id.desc())
+        .limit(1)
+    )
+    return DeliveryStatus(status) if status else None
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    student_id: int
+    name: str
+    thread: FeedbackThread | None
+    grade: float | None
+
+
+@dataclass(frozen=True)
+class ActivityOverview:
+    course: Course
+    placement: Placement
+    rows: list[ActivityRow]
+
+
+def activity_overview(session: Session, viewer: Viewer, placement_id: int) -> ActivityOverview:
+    """Staff: every active student of the course and where their feedback for this activity
+    stands (three queries)."""
+    course = session.get_one(Course, viewer.grant.course_id)
+    placement = feedback_placement(session, course.id, placement_id)
+    students = session.execute(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.course_id == course.id,
+            Membership.role == CourseRole.STUDENT,
+            Membership.active.is_(True),
+        )
+    ).scalars()
+    threads = {
+        t.student_id: t
+        for t in session.scalars(
+            select(FeedbackThread).where(
+                FeedbackThread.placement_id == placement.id, *_visible(viewer)
+            )
+        )
+    }
+    latest = (
+        select(FeedbackMessage.thread_id, func.max(FeedbackMessage.id).label("last"))
+        .where(
+            FeedbackMessage.thread_id.in_([t.id for t in threads.values()] or [0]),
+            FeedbackMessage.score_given.is_not(None),
+        )
+        .group_by(FeedbackMessage.thread_id)
+        .subquery()
+    )
+    grades = dict(
+        session.execute(
+            select(FeedbackMessage.thread_id, FeedbackMessage.score_given).join(
+                latest, latest.c.last == FeedbackMessage.id
+            )
+        ).all()
+    )
+    rows = [
+        ActivityRow(
+            p.id,
+            p.name_as("Student"),
+            threads.get(p.id),
+            grades.get(threads[p.id].id) if p.id in threads else None,
+        )
+        for p in students
+    ]
+    if not viewer.reads_every_thread:
+        mine = current_tutor_ids(session, course.id)
+        rows = [r for r in rows if mine.get(r.student_id) == viewer.grant.person_id]
+    rows.sort(key=lambda r: r.name.casefold())
+    return ActivityOverview(course, placement, rows)

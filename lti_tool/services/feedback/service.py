@@ -1,0 +1,363 @@
+"""Named feedback threads: who may read and write them, and writing to them.
+
+A thread is private to one student and the course's staff. Every message is signed by the
+person who wrote it. Which staff read a student's threads is a course setting: all of them
+(default), or the student's personal tutor and the course's instructors. Ids from another
+course, or of another student's thread, are "not found" — never a hint that they exist.
+
+A staff message may carry a grade for the thread's activity (a placed "Feedback activity");
+it goes to the LMS gradebook through the grades service's durable queue (AGS 2.0 §3.4).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.lti.roles import context_role_names
+from lti_tool.models import (
+    Course,
+    FeedbackMessage,
+    FeedbackThread,
+    Membership,
+    Person,
+    Placement,
+    ThreadRead,
+)
+from lti_tool.models.course import CourseRole
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.feedback import settings as options
+from lti_tool.services.grades.service import ActivitySpec, InvalidScore, record_score
+from lti_tool.services.markup import render_markdown
+from lti_tool.services.placements import activity_key
+from lti_tool.services.refusals import Refused
+from lti_tool.services.tutors.service import current_tutor_ids
+from lti_tool.services.upsert import upsert
+
+FEEDBACK_KIND = "feedback"
+EDIT_WINDOW = timedelta(minutes=10)
+MAX_TITLE = 200
+MAX_MESSAGE = 10_000
+_LEAD_ROLES = {"Instructor", "Administrator"}
+
+
+class FeedbackRefused(Refused):
+    """A refusal about feedback (see Refused)."""
+
+
+def not_found() -> FeedbackRefused:
+    return FeedbackRefused(404, "There is no such conversation in this course.")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person looking, with what decides which threads they read."""
+
+    grant: CourseGrant
+    is_instructor: bool
+    visibility: str
+
+    @property
+    def reads_every_thread(self) -> bool:
+        """Staff who read all of the course's threads, whoever tutors the student."""
+        if not self.grant.is_staff:
+            return False
+        return self.is_instructor or self.visibility == options.ALL_STAFF
+
+
+def is_instructor(lti_roles: list[Any]) -> bool:
+    """An instructor or course administrator; a teaching assistant (a sub-role of Instructor
+    in LIS, `Instructor#TeachingAssistant`) is not one."""
+    names = context_role_names(lti_roles)
+    return bool(names & _LEAD_ROLES) and "TeachingAssistant" not in names
+
+
+def viewer_for(session: Session, grant: CourseGrant, settings: Mapping[str, Any]) -> Viewer:
+    lead = False
+    visibility = str(settings[options.VISIBILITY])
+    # Whether they are an instructor only matters when not every staff member reads everything.
+    if grant.is_staff and visibility != options.ALL_STAFF:
+        roles = session.scalar(
+            select(Membership.lti_roles).where(
+                Membership.course_id == grant.course_id, Membership.person_id == grant.person_id
+            )
+        )
+        lead = is_instructor(roles or [])
+    return Viewer(grant, lead, visibility)
+
+
+# -- rules ------------------------------------------------------------------------------------
+
+
+def can_read_thread(viewer: Viewer, thread: FeedbackThread, tutor_id: int | None) -> bool:
+    """The student it belongs to; staff as the course's setting allows; nobody else."""
+    grant = viewer.grant
+    if thread.course_id != grant.course_id:
+        return False
+    if grant.is_student:
+        return thread.student_id == grant.person_id
+    if not grant.is_staff:
+        return False
+    return viewer.reads_every_thread or tutor_id == grant.person_id
+
+
+def can_start_thread(viewer: Viewer) -> bool:
+    return viewer.grant.is_staff
+
+
+def can_grade(viewer: Viewer, placement: Placement | None) -> bool:
+    return (
+        viewer.grant.is_staff
+        and placement is not None
+        and placement.graded
+        and placement.score_maximum is not None
+    )
+
+
+def can_edit_message(viewer: Viewer, message: FeedbackMessage, now: datetime) -> bool:
+    """Its author, for ten minutes after writing it."""
+    return message.author_id == viewer.grant.person_id and now - message.created_at <= EDIT_WINDOW
+
+
+# -- finding threads --------------------------------------------------------------------------
+
+
+def readable_thread(session: Session, viewer: Viewer, thread_id: int) -> FeedbackThread:
+    """The thread, if this viewer may read it; otherwise 404, whatever the reason."""
+    thread = session.get(FeedbackThread, thread_id)
+    if thread is None or thread.course_id != viewer.grant.course_id:
+        raise not_found()
+    tutor = None
+    if viewer.grant.is_staff and not viewer.reads_every_thread:
+        tutor = current_tutor_ids(session, thread.course_id, [thread.student_id]).get(
+            thread.student_id
+        )
+    if not can_read_thread(viewer, thread, tutor):
+        raise not_found()
+    return thread
+
+
+def feedback_placement(session: Session, course_id: int, placement_id: int | None) -> Placement:
+    placement = session.get(Placement, placement_id) if placement_id else None
+    if placement is None or placement.course_id != course_id or placement.kind != FEEDBACK_KIND:
+        raise FeedbackRefused(404, "There is no such feedback activity in this course.")
+    return placement
+
+
+def active_student(session: Session, course_id: int, person_id: int) -> Person:
+    """A student on this course's roster (launched or not); 404 for anyone else."""
+    person = session.scalar(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.course_id == course_id,
+            Membership.person_id == person_id,
+            Membership.role == CourseRole.STUDENT,
+            Membership.active.is_(True),
+        )
+    )
+    if person is None:
+        raise FeedbackRefused(404, "There is no such student in this course.")
+    return person
+
+
+def check_may_write_to(session: Session, viewer: Viewer, student_id: int) -> None:
+    """Staff who would not read the thread do not start it (a course where only the tutor and
+    instructors read a student's feedback)."""
+    if not viewer.grant.is_staff or viewer.reads_every_thread:
+        return
+    tutor = current_tutor_ids(session, viewer.grant.course_id, [student_id]).get(student_id)
+    if tutor != viewer.grant.person_id:
+        raise FeedbackRefused(
+            403,
+            "In this course, only a student's tutor and the instructors write to them.",
+        )
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def _clean_body(body: str, required: bool) -> str:
+    text = body.replace("\r\n", "\n").strip()
+    if required and not text:
+        raise FeedbackRefused(400, "Nothing was sent.", {"body": "Write something first."})
+    if len(text) > MAX_MESSAGE:
+        raise FeedbackRefused(
+            400,
+            "Nothing was sent.",
+            {"body": f"A message can be at most {MAX_MESSAGE:,} characters ({len(text):,} now)."},
+        )
+    return text
+
+
+def _clean_title(title: str) -> str:
+    text = " ".join(title.split())
+    if not text:
+        raise FeedbackRefused(400, "Nothing was sent.", {"title": "Give the conversation a title."})
+    if len(text) > MAX_TITLE:
+        raise FeedbackRefused(
+            400, "Nothing was sent.", {"title": f"A title can be at most {MAX_TITLE} characters."}
+        )
+    return text
+
+
+def thread_for_activity(
+    session: Session, viewer: Viewer, placement_id: int, student_id: int, now: datetime
+) -> FeedbackThread:
+    """The student's thread for a feedback activity, started (empty) the first time it is
+    opened — by the student, or by staff about to write in it."""
+    placement = feedback_placement(session, viewer.grant.course_id, placement_id)
+    if viewer.grant.is_student and student_id != viewer.grant.person_id:
+        raise not_found()
+    if not (viewer.grant.is_student or viewer.grant.is_staff):
+        raise FeedbackRefused(403, "Feedback activities are for the course's students and staff.")
+    student = active_student(session, viewer.grant.course_id, student_id)
+    check_may_write_to(session, viewer, student.id)
+    existing = session.scalar(
+        select(FeedbackThread).where(
+            FeedbackThread.placement_id == placement.id, FeedbackThread.student_id == student.id
+        )
+    )
+    if existing is None:
+        keys = {"placement_id": placement.id, "student_id": student.id}
+        values = {
+            "course_id": viewer.grant.course_id,
+            "title": placement.title,
+            "started_by_id": viewer.grant.person_id,
+            "created_at": now,
+            "last_message_at": now,
+        }
+        thread_id = upsert(session, FeedbackThread, keys, values, update=False)
+        existing = session.get_one(FeedbackThread, thread_id)
+    return readable_thread(session, viewer, existing.id)
+
+
+def start_thread(
+    session: Session,
+    viewer: Viewer,
+    student_id: int,
+    title: str,
+    body: str,
+    now: datetime,
+    placement_id: int | None = None,
+) -> FeedbackThread:
+    """Staff open a conversation with a student on the roster (who may never have launched
+    Rapport: they find it on their first launch)."""
+    if not can_start_thread(viewer):
+        raise FeedbackRefused(403, "Only the course's staff start feedback conversations.")
+    if placement_id:
+        thread = thread_for_activity(session, viewer, placement_id, student_id, now)
+    else:
+        student = active_student(session, viewer.grant.course_id, student_id)
+        check_may_write_to(session, viewer, student.id)
+        thread = FeedbackThread(
+            course_id=viewer.grant.course_id,
+            student_id=student.id,
+            title=_clean_title(title),
+            started_by_id=viewer.grant.person_id,
+            created_at=now,
+            last_message_at=now,
+        )
+        session.add(thread)
+        session.flush()
+    post_message(session, viewer, thread.id, body, now)
+    return thread
+
+
+def parse_grade(raw: str | None, placement: Placement) -> float | None:
+    """The grade typed, or None when none was; FeedbackRefused when it is not one."""
+    text = (raw or "").strip().replace(",", ".")
+    if not text:
+        return None
+    maximum = placement.score_maximum or 0.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0 <= value <= maximum:
+        raise FeedbackRefused(
+            400, "Nothing was sent.", {"grade": f"Give a grade from 0 to {maximum:g}."}
+        )
+    return value
+
+
+def post_message(
+    session: Session,
+    viewer: Viewer,
+    thread_id: int,
+    body: str,
+    now: datetime,
+    grade: str | None = None,
+) -> FeedbackMessage:
+    """Add a message; a staff message may carry a grade, queued for the LMS gradebook."""
+    thread = readable_thread(session, viewer, thread_id)
+    placement = session.get(Placement, thread.placement_id) if thread.placement_id else None
+    score = None
+    if grade not in (None, ""):
+        if not can_grade(viewer, placement):
+            raise FeedbackRefused(403, "This conversation takes no grade from you.")
+        assert placement is not None
+        score = parse_grade(grade, placement)
+    text = _clean_body(body, required=score is None)
+    message = FeedbackMessage(
+        thread_id=thread.id,
+        author_id=viewer.grant.person_id,
+        body=text,
+        body_html=render_markdown(text) if text else "",
+        created_at=now,
+        score_given=score,
+        score_maximum=placement.score_maximum if score is not None and placement else None,
+    )
+    session.add(message)
+    thread.last_message_at = now
+    thread.last_author_id = viewer.grant.person_id
+    if score is not None and placement is not None:
+        _send_grade(session, thread, placement, score, now)
+    session.flush()
+    mark_read(session, thread.id, viewer.grant.person_id, now)
+    return message
+
+
+def _send_grade(
+    session: Session, thread: FeedbackThread, placement: Placement, score: float, now: datetime
+) -> None:
+    course = session.get_one(Course, thread.course_id)
+    student = session.get_one(Person, thread.student_id)
+    assert placement.score_maximum is not None
+    spec = ActivitySpec(
+        activity_key(placement), placement.title, placement.score_maximum, tag=FEEDBACK_KIND
+    )
+    try:
+        record_score(session, course, spec, student, score, now=now)
+    except InvalidScore as refused:
+        raise FeedbackRefused(400, "Nothing was sent.", {"grade": str(refused)}) from refused
+
+
+def edit_message(
+    session: Session, viewer: Viewer, message_id: int, body: str, now: datetime
+) -> FeedbackMessage:
+    message = session.get(FeedbackMessage, message_id)
+    if message is None:
+        raise not_found()
+    readable_thread(session, viewer, message.thread_id)
+    if not can_edit_message(viewer, message, now):
+        raise FeedbackRefused(403, "A message can be edited by its author for ten minutes.")
+    text = _clean_body(body, required=message.score_given is None)
+    if text != message.body:
+        message.body = text
+        message.body_html = render_markdown(text) if text else ""
+        message.edited_at = now
+    session.flush()
+    return message
+
+
+def mark_read(session: Session, thread_id: int, person_id: int, now: datetime) -> None:
+    """The person has seen the thread as it is now."""
+    keys = {"thread_id": thread_id, "person_id": person_id}
+    upsert(session, ThreadRead, keys, {"read_at": now})

@@ -1,0 +1,290 @@
+"""The grade delivery worker: sends queued scores to the LMS gradebook (AGS 2.0 §3.2, §3.4).
+
+One `GradeDelivery` at a time is claimed and sent inside one transaction. On PostgreSQL the
+claim is `SELECT … FOR UPDATE SKIP LOCKED`, and the row stays locked until its outcome is
+committed: several workers never send the same row, and a worker that dies mid-send leaves the
+row to be sent again. That second send carries the same timestamp, so a platform that already
+has it answers 409 and the row counts as delivered — never a second grade. On SQLite one
+worker runs, and nothing is locked while it waits on the network.
+
+Order: a row is not claimed while an older row for the same (activity, person) is still
+waiting, and timestamps move forward by whole seconds per pair (Moodle refuses a second score
+in the same second). Transient failures back off exponentially with jitter; `Retry-After` is
+honoured on 429 and 503, and pauses the whole platform; permanent refusals keep the platform's
+words for staff. Every value comes from the database: no request is needed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import requests
+from sqlalchemy.orm import Session, sessionmaker
+
+from lti_tool.db import utcnow
+from lti_tool.lti.ags import AgsClient, AgsEndpoint, ScoreConflict, ScorePost, is_permanent
+from lti_tool.lti.ags import over_maximum_note as over_maximum
+from lti_tool.lti.keys import KeyRing
+from lti_tool.lti.platform_keys import USER_AGENT
+from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens
+from lti_tool.models import Course, Person, Registration
+from lti_tool.models.grades import GradableActivity, GradeDelivery
+from lti_tool.services.grades import queue
+from lti_tool.services.grades.queue import Outcome, Result, RetryPolicy
+from lti_tool.services.grades.service import GradebookUnavailable, forget_line_item, line_item_url
+
+log = logging.getLogger(__name__)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return utcnow()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@dataclass
+class WorkerStats:
+    counts: dict[Result, int] = field(default_factory=lambda: dict.fromkeys(Result, 0))
+
+    def add(self, result: Result) -> None:
+        self.counts[result] += 1
+
+
+class GradeWorker:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        client: ServiceClient,
+        *,
+        clock: Clock | None = None,
+        policy: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+        after_send: Callable[[GradeDelivery], None] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.clock = clock or SystemClock()
+        self.policy = policy or RetryPolicy()
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
+        self.after_send = after_send  # tests: stop between the send and its commit
+        self.stats = WorkerStats()
+        self.paused: dict[int, datetime] = {}  # registration id → no calls before this time
+
+    @classmethod
+    def create(
+        cls,
+        sessions: sessionmaker[Session],
+        keyring: KeyRing,
+        token_cache: Any,
+        http: requests.Session | None = None,
+        **options: Any,
+    ) -> GradeWorker:
+        """A worker with its own HTTP session; `token_cache` is shared (Redis when set)."""
+        if http is None:
+            http = requests.Session()
+            http.headers["User-Agent"] = USER_AGENT
+        return cls(sessions, ServiceClient(ServiceTokens(token_cache, http, keyring)), **options)
+
+    # -- the loop ----------------------------------------------------------------------------
+    def deliver_due(self) -> int:
+        """Send every row due now; returns how many rows were handled."""
+        handled = 0
+        while self.deliver_one():
+            handled += 1
+        return handled
+
+    def drain(self, max_wakeups: int = 10_000) -> int:
+        """Deliver until nothing waits, sleeping (on the clock) until the next row is due."""
+        handled = 0
+        for _ in range(max_wakeups):
+            handled += self.deliver_due()
+            wake = self.next_wake()
+            if wake is None:
+                return handled
+            self.clock.sleep(max(0.0, (wake - self.clock.now()).total_seconds()))
+        raise RuntimeError(f"rows still waiting after {max_wakeups} wake-ups")
+
+    def run(self, stop: threading.Event, idle_seconds: float = 5.0) -> None:
+        """Deliver until `stop` is set (Ctrl-C, SIGTERM, app shutdown)."""
+        while not stop.is_set():
+            try:
+                if self.deliver_one():
+                    continue
+                wake = self.next_wake()
+            except Exception:
+                log.exception("grade worker: cannot reach the database; trying again soon")
+                wake = None
+            wait = idle_seconds
+            if wake is not None:
+                wait = min(idle_seconds, max(0.05, (wake - self.clock.now()).total_seconds()))
+            stop.wait(wait)
+
+    def next_wake(self) -> datetime | None:
+        """When the earliest waiting row becomes due (after its platform's pause, if any)."""
+        with self.sessions() as session:
+            due = queue.next_due(session)
+        if due is None:
+            return None
+        now = self.clock.now()
+        if due <= now and self.paused:
+            return max(now, min(self.paused.values()))
+        return due
+
+    # -- one row -----------------------------------------------------------------------------
+    def deliver_one(self) -> bool:
+        """Claim, send and settle one due row, in one transaction; False when none is due."""
+        now = self.clock.now()
+        self.paused = {k: v for k, v in self.paused.items() if v > now}
+        with self.sessions() as session, session.begin():
+            delivery = queue.claim_next(session, now, self.paused)
+            if delivery is None:
+                return False
+            outcome = self._attempt(session, delivery)
+            if self.after_send is not None:
+                self.after_send(delivery)
+            settled = self.clock.now()
+            delay = self.policy.delay(delivery.attempts + 1, self.rng, outcome.retry_after)
+            queue.record_outcome(
+                session,
+                delivery,
+                outcome,
+                settled,
+                settled + timedelta(seconds=delay),
+                self.policy.max_attempts,
+            )
+        self.stats.add(outcome.result)
+        return True
+
+    def _attempt(self, session: Session, delivery: GradeDelivery) -> Outcome:
+        if queue.has_newer(session, delivery):
+            return Outcome(Result.SUPERSEDED)
+        activity = session.get_one(GradableActivity, delivery.activity_id)
+        course = session.get_one(Course, activity.course_id)
+        registration = session.get_one(Registration, course.registration_id)
+        try:
+            return self._send(session, delivery, activity, course, registration)
+        except Exception as exc:  # every failure is settled on the row, none stops the worker
+            return self._failure(session, delivery, registration.id, exc)
+
+    def _failure(
+        self, session: Session, delivery: GradeDelivery, registration_id: int, exc: Exception
+    ) -> Outcome:
+        if isinstance(exc, ScoreConflict):
+            note = f"The LMS already had this score or a newer one (409: {exc})."
+            timestamp = queue.send_timestamp(session, delivery)[0]
+            return Outcome(Result.SENT, note, timestamp=timestamp)
+        if isinstance(exc, GradebookUnavailable):
+            return Outcome(Result.REFUSED, str(exc))
+        if isinstance(exc, ServiceError):
+            if is_permanent(exc.status):
+                return Outcome(Result.REFUSED, str(exc))
+            self._pause(registration_id, exc.retry_after, delivery.attempts + 1)
+            return Outcome(Result.RETRY, str(exc), exc.retry_after)
+        log.exception("grade delivery %s failed unexpectedly", delivery.id)
+        return Outcome(Result.RETRY, f"Rapport could not send this score: {exc}")
+
+    def _send(
+        self,
+        session: Session,
+        delivery: GradeDelivery,
+        activity: GradableActivity,
+        course: Course,
+        registration: Registration,
+    ) -> Outcome:
+        endpoint = AgsEndpoint.from_claim(course.ags_endpoint)
+        if endpoint is None or not endpoint.can_post_scores:
+            raise GradebookUnavailable(
+                "The LMS does not let Rapport send grades in this course (its launches grant "
+                "no AGS score scope). Turn on grade sync for Rapport in the LMS, launch again, "
+                "then retry."
+            )
+        ags = AgsClient(self.client, PlatformEndpoint.of(registration), registration.product_family)
+        url = line_item_url(self.sessions, session, ags, endpoint, activity)
+        person = session.get_one(Person, delivery.person_id)
+        timestamp, regrade = queue.send_timestamp(session, delivery)
+        score = ScorePost(
+            user_id=person.sub,
+            timestamp=timestamp,
+            score_given=delivery.score_given,
+            score_maximum=delivery.score_maximum,
+            comment=delivery.comment,
+            activity_progress=delivery.activity_progress,
+            grading_progress=delivery.grading_progress,
+            new_submission=not regrade,
+        )
+        try:
+            ags.post_score(endpoint, url, score)
+        except ServiceError as exc:
+            if exc.status == 404:
+                forget_line_item(session, activity.id, url)
+            raise
+        return Outcome(
+            Result.SENT, over_maximum(score, registration.product_family), None, timestamp
+        )
+
+    def _pause(self, registration_id: int, retry_after: float | None, attempts: int) -> None:
+        """A throttled or failing platform gets no calls for a while, not one per row."""
+        seconds = self.policy.delay(attempts, self.rng, retry_after)
+        until = self.clock.now() + timedelta(seconds=seconds)
+        self.paused[registration_id] = max(until, self.paused.get(registration_id, until))
+
+
+class WorkerThread:
+    """The worker in a daemon thread of the web process, when the demo LMS runs (SQLite: one
+    process, `rapport run`).
+
+    `app_context` is the app's `app_context` (the token cache lives in the app's cache); the
+    thread stops when `stop()` is called or the process exits.
+    """
+
+    def __init__(
+        self,
+        worker: GradeWorker,
+        app_context: Callable[[], AbstractContextManager[Any]],
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self.worker, self.app_context, self.idle_seconds = worker, app_context, idle_seconds
+        self.stopping = threading.Event()
+        self._starting = threading.Lock()
+        self.started = False
+        self.thread = threading.Thread(target=self._run, name="rapport-grades", daemon=True)
+
+    def start(self) -> WorkerThread:
+        with self._starting:
+            if not self.started and not self.stopping.is_set():
+                self.started = True
+                self.thread.start()
+                atexit.register(self.stop)
+        return self
+
+    def start_once(self) -> None:
+        """As a `before_request` hook: the thread starts with the first request served, so
+        CLI commands never start one and a pre-forking server forks before it exists."""
+        if not self.started:
+            self.start()
+
+    def _run(self) -> None:
+        with self.app_context():
+            self.worker.run(self.stopping, self.idle_seconds)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopping.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout)

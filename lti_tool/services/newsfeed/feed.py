@@ -1,0 +1,296 @@
+"""Reading the course newsfeed: the feed page, and `PostDecorator`, which every page of posts
+uses (the introductions, one post, the deleted posts and the "seen" list are in `pages`).
+
+Each page costs the same handful of queries at any course size: the posts of one page, then
+for all of them at once their replies (the latest few per post, by window function), their
+authors' cards, their reactions and, for staff, how many students saw each.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from lti_tool.models import Course, Membership, Post, PostKind, PostView, Reaction, Reply
+from lti_tool.models.course import CourseRole
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.course_settings import course_settings
+from lti_tool.services.newsfeed.replies import record_views
+from lti_tool.services.newsfeed.service import (
+    REACTIONS,
+    PostRefused,
+    can_delete_post,
+    can_edit_post,
+    can_hide_reply,
+    can_pin_post,
+    can_react,
+    can_reply,
+    can_restore_post,
+    can_see_who_saw,
+    can_write_introduction,
+    can_write_news,
+    own_introduction,
+)
+from lti_tool.services.profiles import AuthorCard, author_cards
+
+PAGE_SIZE = 20
+INTRODUCTIONS_PAGE_SIZE = 30
+REPLIES_IN_FEED = 3
+REPLIES_ON_POST_PAGE = 500
+DELETED_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class ReactionCount:
+    key: str
+    emoji: str
+    label: str
+    count: int
+    mine: bool
+
+
+@dataclass(frozen=True)
+class ShownReply:
+    reply: Reply
+    author: AuthorCard
+    hidden: bool
+
+
+@dataclass
+class ShownPost:
+    """A post as one viewer sees it, with what they may do to it."""
+
+    post: Post
+    author: AuthorCard
+    state: str  # "published", "scheduled", "draft" or "deleted"
+    replies: list[ShownReply] = field(default_factory=list)
+    reply_count: int = 0
+    reactions: list[ReactionCount] = field(default_factory=list)
+    seen_by: int | None = None
+    can_edit: bool = False
+    can_delete: bool = False
+    can_restore: bool = False
+    can_pin: bool = False
+    can_reply: bool = False
+    can_react: bool = False
+    can_see_who_saw: bool = False
+
+    @property
+    def more_replies(self) -> int:
+        return max(0, self.reply_count - len(self.replies))
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    course: Course
+    grant: CourseGrant
+    settings: Mapping[str, Any]
+    introductions: list[ShownPost]
+    posts: list[ShownPost]
+    pending: list[ShownPost]  # staff: drafts and scheduled posts
+    page: int
+    has_more: bool
+    students: int | None  # staff: active students, for "seen by n of m"
+    can_write_news: bool
+    can_write_introduction: bool
+    has_introduction: bool
+    can_hide_replies: bool
+
+
+def _state(post: Post, now: datetime) -> str:
+    if post.deleted_at is not None:
+        return "deleted"
+    if post.draft:
+        return "draft"
+    return "scheduled" if post.publish_at > now else "published"
+
+
+def published(now: datetime) -> ColumnElement[bool]:
+    return and_(Post.draft.is_(False), Post.deleted_at.is_(None), Post.publish_at <= now)
+
+
+class PostDecorator:
+    """Fills in replies, authors, reactions and seen counts for a set of posts at once."""
+
+    def __init__(
+        self,
+        session: Session,
+        grant: CourseGrant,
+        settings: Mapping[str, Any],
+        now: datetime,
+    ) -> None:
+        self.session, self.grant, self.settings, self.now = session, grant, settings, now
+
+    def shown(self, posts: Sequence[Post], replies_each: int) -> list[ShownPost]:
+        if not posts:
+            return []
+        ids = [p.id for p in posts]
+        replies = self._replies(ids, replies_each)
+        authors = {p.author_id for p in posts} | {r.author_id for r, _ in replies}
+        cards = author_cards(self.session, self.grant.course_id, authors)
+        reactions = self._reactions(ids)
+        seen = self._seen(ids) if can_see_who_saw(self.grant) else {}
+        by_post: dict[int, list[ShownReply]] = defaultdict(list)
+        totals: dict[int, int] = {}
+        for reply, total in replies:
+            hidden = reply.hidden_at is not None
+            by_post[reply.post_id].append(ShownReply(reply, cards[reply.author_id], hidden))
+            totals[reply.post_id] = total
+        shown = []
+        for post in posts:
+            state = _state(post, self.now)
+            shown.append(
+                ShownPost(
+                    post=post,
+                    author=cards[post.author_id],
+                    state=state,
+                    replies=by_post.get(post.id, []),
+                    reply_count=totals.get(post.id, 0),
+                    reactions=reactions.get(post.id, []),
+                    seen_by=seen.get(post.id, 0) if can_see_who_saw(self.grant) else None,
+                    can_edit=can_edit_post(self.grant, post),
+                    can_delete=can_delete_post(self.grant, post),
+                    can_restore=can_restore_post(self.grant, post),
+                    can_pin=can_pin_post(self.grant, post),
+                    can_reply=can_reply(self.grant, post, self.settings, self.now),
+                    can_react=can_react(self.grant, post, self.settings, self.now),
+                    can_see_who_saw=can_see_who_saw(self.grant) and state == "published",
+                )
+            )
+        published = [p.id for p in posts if p.is_published(self.now)]
+        record_views(self.session, self.grant.person_id, published, self.now)
+        return shown
+
+    def _replies(self, post_ids: list[int], limit: int) -> list[tuple[Reply, int]]:
+        visible = [Reply.post_id.in_(post_ids)]
+        if not can_hide_reply(self.grant):
+            visible.append(Reply.hidden_at.is_(None))
+        order = (Reply.created_at.desc(), Reply.id.desc())
+        ranked = (
+            select(
+                Reply.id,
+                func.row_number().over(partition_by=Reply.post_id, order_by=order).label("rank"),
+                func.count().over(partition_by=Reply.post_id).label("total"),
+            )
+            .where(*visible)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(Reply, ranked.c.total)
+            .join(ranked, ranked.c.id == Reply.id)
+            .where(ranked.c.rank <= limit)
+            .order_by(Reply.post_id, Reply.created_at, Reply.id)
+        ).all()
+        return [(reply, int(total)) for reply, total in rows]
+
+    def _reactions(self, post_ids: list[int]) -> dict[int, list[ReactionCount]]:
+        mine = func.max(case((Reaction.person_id == self.grant.person_id, 1), else_=0))
+        rows = self.session.execute(
+            select(Reaction.post_id, Reaction.reaction, func.count(), mine)
+            .where(Reaction.post_id.in_(post_ids))
+            .group_by(Reaction.post_id, Reaction.reaction)
+        ).all()
+        counts: dict[int, dict[str, tuple[int, bool]]] = defaultdict(dict)
+        for post_id, key, count, me in rows:
+            counts[post_id][key] = (int(count), bool(me))
+        return {
+            post_id: [
+                ReactionCount(key, emoji, label, *found.get(key, (0, False)))
+                for key, (emoji, label) in REACTIONS.items()
+            ]
+            for post_id, found in counts.items()
+        }
+
+    def _seen(self, post_ids: list[int]) -> dict[int, int]:
+        rows = self.session.execute(
+            select(PostView.post_id, func.count())
+            .join(Membership, Membership.person_id == PostView.person_id)
+            .where(PostView.post_id.in_(post_ids), *active_students(self.grant.course_id))
+            .group_by(PostView.post_id)
+        ).all()
+        return {post_id: int(n) for post_id, n in rows}
+
+
+def active_students(course_id: int) -> list[ColumnElement[bool]]:
+    return [
+        Membership.course_id == course_id,
+        Membership.role == CourseRole.STUDENT,
+        Membership.active.is_(True),
+    ]
+
+
+def course_of(session: Session, grant: CourseGrant) -> Course:
+    course = session.get(Course, grant.course_id)
+    if course is None:
+        raise PostRefused(404, "This course is no longer known to Rapport.")
+    return course
+
+
+def _student_count(session: Session, grant: CourseGrant) -> int | None:
+    if not can_see_who_saw(grant):
+        return None
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Membership).where(*active_students(grant.course_id))
+        )
+        or 0
+    )
+
+
+def _feed_order(query: Select[Post]) -> Select[Post]:
+    return query.order_by(Post.pinned.desc(), Post.publish_at.desc(), Post.id.desc())
+
+
+def feed_page(session: Session, grant: CourseGrant, now: datetime, page: int = 1) -> FeedPage:
+    """Staff introductions first, then news: pinned first, then newest, a page at a time."""
+    course = course_of(session, grant)
+    settings = course_settings(session, grant.course_id)
+    page = max(1, page)
+    in_course = Post.course_id == grant.course_id
+    introductions = session.scalars(
+        select(Post)
+        .where(in_course, Post.kind == PostKind.INTRODUCTION, published(now))
+        .order_by(Post.publish_at, Post.id)
+    ).all()
+    news = session.scalars(
+        _feed_order(select(Post).where(in_course, Post.kind == PostKind.NEWS, published(now)))
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    ).all()
+    pending: Sequence[Post] = []
+    if grant.is_staff:
+        pending = session.scalars(
+            select(Post)
+            .where(
+                in_course,
+                Post.kind != PostKind.STUDENT_INTRODUCTION,
+                Post.deleted_at.is_(None),
+                or_(Post.draft.is_(True), Post.publish_at > now),
+            )
+            .order_by(Post.draft, Post.publish_at)
+        ).all()
+    decorate = PostDecorator(session, grant, settings, now)
+    everything = decorate.shown([*introductions, *news[:PAGE_SIZE], *pending], REPLIES_IN_FEED)
+    intro_count, news_count = len(introductions), min(len(news), PAGE_SIZE)
+    mine = own_introduction(session, grant) if can_write_introduction(grant, settings) else None
+    return FeedPage(
+        course=course,
+        grant=grant,
+        settings=settings,
+        introductions=everything[:intro_count],
+        posts=everything[intro_count : intro_count + news_count],
+        pending=everything[intro_count + news_count :],
+        page=page,
+        has_more=len(news) > PAGE_SIZE,
+        students=_student_count(session, grant),
+        can_write_news=can_write_news(grant),
+        can_write_introduction=can_write_introduction(grant, settings),
+        has_introduction=mine is not None,
+        can_hide_replies=can_hide_reply(grant),
+    )

@@ -1,0 +1,164 @@
+"""The newsfeed's other pages: the introductions (the course team's, then the students'), one
+post with all its replies, who on the roster has seen a post, and the deleted posts staff can
+restore. Each decorates its posts with `feed.PostDecorator`, so each costs the same few queries
+at any course size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from lti_tool.models import Course, Membership, Person, Post, PostKind, PostView
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.course_settings import course_settings
+from lti_tool.services.newsfeed import settings as options
+from lti_tool.services.newsfeed.feed import (
+    DELETED_SHOWN,
+    INTRODUCTIONS_PAGE_SIZE,
+    REPLIES_IN_FEED,
+    REPLIES_ON_POST_PAGE,
+    PostDecorator,
+    ShownPost,
+    active_students,
+    course_of,
+    published,
+)
+from lti_tool.services.newsfeed.service import (
+    PostRefused,
+    can_hide_reply,
+    can_see_who_saw,
+    can_write_introduction,
+    own_introduction,
+    post_in_course,
+    visible_post,
+)
+
+
+@dataclass(frozen=True)
+class IntroductionsPage:
+    course: Course
+    grant: CourseGrant
+    staff: list[ShownPost]
+    students: list[ShownPost]
+    page: int
+    has_more: bool
+    can_write_introduction: bool
+    own: Post | None
+    student_introductions_open: bool
+
+
+def introductions_page(
+    session: Session, grant: CourseGrant, now: datetime, page: int = 1
+) -> IntroductionsPage:
+    """The course team's introductions, then the students' own, newest first."""
+    course = course_of(session, grant)
+    settings = course_settings(session, grant.course_id)
+    page = max(1, page)
+    in_course = Post.course_id == grant.course_id
+    visible: list[ColumnElement[bool]] = [in_course]
+    if not grant.is_staff:
+        visible.append(published(now))
+    else:
+        visible.append(Post.deleted_at.is_(None))
+    staff = session.scalars(
+        select(Post)
+        .where(*visible, Post.kind == PostKind.INTRODUCTION)
+        .order_by(Post.publish_at, Post.id)
+    ).all()
+    students = session.scalars(
+        select(Post)
+        .where(*visible, Post.kind == PostKind.STUDENT_INTRODUCTION)
+        .order_by(Post.publish_at.desc(), Post.id.desc())
+        .offset((page - 1) * INTRODUCTIONS_PAGE_SIZE)
+        .limit(INTRODUCTIONS_PAGE_SIZE + 1)
+    ).all()
+    shown = PostDecorator(session, grant, settings, now).shown(
+        [*staff, *students[:INTRODUCTIONS_PAGE_SIZE]], REPLIES_IN_FEED
+    )
+    writes = can_write_introduction(grant, settings)
+    return IntroductionsPage(
+        course=course,
+        grant=grant,
+        staff=shown[: len(staff)],
+        students=shown[len(staff) :],
+        page=page,
+        has_more=len(students) > INTRODUCTIONS_PAGE_SIZE,
+        can_write_introduction=writes,
+        own=own_introduction(session, grant) if writes or grant.is_student else None,
+        student_introductions_open=bool(settings[options.STUDENT_INTRODUCTIONS]),
+    )
+
+
+@dataclass(frozen=True)
+class PostPage:
+    course: Course
+    grant: CourseGrant
+    shown: ShownPost
+    can_hide_replies: bool
+
+
+def post_page(session: Session, grant: CourseGrant, post_id: int, now: datetime) -> PostPage:
+    """One post with all its replies (up to REPLIES_ON_POST_PAGE, the latest)."""
+    course = course_of(session, grant)
+    post = visible_post(session, grant, post_id, now)
+    settings = course_settings(session, grant.course_id)
+    (shown,) = PostDecorator(session, grant, settings, now).shown([post], REPLIES_ON_POST_PAGE)
+    return PostPage(course, grant, shown, can_hide_reply(grant))
+
+
+@dataclass(frozen=True)
+class SeenEntry:
+    person_id: int
+    name: str
+    seen_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SeenList:
+    course: Course
+    post: Post
+    seen: list[SeenEntry]
+    not_seen: list[SeenEntry]
+
+
+def seen_list(session: Session, grant: CourseGrant, post_id: int) -> SeenList:
+    """Every active student on the roster, split by whether the post was shown to them."""
+    if not can_see_who_saw(grant):
+        raise PostRefused(403, "Only the course's staff see who has read a post.")
+    course = course_of(session, grant)
+    post = post_in_course(session, grant, post_id)
+    rows = session.execute(
+        select(Person, PostView.seen_at)
+        .join(Membership, Membership.person_id == Person.id)
+        .outerjoin(PostView, (PostView.person_id == Person.id) & (PostView.post_id == post.id))
+        .where(*active_students(grant.course_id))
+    ).all()
+    entries = [SeenEntry(p.id, p.name_as("Student"), seen_at) for p, seen_at in rows]
+    seen = sorted((e for e in entries if e.seen_at), key=lambda e: e.seen_at or post.created_at)
+    not_seen = sorted((e for e in entries if not e.seen_at), key=lambda e: e.name.casefold())
+    return SeenList(course, post, seen, not_seen)
+
+
+@dataclass(frozen=True)
+class DeletedPosts:
+    course: Course
+    posts: list[ShownPost]
+
+
+def deleted_posts(session: Session, grant: CourseGrant, now: datetime) -> DeletedPosts:
+    """Staff: the latest deleted posts of the course, each restorable."""
+    if not grant.is_staff:
+        raise PostRefused(403, "Only the course's staff see deleted posts.")
+    course = course_of(session, grant)
+    posts = session.scalars(
+        select(Post)
+        .where(Post.course_id == grant.course_id, Post.deleted_at.is_not(None))
+        .order_by(Post.deleted_at.desc(), Post.id.desc())
+        .limit(DELETED_SHOWN)
+    ).all()
+    settings = course_settings(session, grant.course_id)
+    return DeletedPosts(course, PostDecorator(session, grant, settings, now).shown(posts, 0))

@@ -1,0 +1,233 @@
+"""Keeping a course's roster in step with the platform over NRPS 2.0 (§2.3 members and status,
+§2.4.1 paging).
+
+A sync reads every page of the membership container and writes each page with three
+statements — the lease renewal, one INSERT … ON CONFLICT … RETURNING for the people and one for
+their memberships (per 1,000 members; see `rows`) — never a query per member. Members the
+complete roster no longer lists become inactive, never deleted: their threads and check-ins
+stay. Names are never overwritten with nothing, so a privacy-limited roster keeps the name a
+launch brought, and `Person.name_as` shows "Student 4f2a" until one arrives.
+
+Two workers never sync one course at once: `claim_roster_sync` takes a lease on
+`course.roster_sync_started_at` with one conditional UPDATE, the sync renews it with every
+page and gives up as soon as someone else holds it. Every value arrives explicitly, so a sync
+runs in a background thread or a worker as well as in a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from lti_tool.db import utcnow
+from lti_tool.lti.nrps import RosterMember, RosterPage
+from lti_tool.lti.service_auth import PlatformEndpoint, ServiceError
+from lti_tool.models import Course, Registration
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.roster.rows import deactivate_absent, upsert_memberships, upsert_people
+
+DEFAULT_INTERVAL = timedelta(hours=1)
+LEASE = timedelta(minutes=10)  # renewed with every page: only a stuck sync loses it
+FAILURE_RETRY = timedelta(minutes=5)  # launches retry a failed sync no sooner than this
+MIN_REFRESH_GAP = timedelta(minutes=1)  # the Refresh button's rate limit, per course
+CHUNK = 1_000  # rows per statement: well inside SQLite's and PostgreSQL's parameter limits
+
+
+class RosterSource(Protocol):
+    def pages(self, platform: PlatformEndpoint, memberships_url: str) -> Iterable[RosterPage]: ...
+
+
+class LeaseLostError(Exception):
+    """Another worker took over this course's sync (ours was stuck past the lease)."""
+
+
+@dataclass(frozen=True)
+class RosterState:
+    """What staff see about the roster of a course."""
+
+    shared: bool  # the platform offers NRPS for this course
+    synced_at: datetime | None
+    running: bool
+    error: str | None
+    refresh_allowed: bool
+
+
+@dataclass(frozen=True)
+class RosterSyncResult:
+    course_id: int
+    pages: int = 0
+    members: int = 0
+    deactivated: int = 0
+    error: str | None = None
+
+
+def can_refresh_roster(grant: CourseGrant) -> bool:
+    return grant.is_staff
+
+
+def _running(course: Course, now: datetime) -> bool:
+    started = course.roster_sync_started_at
+    return started is not None and not course.roster_sync_error and now - started < LEASE
+
+
+def roster_is_stale(course: Course, now: datetime, interval: timedelta = DEFAULT_INTERVAL) -> bool:
+    """Whether a staff launch should start a sync: never while one runs, and a failed one is
+    retried only after a pause, so a broken platform is not asked on every launch."""
+    if not course.nrps_url or _running(course, now):
+        return False
+    started = course.roster_sync_started_at
+    if course.roster_sync_error and started and now - started < min(interval, FAILURE_RETRY):
+        return False
+    return course.roster_synced_at is None or now - course.roster_synced_at >= interval
+
+
+def roster_refresh_allowed(course: Course, now: datetime) -> bool:
+    """The Refresh button: not while a sync runs, and once a minute at most."""
+    if not course.nrps_url or _running(course, now):
+        return False
+    last = [t for t in (course.roster_synced_at, course.roster_sync_started_at) if t]
+    return not last or now - max(last) >= MIN_REFRESH_GAP
+
+
+def roster_state(course: Course, now: datetime) -> RosterState:
+    return RosterState(
+        shared=bool(course.nrps_url),
+        synced_at=course.roster_synced_at,
+        running=_running(course, now),
+        error=course.roster_sync_error,
+        refresh_allowed=roster_refresh_allowed(course, now),
+    )
+
+
+def claim_roster_sync(
+    session: Session, course_id: int, now: datetime, *, synced_before: datetime
+) -> datetime | None:
+    """Take the course's sync lease in one conditional UPDATE; the caller commits.
+
+    Returns the lease (its start time) or None when a sync runs or the roster is fresher
+    than `synced_before`. On PostgreSQL a second claimer waits for the first one's row lock
+    and then finds the lease taken.
+    """
+    claimed = session.execute(
+        update(Course)
+        .where(
+            Course.id == course_id,
+            Course.nrps_url.is_not(None),
+            or_(
+                Course.roster_sync_started_at.is_(None),
+                Course.roster_sync_error.is_not(None),
+                Course.roster_sync_started_at < now - LEASE,
+            ),
+            or_(Course.roster_synced_at.is_(None), Course.roster_synced_at < synced_before),
+        )
+        .values(roster_sync_started_at=now, roster_sync_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return now if _rowcount(claimed) == 1 else None
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)
+
+
+class RosterSync:
+    """One course's sync, run with the lease `claim_roster_sync` returned."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        source: RosterSource,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.source = source
+        self.clock = clock
+
+    def run(self, course_id: int, lease: datetime) -> RosterSyncResult:
+        held = lease
+        pages = members = 0
+        try:
+            registration_id, platform, url = self._target(course_id)
+            for page in self.source.pages(platform, url):
+                held = self._write_page(course_id, registration_id, page.members, lease, held)
+                pages += 1
+                members += len(page.members)
+            deactivated = self._finish(course_id, lease, held, members)
+        except (ServiceError, LeaseLostError) as exc:
+            self._fail(course_id, held, str(exc))
+            return RosterSyncResult(course_id, pages, members, error=str(exc))
+        except Exception:
+            self._fail(course_id, held, "Rapport could not read the roster (an internal error).")
+            raise
+        return RosterSyncResult(course_id, pages, members, deactivated)
+
+    def _target(self, course_id: int) -> tuple[int, PlatformEndpoint, str]:
+        with self.sessions() as session:
+            course = session.get(Course, course_id)
+            registration = session.get(Registration, course.registration_id) if course else None
+            if course is None or registration is None or not course.nrps_url:
+                raise ServiceError("this course's LMS does not offer its roster (no NRPS claim)")
+            return registration.id, PlatformEndpoint.of(registration), course.nrps_url
+
+    def _write_page(
+        self,
+        course_id: int,
+        registration_id: int,
+        members: Sequence[RosterMember],
+        lease: datetime,
+        held: datetime,
+    ) -> datetime:
+        now = self.clock()
+        unique = list({m.user_id: m for m in members}.values())  # one row per person and page
+        with self.sessions() as session, session.begin():
+            renewed = _renew_lease(session, course_id, held, now)
+            for start in range(0, len(unique), CHUNK):
+                chunk = unique[start : start + CHUNK]
+                ids = upsert_people(session, registration_id, chunk, now)
+                upsert_memberships(session, course_id, chunk, ids, seen_at=lease, now=now)
+        return renewed
+
+    def _finish(self, course_id: int, lease: datetime, held: datetime, members: int) -> int:
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            _renew_lease(session, course_id, held, now)
+            # An empty roster is a platform fault, not a course everyone left.
+            deactivated = deactivate_absent(session, course_id, lease) if members else 0
+            session.execute(
+                update(Course)
+                .where(Course.id == course_id)
+                .values(roster_synced_at=now, roster_sync_started_at=None, roster_sync_error=None)
+                .execution_options(synchronize_session=False)
+            )
+        return deactivated
+
+    def _fail(self, course_id: int, held: datetime, message: str) -> None:
+        """Keep the platform's words for staff; the start time stays as the failed attempt's."""
+        with self.sessions() as session, session.begin():
+            session.execute(
+                update(Course)
+                .where(Course.id == course_id, Course.roster_sync_started_at == held)
+                .values(roster_sync_error=message[:2000])
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _renew_lease(session: Session, course_id: int, held: datetime, now: datetime) -> datetime:
+    renewed = session.execute(
+        update(Course)
+        .where(
+            Course.id == course_id,
+            Course.roster_sync_started_at == held,
+            Course.roster_sync_error.is_(None),
+        )
+        .values(roster_sync_started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(renewed) != 1:
+        raise LeaseLostError("another roster sync of this course took over")
+    return now

@@ -1,0 +1,309 @@
+""" "Start a thread with each selected student": one action, one personal thread per student.
+
+Staff choose students, words (usually a snippet) and optionally a feedback activity; they see
+the first two messages as those students will read them, then confirm. `start_bulk` records
+the request as a `BulkStart`; `run_bulk` (from `bulk_run`, re-exported here) writes the
+threads in the background, and `bulk_progress` says how far it has got.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lti_tool.models import BulkStart, Course, Membership, Person, Placement
+from lti_tool.models.course import CourseRole
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.markup import render_markdown
+from lti_tool.services.refusals import Refused
+from lti_tool.services.snippets.bulk_run import (
+    CHUNK,  # noqa: F401 - re-exported: part of this service's API
+    MAX_TITLE,
+    RUNNING,
+    ThreadWords,
+    recipients,
+    run_bulk,  # noqa: F401 - re-exported: part of this service's API
+)
+from lti_tool.services.snippets.service import MAX_BODY, clean_body, clean_title, fill
+from lti_tool.services.tutors.service import tutee_ids
+
+FEEDBACK_KIND = "feedback"
+MAX_STUDENTS = 2_000
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
+
+
+class BulkStartRefused(Refused):
+    """A refusal of a bulk start (see Refused)."""
+
+
+def can_start_bulk(grant: CourseGrant) -> bool:
+    """Starting threads with many students at once is for the course's staff."""
+    return grant.is_staff
+
+
+def _require_staff(grant: CourseGrant) -> None:
+    if not can_start_bulk(grant):
+        raise BulkStartRefused(403, "Only the course's staff start feedback threads.")
+
+
+# -- choosing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudentChoice:
+    person_id: int
+    name: str
+    section: str | None
+    my_tutee: bool
+
+
+def students_to_choose(session: Session, grant: CourseGrant) -> list[StudentChoice]:
+    """The course's active students by name, each marked when the viewer is their tutor."""
+    _require_staff(grant)
+    rows = session.execute(
+        select(Person, Membership.section)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.course_id == grant.course_id,
+            Membership.role == CourseRole.STUDENT,
+            Membership.active.is_(True),
+        )
+    ).all()
+    mine = tutee_ids(session, grant.course_id, grant.person_id)
+    choices = [
+        StudentChoice(person.id, person.name_as("Student"), section, person.id in mine)
+        for person, section in rows
+    ]
+    return sorted(choices, key=lambda c: (c.name.casefold(), c.person_id))
+
+
+def feedback_activities(session: Session, course_id: int) -> list[Placement]:
+    """The course's placed feedback activities, for the activity choice (there may be none)."""
+    return list(
+        session.scalars(
+            select(Placement)
+            .where(Placement.course_id == course_id, Placement.kind == FEEDBACK_KIND)
+            .order_by(Placement.title, Placement.id)
+        )
+    )
+
+
+# -- checking and previewing ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    """A checked request: every student an active student of the course, words within limits."""
+
+    course_id: int
+    student_ids: list[int]
+    title: str
+    body: str
+    placement: Placement | None
+
+
+def _active_students(session: Session, course_id: int, student_ids: Sequence[int]) -> set[int]:
+    return set(
+        session.scalars(
+            select(Membership.person_id).where(
+                Membership.course_id == course_id,
+                Membership.role == CourseRole.STUDENT,
+                Membership.active.is_(True),
+                Membership.person_id.in_(student_ids),
+            )
+        )
+    )
+
+
+def check_request(
+    session: Session,
+    grant: CourseGrant,
+    student_ids: Iterable[int],
+    title: str,
+    body: str,
+    placement_id: int | None,
+) -> BulkRequest:
+    """The request as it will run, or BulkStartRefused naming what to fix."""
+    _require_staff(grant)
+    errors: dict[str, str] = {}
+    ids = list(dict.fromkeys(student_ids))
+    if not ids:
+        errors["students"] = "Choose at least one student."
+    elif len(ids) > MAX_STUDENTS:
+        errors["students"] = f"Choose at most {MAX_STUDENTS:,} students at once ({len(ids):,} now)."
+    else:
+        strangers = len(set(ids) - _active_students(session, grant.course_id, ids))
+        if strangers:
+            verb = "is not an active student" if strangers == 1 else "are not active students"
+            errors["students"] = f"{strangers} of the people chosen {verb} of this course."
+    clean = clean_title(title, MAX_TITLE, errors), clean_body(body, MAX_BODY, errors)
+    placement = None
+    if placement_id is not None:
+        placement = session.get(Placement, placement_id)
+        if (
+            placement is None
+            or placement.course_id != grant.course_id
+            or placement.kind != FEEDBACK_KIND
+        ):
+            errors["placement_id"] = "Choose one of this course's feedback activities, or none."
+    if errors:
+        raise BulkStartRefused(400, "Nothing was started.", errors)
+    return BulkRequest(grant.course_id, ids, clean[0], clean[1], placement)
+
+
+@dataclass(frozen=True)
+class PreviewMessage:
+    student_name: str
+    title: str
+    body_html: str
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    request: BulkRequest
+    messages: list[PreviewMessage]
+
+
+def preview(
+    session: Session,
+    grant: CourseGrant,
+    student_ids: Iterable[int],
+    title: str,
+    body: str,
+    placement_id: int | None,
+    limit: int = 2,
+) -> BulkPreview:
+    """The first `limit` students' threads as they will read them, after the same checks as a
+    start."""
+    request = check_request(session, grant, student_ids, title, body, placement_id)
+    course = session.get_one(Course, grant.course_id)
+    run = ThreadWords(
+        bulk_id=0,
+        course_id=course.id,
+        author_id=grant.person_id,
+        title=request.title,
+        body=request.body,
+        placement_id=request.placement.id if request.placement else None,
+        course_title=course.display_title,
+        activity_title=request.placement.title if request.placement else None,
+    )
+    shown = recipients(session, run, request.student_ids[:limit])
+    messages = [
+        PreviewMessage(r.name, r.title, render_markdown(fill(run.body, r.values)))
+        for r in shown.values()
+    ]
+    return BulkPreview(request, messages)
+
+
+# -- starting and running ---------------------------------------------------------------------
+
+
+def start_bulk(
+    session: Session,
+    grant: CourseGrant,
+    student_ids: Iterable[int],
+    title: str,
+    body: str,
+    placement_id: int | None,
+    now: datetime,
+) -> BulkStart:
+    """Record a checked bulk start, ready for `run_bulk`; the caller commits. The same start
+    confirmed again within `DOUBLE_SUBMIT_WINDOW` (a double click) is the one already made."""
+    request = check_request(session, grant, student_ids, title, body, placement_id)
+    twin = _recent_twin(session, grant, request, now)
+    if twin is not None:
+        return twin
+    bulk = BulkStart(
+        course_id=grant.course_id,
+        started_by_id=grant.person_id,
+        title=request.title,
+        body=request.body,
+        placement_id=request.placement.id if request.placement else None,
+        student_ids=request.student_ids,
+        total=len(request.student_ids),
+        done=0,
+        status=RUNNING,
+        created_at=now,
+    )
+    session.add(bulk)
+    session.flush()
+    return bulk
+
+
+def _recent_twin(
+    session: Session, grant: CourseGrant, request: BulkRequest, now: datetime
+) -> BulkStart | None:
+    placement_id = request.placement.id if request.placement else None
+    recent = session.scalars(
+        select(BulkStart).where(
+            BulkStart.course_id == grant.course_id,
+            BulkStart.started_by_id == grant.person_id,
+            BulkStart.title == request.title,
+            BulkStart.created_at >= now - DOUBLE_SUBMIT_WINDOW,
+        )
+    )
+    for bulk in recent:
+        same = (bulk.body, bulk.placement_id, bulk.student_ids)
+        if same == (request.body, placement_id, request.student_ids):
+            return bulk
+    return None
+
+
+# -- progress ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    bulk_id: int
+    title: str
+    total: int
+    done: int
+    status: str
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @property
+    def running(self) -> bool:
+        return self.status == RUNNING
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 100
+
+
+def _progress_of(bulk: BulkStart) -> BulkProgress:
+    return BulkProgress(
+        bulk_id=bulk.id,
+        title=bulk.title,
+        total=bulk.total,
+        done=bulk.done,
+        status=bulk.status,
+        error=bulk.error,
+        created_at=bulk.created_at,
+        finished_at=bulk.finished_at,
+    )
+
+
+def bulk_progress(session: Session, grant: CourseGrant, bulk_id: int) -> BulkProgress:
+    """How far a bulk start of this course has got; one of another course is not found."""
+    _require_staff(grant)
+    bulk = session.get(BulkStart, bulk_id)
+    if bulk is None or bulk.course_id != grant.course_id:
+        raise BulkStartRefused(404, "There is no such bulk start in this course.")
+    return _progress_of(bulk)
+
+
+def recent_bulk_starts(session: Session, grant: CourseGrant, limit: int = 10) -> list[BulkProgress]:
+    _require_staff(grant)
+    rows = session.scalars(
+        select(BulkStart)
+        .where(BulkStart.course_id == grant.course_id)
+        .order_by(BulkStart.created_at.desc(), BulkStart.id.desc())
+        .limit(limit)
+    )
+    return [_progress_of(bulk) for bulk in rows]

@@ -1,0 +1,189 @@
+"""The staff page for personal tutors: every active student with their tutor, filtered to all,
+mine or unallocated and paged by name, beside the staff with how many students each tutors.
+
+Reading only; allocating and balancing from that page go through `service.allocate` and
+`balance.balance`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAllocation
+from lti_tool.models.course import CourseRole
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.refusals import Refused
+from lti_tool.services.tutors.service import active_staff, require_staff
+
+PAGE_SIZE = 100
+FILTERS = ("all", "mine", "unallocated")
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    student_id: int
+    name: str
+    email: str | None
+    section: str | None
+    tutor_id: int | None  # the current allocation, even if that tutor has left the course
+    tutor_name: str | None
+    tutor_active: bool
+    since: datetime | None
+
+
+@dataclass(frozen=True)
+class TutorLoad:
+    person_id: int
+    name: str
+    section: str | None
+    role_title: str | None
+    tutees: int
+
+
+@dataclass(frozen=True)
+class TutorsPage:
+    course: Course
+    show: str
+    rows: list[StudentRow]
+    staff: list[TutorLoad]
+    page: int
+    pages: int
+    counts: dict[str, int]  # students in all, mine, without a tutor
+    with_section: int  # students whose launch named an LMS section
+
+    @property
+    def total(self) -> int:
+        return self.counts[self.show]
+
+
+def _name_order(person: Any) -> Any:
+    return func.lower(
+        func.coalesce(person.name, person.family_name, person.given_name, person.email, "~")
+    )
+
+
+def allocation_page(session: Session, grant: CourseGrant, show: str, page: int) -> TutorsPage:
+    """One page of the course's active students with their tutors, the staff with their loads,
+    and how many students each filter shows; four queries for any course size."""
+    require_staff(grant)
+    if show not in FILTERS:
+        raise Refused(400, "Show all, mine or unallocated students.")
+    course = session.get(Course, grant.course_id)
+    if course is None:
+        raise Refused(404, "This course is not known here.")
+    tutor, tutor_member = aliased(Person), aliased(Membership)
+    students = (
+        select()
+        .select_from(Membership)
+        .join(Person, Person.id == Membership.person_id)
+        .outerjoin(
+            TutorAllocation,
+            and_(
+                TutorAllocation.course_id == Membership.course_id,
+                TutorAllocation.student_id == Membership.person_id,
+                TutorAllocation.ended_at.is_(None),
+            ),
+        )
+        .outerjoin(
+            tutor_member,
+            active_staff(tutor_member, Membership.course_id, TutorAllocation.tutor_id),
+        )
+        .where(
+            Membership.course_id == course.id,
+            Membership.active.is_(True),
+            Membership.role == CourseRole.STUDENT,
+        )
+    )
+    mine = TutorAllocation.tutor_id == grant.person_id
+    unallocated = tutor_member.id.is_(None)
+    totals = session.execute(
+        students.add_columns(
+            func.count(),
+            func.coalesce(func.sum(case((mine, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((unallocated, 1), else_=0)), 0),
+            func.count(Membership.section),
+        )
+    ).one()
+    counts = {"all": int(totals[0]), "mine": int(totals[1]), "unallocated": int(totals[2])}
+    pages = max(1, -(-counts[show] // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    chosen = {
+        "all": students,
+        "mine": students.where(mine),
+        "unallocated": students.where(unallocated),
+    }[show]
+    rows = session.execute(
+        chosen.add_columns(
+            Person,
+            Membership.section,
+            TutorAllocation.tutor_id,
+            TutorAllocation.assigned_at,
+            tutor,
+            tutor_member.id,
+        )
+        .outerjoin(tutor, tutor.id == TutorAllocation.tutor_id)
+        .order_by(_name_order(Person), Person.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return TutorsPage(
+        course=course,
+        show=show,
+        rows=[
+            StudentRow(
+                student_id=person.id,
+                name=person.name_as("Student"),
+                email=person.email,
+                section=section,
+                tutor_id=tutor_id,
+                tutor_name=tutor_person.name_as("Staff") if tutor_person else None,
+                tutor_active=member_id is not None,
+                since=since,
+            )
+            for person, section, tutor_id, since, tutor_person, member_id in rows
+        ],
+        staff=_staff_loads(session, course.id),
+        page=page,
+        pages=pages,
+        counts=counts,
+        with_section=int(totals[3]),
+    )
+
+
+def _staff_loads(session: Session, course_id: int) -> list[TutorLoad]:
+    """Active staff, by name, with how many active students each tutors; one query."""
+    student = aliased(Membership)
+    loads = (
+        select(TutorAllocation.tutor_id, func.count().label("tutees"))
+        .join(
+            student,
+            and_(
+                student.course_id == TutorAllocation.course_id,
+                student.person_id == TutorAllocation.student_id,
+                student.active.is_(True),
+                student.role == CourseRole.STUDENT,
+            ),
+        )
+        .where(TutorAllocation.course_id == course_id, TutorAllocation.ended_at.is_(None))
+        .group_by(TutorAllocation.tutor_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Person, Membership.section, StaffProfile.role_title, loads.c.tutees)
+        .join(Membership, active_staff(Membership, course_id, Person.id))
+        .outerjoin(
+            StaffProfile,
+            (StaffProfile.course_id == course_id) & (StaffProfile.person_id == Person.id),
+        )
+        .outerjoin(loads, loads.c.tutor_id == Person.id)
+        .order_by(_name_order(Person), Person.id)
+    ).all()
+    return [
+        TutorLoad(person.id, person.name_as("Staff"), section, title, int(tutees or 0))
+        for person, section, title, tutees in rows
+    ]

@@ -1,0 +1,161 @@
+"""Registrations from the CLI and from LTI_CONFIG (pylti1p3's JSON format)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from lti_tool.cli import main as rapport_cli
+from lti_tool.config import PROJECT_ROOT
+from lti_tool.db import transaction
+from lti_tool.models import Deployment, Registration
+from lti_tool.services.platforms.service import (
+    PlatformConfigError,
+    import_platforms_file,
+    specs_from_pylti_config,
+)
+from tests.conftest import state
+
+
+def _counts(app):
+    with transaction(state(app).sessions) as session:
+        return (
+            session.scalar(select(func.count()).select_from(Registration)),
+            session.scalar(select(func.count()).select_from(Deployment)),
+        )
+
+
+def test_example_config_is_valid_and_imports_idempotently(make_app, monkeypatch):
+    example = PROJECT_ROOT / "config.example.json"
+    monkeypatch.setenv("LTI_CONFIG", str(example))
+    app = make_app()
+    assert _counts(app) == (2, 2)
+    make_app()  # a second start imports the same file again
+    assert _counts(app) == (2, 2)
+    with transaction(state(app).sessions) as session:
+        rows = {r.issuer: r for r in session.scalars(select(Registration))}
+        canvas = rows["https://canvas.instructure.com"]
+        assert canvas.client_id == "10000000000001"
+        assert canvas.key_set_url == "https://sso.canvaslms.com/api/lti/security/jwks"
+        assert [d.deployment_id for d in canvas.deployments] == [
+            "1:4dde05e8ca1973bcca9bffc13e1548820eee93a3"
+        ]
+
+
+def test_import_adds_new_deployments_and_clients(app, tmp_path: Path):
+    data = json.loads((PROJECT_ROOT / "config.example.json").read_text())
+    path = tmp_path / "platforms.json"
+    path.write_text(json.dumps(data))
+    with transaction(state(app).sessions) as session:
+        import_platforms_file(session, path)
+    moodle = data["https://moodle.example.edu"][0]
+    moodle["deployment_ids"].append("2")
+    data["https://moodle.example.edu"].append(
+        {**moodle, "client_id": "second", "deployment_ids": ["7"]}
+    )
+    path.write_text(json.dumps(data))
+    with transaction(state(app).sessions) as session:
+        import_platforms_file(session, path)
+    assert _counts(app) == (3, 4)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [],
+        {"https://x": {"client_id": "c"}},
+        {"https://x": {"client_id": "c", "auth_login_url": "a", "auth_token_url": "t"}},
+        {"https://x": ["not an object"]},
+        {
+            "https://x": {
+                "client_id": "c",
+                "auth_login_url": "a",
+                "auth_token_url": "t",
+                "key_set": {"no": "keys"},
+            }
+        },
+    ],
+)
+def test_bad_platform_files_are_refused_clearly(data):
+    def check_all() -> None:
+        for spec in specs_from_pylti_config(data):
+            spec.check()
+
+    with pytest.raises(PlatformConfigError):
+        check_all()
+
+
+def test_cli_add_list_remove(app):
+    runner = app.test_cli_runner()
+    base = [
+        "platform",
+        "add",
+        "--issuer",
+        "https://lms.example.edu",
+        "--client-id",
+        "abc",
+        "--login-url",
+        "https://lms.example.edu/auth",
+        "--token-url",
+        "https://lms.example.edu/token",
+        "--key-set-url",
+        "https://lms.example.edu/jwks",
+    ]
+    assert runner.invoke(rapport_cli, [*base, "--deployment-id", "1"]).exit_code == 0
+    assert runner.invoke(rapport_cli, [*base, "--deployment-id", "2"]).exit_code == 0
+    listed = json.loads(runner.invoke(rapport_cli, ["platform", "list", "--json"]).output)
+    assert listed[0]["deployment_ids"] == ["1", "2"]
+    result = runner.invoke(
+        rapport_cli,
+        [
+            "platform",
+            "remove",
+            "--issuer",
+            "https://lms.example.edu",
+            "--client-id",
+            "abc",
+            "--deployment-id",
+            "1",
+        ],
+    )
+    assert result.exit_code == 0
+    assert _counts(app) == (1, 1)
+    runner.invoke(
+        rapport_cli,
+        ["platform", "remove", "--issuer", "https://lms.example.edu", "--client-id", "abc"],
+    )
+    assert _counts(app) == (0, 0)
+    missing = runner.invoke(rapport_cli, [*base[:-2]])
+    assert missing.exit_code != 0
+    assert "key_set_url or key_set" in missing.output
+
+
+def test_cli_add_deployment(app):
+    runner = app.test_cli_runner()
+    runner.invoke(
+        rapport_cli,
+        [
+            "platform",
+            "add",
+            "--issuer",
+            "https://lms.example.edu",
+            "--client-id",
+            "abc",
+            "--login-url",
+            "https://lms.example.edu/a",
+            "--token-url",
+            "https://lms.example.edu/t",
+            "--key-set-url",
+            "https://lms.example.edu/k",
+        ],
+    )
+    added = runner.invoke(
+        rapport_cli, ["platform", "add-deployment", "https://lms.example.edu", "abc", "dep-9"]
+    )
+    assert added.exit_code == 0, added.output
+    assert _counts(app) == (1, 1)
+    unknown = runner.invoke(rapport_cli, ["platform", "add-deployment", "https://x", "y", "z"])
+    assert unknown.exit_code != 0 and "no platform is registered" in unknown.output
