@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import jwt
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
@@ -54,6 +55,13 @@ def unknown_deployment(deployment_id: str, row: Registration) -> LaunchError:
         f"{deployment_id}` or re-run dynamic registration.",
         status=403,
     )
+
+
+def _is_web_url(value: object) -> bool:
+    if not isinstance(value, str) or not c.is_identifier(value, 4000):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
 def refused(code: str, message: str, fix: str | None = None, status: int = 401) -> LaunchError:
@@ -325,6 +333,15 @@ class StrictMessageLaunch(FlaskMessageLaunch):
                 raise refused(
                     "missing_deep_linking_settings",
                     "The deep-linking request has no return URL.",
+                    None,
+                    400,
+                )
+            if not _is_web_url(settings["deep_link_return_url"]):
+                # Rapport's page posts the response there: a `javascript:` or `data:` URL
+                # would run in Rapport's origin.
+                raise refused(
+                    "bad_deep_link_return_url",
+                    "The deep-linking request's return URL is not an http(s) address.",
                     None,
                     400,
                 )

@@ -316,6 +316,32 @@ def test_a_non_staff_deep_linking_launch_gets_a_clear_403(tool, platform, browse
     assert rows(app, Placement) == []
 
 
+@pytest.mark.parametrize(
+    "return_url",
+    [
+        "javascript:alert(document.domain)//",
+        " JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//lms.example.edu/no-scheme",
+        "https:///no-host",
+    ],
+)
+def test_a_return_url_that_is_not_http_is_refused_at_launch(tool, platform, browser, return_url):
+    """Rapport's return page posts the response to this URL: only a web address may be it."""
+    _, url = tool
+    refused = dl_launch(
+        browser,
+        url,
+        platform,
+        settings(deep_link_return_url=return_url),
+        sub="teacher-js",
+    )
+    assert refused.status_code == 400
+    assert "not an http(s) address" in refused.text
+    assert "javascript:" not in refused.text.lower()
+
+
 def test_the_picker_belongs_to_the_teacher_who_opened_it(tool, platform, browser):
     _, url = tool
     launch = dl_launch(browser, url, platform, sub="teacher-1")
