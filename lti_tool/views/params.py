@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import abort
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, Map
 
@@ -27,6 +28,16 @@ def id_from(values: MultiDict[str, str], name: str) -> int | None:
     """The id a form or query names, or None when it names none a database could hold."""
     value = values.get(name, type=int)
     return value if value is not None and 0 < value <= MAX_ID else None
+
+
+def chosen_id(value: str | None) -> int | None:
+    """An id a form offered as a choice: None when empty; anything but an id a database could
+    hold (digits, at most MAX_ID) was not offered, and is a 400."""
+    if value is None or value == "":
+        return None
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_ID:
+        abort(400, description="That choice is not one Rapport offered.")
+    return int(value)
 
 
 def page_from(values: MultiDict[str, str]) -> int:

@@ -8,7 +8,6 @@ Staff only; every refusal is a 4xx from the services.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -26,10 +25,10 @@ from lti_tool.services.snippets import service as snippets
 from lti_tool.services.snippets.bulk_start import BulkStartRefused
 from lti_tool.services.snippets.service import MERGE_FIELDS, SnippetRefused, unknown_fields
 from lti_tool.views.course import course_grant_required
+from lti_tool.views.params import chosen_id
 
 bp = Blueprint("snippets", __name__)
 
-_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def staff_only(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -51,15 +50,6 @@ def _grant() -> CourseGrant:
 
 def _course() -> Course:
     return db().get_one(Course, _grant().course_id)
-
-
-def _optional_id(value: str | None) -> int | None:
-    """An id from a form or query string; empty is none, anything else not an id is a 400."""
-    if value is None or value == "":
-        return None
-    if not _ID.fullmatch(value):
-        abort(400, description="That choice is not one Rapport offered.")
-    return int(value)
 
 
 # -- the library ------------------------------------------------------------------------------
@@ -92,12 +82,12 @@ def _library_page(
 def index(course_id: int) -> Any:
     session, grant = db(), _grant()
     if request.method == "GET":
-        editing = _optional_id(request.args.get("edit"))
+        editing = chosen_id(request.args.get("edit"))
         if editing is None:
             return _library_page(None, "", "", {})
         snippet = snippets.snippet_in_course(session, grant, editing)
         return _library_page(snippet.id, snippet.title, snippet.body, {})
-    snippet_id = _optional_id(request.form.get("snippet_id"))
+    snippet_id = chosen_id(request.form.get("snippet_id"))
     if request.form.get("action") == "delete":
         if snippet_id is None:
             abort(400, description="Choose a snippet to delete.")
@@ -133,8 +123,8 @@ class StartForm:
 
 def _start_form_posted() -> StartForm:
     form = request.form
-    ids = [_optional_id(value) for value in form.getlist("student")]
-    snippet_id = _optional_id(form.get("snippet_id"))
+    ids = [chosen_id(value) for value in form.getlist("student")]
+    snippet_id = chosen_id(form.get("snippet_id"))
     title, body = form.get("title", ""), form.get("body", "")
     if snippet_id is not None and not body.strip():
         # Words written on the form win; a chosen snippet fills what was left empty.
@@ -145,7 +135,7 @@ def _start_form_posted() -> StartForm:
         student_ids=[i for i in ids if i is not None],
         title=title,
         body=body,
-        placement_id=_optional_id(form.get("placement_id")),
+        placement_id=chosen_id(form.get("placement_id")),
         show="tutees" if form.get("show") == "tutees" else "all",
     )
 
@@ -186,7 +176,7 @@ def _start_page(
 @staff_only
 def start(course_id: int) -> Any:
     form = StartForm(show="tutees" if request.args.get("show") == "tutees" else "all")
-    snippet_id = _optional_id(request.args.get("snippet"))
+    snippet_id = chosen_id(request.args.get("snippet"))
     if snippet_id is not None:
         snippet = snippets.snippet_in_course(db(), _grant(), snippet_id)
         form.title, form.body = snippet.title, snippet.body

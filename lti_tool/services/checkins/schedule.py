@@ -17,6 +17,9 @@ from lti_tool.services.refusals import Refused
 
 MAX_OCCURRENCES = 52
 MAX_OPEN_HOURS = 24 * 14
+# A first opening outside these years is a typing slip (and 9999-12-31 would overflow the
+# calendar once the zone and the repeats are added).
+FIRST_YEARS = range(2000, 2101)
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def parse_schedule(
     errors: dict[str, str] = {}
     start = _local_time(first)
     if start is None:
-        errors["first"] = "Give the date and time it first opens."
+        errors["first"] = "Give the date and time it first opens, between 2000 and 2100."
     every = _number(every_days, {0, 7, 14}, "repeat", "Choose how often it repeats.", errors)
     times = _number(
         count,
@@ -100,4 +103,6 @@ def _local_time(raw: str) -> datetime | None:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
         return None
-    return moment if moment.tzinfo is None else None
+    if moment.tzinfo is not None or moment.year not in FIRST_YEARS:
+        return None
+    return moment

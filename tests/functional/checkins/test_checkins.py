@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from lti_tool.db import transaction
@@ -271,3 +272,18 @@ def test_a_nudge_can_start_from_a_snippet_in_the_library(tool, platform):
     snippet = re.search(r'<option value="(\d+)"[^>]*>Missed you<', library).group(1)
     page = staff.text(f"checkins/occurrences/{first}/missing?snippet={snippet}")
     assert "Hi {first_name}, we missed you this week." in page
+
+
+@pytest.mark.parametrize(
+    ("first", "repeat"),
+    [("9999-12-31T23:59", "7"), ("9999-12-31T23:59", "0"), ("0001-01-01T00:00", "0")],
+)
+def test_a_first_date_at_the_end_of_the_calendar_says_what_to_fix(tool, platform, first, repeat):
+    """9999-12-31 in Europe/London, repeated weekly, is past what a calendar holds: the form
+    comes back naming the field, instead of a 500."""
+    _, url = tool
+    staff = teacher(platform, url)
+    refused = staff.post("checkins/new", {**WEEKLY, "first": first, "repeat": repeat})
+    assert refused.status_code == 400
+    assert "between 2000 and 2100" in refused.text
+    assert "Weekly check-in" in refused.text  # what was typed is kept

@@ -283,3 +283,24 @@ def test_ids_from_another_course_are_not_found_there(tool, platform):
     assert other.post("snippets/start", amara).status_code == 400
     with transaction(state(app).sessions) as session:
         assert session.scalars(select(Snippet.title)).all() == ["Hi"]
+
+
+@pytest.mark.parametrize("huge", ["2147483648", "9999999999"])
+def test_ids_past_the_database_s_integers_are_refused_not_a_500(tool, platform, huge):
+    """Ids a database column cannot hold (past 2**31 - 1) in any form field: a clear 400."""
+    _, url = tool
+    staff = teacher(platform, url)
+    enter(platform, url, "amara", name="Amara Okafor")
+    forms = [
+        ("snippets", {"snippet_id": huge, "title": "Hi", "body": "Hi"}),
+        ("snippets", {"action": "delete", "snippet_id": huge}),
+        ("snippets/start/preview", {"student": huge, "title": "t", "body": "b"}),
+        ("snippets/start/preview", {"snippet_id": huge, "title": "t", "body": ""}),
+        ("snippets/start/preview", {"placement_id": huge, "title": "t", "body": "b"}),
+        ("snippets/start", {"student": huge, "title": "t", "body": "b"}),
+    ]
+    for path, data in forms:
+        answer = staff.post(path, data)
+        assert answer.status_code == 400, (path, data, answer.status_code)
+        assert "not one Rapport offered" in answer.text
+    assert staff.get(f"snippets/start?snippet={huge}").status_code == 400
