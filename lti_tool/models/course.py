@@ -23,6 +23,12 @@ class CourseRole(enum.StrEnum):
     GUEST = "guest"  # Mentor and everyone else: sees only what is public to the course
 
 
+def _role_type() -> Enum:
+    return Enum(
+        CourseRole, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+    )
+
+
 class Course(Base):
     __tablename__ = "course"
     __table_args__ = (UniqueConstraint("registration_id", "context_id"),)
@@ -58,11 +64,13 @@ class Membership(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    role: Mapped[CourseRole] = mapped_column(
-        Enum(
-            CourseRole, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
-        )
-    )
+    # The role Rapport acts on: the last signed launch's when there is one (a launch is signed
+    # by the platform for this very person), else the roster's (services/roster/rows.py).
+    role: Mapped[CourseRole] = mapped_column(_role_type())
+    # Where it came from, kept apart so that staff can see when the two disagree (Moodle's
+    # NRPS lists a non-editing teacher as Learner while launching them as Instructor).
+    launch_role: Mapped[CourseRole | None] = mapped_column(_role_type())
+    roster_role: Mapped[CourseRole | None] = mapped_column(_role_type())
     lti_roles: Mapped[list[Any]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
     last_launch_at: Mapped[datetime | None]

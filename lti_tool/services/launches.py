@@ -68,6 +68,7 @@ def record_launch(
         {"course_id": course_id, "person_id": person_id},
         {
             "role": claims.role,
+            "launch_role": claims.role,
             "lti_roles": claims.roles,
             "active": True,
             "last_launch_at": now,

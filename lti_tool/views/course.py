@@ -9,11 +9,13 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, g, render_template, request, session
 
+from lti_tool.db import utcnow
 from lti_tool.extensions import db, rapport
 from lti_tool.services.access import CourseGrant, grant_for
 from lti_tool.services.checkins.service import open_for_student
-from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
+from lti_tool.services.course_settings import COURSE_TIME_ZONE
 from lti_tool.services.courses import course_home
+from lti_tool.services.entry import enter_course
 from lti_tool.services.newsfeed.feed import feed_page
 from lti_tool.services.refusals import Refused
 from lti_tool.views.params import page_from
@@ -23,21 +25,30 @@ T = TypeVar("T")
 
 
 def course_grant_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """403 unless this browser launched into this very course."""
+    """403 unless this browser launched into this very course, recently, and the person is
+    still an active member of it; `g.grant` carries their role as it is now."""
 
     @wraps(view)
     def wrapped(course_id: int, **kwargs: Any) -> Any:
-        grant = grant_for(session.get("grants"), course_id)
+        # Wall-clock time, not the app's clock: a session's age is not a course rule.
+        grant = grant_for(session.get("grants"), course_id, utcnow())
         if grant is None:
             abort(
                 403,
-                description="You have not opened this course from your LMS in this browser. "
-                "Open Rapport from the course in your LMS.",
+                description="You have not opened this course from your LMS in this browser "
+                "lately. Open Rapport from the course in your LMS.",
             )
-        g.grant = grant
+        entry = enter_course(db(), grant)
+        if entry is None:
+            abort(
+                403,
+                description="Your LMS no longer lists you as a member of this course. If that "
+                "is a mistake, ask the course's teachers, then open Rapport from the LMS again.",
+            )
+        g.grant = entry.grant
         # Times on every course page are written in the course's zone until the browser
         # localises them.
-        g.course_settings = course_settings(db(), course_id)
+        g.course_settings = entry.settings
         g.course_time_zone = g.course_settings[COURSE_TIME_ZONE]
         return view(course_id=course_id, **kwargs)
 

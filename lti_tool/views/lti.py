@@ -6,6 +6,7 @@ import logging
 
 from flask import Blueprint, Response, jsonify, redirect, request, session
 
+from lti_tool.db import utcnow
 from lti_tool.extensions import cache, csrf, db, rapport
 from lti_tool.lti.errors import CookiesBlocked
 from lti_tool.lti.launch import LtiGate
@@ -53,7 +54,7 @@ def launch() -> Response:
     if record.role is CourseRole.STAFF:
         sync_roster_if_stale(session_db, record.course_id)  # in the background: never waits
     grant = CourseGrant(record.course_id, record.person_id, record.role)
-    session["grants"] = add_grant(session.get("grants") or {}, grant)
+    session["grants"] = add_grant(session.get("grants") or {}, grant, utcnow())
     session.permanent = False
     log.info(
         "launch accepted: %s client %s deployment %s course %s person %s as %s",

@@ -35,6 +35,16 @@ class PersonInCourse:
         return _ROLE_WORD[CourseRole(self.membership.role)]
 
     @property
+    def roster_disagrees(self) -> str | None:
+        """When the roster lists another role than the person's signed launch, the roster's
+        word for it: the launch is what Rapport acts on (as Moodle's NRPS lists a non-editing
+        teacher as a Learner), and staff should know the two disagree."""
+        member = self.membership
+        if member.launch_role and member.roster_role and member.launch_role != member.roster_role:
+            return _ROLE_WORD[CourseRole(member.roster_role)]
+        return None
+
+    @property
     def email(self) -> str | None:
         return self.membership.person.email
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, or_, update
+from sqlalchemy import Table, case, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,7 @@ def upsert_memberships(
             "course_id": course_id,
             "person_id": person_ids[m.user_id],
             "role": course_role(m.roles),
+            "roster_role": course_role(m.roles),
             "lti_roles": list(m.roles),
             "active": m.status is MemberStatus.ACTIVE,
             "roster_status": m.status.value,
@@ -78,10 +79,17 @@ def upsert_memberships(
         for m in members
     ]
     statement = _insert(session, table)
-    changed = ("role", "lti_roles", "active", "roster_status", "roster_seen_at")
+    launched = table.c.launch_role.is_not(None)
+    changed = ("roster_role", "active", "roster_status", "roster_seen_at")
     upsert = statement.on_conflict_do_update(
         index_elements=["course_id", "person_id"],
-        set_={c: statement.excluded[c] for c in changed},
+        set_={
+            **{c: statement.excluded[c] for c in changed},
+            # A signed launch beats a roster row: the roster sets the role (and the LTI roles
+            # it came from) only of members who never launched.
+            "role": case((launched, table.c.launch_role), else_=statement.excluded.role),
+            "lti_roles": case((launched, table.c.lti_roles), else_=statement.excluded.lti_roles),
+        },
     ).returning(table.c.id)  # RETURNING makes the batch one multi-row INSERT, not N
     session.connection().execute(upsert, rows).all()
 

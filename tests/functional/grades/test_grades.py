@@ -25,9 +25,12 @@ from lti_tool.models import (
     DeliveryStatus,
     GradableActivity,
     GradeDelivery,
+    Membership,
     Person,
     Registration,
 )
+from lti_tool.models.course import CourseRole
+from lti_tool.services.access import CourseGrant, add_grant
 from lti_tool.services.grades.service import ActivitySpec, record_score
 from lti_tool.services.grades.worker import GradeWorker
 from tests.conftest import register, state
@@ -338,12 +341,13 @@ def test_only_staff_may_retry(app, role, status):
         person = Person(registration_id=registration.id, sub="s1")
         session.add_all([course, person])
         session.flush()
+        session.add(Membership(course_id=course.id, person_id=person.id, role=CourseRole(role)))
         row = record_score(session, course, CHECKIN, person, 3)
         row.status = DeliveryStatus.FAILED
         ids = (course.id, person.id, row.activity_id, row.id)
     client = app.test_client()
     with client.session_transaction() as cookie:
-        cookie["grants"] = {str(ids[0]): [ids[1], role]}
+        cookie["grants"] = add_grant({}, CourseGrant(ids[0], ids[1], CourseRole(role)), utcnow())
     answer = client.post(f"/courses/{ids[0]}/grades/{ids[2]}/retry", data={"delivery": ids[3]})
     assert answer.status_code == status
     expected = DeliveryStatus.WAITING if status == 303 else DeliveryStatus.FAILED

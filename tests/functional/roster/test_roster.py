@@ -203,6 +203,40 @@ def test_the_people_page_shows_statuses_fallback_names_and_pages(rapport, platfo
     assert "removed in the LMS" in everyone
 
 
+def test_a_signed_launch_as_instructor_beats_a_roster_that_lists_a_learner(
+    rapport, platform, lms, browser
+):
+    """Moodle 4.5.6: a non-editing teacher launches as Instructor while its NRPS lists them as
+    Learner. Roster syncs keep them staff (tutor list, dashboard), and the People page says
+    the two disagree; someone the roster lists who never launched takes the roster's role."""
+    app, url = rapport
+    lms.members = roster_of(lms, 4)
+    assistant = member(lms.shape, 7, "Learner")
+    assistant.update(user_id="ta", name="Tomás Rivera")
+    lms.members.append(assistant)
+    ta_browser = requests.Session()
+    ta_home = course_path(launch(platform, ta_browser, url, lms, sub="ta", name="Tomás Rivera"))
+    background(app).join()  # the TA's staff launch synced the roster
+    launch(platform, browser, url, lms)  # the teacher, after the sync
+    rows = memberships(app)
+    assert (rows["ta"].role, rows["ta"].launch_role, rows["ta"].roster_role) == (
+        "staff",
+        "staff",
+        "student",
+    )
+    assert (rows["user-00001"].role, rows["user-00001"].launch_role) == ("student", None)
+    assert ta_browser.get(url + ta_home + "dashboard").status_code == 200
+    people = browser.get(url + ta_home + "people").text
+    row = next(r for r in people.split("<tr>") if "Tomás Rivera" in r)
+    assert "Staff" in row
+    assert "as launched; the LMS roster lists student" in row
+    # A refresh later changes nothing: the launch still wins.
+    age_roster(app, 2)
+    launch(platform, requests.Session(), url, lms)
+    background(app).join()
+    assert memberships(app)["ta"].role == "staff"
+
+
 def test_without_an_nrps_claim_the_roster_is_the_people_who_launched(
     rapport, platform, lms, browser
 ):
