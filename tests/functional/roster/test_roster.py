@@ -229,7 +229,7 @@ def test_a_signed_launch_as_instructor_beats_a_roster_that_lists_a_learner(
     people = browser.get(url + ta_home + "people").text
     row = next(r for r in people.split("<tr>") if "Tomás Rivera" in r)
     assert "Staff" in row
-    assert "as launched; the LMS roster lists student" in row
+    assert "The LMS roster says Student; Rapport follows their launch." in row
     # A refresh later changes nothing: the launch still wins.
     age_roster(app, 2)
     launch(platform, requests.Session(), url, lms)
