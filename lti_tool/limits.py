@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Flask
+from flask import Flask, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -18,11 +18,16 @@ from flask_limiter.util import get_remote_address
 SIGN_IN = "50 per second;1000 per minute"
 # Dynamic registration is an administrator's occasional act.
 REGISTRATION = "10 per minute"
+# Every form a person sends inside a course (posts, replies, messages, answers, settings), per
+# person in that course: far above what anyone types, well below what a script sends.
+POSTING = "10 per second;300 per minute"
 
 TOO_MANY = (
     "Too many requests came from your network in a moment. Wait a few seconds and try again."
 )
+TOO_MANY_POSTS = "You sent a lot in a moment. Wait a few seconds, then send it again."
 
+EXTENSION = "rapport.limiter"
 # Which endpoints are limited, and how. A Limiter is made per app (Flask-Limiter keeps its
 # storage and key prefix on the Limiter object, so one shared by several apps would mix them).
 LIMITED_ENDPOINTS = {
@@ -32,11 +37,45 @@ LIMITED_ENDPOINTS = {
 }
 
 
+def _poster() -> str | None:
+    """Who is posting: the person the session's grant for this course names. A form sent
+    without one is refused before it reaches the database, and is not counted."""
+    course_id = (request.view_args or {}).get("course_id")
+    grants = session.get("grants")
+    entry = grants.get(str(course_id)) if isinstance(grants, dict) else None
+    if isinstance(entry, list) and entry:
+        return f"course-{course_id}-person-{entry[0]}"
+    return None
+
+
+def _course_forms(app: Flask) -> set[str]:
+    return {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/courses/") and "POST" in (rule.methods or set())
+    }
+
+
 def install(app: Flask) -> Limiter:
-    """Limit the app's endpoints per client address (the address the proxies in front report,
-    see PROXY_HOPS); counted in the storage `RATELIMIT_STORAGE_URI` names."""
+    """Limit sign-in and registration per client address (the address the proxies in front
+    report, see PROXY_HOPS), and every course form per person; counted in the storage
+    `RATELIMIT_STORAGE_URI` names."""
     limiter = Limiter(key_func=get_remote_address, app=app)
-    for endpoint, limit in LIMITED_ENDPOINTS.items():
-        limited = limiter.limit(limit, error_message=TOO_MANY)(app.view_functions[endpoint])
-        app.view_functions[endpoint] = cast(Any, limited)  # the same view, counted first
+
+    def limit(endpoint: str, decorator: Any) -> None:
+        app.view_functions[endpoint] = cast(Any, decorator(app.view_functions[endpoint]))
+
+    for endpoint, rate in LIMITED_ENDPOINTS.items():
+        limit(endpoint, limiter.limit(rate, error_message=TOO_MANY))
+    posting = limiter.shared_limit(
+        POSTING,
+        scope="posting",
+        key_func=lambda: _poster() or "",
+        exempt_when=lambda: _poster() is None,
+        methods=["POST"],
+        error_message=TOO_MANY_POSTS,
+    )
+    for endpoint in _course_forms(app):
+        limit(endpoint, posting)
+    app.extensions[EXTENSION] = limiter
     return limiter

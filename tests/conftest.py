@@ -15,7 +15,7 @@ import pytest
 import requests
 from flask import Flask
 
-from lti_tool import create_app
+from lti_tool import create_app, limits
 from lti_tool.background import background
 from lti_tool.db import transaction
 from lti_tool.extensions import Rapport
@@ -103,6 +103,13 @@ def make_app(
         if worker is not None:
             worker.stop()
         state(app).engine.dispose()
+
+
+def without_rate_limits(app: Flask) -> None:
+    """For tests that send hundreds of forms a second as one person (tables of roles by
+    actions, corpora of hostile input): what they test is not the rate limits, which
+    tests/functional/test_rate_limits.py covers."""
+    app.extensions[limits.EXTENSION].enabled = False
 
 
 def state(app: Flask) -> Rapport:
@@ -197,6 +204,7 @@ def running_tool(tmp: Path, templates: Path) -> Iterator[RunningTool]:
             overrides["CACHE_KEY_PREFIX"] = prefix
             overrides["RATELIMIT_KEY_PREFIX"] = prefix + "limits"
         app = create_app({**overrides, "public_url": server.url})
+        without_rate_limits(app)
         register(app, platform)
         try:
             yield RunningTool(app, server.set_app(app), platform)

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from tests.conftest import register
+from tests.newsfeed_flow import teacher
 
 
 def _logins(url: str, platform, count: int) -> tuple[list[requests.Response], float]:
@@ -51,3 +52,24 @@ def test_dynamic_registration_allows_ten_a_minute_per_address(live, platform):
     answers = [requests.get(url + "/lti/register", timeout=10).status_code for _ in range(12)]
     assert 429 not in answers[:10]
     assert answers[10:] == [429, 429]
+
+
+def test_one_person_sending_forms_faster_than_anyone_types_is_slowed_alone(tool, platform):
+    _, url = tool
+    staff = teacher(platform, url)
+    colleague = teacher(platform, url, sub="colleague", name="Tomás Rivera")
+    token = staff.csrf()
+    form = {"csrf_token": token, "newsfeed.replies": "on", "newsfeed.reactions": "on"}
+
+    def send(_: int) -> int:
+        return staff.post("settings", form, csrf=False).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(60)))
+    assert answers.count(429) >= 1
+    assert set(answers) <= {303, 429}
+    slowed = staff.post("settings", form, csrf=False)
+    if slowed.status_code == 429:
+        assert "You sent a lot in a moment" in slowed.text
+    # A colleague in the same course, on the same address, is not slowed by it.
+    assert colleague.post("settings", {**form, "csrf_token": colleague.csrf()}).status_code == 303

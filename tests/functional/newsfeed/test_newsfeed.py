@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+from tests.conftest import without_rate_limits
 from tests.fixtures import FIXTURES
 from tests.newsfeed_flow import Clock, enter, teacher, use_clock, write_news
 
@@ -205,6 +206,7 @@ def test_staff_see_who_on_the_roster_has_seen_a_post(tool, platform):
 
 def test_the_feed_pages_through_a_long_history(tool, platform):
     app, url = tool
+    without_rate_limits(app)
     clock = use_clock(app, Clock())
     staff = teacher(platform, url)
     for n in range(45):

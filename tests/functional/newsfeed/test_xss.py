@@ -14,6 +14,7 @@ import requests
 
 from lti_tool.services.newsfeed.feed import PAGE_SIZE
 from lti_tool.services.profiles import MAX_PRONOUNS, MAX_ROLE_TITLE
+from tests.conftest import without_rate_limits
 from tests.newsfeed_flow import Clock, Visitor, enter, teacher, use_clock
 from tests.xss_corpus import XSS_CORPUS, assert_inert
 
@@ -61,6 +62,7 @@ def test_no_payload_runs_anywhere_people_read_what_others_wrote(tool: Any, platf
     """Every case is written everywhere and every page judged before the test fails, so one
     failure lists every case and place that went wrong."""
     app, url = tool
+    without_rate_limits(app)
     use_clock(app, Clock())
     staff = Writer(teacher(platform, url))
     student = Writer(enter(platform, url, "amara", name="Amara Okafor"))
@@ -135,6 +137,7 @@ def test_no_payload_runs_anywhere_people_read_what_others_wrote(tool: Any, platf
 
 def test_names_from_the_lms_are_shown_as_text(tool: Any, platform: Any) -> None:
     app, url = tool
+    without_rate_limits(app)
     use_clock(app, Clock())
     staff = Writer(teacher(platform, url))
     evil_teacher = Writer(teacher(platform, url, sub="evil-teacher", name=EVIL_NAMES[0]))
@@ -170,6 +173,7 @@ def test_https_pictures_show_http_ones_do_not_and_links_leave_the_frame_safely(
     tool: Any, platform: Any
 ) -> None:
     app, url = tool
+    without_rate_limits(app)
     use_clock(app, Clock())
     staff = Writer(teacher(platform, url))
     body = (
