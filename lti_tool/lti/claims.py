@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from lti_tool.lti.roles import course_role
 from lti_tool.models.course import CourseRole
@@ -97,10 +98,29 @@ class LaunchClaims:
     ags_endpoint: dict[str, Any] | None
     deep_linking_settings: dict[str, Any] | None
     section: str | None = None  # LIS `course_section_sourcedid`: the LMS section, if any
+    # Web origins of the LMS pages this launch names (its return URLs): the LMS frames Rapport
+    # from there, and forms go back there.
+    platform_origins: tuple[str, ...] = ()
 
     @property
     def is_deep_linking(self) -> bool:
         return self.message_type == DEEP_LINKING_REQUEST
+
+
+def web_origin(url: object) -> str | None:
+    """`scheme://host[:port]` of an http(s) URL; None for anything else."""
+    if not isinstance(url, str) or not is_identifier(url, 4000):
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
 def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
@@ -143,4 +163,16 @@ def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
         nrps_url=_text(nrps.get("context_memberships_url"), 2000),
         ags_endpoint=ags_clean or None,
         deep_linking_settings=_without_nul(_obj(body, CLAIM_DEEP_LINKING)) or None,
+        platform_origins=tuple(
+            sorted(
+                {
+                    origin
+                    for url in (
+                        presentation.get("return_url"),
+                        _obj(body, CLAIM_DEEP_LINKING).get("deep_link_return_url"),
+                    )
+                    if (origin := web_origin(url))
+                }
+            )
+        ),
     )

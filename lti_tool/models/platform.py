@@ -29,6 +29,9 @@ class Registration(Base):
     # "canvas", "moodle", … from the tool_platform claim of the latest launch.
     product_family: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(255))
+    # Origins of LMS pages this platform's launches named (return URLs), beyond its own
+    # endpoints: Canvas is framed from the school's domain, not from its issuer's.
+    frame_origins: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(

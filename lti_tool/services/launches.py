@@ -27,6 +27,7 @@ class LaunchRecord:
     role: CourseRole
     resource_link_id: int | None
     placement_id: int | None = None  # what Deep Linking placed behind this link
+    learned_origins: bool = False  # the platform's pages are on an origin not seen before
 
 
 def record_launch(
@@ -35,6 +36,10 @@ def record_launch(
     now = utcnow()
     if claims.product_family and registration.product_family != claims.product_family:
         registration.product_family = claims.product_family
+    known = set(registration.frame_origins or [])
+    learned = not known.issuperset(claims.platform_origins)
+    if learned:
+        registration.frame_origins = sorted(known | set(claims.platform_origins))
     person_id = upsert(
         session,
         Person,
@@ -98,7 +103,7 @@ def record_launch(
             lineitem if isinstance(lineitem, str) else None,
             claims.resource_link_id,
         )
-    return LaunchRecord(course_id, person_id, claims.role, link_id, placement_id)
+    return LaunchRecord(course_id, person_id, claims.role, link_id, placement_id, learned)
 
 
 # PostgreSQL's "deadlock detected" and "could not serialize": the transaction lost a race (e.g.

@@ -1,5 +1,9 @@
-"""Security headers on every response (OWASP Secure Headers; Fetch's `nosniff`).
+"""Security headers on every response (CSP Level 3; OWASP Secure Headers; Fetch's `nosniff`).
 
+- `Content-Security-Policy`: scripts only from Rapport itself or carrying this response's
+  nonce (`csp_nonce()` in templates), no plugins, no `<base>`; Rapport may be framed by, and
+  send forms to, only itself and the registered platforms' origins (their endpoints and the LMS
+  pages their launches named). The built-in demo LMS may be framed by any page, to try it in.
 - `X-Content-Type-Options: nosniff`: a CSV or a JSON document is never run as a script.
 - `Referrer-Policy: same-origin`: a link a teacher posts does not tell the linked site which
   course page it was followed from.
@@ -10,10 +14,67 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+import secrets
+
+from flask import Flask, Response, g
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from lti_tool.extensions import cache, db, rapport
+from lti_tool.services.platforms.service import platform_origins
+
+ORIGINS_CACHE_KEY = "csp:platform-origins"
+ORIGINS_CACHE_SECONDS = 300
+
+
+def csp_nonce() -> str:
+    """This response's script nonce, made on first use."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return str(g.csp_nonce)
+
+
+def forget_platform_origins() -> None:
+    """After a registration or a launch from a new LMS origin: every worker reads them anew."""
+    cache.delete(ORIGINS_CACHE_KEY)
+
+
+def _platform_origins() -> list[str]:
+    """The registered platforms' origins, cached for every worker. When the cache or the
+    database cannot answer (the page being sent may say exactly that), none: the policy is
+    then only stricter."""
+    try:
+        origins = cache.get(ORIGINS_CACHE_KEY)
+        if origins is None:
+            origins = platform_origins(db())
+            cache.set(ORIGINS_CACHE_KEY, origins, timeout=ORIGINS_CACHE_SECONDS)
+    except (RedisError, SQLAlchemyError):
+        db().rollback()
+        return []
+    return list(origins)
+
+
+def _policy() -> str:
+    platforms = " ".join(_platform_origins())
+    ancestors = "*" if rapport().settings.demo else f"'self' {platforms}".strip()
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{csp_nonce()}'",
+            "style-src 'self'",
+            "style-src-attr 'unsafe-inline'",  # avatar colours and chart sizes, never user text
+            "img-src 'self' https: data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            f"form-action 'self' {platforms}".strip(),
+            f"frame-ancestors {ancestors}",
+        ]
+    )
 
 
 def _secure(response: Response) -> Response:
+    if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
+        response.headers["Content-Security-Policy"] = _policy()
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if "Cache-Control" not in response.headers:
@@ -23,3 +84,4 @@ def _secure(response: Response) -> Response:
 
 def register(app: Flask) -> None:
     app.after_request(_secure)
+    app.add_template_global(csp_nonce)

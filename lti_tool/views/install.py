@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from lti_tool.extensions import rapport
 from lti_tool.lti.registration import RegistrationError, ToolUrls, canvas
 from lti_tool.services.platforms.installation import install_dynamically
+from lti_tool.views.headers import forget_platform_origins
 
 bp = Blueprint("install", __name__)
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def register() -> str:
         openid_configuration,
         registration_token,
     )
+    forget_platform_origins()
     return render_template("install/registered.html", installation=installation)
 
 

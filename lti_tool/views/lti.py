@@ -16,6 +16,7 @@ from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant, add_grant
 from lti_tool.services.launches import record_launch_committed
 from lti_tool.views.deep_linking import placed_activity_url, start_deep_linking
+from lti_tool.views.headers import forget_platform_origins
 from lti_tool.views.roster import sync_roster_if_stale
 
 bp = Blueprint("lti", __name__)
@@ -48,6 +49,8 @@ def launch() -> Response:
     record = record_launch_committed(
         session_db, result.claims, result.registration, result.deployment.id
     )
+    if record.learned_origins:
+        forget_platform_origins()  # the page this launch lands on may be framed from there
     if result.cookies_refused_with is not None:
         # The launch is recorded, but this frame keeps no cookie: continue in a new window.
         raise CookiesBlocked(result.cookies_refused_with)

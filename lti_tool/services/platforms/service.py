@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.lti.claims import web_origin
 from lti_tool.models import Deployment, Registration
 
 
@@ -157,3 +158,23 @@ def import_platforms_file(session: Session, path: Path) -> list[Registration]:
     except (OSError, ValueError) as exc:
         raise PlatformConfigError(f"cannot read {path}: {exc}") from exc
     return [save_platform(session, spec) for spec in specs_from_pylti_config(data)]
+
+
+def platform_origins(session: Session) -> list[str]:
+    """Every web origin a registered platform serves pages from: its own endpoints, and the
+    LMS pages its launches named (Canvas frames Rapport from the school's domain). The
+    Content-Security-Policy lets these, and no others, frame Rapport and receive its forms."""
+    origins: set[str] = set()
+    rows = session.execute(
+        select(
+            Registration.auth_login_url,
+            Registration.auth_token_url,
+            Registration.key_set_url,
+            Registration.frame_origins,
+        )
+    )
+    for login, token, keys, learned in rows:
+        for url in (login, token, keys, *(learned or [])):
+            if origin := web_origin(url):
+                origins.add(origin)
+    return sorted(origins)
