@@ -10,13 +10,16 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from lti_tool.db import transaction
+from lti_tool.db import transaction, utcnow
 from lti_tool.extensions import Rapport
 from lti_tool.lti.keys import KeyringError
 from lti_tool.services.platforms.service import (
+    INVITE_DAYS,
     PlatformConfigError,
     PlatformSpec,
     add_deployment,
+    approve_platform,
+    create_invite,
     list_platforms,
     remove_platform,
     save_platform,
@@ -162,6 +165,7 @@ def platform_list(as_json: bool) -> None:
                 "auth_token_url": r.auth_token_url,
                 "key_set_url": r.key_set_url,
                 "product_family": r.product_family,
+                "status": r.status,
                 "deployment_ids": [d.deployment_id for d in r.deployments],
             }
             for r in list_platforms(session)
@@ -173,9 +177,35 @@ def platform_list(as_json: bool) -> None:
         click.echo("no platforms registered")
     for r in rows:
         click.echo(
-            f"{r['issuer']}  client {r['client_id']}  deployments "
+            f"{r['issuer']}  client {r['client_id']}  {r['status']}  deployments "
             f"{', '.join(r['deployment_ids']) or '-'}"
         )
+
+
+@platform.command("approve")
+@click.argument("issuer")
+@click.argument("client_id")
+@with_appcontext
+def platform_approve(issuer: str, client_id: str) -> None:
+    """Let a platform that registered itself anonymously launch Rapport."""
+    with transaction(_state().sessions) as session:
+        found = approve_platform(session, issuer, client_id)
+    if not found:
+        raise click.ClickException(
+            f"no platform is registered with issuer {issuer} and client {client_id}"
+        )
+    click.echo(f"approved {issuer} client {client_id}: its launches are accepted now")
+
+
+@platform.command("invite")
+@click.option("--days", default=INVITE_DAYS, show_default=True, help="how long the link works")
+@with_appcontext
+def platform_invite(days: int) -> None:
+    """Print a one-time dynamic registration link: the LMS that uses it is trusted at once."""
+    with transaction(_state().sessions) as session:
+        token = create_invite(session, utcnow(), days)
+    url = f"{_state().settings.public_url}/lti/register?invite={token}"
+    click.echo(f"Give this registration URL to the LMS (it works once, for {days} days):\n{url}")
 
 
 @platform.command("remove")

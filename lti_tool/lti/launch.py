@@ -29,8 +29,14 @@ from lti_tool.lti.storage import (
     SharedLaunchStorage,
 )
 from lti_tool.lti.tool_conf import DatabaseToolConf
-from lti_tool.lti.validation import StrictMessageLaunch, unknown_deployment, unknown_registration
+from lti_tool.lti.validation import (
+    StrictMessageLaunch,
+    pending_registration,
+    unknown_deployment,
+    unknown_registration,
+)
 from lti_tool.models import Deployment, Registration
+from lti_tool.models.platform import ACTIVE
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +161,8 @@ class LtiGate:
         row = self.tool_conf.registration_row(iss, client_id)
         if row is None:
             raise unknown_registration(iss, client_id)
+        if row.status != ACTIVE:
+            raise pending_registration(row)
         return row
 
     # -- Launch (Core §5.1.2, Security Framework §5.1.3) -------------------------------------

@@ -23,6 +23,7 @@ from lti_tool.lti.platform_storage import PROOF_FIELD, StorageCheckNeeded, proof
 from lti_tool.lti.storage import SharedLaunchStorage
 from lti_tool.lti.tool_conf import DatabaseToolConf
 from lti_tool.models import Deployment, Registration
+from lti_tool.models.platform import ACTIVE
 
 SUPPORTED_MESSAGES = {c.RESOURCE_LINK_REQUEST, c.DEEP_LINKING_REQUEST}
 
@@ -44,6 +45,17 @@ def unknown_registration(iss: str, client_id: str | None) -> LaunchError:
         f"Register it with `rapport platform add --issuer {iss} --client-id …`, list it in "
         "LTI_CONFIG, or run dynamic registration from the LMS.",
         status=400,
+    )
+
+
+def pending_registration(row: Registration) -> LaunchError:
+    return LaunchError(
+        "platform_pending",
+        f"This LMS (issuer {row.issuer}, client {row.client_id}) registered Rapport, but an "
+        "administrator of Rapport has not approved it yet.",
+        f"Ask Rapport's administrators to run: rapport platform approve {row.issuer} "
+        f"{row.client_id}",
+        status=403,
     )
 
 
@@ -192,6 +204,8 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         row = self.gate.tool_conf.registration_row(iss, client_id)
         if row is None:
             raise unknown_registration(iss, client_id)
+        if row.status != ACTIVE:
+            raise pending_registration(row)
         untrusted = [a for a in audiences if a != client_id]
         if untrusted:
             raise refused(

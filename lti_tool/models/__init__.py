@@ -15,7 +15,7 @@ from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelive
 from lti_tool.models.newsfeed import Post, PostKind, PostView, Reaction, Reply, StaffProfile
 from lti_tool.models.person import Person
 from lti_tool.models.placement import Placement
-from lti_tool.models.platform import Deployment, Registration
+from lti_tool.models.platform import Deployment, Registration, RegistrationInvite
 from lti_tool.models.settings import CourseSetting, SettingChange
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "PostView",
     "Reaction",
     "Registration",
+    "RegistrationInvite",
     "Reply",
     "ResourceLink",
     "ResponseStatus",

@@ -32,6 +32,9 @@ class Registration(Base):
     # Origins of LMS pages this platform's launches named (return URLs), beyond its own
     # endpoints: Canvas is framed from the school's domain, not from its issuer's.
     frame_origins: Mapped[list[Any]] = mapped_column(default=list)
+    # ACTIVE, or PENDING: registered by an anonymous dynamic registration and not launchable
+    # until an administrator approves it (`rapport platform approve`).
+    status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(
@@ -40,6 +43,23 @@ class Registration(Base):
 
     def __repr__(self) -> str:
         return f"<Registration {self.issuer} client {self.client_id}>"
+
+
+ACTIVE = "active"
+PENDING = "pending"
+
+
+class RegistrationInvite(Base):
+    """A one-time dynamic registration link an administrator made (`rapport platform invite`):
+    the platform that uses it is registered (or updated) without a further step."""
+
+    __tablename__ = "registration_invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256, hex
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class Deployment(Base):

@@ -48,6 +48,7 @@ def register() -> str:
         state.settings.public_url,
         openid_configuration,
         registration_token,
+        request.args.get("invite") or None,
     )
     forget_platform_origins()
     return render_template("install/registered.html", installation=installation)

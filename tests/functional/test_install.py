@@ -12,6 +12,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from lti_tool.cli import main as rapport_cli
 from lti_tool.lti.registration import RegistrationError, read_platform_configuration
 from lti_tool.lti.registration.configuration import issuer_matches_url
 from lti_tool.models import Registration
@@ -123,33 +124,15 @@ def test_only_scopes_the_platform_offers_are_requested(live, lms, browser):
     assert post.body["scope"] == AGS + "score"
 
 
-def test_registering_the_same_client_again_changes_nothing(live, lms, browser):
+def _invite(app: Any) -> str:
+    """A one-time registration link, as an administrator makes one; its token."""
+    made = app.test_cli_runner().invoke(rapport_cli, ["platform", "invite"])
+    assert made.exit_code == 0, made.output
+    return made.output.rsplit("invite=", 1)[1].strip()
+
+
+def test_an_anonymous_registration_waits_for_an_administrator(live, lms, browser):
     app, url = live()
-    moodle = lms("moodle")
-    first = _register(browser, url, moodle.initiation_params())
-    again = _register(browser, url, moodle.initiation_params())
-
-    assert first.status_code == again.status_code == 200
-    assert "already knew this LMS" in again.text
-    [row] = _registrations(app)
-    assert [d.deployment_id for d in row.deployments] == ["6"]
-
-
-def test_a_second_deployment_of_the_same_client_is_added(live, lms, browser):
-    app, url = live()
-    moodle = lms("moodle")
-    _register(browser, url, moodle.initiation_params())
-    moodle.response_changes[TOOL_CONFIGURATION] = {
-        **moodle.registration_answer()[TOOL_CONFIGURATION],
-        "deployment_id": "7",
-    }
-    _register(browser, url, moodle.initiation_params())
-    [row] = _registrations(app)
-    assert [d.deployment_id for d in row.deployments] == ["6", "7"]
-
-
-def test_a_dynamically_registered_platform_can_launch(live, lms, browser):
-    _, url = live()
     moodle = lms("moodle")
     answer = moodle.registration_answer()
     deployment = answer[TOOL_CONFIGURATION]["deployment_id"]
@@ -157,10 +140,62 @@ def test_a_dynamically_registered_platform_can_launch(live, lms, browser):
     with signer.running():
         signer.issuer = moodle.base_url
         moodle.configuration_changes["jwks_uri"] = signer.jwks_url
-        assert _register(browser, url, moodle.initiation_params()).status_code == 200
+        page = _register(browser, url, moodle.initiation_params())
+        assert page.status_code == 200
+        assert "Waiting for approval" in page.text
+        assert f"rapport platform approve {moodle.base_url} {answer['client_id']}" in page.text
+        [row] = _registrations(app)
+        assert row.status == "pending"
+        refused = signer.login(requests.Session(), url).response
+        assert refused.status_code == 403
+        assert "has not approved it yet" in refused.text
+        approved = app.test_cli_runner().invoke(
+            rapport_cli, ["platform", "approve", moodle.base_url, answer["client_id"]]
+        )
+        assert approved.exit_code == 0, approved.output
         launch = signer.full_launch(browser, url, sub="teacher-1")
     assert launch.status_code == 303
     assert browser.get(url + launch.headers["Location"]).status_code == 200
+
+
+def test_an_anonymous_registration_never_changes_an_existing_one(live, lms, browser):
+    """A school's issuer and client_id are in every login request: an anonymous registration
+    naming them (with the attacker's endpoints) is refused and changes nothing."""
+    app, url = live()
+    moodle = lms("moodle")
+    invited = _register(browser, url, {**moodle.initiation_params(), "invite": _invite(app)})
+    assert "Rapport now trusts this LMS" in invited.text
+    [before] = _registrations(app)
+    assert before.status == "active"
+    moodle.configuration_changes["jwks_uri"] = "https://attacker.example/jwks"
+    moodle.configuration_changes["authorization_endpoint"] = "https://attacker.example/auth"
+    again = _register(requests.Session(), url, moodle.initiation_params())
+    _refused(again, 409, "already has a registration", "rapport platform invite")
+    [after] = _registrations(app)
+    assert (after.key_set_url, after.auth_login_url, after.status) == (
+        before.key_set_url,
+        before.auth_login_url,
+        "active",
+    )
+
+
+def test_an_invite_registers_at_once_updates_once_and_is_spent(live, lms, browser):
+    app, url = live()
+    moodle = lms("moodle")
+    token = _invite(app)
+    first = _register(browser, url, {**moodle.initiation_params(), "invite": token})
+    assert "Rapport now trusts this LMS" in first.text
+    moodle.response_changes[TOOL_CONFIGURATION] = {
+        **moodle.registration_answer()[TOOL_CONFIGURATION],
+        "deployment_id": "7",
+    }
+    spent = _register(browser, url, {**moodle.initiation_params(), "invite": token})
+    assert spent.status_code == 409  # the same link again is anonymous, and refused
+    second = _register(browser, url, {**moodle.initiation_params(), "invite": _invite(app)})
+    assert "already knew this LMS" in second.text
+    [row] = _registrations(app)
+    assert [d.deployment_id for d in row.deployments] == ["6", "7"]
+    assert row.status == "active"
 
 
 # -- Canvas -------------------------------------------------------------------------------------
@@ -204,10 +239,16 @@ def test_hosted_canvas_issuer_is_trusted_only_with_instructure_endpoints():
     assert config.issuer == "https://canvas.instructure.com"
     assert not config.issuer_from_url
 
-    look_alike = {**body, "jwks_uri": "https://evil.example/jwks"}
-    with pytest.raises(RegistrationError) as refused:
-        read_platform_configuration(url, look_alike)
-    assert refused.value.code == "issuer_mismatch"
+    for look_alike in (
+        {**body, "jwks_uri": "https://evil.example/jwks"},
+        # Instructure's host, but not its endpoints (any path used to be accepted).
+        {**body, "jwks_uri": "https://sso.canvaslms.com/api/v1/files/7/download"},
+        {**body, "authorization_endpoint": "https://sso.canvaslms.com/login?next=https://x"},
+        {**body, "token_endpoint": "https://sso.canvaslms.com/login/oauth2/token?evil=1"},
+    ):
+        with pytest.raises(RegistrationError) as refused:
+            read_platform_configuration(url, look_alike)
+        assert refused.value.code == "issuer_mismatch"
     not_canvas = {
         **body,
         "https://purl.imsglobal.org/spec/lti-platform-configuration": {

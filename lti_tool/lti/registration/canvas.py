@@ -44,6 +44,14 @@ RESOURCE_LINK_PLACEMENTS = ("course_navigation",)
 DEEP_LINKING_PLACEMENTS = ("link_selection", "assignment_selection")
 
 
+# Instructure's own endpoints for its hosted issuers, exactly (security_controller.rb).
+HOSTED_ENDPOINT_PATHS = {
+    "authorization_endpoint": "/api/lti/authorize_redirect",
+    "token_endpoint": "/login/oauth2/token",
+    "jwks_uri": "/api/lti/security/jwks",
+}
+
+
 def hosted_issuer_allowed(issuer: str, url: str, endpoints: dict[str, str]) -> bool:
     """A hosted-Canvas issuer, served from a school's domain, with Instructure's endpoints."""
     sso = HOSTED_ISSUERS.get(issuer.rstrip("/"))
@@ -51,8 +59,8 @@ def hosted_issuer_allowed(issuer: str, url: str, endpoints: dict[str, str]) -> b
         return False
     same_school = urlsplit(endpoints["registration_endpoint"]).netloc == urlsplit(url).netloc
     on_sso = all(
-        urlsplit(endpoints[name])[:2] == ("https", sso)
-        for name in ("authorization_endpoint", "token_endpoint", "jwks_uri")
+        urlsplit(endpoints[name])[:4] == ("https", sso, path, "")
+        for name, path in HOSTED_ENDPOINT_PATHS.items()
     )
     return same_school and on_sso
 

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from lti_tool.db import transaction
+from lti_tool.db import transaction, utcnow
 from lti_tool.lti.registration import (
     ClientRegistration,
     PlatformConfiguration,
+    RegistrationError,
     ToolUrls,
     fetch_platform_configuration,
     register_tool,
@@ -29,7 +30,8 @@ from lti_tool.lti.registration import (
 )
 from lti_tool.lti.registration.configuration import is_loopback
 from lti_tool.models import Registration
-from lti_tool.services.platforms.service import PlatformSpec, save_platform
+from lti_tool.models.platform import ACTIVE, PENDING
+from lti_tool.services.platforms.service import PlatformSpec, save_platform, use_invite
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,12 @@ class Installation:
     deployment_ids: tuple[str, ...]
     created: bool
     spec: PlatformSpec
+    pending: bool = False  # waits for `rapport platform approve`
+
+    def approve_command(self) -> str:
+        return " ".join(
+            ["rapport platform approve", shlex.quote(self.issuer), shlex.quote(self.client_id)]
+        )
 
     def add_deployment_command(self, deployment_id: str = "DEPLOYMENT_ID") -> str:
         """The CLI line that adds a deployment the platform did not name (Canvas)."""
@@ -81,16 +89,34 @@ def platform_spec(platform: PlatformConfiguration, client: ClientRegistration) -
 
 
 def save_installation(
-    session: Session, platform: PlatformConfiguration, client: ClientRegistration
+    session: Session,
+    platform: PlatformConfiguration,
+    client: ClientRegistration,
+    invited: bool,
 ) -> Installation:
+    """Save what the platform answered. With an administrator's invite the registration is
+    active at once (and may update an existing one); without, a new registration waits for
+    approval, and an existing one is never touched: anyone can reach /lti/register, and a
+    school's client_id is in every login request."""
     spec = platform_spec(platform, client)
     existing = session.scalar(
         select(Registration.id).where(
             Registration.issuer == spec.issuer, Registration.client_id == spec.client_id
         )
     )
+    if existing is not None and not invited:
+        raise RegistrationError(
+            "already_registered",
+            f"Rapport already has a registration for this LMS (issuer {spec.issuer}, client "
+            f"{spec.client_id}), and only an administrator of Rapport may change it.",
+            "Ask Rapport's administrators for a one-time registration link "
+            "(rapport platform invite) and register with that link.",
+            status=409,
+        )
     row = save_platform(session, spec)
     row.product_family = platform.product_family
+    if existing is None:
+        row.status = ACTIVE if invited else PENDING
     session.flush()
     return Installation(
         platform_name=row.name or platform.name,
@@ -101,6 +127,7 @@ def save_installation(
         deployment_ids=tuple(d.deployment_id for d in row.deployments),
         created=existing is None,
         spec=spec,
+        pending=row.status == PENDING,
     )
 
 
@@ -110,6 +137,7 @@ def install_dynamically(
     public_url: str,
     openid_configuration: str,
     registration_token: str | None,
+    invite: str | None = None,
 ) -> Installation:
     """The whole registration: read the platform, register with it, save what it answered.
 
@@ -123,10 +151,10 @@ def install_dynamically(
     body = registration_request(ToolUrls(public_url), platform)
     client = register_tool(http, platform, registration_token, body)
     try:
-        installation = _save(sessions, platform, client)
+        installation = _save(sessions, platform, client, invite)
     except IntegrityError:
         # Two registrations of one new client raced; the second now finds the first's row.
-        installation = _save(sessions, platform, client)
+        installation = _save(sessions, platform, client, invite)
     log.info(
         "dynamic registration: %s (%s %s) issuer %s client %s deployment %s%s",
         installation.platform_name,
@@ -135,13 +163,19 @@ def install_dynamically(
         installation.issuer,
         installation.client_id,
         installation.deployment_id or "(none yet)",
-        "" if installation.created else " — registration updated",
+        (" — pending approval" if installation.pending else "")
+        + ("" if installation.created else " — registration updated"),
     )
     return installation
 
 
 def _save(
-    sessions: sessionmaker[Session], platform: PlatformConfiguration, client: ClientRegistration
+    sessions: sessionmaker[Session],
+    platform: PlatformConfiguration,
+    client: ClientRegistration,
+    invite: str | None,
 ) -> Installation:
     with transaction(sessions) as session:
-        return save_installation(session, platform, client)
+        # The invite is spent in the same transaction: a registration that fails leaves it.
+        invited = invite is not None and use_invite(session, invite, utcnow())
+        return save_installation(session, platform, client, invited)

@@ -7,16 +7,20 @@ demo LMS. Importing the same data twice leaves the same rows.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.claims import web_origin
-from lti_tool.models import Deployment, Registration
+from lti_tool.models import Deployment, Registration, RegistrationInvite
+from lti_tool.models.platform import ACTIVE
 
 
 class PlatformConfigError(ValueError):
@@ -178,3 +182,54 @@ def platform_origins(session: Session) -> list[str]:
             if origin := web_origin(url):
                 origins.add(origin)
     return sorted(origins)
+
+
+# -- approval and one-time registration links -------------------------------------------------
+INVITE_DAYS = 7
+
+
+def approve_platform(session: Session, issuer: str, client_id: str) -> bool:
+    """Let a pending registration launch; False when there is none with these names."""
+    row = session.scalar(
+        select(Registration).where(
+            Registration.issuer == issuer, Registration.client_id == client_id
+        )
+    )
+    if row is None:
+        return False
+    row.status = ACTIVE
+    session.flush()
+    return True
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invite(session: Session, now: datetime, days: int = INVITE_DAYS) -> str:
+    """A one-time registration token, valid `days` days; only its hash is stored."""
+    token = secrets.token_urlsafe(24)
+    session.add(
+        RegistrationInvite(
+            token_hash=_token_hash(token), created_at=now, expires_at=now + timedelta(days=days)
+        )
+    )
+    session.flush()
+    return token
+
+
+def use_invite(session: Session, token: str, now: datetime) -> bool:
+    """Spend a registration token: True for the one caller that used a valid, unused one."""
+    if not token or len(token) > 200:
+        return False
+    result = session.execute(
+        update(RegistrationInvite)
+        .where(
+            RegistrationInvite.token_hash == _token_hash(token),
+            RegistrationInvite.used_at.is_(None),
+            RegistrationInvite.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]

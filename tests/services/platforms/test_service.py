@@ -159,3 +159,20 @@ def test_cli_add_deployment(app):
     assert _counts(app) == (1, 1)
     unknown = runner.invoke(rapport_cli, ["platform", "add-deployment", "https://x", "y", "z"])
     assert unknown.exit_code != 0 and "no platform is registered" in unknown.output
+
+
+def test_a_registration_invite_works_once_and_not_after_it_expires(app):
+    from datetime import UTC, datetime, timedelta
+
+    from lti_tool.services.platforms.service import create_invite, use_invite
+
+    now = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
+    with transaction(state(app).sessions) as session:
+        fresh = create_invite(session, now, days=7)
+        old = create_invite(session, now - timedelta(days=8), days=7)
+    with transaction(state(app).sessions) as session:
+        assert use_invite(session, fresh, now + timedelta(days=6))
+        assert not use_invite(session, fresh, now + timedelta(days=6))  # spent
+        assert not use_invite(session, old, now)  # expired
+        assert not use_invite(session, "made-up", now)
+        assert not use_invite(session, "", now)
