@@ -89,6 +89,7 @@ def main(count: int) -> None:
                 state.sessions,
                 state.keyring,
                 app.extensions["cache"][cache],  # type: ignore[attr-defined]
+                state.http,
                 clock=FakeClock(utcnow()),
             )
             worker.deliver_one()  # the line item and the token, outside both timings

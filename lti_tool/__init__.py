@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import requests
 from flask import Flask, g
 from redis import Redis
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -18,6 +17,7 @@ from lti_tool.db import make_engine, make_session_factory
 from lti_tool.extensions import Rapport, cache, csrf
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import USER_AGENT, PlatformKeys
+from lti_tool.outbound import outbound_session
 
 __all__ = ["create_app"]
 
@@ -83,8 +83,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     engine = make_engine(settings.database_url)
     keyring = KeyRing(settings.keys_dir)
     keyring.ensure()
-    http = requests.Session()
-    http.headers["User-Agent"] = USER_AGENT
+    http = outbound_session(settings, USER_AGENT)
     cache.init_app(app)
     csrf.init_app(app)
     app.extensions["rapport"] = Rapport(
@@ -130,7 +129,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         from lti_tool.services.grades.worker import GradeWorker, WorkerThread
 
         tokens = app.extensions["cache"][cache]  # the cache backend: no app context needed
-        worker = GradeWorker.create(app.extensions["rapport"].sessions, keyring, tokens)
+        worker = GradeWorker.create(
+            app.extensions["rapport"].sessions,
+            keyring,
+            tokens,
+            http=outbound_session(settings, USER_AGENT),
+        )
         thread = app.extensions["rapport.grade_worker"] = WorkerThread(worker, app.app_context)
         app.before_request(thread.start_once)  # requests only: never in `rapport db upgrade`
     return app

@@ -244,7 +244,7 @@ def grades_worker(once: bool, idle: float) -> None:
 
     state = _state()
     worker = GradeWorker.create(
-        state.sessions, state.keyring, current_app.extensions["cache"][cache]
+        state.sessions, state.keyring, current_app.extensions["cache"][cache], state.http
     )
     if once:
         handled = worker.deliver_due()

@@ -41,6 +41,8 @@ class Settings:
     jwks_cache_seconds: int = 24 * 3600
     jwks_refetch_interval_seconds: int = 60
     roster_sync_interval_seconds: int = 3600  # a staff launch syncs an older NRPS roster
+    # Hosts or CIDR ranges outbound requests may reach although private (lti_tool.outbound).
+    allow_private_hosts: tuple[str, ...] = ()
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -100,4 +102,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         demo_force=_flag(source.get("RAPPORT_DEMO_FORCE")),
         proxy_hops=int(source.get("PROXY_HOPS", "1")),
         roster_sync_interval_seconds=int(source.get("ROSTER_SYNC_INTERVAL", "3600")),
+        allow_private_hosts=tuple(
+            h.strip() for h in source.get("ALLOW_PRIVATE_HOSTS", "").split(",") if h.strip()
+        ),
     )

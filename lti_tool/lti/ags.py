@@ -324,7 +324,7 @@ def _json(response: requests.Response) -> Any:
     try:
         return response.json()
     except ValueError as exc:
+        log.info("platform answered something other than JSON: %r", text[:500])
         raise ServiceError(
-            f"the platform answered something other than JSON: {text[:200]!r}",
-            response.status_code,
+            "the platform answered something other than JSON", response.status_code
         ) from exc

@@ -143,7 +143,8 @@ def _container(text: str, url: str) -> dict[str, Any]:
     try:
         body = json.loads(text)
     except ValueError as exc:
-        raise ServiceError(f"the roster at {url} is not JSON: {text[:200]!r}", 200) from exc
+        log.info("the roster at %s is not JSON: %r", url, text[:500])
+        raise ServiceError(f"the roster at {url} is not JSON", 200) from exc
     if not isinstance(body, dict):
         raise ServiceError(f"the roster at {url} is not a membership container", 200)
     return body

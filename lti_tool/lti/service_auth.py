@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -27,6 +28,8 @@ from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.models import Registration
 
 log = logging.getLogger(__name__)
+# OAuth 2.0 and LTI error codes: protocol values, not free text (RFC 6749 §5.2).
+ERROR_CODE = re.compile(r"[a-z][a-z0-9_.]{0,63}")
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 EXPIRY_MARGIN_SECONDS = 60
@@ -64,21 +67,21 @@ class PlatformEndpoint:
 
 
 def platform_words(response: requests.Response) -> str:
-    """The platform's own reason: JSON error fields, plain text, or the HTTP status line."""
+    """Why the platform refused, in words safe to show a person: the HTTP status line (Moodle
+    puts its reason there) and a protocol error code (`invalid_client`). Whatever else the body
+    said goes to the log only: a remote body is never shown on a page."""
     text = response.text.strip()
     try:
         data = json.loads(text) if text else None
     except ValueError:
         data = None
-    if isinstance(data, dict):
-        parts = [
-            str(data[k]) for k in ("error", "error_description", "message", "reason") if data.get(k)
-        ]
-        if parts:
-            return ": ".join(parts)[:500]
+    code = data.get("error") if isinstance(data, dict) else None
     if text and text not in {"[]", "{}"}:
-        return text[:500]
-    return f"{response.status_code} {response.reason or ''}".strip()
+        log.info("platform answered HTTP %s: %r", response.status_code, text[:500])
+    words = f"{response.status_code} {response.reason or ''}".strip()
+    if isinstance(code, str) and ERROR_CODE.fullmatch(code):
+        words += f": {code}"
+    return words
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:
@@ -164,9 +167,9 @@ class ServiceTokens:
             body = json.loads(response.text)
             token = str(body["access_token"])
         except (ValueError, KeyError, TypeError) as exc:
+            log.info("token endpoint answered without a token: %r", response.text[:500])
             raise ServiceError(
-                f"the token endpoint answered no access token: {response.text[:200]!r}",
-                response.status_code,
+                "the token endpoint answered no access token", response.status_code
             ) from exc
         expires_in = body.get("expires_in")
         lifetime = (

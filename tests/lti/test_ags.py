@@ -265,21 +265,32 @@ def test_a_score_with_a_timestamp_not_later_than_the_stored_one_is_a_conflict(mo
 
 
 @pytest.mark.parametrize(
-    ("captured", "words"),
+    ("captured", "shown", "logged_only"),
     [
-        ("token_error_response.json", "Signature verification failed"),
-        ("token_error_unknown_kid_response.json", '"kid" invalid, unable to lookup correct key'),
-        ("token_error_invalid_client_response.json", "invalid_client"),
+        ("token_error_response.json", "400 Bad Request", "Signature verification failed"),
+        (
+            "token_error_unknown_kid_response.json",
+            "400 Bad Request",
+            '"kid" invalid, unable to lookup correct key',
+        ),
+        ("token_error_invalid_client_response.json", "invalid_client", None),
     ],
 )
-def test_moodle_token_errors_keep_its_words(moodle, tmp_path, captured, words):
+def test_moodle_token_errors_show_the_status_and_code_never_its_text(
+    moodle, tmp_path, caplog, captured, shown, logged_only
+):
+    """What the platform wrote goes to the log; a person sees the status line and the OAuth
+    error code, never a remote body."""
     moodle.queue(TOKEN_PATH, captured)
     ags = client_for(moodle, tmp_path)
     endpoint = moodle_endpoint(moodle, (SCOPE_SCORE,))
-    with pytest.raises(ServiceError) as refused:
+    with caplog.at_level("INFO"), pytest.raises(ServiceError) as refused:
         ags.post_score(endpoint, str(endpoint.lineitem_url), a_score())
     assert refused.value.status == 400
-    assert words in str(refused.value)
+    assert shown in str(refused.value)
+    if logged_only:
+        assert logged_only not in str(refused.value)
+        assert logged_only in caplog.text
     assert [r.path for r in moodle.seen] == [TOKEN_PATH]  # no score went out without a token
 
 

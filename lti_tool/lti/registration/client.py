@@ -9,6 +9,7 @@ configuration, the `deployment_id` (which Canvas does not send).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,8 @@ from lti_tool.lti.registration.tool import (
     ToolUrls,
     offered_placements,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -104,17 +107,17 @@ def register_tool(
             headers={**request_headers(registration_token), "Content-Type": "application/json"},
             timeout=TIMEOUT_SECONDS,
             allow_redirects=False,
-            stream=True,
         )
     except requests.RequestException as exc:
         raise unreachable("registration endpoint", url, exc) from exc
     with response:
         if not 200 <= response.status_code < 300:
-            said = platform_message(response.raw.read(4096, decode_content=True))
+            said = platform_message(response.content[:4096])
+            log.warning("LMS refused the registration (HTTP %s): %s", response.status_code, said)
             raise RegistrationError(
                 "registration_refused",
-                f"The LMS refused to register Rapport (HTTP {response.status_code})"
-                + (f" and said: “{said}”" if said else "."),
+                f"The LMS refused to register Rapport (HTTP {response.status_code}); what it "
+                "said is in Rapport's log.",
                 "A registration link works only once and expires after a while. Start the "
                 "registration again from the LMS; if it fails again, show this message to "
                 "whoever looks after the LMS.",

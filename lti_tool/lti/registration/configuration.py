@@ -10,6 +10,7 @@ configuration can only speak for the site that serves it.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ import requests
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.lti.registration import canvas
 from lti_tool.lti.registration.tool import PLATFORM_CONFIGURATION, OfferedMessages
+
+log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_DOCUMENT_BYTES = 1024 * 1024
@@ -76,7 +79,6 @@ def fetch_platform_configuration(
             headers=request_headers(registration_token),
             timeout=TIMEOUT_SECONDS,
             allow_redirects=False,
-            stream=True,
         )
     except requests.RequestException as exc:
         raise unreachable("OpenID configuration", url, exc) from exc
@@ -185,16 +187,17 @@ def request_headers(registration_token: str | None) -> dict[str, str]:
 
 
 def read_json(response: requests.Response, what: str, url: str) -> Any:
-    """The body as JSON, read no further than MAX_DOCUMENT_BYTES."""
-    body = response.raw.read(MAX_DOCUMENT_BYTES + 1, decode_content=True)
+    """The body as JSON, no larger than MAX_DOCUMENT_BYTES (read by `lti_tool.outbound`)."""
+    body = response.content
     if len(body) > MAX_DOCUMENT_BYTES:
         raise RegistrationError("document_too_large", f"The {what} at {url} is too large.")
     try:
         return json.loads(body)
     except ValueError as exc:
+        log.info("the %s at %s is not JSON: %r", what, url, body[:500])
         raise RegistrationError(
             "not_json",
-            f"The {what} at {url} is not JSON; it starts “{excerpt(body, 60)}”.",
+            f"The {what} at {url} is not JSON.",
             "Check that the LMS sent Rapport the address of its LTI OpenID configuration, "
             "then start the registration again.",
         ) from exc

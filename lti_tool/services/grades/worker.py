@@ -34,7 +34,6 @@ from lti_tool.db import utcnow
 from lti_tool.lti.ags import AgsClient, AgsEndpoint, ScoreConflict, ScorePost, is_permanent
 from lti_tool.lti.ags import over_maximum_note as over_maximum
 from lti_tool.lti.keys import KeyRing
-from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens
 from lti_tool.models import Course, Person, Registration
 from lti_tool.models.grades import GradableActivity, GradeDelivery
@@ -93,13 +92,11 @@ class GradeWorker:
         sessions: sessionmaker[Session],
         keyring: KeyRing,
         token_cache: Any,
-        http: requests.Session | None = None,
+        http: requests.Session,
         **options: Any,
     ) -> GradeWorker:
-        """A worker with its own HTTP session; `token_cache` is shared (Redis when set)."""
-        if http is None:
-            http = requests.Session()
-            http.headers["User-Agent"] = USER_AGENT
+        """A worker with its own HTTP session (`lti_tool.outbound`); `token_cache` is shared
+        (Redis when set)."""
         return cls(sessions, ServiceClient(ServiceTokens(token_cache, http, keyring)), **options)
 
     # -- the loop ----------------------------------------------------------------------------

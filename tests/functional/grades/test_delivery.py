@@ -114,7 +114,7 @@ def worker_for(app: Any, http: requests.Session | None = None, **options: Any) -
         state(app).sessions,
         state(app).keyring,
         app.extensions["cache"][cache],
-        http=http,
+        http=http or state(app).http,
         **options,
     )
 

@@ -49,7 +49,11 @@ def grade(app: Any, course_id: int, person_id: str, score: float) -> int:
 def worker_for(app: Any) -> GradeWorker:
     cache_backend = app.extensions["cache"][cache]
     return GradeWorker.create(
-        state(app).sessions, state(app).keyring, cache_backend, clock=FakeClock(utcnow())
+        state(app).sessions,
+        state(app).keyring,
+        cache_backend,
+        state(app).http,
+        clock=FakeClock(utcnow()),
     )
 
 

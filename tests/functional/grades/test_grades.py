@@ -82,6 +82,7 @@ def worker_for(app: Any, **options: Any) -> GradeWorker:
         state(app).sessions,
         state(app).keyring,
         app.extensions["cache"][cache],
+        state(app).http,
         clock=clock,
         **options,
     )
@@ -201,7 +202,8 @@ def test_a_refusal_is_kept_and_nothing_is_retried(rapport, lms, browser):
     worker.drain()
     row = deliveries(app)[refused]
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 1)
-    assert "The gradebook column is locked" in str(row.last_error)
+    assert "does not let Rapport post this score (403" in str(row.last_error)
+    assert "The gradebook column is locked" not in str(row.last_error)  # the log has it
     assert lms.ags.accepted == []
 
 
