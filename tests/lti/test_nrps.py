@@ -192,3 +192,27 @@ def test_a_body_that_is_not_a_membership_container_is_refused(keyring):
         endpoint = PlatformEndpoint(1, "https://lms", "c", url + "/token")
         with pytest.raises(ServiceError, match="not JSON"):
             list(_client(keyring).pages(endpoint, url + "/m"))
+
+
+def test_service_urls_must_lie_on_the_platform_s_own_sites():
+    canvas = PlatformEndpoint(
+        1,
+        "https://canvas.instructure.com",
+        "10000000000001",
+        "https://sso.canvaslms.com/login/oauth2/token",
+        other_origins=(
+            "https://sso.canvaslms.com/api/lti/authorize_redirect",
+            "https://canvas.example.edu",
+        ),
+    )
+    assert canvas.serves("https://canvas.example.edu/api/lti/courses/1/names_and_roles")
+    assert canvas.serves("https://sso.canvaslms.com/anything")
+    for elsewhere in (
+        "https://canvas.example.edu.evil.example/api",
+        "http://canvas.example.edu/api",  # another scheme is another site
+        "https://canvas.example.edu:8443/api",
+        "http://169.254.169.254/latest/meta-data/",
+        "javascript:alert(1)",
+        "",
+    ):
+        assert not canvas.serves(elsewhere), elsewhere

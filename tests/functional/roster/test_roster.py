@@ -261,3 +261,21 @@ def test_a_platform_that_refuses_shows_staff_its_words(rapport, platform, lms, b
     home = browser.get(home_url).text
     assert "The last refresh failed: the platform refused the roster: 403" in home
     assert "<strong>1</strong> people in all" in home
+
+
+def test_a_roster_url_off_the_platform_s_sites_gets_no_request_and_no_token(
+    rapport, platform, browser
+):
+    """A signed launch may name any `context_memberships_url`; Rapport calls only the
+    platform's own sites, so an internal service named there sees neither a request nor the
+    platform's access token."""
+    app, url = rapport
+    with NrpsPlatform("moodle").running() as elsewhere:
+        elsewhere.members = roster_of(elsewhere, 3)
+        home = course_path(
+            launch(platform, browser, url, None, **elsewhere.launch_claim())
+        )
+        background(app).join()
+        assert elsewhere.page_requests == [] and elsewhere.token_requests == 0
+    page = browser.get(url + home).text
+    assert "not on the platform" in page
