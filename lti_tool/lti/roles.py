@@ -38,3 +38,15 @@ def course_role(roles: Iterable[object]) -> CourseRole:
     if names & _STUDENT:
         return CourseRole.STUDENT
     return CourseRole.GUEST
+
+
+_LEADS = {"Instructor", "Administrator"}
+_ASSISTS = {"TeachingAssistant"}
+
+
+def leads_course(roles: Iterable[object]) -> bool:
+    """Whether the person runs the course (Instructor or course Administrator) rather than
+    assists in it: a TeachingAssistant anywhere in the claim, also as a sub-role of Instructor
+    (`membership/Instructor#TeachingAssistant`), makes them an assistant."""
+    names = context_role_names(roles)
+    return bool(names & _LEADS) and not names & _ASSISTS

@@ -26,10 +26,18 @@ class CourseGrant:
     course_id: int
     person_id: int
     role: CourseRole
+    # Among staff, whether they run the course (Instructor, course Administrator) or assist in
+    # it (TeachingAssistant); None when not known, which counts as running it.
+    leads: bool | None = None
 
     @property
     def is_staff(self) -> bool:
         return self.role is CourseRole.STAFF
+
+    @property
+    def is_instructor(self) -> bool:
+        """Staff who configure the course and edit anyone's posts; assistants do not."""
+        return self.is_staff and self.leads is not False
 
     @property
     def is_student(self) -> bool:

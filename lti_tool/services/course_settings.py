@@ -207,8 +207,9 @@ def course_settings(session: Session, course_id: int) -> CourseSettings:
 
 
 def can_change_settings(grant: CourseGrant) -> bool:
-    """Only the course's own staff see and change its settings."""
-    return grant.is_staff
+    """Only those who run the course (instructors, course administrators) see and change its
+    settings, among them who reads students' feedback; teaching assistants do not."""
+    return grant.is_instructor
 
 
 def change_settings(

@@ -20,6 +20,7 @@ from lti_tool.services.feedback.settings import ALL_STAFF, VISIBILITY
 from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from tests.conftest import state
 from tests.functional.roster.test_roster import course_path, csrf_token
+from tests.newsfeed_flow import enter, teacher
 from tests.platform import INSTRUCTOR, LEARNER, LTI
 
 ROLES = LTI + "roles"
@@ -245,3 +246,27 @@ def test_staff_of_another_course_cannot_use_their_own_token_here(tool, platform,
     data = {"csrf_token": token, COURSE_TIME_ZONE: "Asia/Tokyo"}
     assert other.post(settings_url, data=data, allow_redirects=False).status_code == 403
     assert stored(app)[1] == 0
+
+
+def test_a_teaching_assistant_neither_sees_nor_changes_the_course_s_settings(tool, platform):
+    """Who reads students' feedback is the instructors' decision: a teaching assistant is not
+    offered the page (no Settings tab) and is refused it."""
+    _, url = tool
+    instructor = teacher(platform, url)
+    assistant = enter(
+        platform,
+        url,
+        "ta",
+        "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant",
+        name="Tomás Rivera",
+    )
+    assert ">Settings<" not in assistant.text("")
+    assert ">Dashboard<" in assistant.text("")  # still staff
+    assert assistant.get("settings").status_code == 403
+    token = assistant.csrf()
+    refused = assistant.post(
+        "settings", {"csrf_token": token, "feedback.visibility": "tutors"}, csrf=False
+    )
+    assert refused.status_code == 403
+    assert ">Settings<" in instructor.text("")
+    assert instructor.get("settings").status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lti_tool.lti.roles import course_role
+from lti_tool.lti.roles import course_role, leads_course
 from lti_tool.models.course import CourseRole
 
 M = "http://purl.imsglobal.org/vocab/lis/v2/membership"
@@ -37,3 +37,21 @@ INST = "http://purl.imsglobal.org/vocab/lis/v2/institution/person"
 )
 def test_course_role(roles, expected):
     assert course_role(roles) is expected
+
+
+@pytest.mark.parametrize(
+    ("roles", "leads"),
+    [
+        ([M + "#Instructor"], True),
+        (["Instructor"], True),
+        ([M + "#Administrator"], True),
+        ([M + "/Instructor#TeachingAssistant"], False),
+        ([M + "#TeachingAssistant"], False),
+        ([M + "#Instructor", M + "/Instructor#TeachingAssistant"], False),
+        ([M + "#ContentDeveloper"], False),
+        ([M + "#Learner"], False),
+        ([], False),
+    ],
+)
+def test_who_runs_the_course_and_who_assists(roles, leads):
+    assert leads_course(roles) is leads

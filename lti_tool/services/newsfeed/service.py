@@ -71,22 +71,24 @@ def can_see_post(grant: CourseGrant, post: Post, now: datetime) -> bool:
 
 
 def can_edit_post(grant: CourseGrant, post: Post) -> bool:
-    """An introduction by its author only; news by any of the course's staff."""
+    """An introduction by its author only; news by its author or an instructor (a teaching
+    assistant edits their own news, not the instructor's)."""
     if post.course_id != grant.course_id or post.deleted_at is not None:
         return False
-    if post.kind is PostKind.NEWS:
-        return grant.is_staff
     own = post.author_id == grant.person_id
+    if post.kind is PostKind.NEWS:
+        return grant.is_instructor or (grant.is_staff and own)
     return own and (grant.is_staff or grant.is_student)
 
 
 def can_delete_post(grant: CourseGrant, post: Post) -> bool:
-    """Staff delete any post of their course (softly); a student their own introduction."""
+    """Instructors delete any post of their course (softly); a teaching assistant or a
+    student their own."""
     if post.course_id != grant.course_id or post.deleted_at is not None:
         return False
-    if grant.is_staff:
+    if grant.is_instructor:
         return True
-    return grant.is_student and post.author_id == grant.person_id
+    return (grant.is_staff or grant.is_student) and post.author_id == grant.person_id
 
 
 def can_restore_post(grant: CourseGrant, post: Post) -> bool:

@@ -36,6 +36,12 @@ EXPECTED: dict[str, dict[str, int]] = {
         "read": 200, "post": 303, "schedule": 303, "edit": 303, "delete": 303,
         "reply": 303, "react": 303, "hide": 303, "settings": 303,
     },
+    # A teaching assistant posts, moderates replies and edits their own news, but neither
+    # edits nor deletes the instructor's post, nor changes the course's settings.
+    "teaching assistant": {
+        "read": 200, "post": 303, "schedule": 303, "edit": 403, "delete": 403,
+        "reply": 303, "react": 303, "hide": 303, "settings": 403,
+    },
     "student": {
         "read": 200, "post": 403, "schedule": 403, "edit": 403, "delete": 403,
         "reply": 303, "react": 303, "hide": 403, "settings": 403,
@@ -53,7 +59,8 @@ EXPECTED: dict[str, dict[str, int]] = {
         "reply": 403, "react": 403, "hide": 403, "settings": 403,
     },
 }  # fmt: skip
-# 5 roles, 9 actions: 45 cells.
+# 6 roles, 9 actions: 54 cells.
+TEACHING_ASSISTANT = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
 CELLS = [(role, action) for role, row in EXPECTED.items() for action in row]
 
 
@@ -149,6 +156,10 @@ def course_a(rapport: RunningTool) -> CourseA:
 def browser_of(role: str, course: CourseA) -> Browser:
     if role == "staff":
         return Browser(course.staff, course.staff.csrf())
+    if role == "teaching assistant":
+        person = course.enter("ta", TEACHING_ASSISTANT)
+        assert person.course == course.staff.course
+        return Browser(person, person.csrf())
     if role in ("student", "mentor"):
         person = course.enter(role, MENTOR if role == "mentor" else LEARNER)
         assert person.course == course.staff.course
