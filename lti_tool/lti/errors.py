@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lti_tool.models import Registration
 
 
 @dataclass
@@ -40,3 +43,36 @@ class CookiesBlocked(LaunchError):  # noqa: N818 - a LaunchError, named for what
             status=401,
             context={"login_params": login_params},
         )
+
+
+# -- the refusals about who the platform is, shared by the login and the launch -----------------
+def unknown_registration(iss: str, client_id: str | None) -> LaunchError:
+    which = f"client {client_id}" if client_id else "any client"
+    return LaunchError(
+        "unknown_platform",
+        f"No platform is registered with issuer {iss} and {which}.",
+        f"Register it with `rapport platform add --issuer {iss} --client-id …`, list it in "
+        "LTI_CONFIG, or run dynamic registration from the LMS.",
+        status=400,
+    )
+
+
+def pending_registration(row: Registration) -> LaunchError:
+    return LaunchError(
+        "platform_pending",
+        f"This LMS (issuer {row.issuer}, client {row.client_id}) registered Rapport, but an "
+        "administrator of Rapport has not approved it yet.",
+        f"Ask Rapport's administrators to run: rapport platform approve {row.issuer} "
+        f"{row.client_id}",
+        status=403,
+    )
+
+
+def unknown_deployment(deployment_id: str, row: Registration) -> LaunchError:
+    return LaunchError(
+        "unknown_deployment",
+        f"Deployment {deployment_id} is not registered for client {row.client_id} of {row.issuer}.",
+        f"Add it with `rapport platform add-deployment {row.issuer} {row.client_id} "
+        f"{deployment_id}` or re-run dynamic registration.",
+        status=403,
+    )

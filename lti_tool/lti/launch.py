@@ -20,7 +20,12 @@ from pylti1p3.exception import LtiException, OIDCException
 from lti_tool.config import Settings
 from lti_tool.lti import claims as c
 from lti_tool.lti import platform_storage
-from lti_tool.lti.errors import LaunchError
+from lti_tool.lti.errors import (
+    LaunchError,
+    pending_registration,
+    unknown_deployment,
+    unknown_registration,
+)
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.storage import (
     LOGIN_TTL_SECONDS,
@@ -29,12 +34,7 @@ from lti_tool.lti.storage import (
     SharedLaunchStorage,
 )
 from lti_tool.lti.tool_conf import DatabaseToolConf
-from lti_tool.lti.validation import (
-    StrictMessageLaunch,
-    pending_registration,
-    unknown_deployment,
-    unknown_registration,
-)
+from lti_tool.lti.validation import StrictMessageLaunch
 from lti_tool.models import Deployment, Registration
 from lti_tool.models.platform import ACTIVE
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import jwt
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
@@ -17,7 +16,13 @@ from pylti1p3.exception import LtiException
 
 from lti_tool.config import Settings
 from lti_tool.lti import claims as c
-from lti_tool.lti.errors import CookiesBlocked, LaunchError
+from lti_tool.lti.errors import (
+    CookiesBlocked,
+    LaunchError,
+    pending_registration,
+    unknown_deployment,
+    unknown_registration,
+)
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.platform_storage import PROOF_FIELD, StorageCheckNeeded, proof_matches
 from lti_tool.lti.storage import SharedLaunchStorage
@@ -35,45 +40,6 @@ class LaunchChecks(Protocol):
     tool_conf: DatabaseToolConf
     storage: SharedLaunchStorage
     platform_keys: PlatformKeys
-
-
-def unknown_registration(iss: str, client_id: str | None) -> LaunchError:
-    which = f"client {client_id}" if client_id else "any client"
-    return LaunchError(
-        "unknown_platform",
-        f"No platform is registered with issuer {iss} and {which}.",
-        f"Register it with `rapport platform add --issuer {iss} --client-id …`, list it in "
-        "LTI_CONFIG, or run dynamic registration from the LMS.",
-        status=400,
-    )
-
-
-def pending_registration(row: Registration) -> LaunchError:
-    return LaunchError(
-        "platform_pending",
-        f"This LMS (issuer {row.issuer}, client {row.client_id}) registered Rapport, but an "
-        "administrator of Rapport has not approved it yet.",
-        f"Ask Rapport's administrators to run: rapport platform approve {row.issuer} "
-        f"{row.client_id}",
-        status=403,
-    )
-
-
-def unknown_deployment(deployment_id: str, row: Registration) -> LaunchError:
-    return LaunchError(
-        "unknown_deployment",
-        f"Deployment {deployment_id} is not registered for client {row.client_id} of {row.issuer}.",
-        f"Add it with `rapport platform add-deployment {row.issuer} {row.client_id} "
-        f"{deployment_id}` or re-run dynamic registration.",
-        status=403,
-    )
-
-
-def _is_web_url(value: object) -> bool:
-    if not isinstance(value, str) or not c.is_identifier(value, 4000):
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
 def refused(code: str, message: str, fix: str | None = None, status: int = 401) -> LaunchError:
@@ -350,7 +316,7 @@ class StrictMessageLaunch(FlaskMessageLaunch):
                     None,
                     400,
                 )
-            if not _is_web_url(settings["deep_link_return_url"]):
+            if c.web_origin(settings["deep_link_return_url"]) is None:
                 # Rapport's page posts the response there: a `javascript:` or `data:` URL
                 # would run in Rapport's origin.
                 raise refused(
