@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.lti.roles import context_role_names
+from lti_tool.lti.roles import leads_course
 from lti_tool.models import (
     Course,
     FeedbackMessage,
@@ -44,7 +44,6 @@ FEEDBACK_KIND = "feedback"
 EDIT_WINDOW = timedelta(minutes=10)
 MAX_TITLE = 200
 MAX_MESSAGE = 10_000
-_LEAD_ROLES = {"Instructor", "Administrator"}
 
 
 class FeedbackRefused(Refused):
@@ -71,24 +70,21 @@ class Viewer:
         return self.is_instructor or self.visibility == options.ALL_STAFF
 
 
-def is_instructor(lti_roles: list[Any]) -> bool:
-    """An instructor or course administrator; a teaching assistant (a sub-role of Instructor
-    in LIS, `Instructor#TeachingAssistant`) is not one."""
-    names = context_role_names(lti_roles)
-    return bool(names & _LEAD_ROLES) and "TeachingAssistant" not in names
-
-
 def viewer_for(session: Session, grant: CourseGrant, settings: Mapping[str, Any]) -> Viewer:
     lead = False
     visibility = str(settings[options.VISIBILITY])
     # Whether they are an instructor only matters when not every staff member reads everything.
     if grant.is_staff and visibility != options.ALL_STAFF:
-        roles = session.scalar(
-            select(Membership.lti_roles).where(
-                Membership.course_id == grant.course_id, Membership.person_id == grant.person_id
+        if grant.leads is not None:  # a course page's grant knows already (services/entry.py)
+            lead = grant.leads
+        else:
+            roles = session.scalar(
+                select(Membership.lti_roles).where(
+                    Membership.course_id == grant.course_id,
+                    Membership.person_id == grant.person_id,
+                )
             )
-        )
-        lead = is_instructor(roles or [])
+            lead = leads_course(roles or [])
     return Viewer(grant, lead, visibility)
 
 
