@@ -264,9 +264,8 @@ def test_a_teaching_assistant_neither_sees_nor_changes_the_course_s_settings(too
     assert ">Dashboard<" in assistant.text("")  # still staff
     assert assistant.get("settings").status_code == 403
     token = assistant.csrf()
-    refused = assistant.post(
-        "settings", {"csrf_token": token, "feedback.visibility": "tutors"}, csrf=False
-    )
+    form = {"csrf_token": token, "feedback.visibility": "tutor_and_instructors"}
+    refused = assistant.post("settings", form, csrf=False)
     assert refused.status_code == 403
     assert ">Settings<" in instructor.text("")
     assert instructor.get("settings").status_code == 200

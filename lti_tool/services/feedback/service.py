@@ -103,6 +103,13 @@ def can_read_thread(viewer: Viewer, thread: FeedbackThread, tutor_id: int | None
     return viewer.reads_every_thread or tutor_id == grant.person_id
 
 
+def can_write_to_student(viewer: Viewer, is_their_tutor: bool) -> bool:
+    """Whether a staff member may write in a student's thread, before any thread exists (an
+    answer to a check-in): the same rule as `can_read_thread`, so nobody is offered a form
+    whose words would be refused."""
+    return viewer.grant.is_staff and (viewer.reads_every_thread or is_their_tutor)
+
+
 def can_start_thread(viewer: Viewer) -> bool:
     return viewer.grant.is_staff
 

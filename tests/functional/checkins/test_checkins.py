@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from lti_tool.db import transaction
-from lti_tool.models import CheckInResponse, Occurrence
+from lti_tool.models import CheckInResponse, Occurrence, Person
 from tests.conftest import state
 from tests.newsfeed_flow import MENTOR, Clock, Visitor, enter, teacher, use_clock
 
@@ -287,3 +287,51 @@ def test_a_first_date_at_the_end_of_the_calendar_says_what_to_fix(tool, platform
     assert refused.status_code == 400
     assert "between 2000 and 2100" in refused.text
     assert "Weekly check-in" in refused.text  # what was typed is kept
+
+
+TEACHING_ASSISTANT = (
+    "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
+)
+
+
+def _person(app, sub: str) -> int:
+    with transaction(state(app).sessions) as session:
+        return int(session.scalars(select(Person.id).where(Person.sub == sub)).one())
+
+
+def test_triage_offers_an_answer_only_to_who_may_write_in_the_student_s_thread(tool, platform):
+    """With feedback read only by tutors and instructors, a teaching assistant who is not the
+    student's tutor is not offered an answer they could not send (their words would be lost
+    to a 403); the instructor and the student's tutor are."""
+    app, url = tool
+    use_clock(app, Clock(datetime(2027, 1, 25, 10, 0, tzinfo=UTC)))
+    instructor = teacher(platform, url)
+    assistant = enter(platform, url, "ta", TEACHING_ASSISTANT, name="Tomás Rivera")
+    tutor = enter(platform, url, "tutor", TEACHING_ASSISTANT, name="Priya Nair")
+    form = instructor.text("settings")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    saved = instructor.post(
+        "settings",
+        {
+            "csrf_token": token,
+            "feedback.visibility": "tutor_and_instructors",
+            "newsfeed.replies": "on",
+            "newsfeed.reactions": "on",
+        },
+        csrf=False,
+    )
+    assert saved.status_code == 303
+    checkin = create(instructor)
+    first = occurrence_ids(app, checkin)[0]
+    student = enter(platform, url, "amara", name="Amara Okafor")
+    assert answer(student, first, scale="2", talk="yes").status_code == 303
+    allocated = instructor.post(
+        "tutors/allocate", {"student_id": _person(app, "amara"), "tutor_id": _person(app, "tutor")}
+    )
+    assert allocated.status_code == 303, allocated.text[:300]
+    offered = "<summary>Answer Amara Okafor</summary>"
+    assert offered in instructor.text("checkins/triage")
+    assert offered in tutor.text("checkins/triage")
+    page = assistant.text("checkins/triage")
+    assert offered not in page
+    assert "the answer is theirs to write" in page
