@@ -14,6 +14,9 @@ from flask import Flask, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from lti_tool.db import utcnow
+from lti_tool.services.access import grant_for
+
 # OIDC login initiation and the launch, per client address.
 SIGN_IN = "50 per second;1000 per minute"
 # Dynamic registration is an administrator's occasional act.
@@ -41,11 +44,8 @@ def _poster() -> str | None:
     """Who is posting: the person the session's grant for this course names. A form sent
     without one is refused before it reaches the database, and is not counted."""
     course_id = (request.view_args or {}).get("course_id")
-    grants = session.get("grants")
-    entry = grants.get(str(course_id)) if isinstance(grants, dict) else None
-    if isinstance(entry, list) and entry:
-        return f"course-{course_id}-person-{entry[0]}"
-    return None
+    grant = grant_for(session.get("grants"), course_id, utcnow()) if course_id else None
+    return f"course-{course_id}-person-{grant.person_id}" if grant else None
 
 
 def _course_forms(app: Flask) -> set[str]:

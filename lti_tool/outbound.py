@@ -24,13 +24,13 @@ from urllib.parse import urlsplit
 import requests
 
 from lti_tool.config import Settings
+from lti_tool.lti.registration.configuration import is_loopback
 
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024  # an NRPS page of 1,000 members is about 0.5 MB
 TOTAL_SECONDS = 20.0
 CONNECT_SECONDS = 5.0
 READ_SECONDS = 5.0
 MAX_REDIRECTS = 5
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -52,11 +52,10 @@ class OutboundPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> OutboundPolicy:
         hosts, networks = _parse_allowed(settings.allow_private_hosts)
-        public_host = urlsplit(settings.public_url).hostname or ""
         return cls(
             allowed_hosts=frozenset(hosts),
             allowed_networks=tuple(networks),
-            allow_loopback=public_host in LOOPBACK_HOSTS,
+            allow_loopback=is_loopback(urlsplit(settings.public_url).hostname),
         )
 
     def check(self, url: str) -> None:

@@ -8,6 +8,7 @@ LTI 1.3 Core §5 (message claims), LTI Advantage claims for AGS (§3.2 of AGS 2.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -123,6 +124,11 @@ def web_origin(url: object) -> str | None:
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
+def web_origins(urls: Iterable[object]) -> frozenset[str]:
+    """The origins of those of `urls` that are http(s) addresses."""
+    return frozenset(origin for url in urls if (origin := web_origin(url)))
+
+
 def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
     """Read a validated id_token body. Validation has already refused what the spec requires."""
     roles = [r for r in body.get(CLAIM_ROLES) or [] if isinstance(r, str)]
@@ -165,14 +171,12 @@ def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
         deep_linking_settings=_without_nul(_obj(body, CLAIM_DEEP_LINKING)) or None,
         platform_origins=tuple(
             sorted(
-                {
-                    origin
-                    for url in (
+                web_origins(
+                    (
                         presentation.get("return_url"),
                         _obj(body, CLAIM_DEEP_LINKING).get("deep_link_return_url"),
                     )
-                    if (origin := web_origin(url))
-                }
+                )
             )
         ),
     )

@@ -23,7 +23,7 @@ from typing import Any
 import jwt
 import requests
 
-from lti_tool.lti.claims import web_origin
+from lti_tool.lti.claims import web_origin, web_origins
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.models import Registration
@@ -55,9 +55,9 @@ class PlatformEndpoint:
     client_id: str
     token_url: str
     token_audience: str | None = None
-    # Other sites of this platform: its login and JWKS endpoints, and the LMS pages its signed
-    # launches named (Canvas serves NRPS and AGS from the school's domain).
-    other_origins: tuple[str, ...] = ()
+    # The platform's sites (`Registration.site_urls`, Canvas serving NRPS and AGS from the
+    # school's domain); when not given, those of the issuer and the token endpoint.
+    sites: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, registration: Registration) -> PlatformEndpoint:
@@ -67,18 +67,14 @@ class PlatformEndpoint:
             client_id=registration.client_id,
             token_url=registration.auth_token_url,
             token_audience=registration.auth_audience,
-            other_origins=(
-                registration.auth_login_url,
-                registration.key_set_url or "",
-                *(registration.frame_origins or []),
-            ),
+            sites=web_origins(registration.site_urls),
         )
 
     def serves(self, url: str) -> bool:
         """Whether a service URL lies on one of the platform's own sites: a roster or a
         gradebook anywhere else gets neither a request nor the platform's access token."""
-        origins = {web_origin(u) for u in (self.issuer, self.token_url, *self.other_origins)}
-        return web_origin(url) in origins - {None}
+        sites = self.sites or web_origins((self.issuer, self.token_url))
+        return web_origin(url) in sites
 
 
 def platform_words(response: requests.Response) -> str:

@@ -41,6 +41,13 @@ class Registration(Base):
         back_populates="registration", cascade="all, delete-orphan", order_by="Deployment.id"
     )
 
+    @property
+    def site_urls(self) -> tuple[str, ...]:
+        """Addresses this platform serves from: its issuer and endpoints, and the LMS pages its
+        launches named. Their origins frame Rapport, receive its forms, and serve NRPS/AGS."""
+        endpoints = (self.issuer, self.auth_login_url, self.auth_token_url, self.key_set_url)
+        return (*(u for u in endpoints if u), *(self.frame_origins or []))
+
     def __repr__(self) -> str:
         return f"<Registration {self.issuer} client {self.client_id}>"
 

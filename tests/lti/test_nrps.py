@@ -20,6 +20,7 @@ from lti_tool.lti.nrps import (
     with_limit,
 )
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens
+from lti_tool.models import Registration
 from tests.independent_nrps import FIXTURES, LIS, NrpsPlatform, member
 from tests.keys import seed_tool_keys
 from tests.servers import serve
@@ -195,16 +196,16 @@ def test_a_body_that_is_not_a_membership_container_is_refused(keyring):
 
 
 def test_service_urls_must_lie_on_the_platform_s_own_sites():
-    canvas = PlatformEndpoint(
-        1,
-        "https://canvas.instructure.com",
-        "10000000000001",
-        "https://sso.canvaslms.com/login/oauth2/token",
-        other_origins=(
-            "https://sso.canvaslms.com/api/lti/authorize_redirect",
-            "https://canvas.example.edu",
-        ),
+    registration = Registration(
+        id=1,
+        issuer="https://canvas.instructure.com",
+        client_id="10000000000001",
+        auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
+        auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
+        key_set_url="https://sso.canvaslms.com/api/lti/security/jwks",
+        frame_origins=["https://canvas.example.edu"],  # learned from a launch's return URL
     )
+    canvas = PlatformEndpoint.of(registration)
     assert canvas.serves("https://canvas.example.edu/api/lti/courses/1/names_and_roles")
     assert canvas.serves("https://sso.canvaslms.com/anything")
     for elsewhere in (

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from lti_tool.lti.claims import web_origin
+from lti_tool.lti.claims import web_origins
 from lti_tool.models import Deployment, Registration, RegistrationInvite
 from lti_tool.models.platform import ACTIVE
 
@@ -165,23 +165,11 @@ def import_platforms_file(session: Session, path: Path) -> list[Registration]:
 
 
 def platform_origins(session: Session) -> list[str]:
-    """Every web origin a registered platform serves pages from: its own endpoints, and the
-    LMS pages its launches named (Canvas frames Rapport from the school's domain). The
-    Content-Security-Policy lets these, and no others, frame Rapport and receive its forms."""
-    origins: set[str] = set()
-    rows = session.execute(
-        select(
-            Registration.auth_login_url,
-            Registration.auth_token_url,
-            Registration.key_set_url,
-            Registration.frame_origins,
-        )
-    )
-    for login, token, keys, learned in rows:
-        for url in (login, token, keys, *(learned or [])):
-            if origin := web_origin(url):
-                origins.add(origin)
-    return sorted(origins)
+    """Every web origin a registered platform serves pages from (`Registration.site_urls`):
+    the Content-Security-Policy lets these, and no others, frame Rapport and receive its
+    forms."""
+    registrations = session.scalars(select(Registration))
+    return sorted(web_origins(url for r in registrations for url in r.site_urls))
 
 
 # -- approval and one-time registration links -------------------------------------------------
