@@ -2,26 +2,35 @@
 configuration and dynamic registration, service tokens, NRPS and AGS.
 
 A platform's URLs come from registrations and signed launches, which makes them attacker-chosen
-in the worst case (OWASP SSRF Prevention). So before every hop, redirects included, the host is
-resolved and every address it resolves to must be public: loopback, private, link-local (the
-cloud metadata service at 169.254.169.254), shared, multicast and reserved ranges are refused,
-unless an administrator allowed them (`ALLOW_PRIVATE_HOSTS`: host names or CIDR ranges), or the
-address is loopback and Rapport itself runs on loopback (development and the demo). A response
-body is read with a total deadline and a size cap, so a server that drips one byte at a time
-cannot hold a worker. What a remote server answered is for logs, never for a page.
+in the worst case (OWASP SSRF Prevention). So on every connection, redirects included, the host
+is resolved once and every address it resolves to must be public: loopback, private, link-local
+(the cloud metadata service at 169.254.169.254), shared, multicast and reserved ranges are
+refused, unless an administrator allowed them (`ALLOW_PRIVATE_HOSTS`: host names or CIDR
+ranges), or the address is loopback and Rapport itself runs on loopback (development and the
+demo). The socket then connects to the address that was checked, never to a second answer from
+DNS (rebinding). Every receive, headers included, is bounded by one total deadline and the body
+by a size cap, so a server that drips one byte at a time cannot hold a worker. What a remote
+server answered is for logs, never for a page.
 """
 
 from __future__ import annotations
 
+import http.client
+import io
 import ipaddress
 import socket
 import time
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util.connection import create_connection
 
 from lti_tool.config import Settings
 from lti_tool.lti.registration.configuration import is_loopback
@@ -60,21 +69,26 @@ class OutboundPolicy:
 
     def check(self, url: str) -> None:
         """Refuse a URL whose host is, or resolves to, an address Rapport must not reach."""
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        if parts.scheme not in {"http", "https"} or not host:
-            raise OutboundRefused(f"not a web address: {parts.scheme or 'none'}://{host}")
-        if host in self.allowed_hosts:
-            return
+        parts = _web_address(url)
+        self.addresses(parts.hostname or "", parts.port or _default_port(parts.scheme))
+
+    def addresses(self, host: str, port: int) -> list[tuple[Any, ...]]:
+        """Where `host` may be reached: (family, type, proto, sockaddr) for each address it
+        resolves to, once; refused when any of them is private and not allowed."""
+        host = host.lower().strip("[]")
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
             found = self.resolve(host, port, proto=socket.IPPROTO_TCP)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, UnicodeError) as exc:
             raise OutboundRefused(f"{host} cannot be resolved") from exc
+        if host in self.allowed_hosts:
+            return [(f, t, p, sockaddr) for f, t, p, _name, sockaddr in found]
         for _family, _type, _proto, _name, sockaddr in found:
             address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
             if not self._reachable(address):
                 raise OutboundRefused(f"{host} is on a private or reserved address")
+        if not found:
+            raise OutboundRefused(f"{host} cannot be resolved")
+        return [(f, t, p, sockaddr) for f, t, p, _name, sockaddr in found]
 
     def _reachable(self, address: Address) -> bool:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
@@ -84,6 +98,17 @@ class OutboundPolicy:
         if address.is_loopback:
             return self.allow_loopback
         return address.is_global and not address.is_multicast
+
+
+def _web_address(url: str) -> Any:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise OutboundRefused(f"not a web address: {parts.scheme or 'none'}://{parts.hostname}")
+    return parts
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
 
 
 def _parse_allowed(entries: Iterable[str]) -> tuple[set[str], list[Network]]:
@@ -99,50 +124,184 @@ def _parse_allowed(entries: Iterable[str]) -> tuple[set[str], list[Network]]:
     return hosts, networks
 
 
+@dataclass(frozen=True)
+class _Sending:
+    policy: OutboundPolicy
+    deadline: float
+
+
+# The request being sent on this thread: read by the connection when it resolves its host and
+# by the response when it is created (it keeps the deadline for reads after `send` returns).
+_sending: ContextVar[_Sending | None] = ContextVar("rapport_outbound_sending", default=None)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's reads, each given only the time left before the request's deadline."""
+
+    def __init__(self, sock: socket.socket, raw: Any, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._raw = raw
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the total deadline passed")
+        self._sock.settimeout(min(left, READ_SECONDS))
+        return int(self._raw.readinto(buffer))
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    """http.client's response reading its status line, headers and body under the deadline."""
+
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        sending = _sending.get()
+        if sending is not None:
+            raw = self.fp.detach()
+            self.fp = io.BufferedReader(_DeadlineReader(sock, raw, sending.deadline))
+
+
+class _Guarded:
+    """Connects to an address the policy checked, resolved once (no second DNS answer)."""
+
+    host: str
+    port: int
+    timeout: Any
+    source_address: Any
+    socket_options: Any
+    response_class: type[http.client.HTTPResponse] = _DeadlineResponse
+
+    def _new_conn(self) -> socket.socket:
+        sending = _sending.get()
+        if sending is None:
+            raise OutboundRefused("an outbound connection outside OutboundSession")
+        error: OSError | None = None
+        for _family, _type, _proto, sockaddr in sending.policy.addresses(self.host, self.port):
+            try:
+                return create_connection(
+                    (str(sockaddr[0]), int(sockaddr[1])),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except OSError as exc:
+                error = exc
+        raise urllib3.exceptions.NewConnectionError(
+            self,  # type: ignore[arg-type]
+            f"Failed to establish a new connection: {error}",
+        )
+
+
+class _GuardedHTTPConnection(_Guarded, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_Guarded, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _GuardedHTTPPool,
+            "https": _GuardedHTTPSPool,
+        }
+
+
 class OutboundSession(requests.Session):
-    """`requests.Session` that checks every hop and reads every body within its limits."""
+    """`requests.Session` that checks every hop and reads every answer within its limits."""
 
     def __init__(self, policy: OutboundPolicy, user_agent: str) -> None:
         super().__init__()
         self.policy = policy
         self.max_redirects = MAX_REDIRECTS
         self.headers["User-Agent"] = user_agent
+        adapter = _GuardedAdapter()
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        self.policy.check(request.url or "")
+        _web_address(request.url or "")
+        if kwargs.get("proxies"):
+            # An administrator's proxy connects for us, to addresses only its DNS knows.
+            self.policy.check(request.url or "")
         deadline = time.monotonic() + self.policy.total_seconds
         asked = kwargs.get("timeout")
         read = asked[1] if isinstance(asked, tuple) else asked
         kwargs["timeout"] = (CONNECT_SECONDS, min(float(read or READ_SECONDS), READ_SECONDS))
         streamed = kwargs.get("stream", False)
         kwargs["stream"] = True
-        response = super().send(request, **kwargs)
-        if not streamed:
-            self._read_within_limits(response, deadline)
+        token = _sending.set(_Sending(self.policy, deadline))
+        try:
+            response = super().send(request, **kwargs)
+            if not streamed:
+                self._read_within_limits(response)
+        except requests.ConnectionError as exc:
+            refused = _refusal_inside(exc)
+            if refused is not None:
+                raise refused from None
+            raise
+        finally:
+            _sending.reset(token)
         return response
 
-    def _read_within_limits(self, response: requests.Response, deadline: float) -> None:
+    def _read_within_limits(self, response: requests.Response) -> None:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.policy.max_bytes:
             response.close()
             raise OutboundRefused(f"the answer is larger than {self.policy.max_bytes} bytes")
         body = bytearray()
         try:
-            # read1: one receive at a time, so the deadline is checked however slowly the
-            # server sends (read(n) would wait for all n bytes).
+            # read1: one receive at a time, so the size is checked however the server sends.
             while chunk := response.raw.read1(64 * 1024, decode_content=True):
                 body.extend(chunk)
                 if len(body) > self.policy.max_bytes:
                     raise OutboundRefused(
                         f"the answer is larger than {self.policy.max_bytes} bytes"
                     )
-                if time.monotonic() > deadline:
-                    raise OutboundRefused(
-                        f"the answer took longer than {self.policy.total_seconds:.0f} s"
-                    )
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise OutboundRefused(
+                f"the answer took longer than {self.policy.total_seconds:.0f} s"
+                if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError)
+                else f"the answer could not be read: {exc}"
+            ) from exc
         finally:
             response.close()
         response._content = bytes(body)
+
+
+def _refusal_inside(error: BaseException) -> OutboundRefused | None:
+    """The policy's refusal that urllib3 and requests wrapped as a connection error."""
+    seen: list[BaseException] = [error]
+    visited: set[int] = set()
+    while seen:
+        current = seen.pop()
+        if id(current) in visited:
+            continue
+        visited.add(id(current))
+        if isinstance(current, OutboundRefused) and current is not error:
+            return current
+        seen.extend(a for a in current.args if isinstance(a, BaseException))
+        seen.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return None
 
 
 def outbound_session(settings: Settings, user_agent: str) -> OutboundSession:

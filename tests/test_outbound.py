@@ -5,10 +5,14 @@ bodies read within a total time and a size."""
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import pytest
+import requests
 
 from lti_tool.config import load_settings
 from lti_tool.outbound import OutboundPolicy, OutboundRefused, OutboundSession, _parse_allowed
@@ -143,3 +147,75 @@ def test_an_answer_larger_than_the_limit_is_not_read():
         http.get(url + "/big", timeout=5)
     with serve(_answering(b"x" * 999)) as url:
         assert len(http.get(url + "/small", timeout=5).content) == 999
+
+
+@contextmanager
+def _raw_server(answer: Any) -> Iterator[str]:
+    """A TCP server on loopback that hands each connection to `answer(sock)`."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn, suppress(OSError):
+                answer(conn, stop)
+
+    worker = threading.Thread(target=accept, daemon=True)
+    worker.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop.set()
+        listener.close()
+        worker.join(timeout=5)
+
+
+def _headers_one_byte_at_a_time(conn: socket.socket, stop: threading.Event) -> None:
+    conn.recv(65536)
+    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
+        if stop.wait(0.05):
+            return
+        conn.sendall(bytes([byte]))
+
+
+def test_a_server_that_drips_its_headers_is_cut_off_at_the_total_deadline():
+    """Each byte comes well within the read timeout; only a total deadline ends it (seen:
+    two workers held for 31 s by a server sending a byte every 5 s)."""
+    policy = OutboundPolicy(allow_loopback=True, total_seconds=1.0)
+    http = OutboundSession(policy, "Rapport tests")
+    with _raw_server(_headers_one_byte_at_a_time) as url:
+        started = time.monotonic()
+        with pytest.raises(requests.RequestException):
+            http.get(url + "/jwks", timeout=5)
+        assert time.monotonic() - started < 2.5
+
+
+def test_the_connection_goes_to_the_address_that_was_checked():
+    """DNS rebinding: a name that answers a permitted address when checked and a private one
+    a moment later. Rapport resolves once and connects to what it checked."""
+    answers = iter(["127.0.0.1"] + ["10.0.0.1"] * 10)
+    asked: list[str] = []
+
+    def rebinding(host: str, port: int, proto: int = 0) -> list[Any]:
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, proto, "", (next(answers), port))]
+
+    policy = OutboundPolicy(allow_loopback=True, resolve=rebinding)
+    http = OutboundSession(policy, "Rapport tests")
+    with serve(_answering(b'{"keys": []}')) as url:
+        port = url.rsplit(":", 1)[1]
+        answer = http.get(f"http://rebinding.test:{port}/jwks", timeout=5)
+    assert answer.json() == {"keys": []}
+    assert asked == ["rebinding.test"]
+    # The next connection (a new session, so no kept-alive socket) sees the private answer.
+    fresh = OutboundSession(policy, "Rapport tests")
+    with serve(_answering(b"{}")) as url:
+        private = f"http://rebinding.test:{url.rsplit(':', 1)[1]}/"
+        with pytest.raises(OutboundRefused, match="private"):
+            fresh.get(private, timeout=5)
