@@ -121,8 +121,7 @@ def check_choice(choice: PlacementChoice, line_items_allowed: bool) -> Placement
     points = choice.points
     if points is None or not 0 < points <= MAX_POINTS:
         raise Refused(
-            400,
-            f"Give “{title}” a number of points greater than 0 and at most {MAX_POINTS:g}."
+            400, f"Give “{title}” a number of points greater than 0 and at most {MAX_POINTS:g}."
         )
     return PlacementChoice(kind.kind, title, True, float(points))
 

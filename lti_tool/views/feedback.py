@@ -20,7 +20,6 @@ from lti_tool.services.feedback import pages
 from lti_tool.services.feedback import service as feedback
 from lti_tool.services.feedback.service import FeedbackRefused, Viewer
 from lti_tool.services.placements import PlaceableKind, register_kind
-from lti_tool.services.tutors.service import tutee_ids
 from lti_tool.views.course import committed, course_grant_required
 from lti_tool.views.params import id_from, page_from
 
@@ -145,7 +144,7 @@ def _students(course_id: int) -> list[tuple[int, str]]:
         )
     )
     viewer = _viewer()
-    mine = None if viewer.reads_every_thread else tutee_ids(db(), course_id, viewer.grant.person_id)
+    mine = feedback.students_they_write_to(db(), viewer)
     listed = ((p.id, p.name_as("Student")) for p in rows if mine is None or p.id in mine)
     return sorted(listed, key=lambda s: s[1].casefold())
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from lti_tool.services.checkins.export import iso_utc, neutralised
 from lti_tool.services.dashboard.student_facts import StudentRow
 
+PRIVATE = "private to their tutor and the instructors"
 HEADERS = [
     "student",
     "email",
@@ -41,7 +42,7 @@ def dashboard_csv(rows: Iterable[StudentRow], now: datetime) -> str:
             row.tutor_name or "",
             iso_utc(contact.at) if contact else "",
             row.contact_by or "",
-            f"{contact.kind}: {contact.about}" if contact else "",
+            PRIVATE if row.private else f"{contact.kind}: {contact.about}" if contact else "",
             "" if row.days_since is None else str(row.days_since),
             row.trend,
             "" if row.latest_score is None else str(row.latest_score),

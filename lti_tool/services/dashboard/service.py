@@ -27,6 +27,7 @@ from lti_tool.models import (
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.dashboard import settings as contact_settings
 from lti_tool.services.dashboard.student_facts import StudentRow, student_rows
+from lti_tool.services.feedback.service import can_write_to_student, viewer_for
 from lti_tool.services.refusals import Refused
 
 LONG_WAIT = timedelta(hours=48)
@@ -34,12 +35,39 @@ NEXT_LENGTH = 10
 RESPONSE_WINDOW = timedelta(days=30)
 PAGE_SIZE = 100
 SHOWS = ("all", "outside", "never", "flagged", "waiting")
-__all__ = ["StudentRow", "dashboard", "student_rows"]
+__all__ = ["StudentRow", "dashboard", "rows_for"]
 SORTS = ("days", "name", "waiting")
 
 
 def can_see_dashboard(grant: CourseGrant) -> bool:
     return grant.is_staff
+
+
+def _refuse_unless_staff(grant: CourseGrant) -> None:
+    if not can_see_dashboard(grant):
+        raise Refused(403, "Only the course's staff see the relationship dashboard.")
+
+
+def _keep_private(
+    session: Session, grant: CourseGrant, settings: Mapping[str, Any], rows: dict[int, StudentRow]
+) -> None:
+    """The feedback rule on the dashboard too: where the course lets only a student's tutor
+    and the instructors read their conversations, other staff do not learn from the dashboard
+    what those conversations hold (seen: a teaching assistant reading every thread's title)."""
+    viewer = viewer_for(session, grant, settings)
+    for row in rows.values():
+        if not can_write_to_student(viewer, is_their_tutor=row.tutor_id == grant.person_id):
+            row.keep_private()
+
+
+def rows_for(
+    session: Session, grant: CourseGrant, settings: Mapping[str, Any], now: datetime
+) -> list[StudentRow]:
+    """Every active student as this staff member may see them, by name (the CSV)."""
+    _refuse_unless_staff(grant)
+    rows = student_rows(session, grant.course_id, now, grant.person_id)
+    _keep_private(session, grant, settings, rows)
+    return sorted(rows.values(), key=lambda r: (r.name.casefold(), r.student_id))
 
 
 @dataclass(frozen=True)
@@ -99,12 +127,12 @@ def dashboard(
     sort: str = "days",
     page: int = 1,
 ) -> Dashboard:
-    if not can_see_dashboard(grant):
-        raise Refused(403, "Only the course's staff see the relationship dashboard.")
+    _refuse_unless_staff(grant)
     course = session.get_one(Course, grant.course_id)
     goal = timedelta(days=int(settings[contact_settings.GOAL_DAYS]))
     rows = student_rows(session, course.id, now, grant.person_id)
-    summary = _summary(session, course.id, rows, now, goal)
+    summary = _summary(session, course.id, rows, now, goal)  # counts only, for everyone's staff
+    _keep_private(session, grant, settings, rows)
     chosen = _filtered(rows.values(), show, tutor, search, now, goal)
     chosen.sort(key=_sorter(sort if sort in SORTS else "days", now))
     page = max(1, page)
@@ -116,7 +144,7 @@ def dashboard(
         course=course,
         goal_days=goal.days,
         summary=summary,
-        next=contact_next(rows.values(), now),
+        next=contact_next((r for r in rows.values() if not r.private), now),
         rows=chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
         shown=len(chosen),
         page=page,
@@ -196,6 +224,8 @@ def _filtered(
     words = search.casefold().split()
     chosen = []
     for row in rows:
+        if row.private and show in {"outside", "never", "waiting"}:
+            continue  # nothing known to this viewer either way
         if show == "outside" and _within(row, now, goal):
             continue
         if show == "never" and row.contact is not None:
@@ -217,8 +247,13 @@ def _sorter(sort: str, now: datetime) -> Any:
         return lambda r: (r.name.casefold(), r.student_id)
     if sort == "waiting":
         return lambda r: (r.waiting_since is None, r.waiting_since or now, r.name.casefold())
-    # Longest without contact first; never contacted before everyone.
-    return lambda r: (r.contact is not None, r.contact.at if r.contact else now, r.name.casefold())
+    # Longest without contact first; never contacted before everyone; private ones last.
+    return lambda r: (
+        r.private,
+        r.contact is not None,
+        r.contact.at if r.contact else now,
+        r.name.casefold(),
+    )
 
 
 def _days(n: int) -> str:

@@ -51,6 +51,14 @@ class StudentRow:
     waiting_since: datetime | None = None
     unread: int = 0  # conversations where they wrote last and the viewer has not read it
     flagged: bool = False
+    private: bool = False  # their conversations are not the viewer's to read
+
+    def keep_private(self) -> None:
+        """Forget what comes from conversations the viewer may not read: the last contact
+        (a thread's title, when, by whom), the wait for a reply and what is unread."""
+        self.private = True
+        self.contact = self.contact_by = self.days_since = self.waiting_since = None
+        self.unread = 0
 
     @property
     def trend(self) -> str:

@@ -37,7 +37,7 @@ from lti_tool.services.grades.service import ActivitySpec, InvalidScore, record_
 from lti_tool.services.markup import render_markdown
 from lti_tool.services.placements import activity_key
 from lti_tool.services.refusals import Refused
-from lti_tool.services.tutors.service import current_tutor_ids
+from lti_tool.services.tutors.service import current_tutor_ids, tutee_ids
 from lti_tool.services.upsert import upsert
 
 FEEDBACK_KIND = "feedback"
@@ -108,6 +108,14 @@ def can_write_to_student(viewer: Viewer, is_their_tutor: bool) -> bool:
     answer to a check-in): the same rule as `can_read_thread`, so nobody is offered a form
     whose words would be refused."""
     return viewer.grant.is_staff and (viewer.reads_every_thread or is_their_tutor)
+
+
+def students_they_write_to(session: Session, viewer: Viewer) -> set[int] | None:
+    """The students a staff member may write to by `can_write_to_student`: None for all of the
+    course's, else their tutees."""
+    if viewer.reads_every_thread:
+        return None
+    return tutee_ids(session, viewer.grant.course_id, viewer.grant.person_id)
 
 
 def can_start_thread(viewer: Viewer) -> bool:

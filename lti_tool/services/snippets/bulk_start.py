@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from lti_tool.models import BulkStart, Course, Membership, Person, Placement
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.course_settings import course_settings
+from lti_tool.services.feedback.service import students_they_write_to, viewer_for
 from lti_tool.services.markup import render_markdown
 from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets.bulk_run import (
@@ -50,6 +52,14 @@ def _require_staff(grant: CourseGrant) -> None:
         raise BulkStartRefused(403, "Only the course's staff start feedback threads.")
 
 
+def _writable(session: Session, grant: CourseGrant) -> set[int] | None:
+    """Whom this staff member may write to (None: every student), by the feedback rule: in a
+    course where only a student's tutor and the instructors read their threads, a teaching
+    assistant starts threads with their own tutees only."""
+    viewer = viewer_for(session, grant, course_settings(session, grant.course_id))
+    return students_they_write_to(session, viewer)
+
+
 # -- choosing ---------------------------------------------------------------------------------
 
 
@@ -74,9 +84,11 @@ def students_to_choose(session: Session, grant: CourseGrant) -> list[StudentChoi
         )
     ).all()
     mine = tutee_ids(session, grant.course_id, grant.person_id)
+    writable = _writable(session, grant)
     choices = [
         StudentChoice(person.id, person.name_as("Student"), section, person.id in mine)
         for person, section in rows
+        if writable is None or person.id in writable
     ]
     return sorted(choices, key=lambda c: (c.name.casefold(), c.person_id))
 
@@ -137,9 +149,17 @@ def check_request(
         errors["students"] = f"Choose at most {MAX_STUDENTS:,} students at once ({len(ids):,} now)."
     else:
         strangers = len(set(ids) - _active_students(session, grant.course_id, ids))
+        writable = _writable(session, grant)
+        others = 0 if writable is None else len(set(ids) - writable)
         if strangers:
             verb = "is not an active student" if strangers == 1 else "are not active students"
             errors["students"] = f"{strangers} of the people chosen {verb} of this course."
+        elif others:
+            errors["students"] = (
+                f"In this course, only a student's tutor and the instructors write to them: "
+                f"{others} of the students chosen {'is' if others == 1 else 'are'} not your tutee"
+                f"{'' if others == 1 else 's'}."
+            )
     clean = clean_title(title, MAX_TITLE, errors), clean_body(body, MAX_BODY, errors)
     placement = None
     if placement_id is not None:

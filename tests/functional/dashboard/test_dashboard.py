@@ -12,6 +12,7 @@ from lti_tool.db import transaction
 from lti_tool.models import (
     CheckIn,
     CheckInResponse,
+    CourseSetting,
     FeedbackMessage,
     FeedbackThread,
     Membership,
@@ -24,6 +25,7 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
+from lti_tool.services.feedback.settings import ALL_STAFF, TUTOR_AND_INSTRUCTORS, VISIBILITY
 from tests.conftest import state
 from tests.newsfeed_flow import Clock, enter, teacher, use_clock
 
@@ -208,3 +210,46 @@ def test_only_staff_see_the_dashboard(tool, platform):
     assert student.post(f"dashboard/flags/{amara}", {"flagged": "1"}).status_code == 403
     assert other.post(f"dashboard/flags/{amara}", {"flagged": "1"}).status_code == 404
     assert staff.get("dashboard").status_code == 200
+
+
+def test_where_only_tutors_read_feedback_the_dashboard_keeps_it_from_other_staff(tool, platform):
+    """Issue 13, finding 5: with feedback restricted to a student's tutor and the instructors,
+    the dashboard and its CSV showed a teaching assistant who tutors nobody every student's
+    thread titles and last contact. The thread-reading rule now holds there too."""
+    app, url = tool
+    use_clock(app, Clock(NOW))
+    staff = teacher(platform, url)
+    tutor = enter(platform, url, "ta", TA, name="Tomás Rivera")
+    uma = enter(platform, url, "uma", TA, name="Uma Ito")
+    course = int(staff.course.strip("/").split("/")[1])
+    build(app, course)
+    with transaction(state(app).sessions) as session:
+        session.add(CourseSetting(course_id=course, key=VISIBILITY, value=TUTOR_AND_INSTRUCTORS))
+
+    page = uma.text("dashboard")
+    table = page.split('class="stack dashboard-table"', 1)[1]
+    assert "Essay" not in page and "Margaret Chen, feedback" not in page
+    assert table.count("Private to their tutor and the instructors") == 5
+    assert "Waiting 3 days" not in page and "feedback/new" not in table
+    assert "No personal contact for" not in page  # nothing to act on in "contact next"
+    assert "<strong>40%</strong> contacted within 14 days (2 of 5)" in page  # counts stay
+    for show in ("never", "outside", "waiting"):
+        assert names(uma.text(f"dashboard?show={show}")) == [], show
+    csv = uma.get("dashboard.csv").text
+    assert "Essay" not in csv and csv.count("private to their tutor and the instructors") == 5
+
+    # Tomás tutors Cy and Di: theirs he sees; Ada's and Ben's (Margaret's tutees) he does not.
+    page = tutor.text("dashboard")
+    assert "Di Dane" in page and "Essay" not in page.split("Ada Ames", 1)[1].split("</tr>")[0]
+    assert page.count("Private to their tutor and the instructors") == 3  # Ada, Ben, Eve
+    assert "Waiting 3 days" in page
+    csv = tutor.get("dashboard.csv").text
+    assert csv.count("private to their tutor and the instructors") == 3
+
+    # Instructors read every thread, and so does everyone once the course says all staff.
+    assert "Private to their tutor" not in staff.text("dashboard")
+    with transaction(state(app).sessions) as session:
+        setting = session.scalars(select(CourseSetting)).one()
+        setting.value = ALL_STAFF
+    assert "Private to their tutor" not in uma.text("dashboard")
+    assert "feedback: Essay" in uma.get("dashboard.csv").text

@@ -35,6 +35,7 @@ from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins.sparkline import trend
 from lti_tool.services.dashboard.service import dashboard
 from lti_tool.services.dashboard.settings import GOAL_DAYS
+from lti_tool.services.feedback.settings import ALL_STAFF, VISIBILITY
 from tests.conftest import state
 from tests.functional.dashboard.seed import (
     LAST,
@@ -289,7 +290,7 @@ def test_a_nudge_after_a_students_message_answers_nobody(app):
                 for author, ago, automated in talk
             )
         grant = CourseGrant(course.id, staff.id, CourseRole.STAFF)
-        page = dashboard(session, grant, {GOAL_DAYS: 14}, NOW)
+        page = dashboard(session, grant, {GOAL_DAYS: 14, VISIBILITY: ALL_STAFF}, NOW)
         waiting = {row.name: row.waiting_since for row in page.rows}
         asked, replied = NOW - timedelta(days=9), NOW - timedelta(days=5)
         assert (page.summary.median_response, page.summary.responses_measured) == (

@@ -20,6 +20,7 @@ from lti_tool.db import transaction
 from lti_tool.models import (
     BulkStart,
     Course,
+    CourseSetting,
     FeedbackMessage,
     FeedbackThread,
     Membership,
@@ -30,6 +31,7 @@ from lti_tool.models import (
 )
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.feedback.settings import TUTOR_AND_INSTRUCTORS, VISIBILITY
 from lti_tool.services.snippets import bulk_run, bulk_start
 from lti_tool.services.snippets.bulk_start import (
     BulkStartRefused,
@@ -373,6 +375,37 @@ def test_only_active_students_of_this_course_can_be_chosen(sessions, course500):
         )
     with transaction(sessions) as session:
         assert session.scalar(select(func.count()).select_from(BulkStart)) == 0
+
+
+def test_where_only_tutors_write_a_teaching_assistant_starts_threads_with_their_tutees(
+    sessions, course500
+):
+    """The feedback rule (`can_write_to_student`) holds for bulk starts: with the course's
+    feedback restricted to a student's tutor and the instructors, a teaching assistant is
+    offered, and may start threads with, their own tutees only."""
+    tutor_a = next(iter(course500.tutors))
+    grant = CourseGrant(course500.course_id, tutor_a, CourseRole.STAFF)
+    theirs = course500.students[0:9:3]  # every third student is Tomás's
+    someone_elses = course500.students[1]
+    with transaction(sessions) as session:
+        assert len(bulk_start.students_to_choose(session, grant)) == 500
+        session.add(
+            CourseSetting(
+                course_id=course500.course_id, key=VISIBILITY, value=TUTOR_AND_INSTRUCTORS
+            )
+        )
+    with transaction(sessions) as session:
+        offered = bulk_start.students_to_choose(session, grant)
+        assert len(offered) == 167 and all(c.my_tutee for c in offered)
+    refused = refusal(sessions, course500, [*theirs, someone_elses], grant=grant)
+    assert refused.status == 400
+    assert refused.errors["students"] == (
+        "In this course, only a student's tutor and the instructors write to them: "
+        "1 of the students chosen is not your tutee."
+    )
+    with transaction(sessions) as session:
+        bulk = start_bulk(session, grant, theirs, TITLE, BODY, None, NOW)
+        assert bulk.total == 3
 
 
 @pytest.mark.parametrize("role", ["student", "guest"])
