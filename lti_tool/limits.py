@@ -25,9 +25,7 @@ REGISTRATION = "10 per minute"
 # person in that course: far above what anyone types, well below what a script sends.
 POSTING = "10 per second;300 per minute"
 
-TOO_MANY = (
-    "Too many requests came from your network in a moment. Wait a few seconds and try again."
-)
+TOO_MANY = "Too many requests came from your network in a moment. Wait a few seconds and try again."
 TOO_MANY_POSTS = "You sent a lot in a moment. Wait a few seconds, then send it again."
 
 EXTENSION = "rapport.limiter"

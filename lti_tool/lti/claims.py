@@ -47,11 +47,7 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 def is_identifier(value: object, limit: int = 255) -> bool:
     """A non-empty string a database can store and compare: no NUL, no lone surrogate."""
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= limit
-        and _UNSTORABLE.search(value) is None
-    )
+    return isinstance(value, str) and 0 < len(value) <= limit and _UNSTORABLE.search(value) is None
 
 
 def _without_nul(value: Any) -> Any:

@@ -269,7 +269,7 @@ def missing(course_id: int, occurrence_id: int) -> Any:
                 db(), g.grant, occurrence_id, body, chosen, g.course_settings, _now()
             )
         )
-    found = checkin_replies.non_respondents(db(), g.grant, occurrence_id)
+    found = checkin_replies.non_respondents(db(), g.grant, occurrence_id, g.course_settings)
     chosen_snippet = id_from(request.args, "snippet")
     if request.method == "GET" and chosen_snippet:
         body = snippets.snippet_in_course(db(), g.grant, chosen_snippet).body

@@ -232,9 +232,7 @@ def place(course_id: int, request_id: str) -> Response:
         abort(400, description="Your LMS did not ask for LTI links here, so nothing can be added.")
     form = request.form.to_dict(flat=False)
     choices, errors = committed(  # nothing is written yet: the picker is only checked
-        lambda: check_choices(
-            _choices(form), settings.accepts_line_items, settings.accept_multiple
-        )
+        lambda: check_choices(_choices(form), settings.accepts_line_items, settings.accept_multiple)
     )
     if choices is None:
         return _render_picker(pending, request_id, form, errors, status=422)

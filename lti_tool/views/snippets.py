@@ -30,7 +30,6 @@ from lti_tool.views.params import chosen_id
 bp = Blueprint("snippets", __name__)
 
 
-
 def staff_only(view: Callable[..., Any]) -> Callable[..., Any]:
     """403 for anyone but the course's staff."""
 

@@ -31,7 +31,12 @@ from lti_tool.services.checkins.service import (
     CheckInRefused,
     occurrence_in_course,
 )
-from lti_tool.services.feedback.service import check_may_write_to, post_message, viewer_for
+from lti_tool.services.feedback.service import (
+    check_may_write_to,
+    post_message,
+    students_they_write_to,
+    viewer_for,
+)
 from lti_tool.services.snippets.service import MergeValues, fill, first_name_of, tutor_name_of
 from lti_tool.services.tutors.service import current_tutor_ids
 from lti_tool.services.upsert import upsert
@@ -126,11 +131,19 @@ def handle_response(
 class Missing:
     occurrence: Occurrence
     checkin: CheckIn
-    students: list[tuple[int, str]]
+    students: list[tuple[int, str]]  # those the viewer may nudge
+    others: int = 0  # not answered either, but theirs to write to is their tutor's
+
+    @property
+    def total(self) -> int:
+        return len(self.students) + self.others
 
 
-def non_respondents(session: Session, grant: CourseGrant, occurrence_id: int) -> Missing:
-    """The course's active students with no answer to this occurrence, by name."""
+def non_respondents(
+    session: Session, grant: CourseGrant, occurrence_id: int, settings: Mapping[str, Any]
+) -> Missing:
+    """The course's active students with no answer to this occurrence, by name: those this
+    staff member may write to (the feedback rule), and how many others."""
     if not grant.is_staff:
         raise CheckInRefused(403, "Only the course's staff see who has not answered.")
     occurrence, checkin = occurrence_in_course(session, grant, occurrence_id)
@@ -150,7 +163,9 @@ def non_respondents(session: Session, grant: CourseGrant, occurrence_id: int) ->
         )
     )
     listed = sorted(((p.id, p.name_as("Student")) for p in people), key=lambda s: s[1].casefold())
-    return Missing(occurrence, checkin, listed)
+    writable = students_they_write_to(session, viewer_for(session, grant, settings))
+    mine = [s for s in listed if writable is None or s[0] in writable]
+    return Missing(occurrence, checkin, mine, len(listed) - len(mine))
 
 
 def nudge(
@@ -164,7 +179,7 @@ def nudge(
 ) -> int:
     """A personal message (merge fields filled) in each chosen non-respondent's check-in
     thread; how many were sent."""
-    missing = non_respondents(session, grant, occurrence_id)
+    missing = non_respondents(session, grant, occurrence_id, settings)
     if missing.checkin.anonymous:
         raise CheckInRefused(403, "This check-in is anonymous: nobody can be nudged.")
     allowed = {sid for sid, _ in missing.students}

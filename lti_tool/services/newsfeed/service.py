@@ -92,7 +92,11 @@ def can_delete_post(grant: CourseGrant, post: Post) -> bool:
 
 
 def can_restore_post(grant: CourseGrant, post: Post) -> bool:
-    return grant.is_staff and post.course_id == grant.course_id and post.deleted_at is not None
+    """Staff who could have deleted it: an instructor any post, a teaching assistant their own
+    (seen: a teaching assistant undoing the instructor's deletion)."""
+    if post.course_id != grant.course_id or post.deleted_at is None or not grant.is_staff:
+        return False
+    return grant.is_instructor or post.author_id == grant.person_id
 
 
 def can_pin_post(grant: CourseGrant, post: Post) -> bool:
