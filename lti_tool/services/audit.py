@@ -66,6 +66,11 @@ class AuditFacts:
         person_id = self.details.get(key)
         return self.names.get(person_id, GONE) if isinstance(person_id, int) else GONE
 
+    def people(self, key: str) -> list[str]:
+        """The names of the people a `…_person_ids` detail names, in its order."""
+        ids = self.details.get(key)
+        return [self.names.get(i, GONE) for i in ids] if isinstance(ids, list) else []
+
     def moment(self, key: str) -> datetime | None:
         value = self.details.get(key)
         try:
@@ -153,6 +158,22 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_by(
+    session: Session,
+    grant: CourseGrant,
+    action: str,
+    subject: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    *,
+    about: int | None = None,
+    now: datetime | None = None,
+) -> AuditEntry:
+    """`record` an action of the grant's person in the grant's course."""
+    return record(
+        session, grant.course_id, grant.person_id, action, subject, details, about=about, now=now
+    )
 
 
 def person_ids_in(details: Mapping[str, Any]) -> set[int]:

@@ -260,7 +260,7 @@ def my_profile(course_id: int) -> Any:
         form = profiles.ProfileForm(
             **{k: request.form.get(k, "") for k in ("pronouns", "role_title", "bio", "contact")}
         )
-        saved, errors = committed(lambda: profiles.save_profile(session, grant, form))
+        saved, errors = committed(lambda: profiles.save_profile(session, grant, form, _now()))
         if saved is not None:
             return redirect(url_for("newsfeed.my_profile", course_id=course_id, saved=1), code=303)
     else:

@@ -24,7 +24,7 @@ from lti_tool.services.audit import (
     Part,
     Sentence,
     listed,
-    record,
+    record_by,
     register_action,
 )
 
@@ -128,10 +128,9 @@ def _record(
     if not grant.is_staff:
         return
     kind = _kind(post)
-    record(
+    record_by(
         session,
-        grant.course_id,
-        grant.person_id,
+        grant,
         f"{kind}.{done}",
         subject=post.title,
         details={"kind": kind, "post_id": post.id, **details},
@@ -195,10 +194,9 @@ def reply_hidden(
     hidden = reply.hidden_at is not None
     if hidden == was_hidden or not grant.is_staff:
         return
-    record(
+    record_by(
         session,
-        grant.course_id,
-        grant.person_id,
+        grant,
         REPLY_HIDDEN if hidden else REPLY_SHOWN,
         subject=post.title,
         details={"kind": _kind(post), "post_id": post.id, "reply_id": reply.id},

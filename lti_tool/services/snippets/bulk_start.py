@@ -20,6 +20,7 @@ from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import render_markdown
 from lti_tool.services.refusals import Refused
+from lti_tool.services.snippets import audit
 from lti_tool.services.snippets.bulk_run import (
     CHUNK,  # noqa: F401 - re-exported: part of this service's API
     MAX_TITLE,
@@ -231,6 +232,7 @@ def start_bulk(
     )
     session.add(bulk)
     session.flush()
+    audit.bulk_started(session, grant, bulk, request.placement, now)
     return bulk
 
 
