@@ -31,6 +31,7 @@ from lti_tool.services.refusals import Refused
 PAGE_SIZE = 50
 MAX_SUBJECT = 255
 GONE = "Someone no longer in the course"
+SOMEONE_GONE = "someone no longer in the course"  # the same, inside a sentence
 RAPPORT = "Rapport"
 BY_RAPPORT = "by_rapport"  # set on entries recorded without a person (a server command)
 
@@ -45,7 +46,7 @@ class AuditFacts:
     actor_id: int | None
     subject: str | None
     subject_person_id: int | None
-    subject_name: str  # the person it was about, or GONE
+    subject_name: str  # the person it was about, or SOMEONE_GONE
     details: Mapping[str, Any]
     names: Mapping[int, str]  # everyone the details name, by id
 
@@ -57,19 +58,27 @@ class AuditFacts:
     def about_self(self) -> bool:
         return self.subject_person_id is not None and self.subject_person_id == self.actor_id
 
-    def possessive(self) -> str:
-        """ "their" when the person it was about did it, else "Amara Okafor's"."""
-        return "their" if self.about_self else f"{self.subject_name}'s"
+    def whose(self, noun: str) -> str:
+        """The `noun` of the person it was about: "their introduction" when they did it
+        themselves, "Amara Okafor's introduction", or "the introduction of someone no longer
+        in the course"."""
+        if self.about_self:
+            return f"their {noun}"
+        if self.subject_name == SOMEONE_GONE:
+            return f"the {noun} of {SOMEONE_GONE}"
+        return f"{self.subject_name}'s {noun}"
 
     def name(self, key: str) -> str:
         """The name of the person a `…_person_id` detail names."""
         person_id = self.details.get(key)
-        return self.names.get(person_id, GONE) if isinstance(person_id, int) else GONE
+        if isinstance(person_id, int) and person_id in self.names:
+            return self.names[person_id]
+        return SOMEONE_GONE
 
     def people(self, key: str) -> list[str]:
         """The names of the people a `…_person_ids` detail names, in its order."""
         ids = self.details.get(key)
-        return [self.names.get(i, GONE) for i in ids] if isinstance(ids, list) else []
+        return [self.names.get(i, SOMEONE_GONE) for i in ids] if isinstance(ids, list) else []
 
     def moment(self, key: str) -> datetime | None:
         value = self.details.get(key)
@@ -257,7 +266,7 @@ def _line(
         actor_id=entry.actor_id,
         subject=entry.subject,
         subject_person_id=entry.subject_person_id,
-        subject_name=about.name_as("Student") if about is not None else GONE,
+        subject_name=about.name_as("Student") if about is not None else SOMEONE_GONE,
         details=entry.details,
         names=names,
     )

@@ -14,7 +14,7 @@ from lti_tool.services.audit import AuditAction, AuditFacts, plural, record, reg
 
 def _resent(facts: AuditFacts) -> str:
     if facts.subject_person_id is not None:
-        scores = f"{facts.subject_name}'s refused score"
+        scores = facts.whose("refused score")
     else:
         scores = plural(facts.number("count"), "refused score")
     return f"sent {scores} for {facts.quoted} to the LMS gradebook again"

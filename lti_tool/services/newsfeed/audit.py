@@ -58,7 +58,7 @@ NEWS, INTRODUCTION = "news", "introduction"
 def _what(facts: AuditFacts) -> str:
     """A news item by its title; an introduction by whose it is."""
     if facts.details.get("kind") == INTRODUCTION:
-        return f"{facts.possessive()} introduction"
+        return facts.whose("introduction")
     return facts.quoted
 
 
@@ -103,7 +103,7 @@ _register_post_actions()
 def _reply(verb: str) -> Callable[[AuditFacts], str]:
     def sentence(facts: AuditFacts) -> str:
         under = facts.quoted if facts.subject else "an introduction"
-        return f"{verb} {facts.subject_name}'s reply under {under}"
+        return f"{verb} {facts.whose('reply')} under {under}"
 
     return sentence
 

@@ -4,7 +4,7 @@ names as they are now, and the same few queries for a log of any length."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, event, update
@@ -17,10 +17,12 @@ from lti_tool.services.audit import (
     GONE,
     PAGE_SIZE,
     AuditAction,
+    AuditFacts,
     activity_page,
     can_read_activity_log,
     person_ids_in,
     record,
+    registered_actions,
 )
 from lti_tool.services.refusals import Refused
 from tests.services.audit.world import T0, World, build_world
@@ -170,3 +172,43 @@ def test_a_page_costs_the_same_few_queries_however_long_the_log(world):
     short = statements_for_a_page(world)
     log(world, PAGE_SIZE * 4, actor="Tomás Ruiz", start=3)
     assert statements_for_a_page(world) == short <= 3
+
+
+# Every action the log records, as the features register them once the app has started.
+AUDITED = {
+    *(f"{kind}.{done}" for kind in ("news", "introduction")
+      for done in ("published", "scheduled", "edited", "withdrawn", "deleted", "restored",
+                   "pinned", "unpinned")),
+    "reply.hidden", "reply.shown",
+    "settings.changed",
+    "checkin.created", "checkin.nudged",
+    "feedback.started", "feedback.graded", "feedback.bulk_started",
+    "grades.resent",
+    "tutor.allocated", "tutor.removed", "tutors.balanced",
+    "placement.created",
+    "roster.refreshed",
+    "profile.updated",
+}  # fmt: skip
+ODD_DETAILS = {
+    "changes": "nothing",
+    "changed": 3,
+    "publish_at": "not a time",
+    "first_opens_at": 7,
+    "count": "many",
+    "score": None,
+    "points": "ten",
+    "tutor_person_id": "x",
+    "tutor_person_ids": "x",
+}
+
+
+@pytest.mark.usefixtures("app")  # the app imports every feature, which registers its actions
+@pytest.mark.parametrize("details", [{}, ODD_DETAILS], ids=["no details", "odd details"])
+def test_every_action_reads_as_a_sentence_whatever_its_details(details):
+    assert {action.key for action in registered_actions()} - {TEST_ACTION} == AUDITED
+    for action in registered_actions():
+        facts = AuditFacts(None, None, None, GONE, details, {})
+        said = action.describe(facts)
+        words = [said] if isinstance(said, str) else list(said)
+        assert all(isinstance(part, str | datetime) for part in words), action.key
+        assert str(words[0])[:1].islower(), action.key
