@@ -4,9 +4,9 @@ that changes what students see or how they are graded, told to the course's inst
 Each feature registers the actions it records and how to say them, in a few lines beside its
 own code, and records an entry in the same transaction as the change:
 
-    PUBLISHED = register_action(AuditAction("news.published", lambda e: ("published ", e.quoted)))
+    CREATED = register_action(AuditAction("checkin.created", lambda e: f"created {e.quoted}"))
     ...
-    record(session, course_id, grant.person_id, PUBLISHED, subject=post.title, now=now)
+    record_by(session, grant, CREATED, subject=checkin.title, now=now)
 
 A refused or rolled-back change therefore leaves no entry. This module never imports a feature:
 the features import it. Entries name people by id (`models/audit.py` says where, for a
@@ -116,13 +116,13 @@ def registered_actions() -> list[AuditAction]:
     return list(_ACTIONS.values())
 
 
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """ "1 student", "3 students"."""
-    return f"{count:,} {one if count == 1 else many or one + 's'}"
+def plural(count: int, noun: str) -> str:
+    """A count of a regular noun: "1 student", "3 students"."""
+    return f"{count:,} {noun if count == 1 else noun + 's'}"
 
 
 def listed(words: Sequence[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
+    """Words as a sentence lists them: "a", "a and b", "a, b and c"."""
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]
