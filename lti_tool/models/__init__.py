@@ -1,5 +1,6 @@
 """Rapport's data model: one concept per module, all registered on `Base.metadata`."""
 
+from lti_tool.models.audit import AuditEntry
 from lti_tool.models.checkins import CheckIn, CheckInResponse, Occurrence, ResponseStatus
 from lti_tool.models.contact import StudentFlag
 from lti_tool.models.course import Course, Membership, ResourceLink
@@ -19,6 +20,7 @@ from lti_tool.models.platform import Deployment, Registration, RegistrationInvit
 from lti_tool.models.settings import CourseSetting, SettingChange
 
 __all__ = [
+    "AuditEntry",
     "BulkStart",
     "CheckIn",
     "CheckInResponse",

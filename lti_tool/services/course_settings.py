@@ -8,7 +8,8 @@ Each feature registers its options in a few lines beside its own code:
 A course stores only what its staff changed (`CourseSetting`, one row per key); every other
 option has its registered default. `course_settings()` reads a course's options in one query;
 `change_settings()` checks a submitted form against every option, writes only what changed and
-records who changed what, when, from what to what (`SettingChange`).
+records who changed what, when, from what to what (`SettingChange`, and one entry of the course's
+activity log per save).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.models import CourseSetting, Person, SettingChange
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.audit import GONE, AuditAction, AuditFacts, record, register_action
 from lti_tool.services.refusals import Refused
 from lti_tool.services.upsert import upsert
 
@@ -264,8 +266,33 @@ def change_settings(
         )
         session.add(change)
         changes.append(change)
+    if changes:
+        said = [{"key": c.key, "old": c.old_value, "new": c.new_value} for c in changes]
+        record(session, course_id, person_id, SETTINGS_CHANGED, details={"changes": said}, now=now)
     session.flush()
     return changes
+
+
+def _in_words(key: str, old: object, new: object) -> tuple[str, str, str]:
+    """A change as people read it: the option's label, and its old and new values."""
+    spec = _SPECS.get(key)
+    if spec is None:  # an option no feature registers any more
+        return key, _plain(old), _plain(new)
+    return spec.label, spec.describe(old), spec.describe(new)
+
+
+def _settings_changed(facts: AuditFacts) -> str:
+    changes = facts.details.get("changes")
+    told = [
+        "{} from {} to {}".format(*_in_words(str(c.get("key")), c.get("old"), c.get("new")))
+        for c in (changes if isinstance(changes, list) else [])
+        if isinstance(c, dict)
+    ]
+    # Semicolons, not "and": a value's own words may hold an "and".
+    return "changed " + ("; ".join(told) or "the course's settings")
+
+
+SETTINGS_CHANGED = register_action(AuditAction("settings.changed", _settings_changed))
 
 
 @dataclass(frozen=True)
@@ -280,9 +307,6 @@ class SettingChangeRow:
     new: str
 
 
-GONE = "Someone no longer in the course"
-
-
 def recent_changes(session: Session, course_id: int, limit: int = 50) -> list[SettingChangeRow]:
     """The course's latest changes, newest first, with who made them, in one query."""
     rows = session.execute(
@@ -294,10 +318,7 @@ def recent_changes(session: Session, course_id: int, limit: int = 50) -> list[Se
     ).all()
     changes = []
     for change, person in rows:
-        spec = _SPECS.get(change.key)
-        label = spec.label if spec else change.key
-        old = spec.describe(change.old_value) if spec else _plain(change.old_value)
-        new = spec.describe(change.new_value) if spec else _plain(change.new_value)
+        label, old, new = _in_words(change.key, change.old_value, change.new_value)
         who = person.name_as("Staff") if person is not None else GONE
         changes.append(SettingChangeRow(who, change.changed_at, change.key, label, old, new))
     return changes

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 from lti_tool.lti.deep_linking import LineItem, ResourceLinkItem
 from lti_tool.models import Course, GradableActivity, Placement, ResourceLink
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.audit import AuditAction, AuditFacts, record, register_action
 from lti_tool.services.grades.service import ActivitySpec, gradable_activity
 from lti_tool.services.refusals import Refused
 
@@ -148,10 +150,27 @@ def check_choices(
     return checked
 
 
+def _placed(facts: AuditFacts) -> str:
+    kind = facts.details.get("kind_title")
+    said = f"added {facts.quoted}" + (f" ({kind})" if kind else "") + " to the course in the LMS"
+    points = facts.details.get("points")
+    if isinstance(points, int | float):
+        said += f", graded out of {points:g} points"
+    return said
+
+
+PLACED = register_action(AuditAction("placement.created", _placed))
+
+
 def create_placements(
-    session: Session, course_id: int, person_id: int | None, choices: list[PlacementChoice]
+    session: Session,
+    course_id: int,
+    person_id: int | None,
+    choices: list[PlacementChoice],
+    now: datetime | None = None,
 ) -> list[Placement]:
-    """Store what the teacher placed; graded ones with their gradable activity (grades service)."""
+    """Store what the teacher placed; graded ones with their gradable activity (grades service).
+    Each is logged in the course's activity log: students find it in their course."""
     course = session.get(Course, course_id)
     if course is None:
         raise Refused(404, "This course is no longer known to Rapport.")
@@ -174,6 +193,14 @@ def create_placements(
             )
             gradable_activity(session, course, spec)
         placements.append(placement)
+        kind = kind_named(choice.kind)
+        details = {
+            "placement_id": placement.id,
+            "kind": choice.kind,
+            "kind_title": kind.title if kind else None,
+            "points": placement.score_maximum,
+        }
+        record(session, course_id, person_id, PLACED, placement.title, details, now=now)
     session.flush()
     return placements
 

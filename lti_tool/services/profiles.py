@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from lti_tool.models import Membership, Person, StaffProfile
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.audit import AuditAction, AuditFacts, listed, record_by, register_action
 from lti_tool.services.markup import safe_html
 from lti_tool.services.refusals import Refused
 from lti_tool.services.upsert import upsert
@@ -140,8 +142,29 @@ def profile_for(session: Session, course_id: int, person_id: int) -> StaffProfil
     )
 
 
-def save_profile(session: Session, grant: CourseGrant, form: ProfileForm) -> StaffProfile:
-    """Store the staff member's profile for this course; Refused(400) says what to fix."""
+# What students read beside a staff member's name, as the activity log names each part.
+PROFILE_PARTS = {
+    "pronouns": "pronouns",
+    "role_title": "role title",
+    "bio": "about them",
+    "contact": "how to reach them",
+}
+
+
+def _profile_updated(facts: AuditFacts) -> str:
+    changed = facts.details.get("changed")
+    parts = [str(part) for part in changed] if isinstance(changed, list) else []
+    return "updated their staff profile" + (f" ({listed(parts)})" if parts else "")
+
+
+PROFILE_UPDATED = register_action(AuditAction("profile.updated", _profile_updated))
+
+
+def save_profile(
+    session: Session, grant: CourseGrant, form: ProfileForm, now: datetime | None = None
+) -> StaffProfile:
+    """Store the staff member's profile for this course; Refused(400) says what to fix. What
+    changed goes in the course's activity log: students read it beside the person's name."""
     errors: dict[str, str] = {}
     values = {
         "pronouns": _clean(
@@ -158,7 +181,12 @@ def save_profile(session: Session, grant: CourseGrant, form: ProfileForm) -> Sta
     keys = {"course_id": grant.course_id, "person_id": grant.person_id}
     profile_id = upsert(session, StaffProfile, keys, {}, update=False)  # two tabs saving at once
     profile = session.get_one(StaffProfile, profile_id)
+    changed = [
+        PROFILE_PARTS[name] for name, value in values.items() if getattr(profile, name) != value
+    ]
     for name, value in values.items():
         setattr(profile, name, value)
     session.flush()
+    if changed:
+        record_by(session, grant, PROFILE_UPDATED, details={"changed": changed}, now=now)
     return profile

@@ -11,6 +11,7 @@ def register_views(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     from lti_tool.views import (
         about,
+        audit,
         checkins,
         course,
         dashboard,
@@ -42,6 +43,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(roster.bp)
     app.register_blueprint(grades.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(snippets.bp)
     app.register_blueprint(tutors.bp)
     app.register_blueprint(health.bp)

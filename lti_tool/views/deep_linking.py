@@ -238,7 +238,9 @@ def place(course_id: int, request_id: str) -> Response:
         return _render_picker(pending, request_id, form, errors, status=422)
     _claim(request_id)
     session = db()
-    placements = create_placements(session, course_id, pending.person_id, choices)
+    placements = create_placements(
+        session, course_id, pending.person_id, choices, rapport().clock()
+    )
     launch_url = rapport().settings.public_url + "/lti/launch"
     items = [content_item(p, launch_url) for p in placements]
     titles = ", ".join(f"“{p.title}”" for p in placements)

@@ -54,7 +54,13 @@ def activity(course_id: int, activity_id: int) -> str:
 def retry(course_id: int, activity_id: int) -> Response:
     _staff_only()
     session = db()
-    count = retry_failed(session, course_id, activity_id, request.form.get("delivery", type=int))
+    count = retry_failed(
+        session,
+        course_id,
+        activity_id,
+        request.form.get("delivery", type=int),
+        actor_id=g.grant.person_id,
+    )
     session.commit()
     target = url_for("grades.activity", course_id=course_id, activity_id=activity_id)
     return redirect(f"{target}?retried={count}", code=303)

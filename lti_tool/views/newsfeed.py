@@ -188,7 +188,7 @@ def delete(course_id: int, post_id: int) -> Response:
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/restore")
 @course_grant_required
 def restore(course_id: int, post_id: int) -> Response:
-    newsfeed.restore_post(db(), _grant(), post_id)
+    newsfeed.restore_post(db(), _grant(), post_id, _now())
     db().commit()
     return redirect(url_for("newsfeed.post", course_id=course_id, post_id=post_id), code=303)
 
@@ -196,7 +196,7 @@ def restore(course_id: int, post_id: int) -> Response:
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/pin")
 @course_grant_required
 def pin(course_id: int, post_id: int) -> Response:
-    newsfeed.set_pinned(db(), _grant(), post_id, request.form.get("pinned") == "1")
+    newsfeed.set_pinned(db(), _grant(), post_id, request.form.get("pinned") == "1", _now())
     db().commit()
     return _back(course_id, _feed_anchor(course_id, post_id))
 
@@ -260,7 +260,7 @@ def my_profile(course_id: int) -> Any:
         form = profiles.ProfileForm(
             **{k: request.form.get(k, "") for k in ("pronouns", "role_title", "bio", "contact")}
         )
-        saved, errors = committed(lambda: profiles.save_profile(session, grant, form))
+        saved, errors = committed(lambda: profiles.save_profile(session, grant, form, _now()))
         if saved is not None:
             return redirect(url_for("newsfeed.my_profile", course_id=course_id, saved=1), code=303)
     else:

@@ -45,12 +45,14 @@ def roster_sync() -> RosterSync:
     return RosterSync(state.sessions, NrpsClient(client))
 
 
-def _run_sync(course_id: int, lease: datetime) -> RosterSyncResult:
-    return roster_sync().run(course_id, lease)
+def _run_sync(course_id: int, lease: datetime, started_by: int | None) -> RosterSyncResult:
+    return roster_sync().run(course_id, lease, started_by)
 
 
-def _start(course_id: int, lease: datetime) -> Future[RosterSyncResult]:
-    return background().submit(_run_sync, course_id, lease)
+def _start(
+    course_id: int, lease: datetime, started_by: int | None = None
+) -> Future[RosterSyncResult]:
+    return background().submit(_run_sync, course_id, lease, started_by)
 
 
 def sync_roster_if_stale(session: Session, course_id: int) -> Future[RosterSyncResult] | None:
@@ -86,7 +88,7 @@ def refresh(course_id: int) -> Response:
         lease = claim_roster_sync(session, course_id, now, synced_before=now - MIN_REFRESH_GAP)
         session.commit()
         if lease:
-            _start(course_id, lease)
+            _start(course_id, lease, started_by=grant.person_id)
             outcome = "started"
     target = url_for("course.home", course_id=course_id, roster=outcome, _anchor="roster")
     return redirect(target, code=303)  # type: ignore[return-value]

@@ -25,6 +25,7 @@ from lti_tool.models import (
 )
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.checkins import audit
 from lti_tool.services.checkins.service import (
     FACES,
     SCALE_KINDS,
@@ -209,4 +210,5 @@ def nudge(
         message = post_message(session, viewer, thread.id, fill(template, values), now)
         message.automated = True
     session.flush()
+    audit.nudged(session, grant, missing.checkin, missing.occurrence, len(chosen), now)
     return len(chosen)

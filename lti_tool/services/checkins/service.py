@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.models import CheckIn, CheckInResponse, Course, Occurrence, Person
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.checkins import audit
 from lti_tool.services.checkins.schedule import Schedule, occurrences
 from lti_tool.services.grades.service import ActivitySpec, record_score
 from lti_tool.services.refusals import Refused
@@ -127,11 +128,13 @@ def create_checkin(
     )
     session.add(checkin)
     session.flush()
-    for number, (opens, closes) in enumerate(occurrences(schedule), start=1):
+    times = occurrences(schedule)
+    for number, (opens, closes) in enumerate(times, start=1):
         session.add(
             Occurrence(checkin_id=checkin.id, number=number, opens_at=opens, closes_at=closes)
         )
     session.flush()
+    audit.checkin_created(session, grant, checkin, [opens for opens, _ in times], now)
     return checkin
 
 

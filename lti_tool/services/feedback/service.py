@@ -32,6 +32,7 @@ from lti_tool.models import (
 )
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.feedback import audit
 from lti_tool.services.feedback import settings as options
 from lti_tool.services.grades.service import ActivitySpec, InvalidScore, record_score
 from lti_tool.services.markup import render_markdown
@@ -277,7 +278,10 @@ def start_thread(
         )
         session.add(thread)
         session.flush()
+    first = thread.last_author_id is None  # an activity's thread may exist, still empty
     post_message(session, viewer, thread.id, body, now)
+    if first:
+        audit.thread_started(session, viewer.grant, thread, now)
     return thread
 
 
@@ -330,6 +334,7 @@ def post_message(
     thread.last_author_id = viewer.grant.person_id
     if score is not None and placement is not None:
         _send_grade(session, thread, placement, score, now)
+        audit.graded(session, viewer.grant, thread, placement, score, now)
     session.flush()
     mark_read(session, thread.id, viewer.grant.person_id, now)
     return message

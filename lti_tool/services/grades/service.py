@@ -23,6 +23,7 @@ from lti_tool.lti.ags import AgsClient, AgsEndpoint, LineItem
 from lti_tool.models import Course, Person, ResourceLink
 from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.grades import audit
 from lti_tool.services.grades.queue import newer_score, supersede_undelivered
 from lti_tool.services.upsert import upsert
 
@@ -272,8 +273,10 @@ def retry_failed(
     activity_id: int,
     delivery_id: int | None = None,
     now: datetime | None = None,
+    actor_id: int | None = None,
 ) -> int:
-    """Queue refused scores of this activity again (one, or all); returns how many.
+    """Queue refused scores of this activity again (one, or all); returns how many, and logs
+    them in the course's activity log as sent again by `actor_id`.
 
     Only each person's latest score: an older one sent now would replace a newer grade."""
     activity = session.get(GradableActivity, activity_id)
@@ -291,4 +294,12 @@ def retry_failed(
         query.values(status=DeliveryStatus.WAITING, attempts=0, next_attempt_at=moment),
         execution_options={"synchronize_session": False},
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        person_id = None
+        if delivery_id is not None:
+            person_id = session.scalar(
+                select(GradeDelivery.person_id).where(GradeDelivery.id == delivery_id)
+            )
+        audit.scores_resent(session, activity, actor_id, count, person_id, moment)
+    return count

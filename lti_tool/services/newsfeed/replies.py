@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from lti_tool.models import Post, PostView, Reaction, Reply
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import render_markdown
+from lti_tool.services.newsfeed import audit
 from lti_tool.services.newsfeed.service import (
     MAX_REPLY,
     REACTIONS,
@@ -66,9 +67,11 @@ def set_reply_hidden(
         raise PostRefused(404, "There is no such reply in this course.")
     if not can_hide_reply(grant):
         raise PostRefused(403, "Only the course's staff hide replies.")
+    was_hidden = reply.hidden_at is not None
     reply.hidden_at = now if hidden else None
     reply.hidden_by_id = grant.person_id if hidden else None
     session.flush()
+    audit.reply_hidden(session, grant, post, reply, was_hidden, now)
     return reply
 
 

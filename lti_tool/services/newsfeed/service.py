@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from lti_tool.models import Post, PostKind
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import MAX_SOURCE_CHARS, render_markdown
+from lti_tool.services.newsfeed import audit
 from lti_tool.services.newsfeed import settings as options
 from lti_tool.services.refusals import Refused
 from lti_tool.services.upsert import insert_ignoring_conflicts
@@ -210,6 +211,7 @@ def write_news(
     )
     session.add(post)
     session.flush()
+    audit.post_written(session, grant, post, None, now)
     return post
 
 
@@ -239,6 +241,7 @@ def write_introduction(
     post = own_introduction(session, grant)
     if post is not None and post.deleted_at is not None and not grant.is_staff:
         raise PostRefused(403, "Your introduction was removed by the course's staff.")
+    before = audit.state_of(post)
     if post is None:
         keys = {"course_id": grant.course_id, "author_id": grant.person_id}
         values = {"kind": kind, "body": body, "body_html": render_markdown(body), "created_at": now}
@@ -251,6 +254,7 @@ def write_introduction(
     _apply(post, title, body, draft, publish_at, now)
     post.deleted_at = None
     session.flush()
+    audit.post_written(session, grant, post, before, now)
     return post
 
 
@@ -298,10 +302,12 @@ def edit_post(
     if not can_edit_post(grant, post):
         raise PostRefused(403, "You cannot edit this post.")
     title, body, draft, publish_at = _checked(form, post.kind, now, zone)
+    before = audit.state_of(post)
     _apply(post, title, body, draft, publish_at, now)
     if post.kind is PostKind.NEWS:
         post.pinned = form.pinned
     session.flush()
+    audit.post_written(session, grant, post, before, now)
     return post
 
 
@@ -309,26 +315,35 @@ def delete_post(session: Session, grant: CourseGrant, post_id: int, now: datetim
     post = post_in_course(session, grant, post_id)
     if not can_delete_post(grant, post):
         raise PostRefused(403, "You cannot delete this post.")
+    before = audit.state_of(post)
+    assert before is not None
     post.deleted_at = now
     post.deleted_by_id = grant.person_id
     session.flush()
+    audit.post_deleted(session, grant, post, before, now)
     return post
 
 
-def restore_post(session: Session, grant: CourseGrant, post_id: int) -> Post:
+def restore_post(session: Session, grant: CourseGrant, post_id: int, now: datetime) -> Post:
     post = post_in_course(session, grant, post_id)
     if not can_restore_post(grant, post):
         raise PostRefused(403, "Only the course's staff restore deleted posts.")
     post.deleted_at = None
     post.deleted_by_id = None
     session.flush()
+    audit.post_restored(session, grant, post, now)
     return post
 
 
-def set_pinned(session: Session, grant: CourseGrant, post_id: int, pinned: bool) -> Post:
+def set_pinned(
+    session: Session, grant: CourseGrant, post_id: int, pinned: bool, now: datetime
+) -> Post:
     post = post_in_course(session, grant, post_id)
     if not can_pin_post(grant, post):
         raise PostRefused(403, "Only the course's staff pin news.")
+    before = audit.state_of(post)
+    assert before is not None
     post.pinned = pinned
     session.flush()
+    audit.post_pinned(session, grant, post, before, now)
     return post

@@ -21,14 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.db import utcnow
 from lti_tool.lti.nrps import RosterMember, RosterPage
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceError
-from lti_tool.models import Course, Registration
+from lti_tool.models import Course, Membership, Registration
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.audit import AuditAction, AuditFacts, plural, record, register_action
 from lti_tool.services.roster.rows import deactivate_absent, upsert_memberships, upsert_people
 
 DEFAULT_INTERVAL = timedelta(hours=1)
@@ -68,6 +69,20 @@ class RosterSyncResult:
 
 def can_refresh_roster(grant: CourseGrant) -> bool:
     return grant.is_staff
+
+
+def _refreshed(facts: AuditFacts) -> str:
+    counts = [
+        f"{plural(facts.number('listed'), 'member')} listed",
+        f"{facts.number('joined'):,} new",
+        f"{facts.number('left'):,} no longer in the course",
+    ]
+    return "refreshed the roster from the LMS: " + ", ".join(counts)
+
+
+# Who is in the course is the LMS's to say; a refresh staff asked for brings Rapport in step
+# sooner, and is logged with what it changed. The syncs launches start are Rapport's own.
+ROSTER_REFRESHED = register_action(AuditAction("roster.refreshed", _refreshed))
 
 
 def _running(course: Course, now: datetime) -> bool:
@@ -148,7 +163,11 @@ class RosterSync:
         self.source = source
         self.clock = clock
 
-    def run(self, course_id: int, lease: datetime) -> RosterSyncResult:
+    def run(
+        self, course_id: int, lease: datetime, started_by: int | None = None
+    ) -> RosterSyncResult:
+        """Sync the course under `lease`; a sync a member of staff asked for (`started_by`) is
+        logged in the course's activity log when it completes."""
         held = lease
         pages = members = 0
         try:
@@ -157,7 +176,7 @@ class RosterSync:
                 held = self._write_page(course_id, registration_id, page.members, lease, held)
                 pages += 1
                 members += len(page.members)
-            deactivated = self._finish(course_id, lease, held, members)
+            deactivated = self._finish(course_id, lease, held, members, started_by)
         except (ServiceError, LeaseLostError) as exc:
             self._fail(course_id, held, str(exc))
             return RosterSyncResult(course_id, pages, members, error=str(exc))
@@ -192,12 +211,22 @@ class RosterSync:
                 upsert_memberships(session, course_id, chunk, ids, seen_at=lease, now=now)
         return renewed
 
-    def _finish(self, course_id: int, lease: datetime, held: datetime, members: int) -> int:
+    def _finish(
+        self, course_id: int, lease: datetime, held: datetime, members: int, by: int | None
+    ) -> int:
         now = self.clock()
         with self.sessions() as session, session.begin():
             _renew_lease(session, course_id, held, now)
             # An empty roster is a platform fault, not a course everyone left.
             deactivated = deactivate_absent(session, course_id, lease) if members else 0
+            if by is not None:
+                joined = session.scalar(
+                    select(func.count())
+                    .select_from(Membership)
+                    .where(Membership.course_id == course_id, Membership.created_at >= lease)
+                )
+                details = {"listed": members, "joined": int(joined or 0), "left": deactivated}
+                record(session, course_id, by, ROSTER_REFRESHED, details=details, now=now)
             session.execute(
                 update(Course)
                 .where(Course.id == course_id)

@@ -22,6 +22,7 @@ from lti_tool.services.course_settings import course_settings
 from lti_tool.services.feedback.service import students_they_write_to, viewer_for
 from lti_tool.services.markup import render_markdown
 from lti_tool.services.refusals import Refused
+from lti_tool.services.snippets import audit
 from lti_tool.services.snippets.bulk_run import (
     CHUNK,  # noqa: F401 - re-exported: part of this service's API
     MAX_TITLE,
@@ -251,6 +252,7 @@ def start_bulk(
     )
     session.add(bulk)
     session.flush()
+    audit.bulk_started(session, grant, bulk, request.placement, now)
     return bulk
 
 

@@ -25,6 +25,7 @@ from lti_tool.models import Membership, TutorAllocation
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.refusals import Refused
+from lti_tool.services.tutors import audit
 from lti_tool.services.tutors.service import (
     allocation_row,
     end_allocations,
@@ -53,8 +54,9 @@ def balance(
     only_unallocated: bool = True,
 ) -> BalanceResult:
     """Give students a tutor among `tutor_ids` (default: all active staff) so that loads end as
-    even as they can; see `plan_balance` for the rule. At most four statements for any course
-    size: the course's people, the current allocations, one UPDATE and one INSERT (executemany)."""
+    even as they can; see `plan_balance` for the rule. At most five statements for any course
+    size: the course's people, the current allocations, one UPDATE and one INSERT (executemany),
+    and the entry in the course's activity log."""
     require_staff(grant)
     course_id = grant.course_id
     members = session.execute(
@@ -98,7 +100,12 @@ def balance(
         }.items()
         if student in students
     )
-    return BalanceResult(plan, {t: loads[t] for t in chosen}, len(rows) - inserted)
+    result = BalanceResult(plan, {t: loads[t] for t in chosen}, len(rows) - inserted)
+    if result.count:
+        audit.tutors_balanced(
+            session, grant, chosen, result.count, only_unallocated, by_section, now
+        )
+    return result
 
 
 @dataclass

@@ -27,6 +27,7 @@ from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.profiles import AuthorCard, card_for
 from lti_tool.services.refusals import Refused
+from lti_tool.services.tutors import audit
 
 _TABLE = cast(Table, TutorAllocation.__table__)
 
@@ -190,15 +191,17 @@ def allocate(
                 TutorAllocation.ended_at.is_(None),
             )
         ).first()
-        if (current.tutor_id if current else None) == tutor_id:
+        previous = current.tutor_id if current else None
+        if previous == tutor_id:
             return
         if current:
             end_allocations(session, [current.id], now)
-        if tutor_id is None:
-            return
-        row = allocation_row(course_id, student_id, tutor_id, grant.person_id, now)
-        if insert_current(session, [row]) == 1:
-            return
+        if tutor_id is not None:
+            row = allocation_row(course_id, student_id, tutor_id, grant.person_id, now)
+            if insert_current(session, [row]) != 1:
+                continue
+        audit.tutor_changed(session, grant, student_id, previous, tutor_id, now)
+        return
     raise Refused(409, "Someone else changed this student's tutor just now; try again.")
 
 
