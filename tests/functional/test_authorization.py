@@ -388,6 +388,7 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     # The course.
     ("course.home", "GET"): Entry(MEMBER_PAGE),
     ("settings.index", "GET"): Entry(INSTRUCTOR_PAGE),
+    ("audit.index", "GET"): Entry(INSTRUCTOR_PAGE),
     ("settings.index", "POST"): Entry(
         INSTRUCTOR_FORM, form=lambda w, n: {"contact.goal_days": str(n % 20 + 1)}
     ),
