@@ -84,7 +84,7 @@ def test_taking_news_back_to_drafts_deleting_and_restoring_are_each_recorded(wor
     with world.session() as session:
         newsfeed.delete_post(session, world.grant(MARGARET), post_id, T0)
     with world.session() as session:
-        newsfeed.restore_post(session, world.grant(TOMAS), post_id, T0)
+        newsfeed.restore_post(session, world.grant(MARGARET), post_id, T0)
     assert world.actions() == [
         "news.published",
         "news.withdrawn",
@@ -93,7 +93,7 @@ def test_taking_news_back_to_drafts_deleting_and_restoring_are_each_recorded(wor
         "news.restored",
     ]
     assert world.sentences()[:2] == [
-        "Tomás Ruiz restored “Week 1”",
+        "Margaret Chen restored “Week 1”",
         "Margaret Chen deleted “Week 1”",
     ]
     assert world.sentences()[3] == "Margaret Chen took “Week 1” back to drafts"
