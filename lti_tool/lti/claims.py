@@ -131,7 +131,7 @@ def web_origins(urls: Iterable[object]) -> frozenset[str]:
 
 def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
     """Read a validated id_token body. Validation has already refused what the spec requires."""
-    roles = [r for r in body.get(CLAIM_ROLES) or [] if isinstance(r, str)]
+    roles = [_without_nul(r) for r in body.get(CLAIM_ROLES) or [] if isinstance(r, str)]
     context = _obj(body, CLAIM_CONTEXT)
     link = _obj(body, CLAIM_RESOURCE_LINK)
     platform = _obj(body, CLAIM_TOOL_PLATFORM)
@@ -167,7 +167,7 @@ def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
         product_family=_text(platform.get("product_family_code"), 64),
         platform_name=_text(platform.get("name"), 255),
         nrps_url=_text(nrps.get("context_memberships_url"), 2000),
-        ags_endpoint=ags_clean or None,
+        ags_endpoint=_without_nul(ags_clean) or None,
         deep_linking_settings=_without_nul(_obj(body, CLAIM_DEEP_LINKING)) or None,
         platform_origins=tuple(
             sorted(
