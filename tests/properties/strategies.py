@@ -17,6 +17,7 @@ NUMBERS_PAST_COLUMNS = (
     "9223372036854775808",  # past bigint
     "-9223372036854775809",
     "99999999999999999999999999999999",
+    "9" * 5000,  # past what int() reads from a string (4300 digits)
     "1e400",
     "-0",
     "0",

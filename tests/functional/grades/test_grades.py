@@ -363,7 +363,10 @@ def test_only_staff_may_retry(app, role, status):
     assert deliveries(app)[delivery].status is expected
 
 
-@pytest.mark.parametrize("named", ["2147483648", "9223372036854775808", "abc", "-1", "0"])
+@pytest.mark.parametrize(
+    "named",
+    ["2147483648", "9223372036854775808", "9" * 5000, "abc", "-1", "0", "\N{SUPERSCRIPT TWO}"],
+)
 def test_a_retry_of_a_score_no_database_could_hold_is_refused_and_retries_nothing(app, named):
     """Found by tests/properties/test_forms.py: an id past a database integer was a 500, and a
     word was read as no id at all, which retried every failed score."""
