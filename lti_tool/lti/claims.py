@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from lti_tool.lti.roles import course_role
 from lti_tool.models.course import CourseRole
@@ -108,16 +108,24 @@ class LaunchClaims:
         return self.message_type == DEEP_LINKING_REQUEST
 
 
+def split_url(url: str) -> SplitResult | None:
+    """`urlsplit(url)`, or None for text it refuses (brackets around no IPv6 address)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
 def web_origin(url: object) -> str | None:
     """`scheme://host[:port]` of an http(s) URL; None for anything else."""
     if not isinstance(url, str) or not is_identifier(url, 4000):
         return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    parts = split_url(url.strip())
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
         return None
     try:
         port = parts.port
-    except ValueError:
+    except ValueError:  # not a number, or past 65535
         return None
     default = {"http": 80, "https": 443}[parts.scheme]
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"

@@ -8,6 +8,7 @@ calendar; JSON values are every type a claim may wrongly have.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote_from_bytes
 
 from hypothesis import strategies as st
 
@@ -96,6 +97,9 @@ odd_urls = st.one_of(
             "https://lms.example.edu/api/lti/courses/1/names_and_roles",
             "http://127.0.0.1:1/x",
             "https://[::1]:99999/x",
+            "https://[::1/x",  # brackets urlsplit refuses (ValueError)
+            "http://[",
+            "https://user@[not-an-address]/",
             "https://lms.example.edu:notaport/",
             "https://user:pass@lms.example.edu/",
             "javascript:alert(1)",
@@ -111,3 +115,16 @@ odd_urls = st.one_of(
     ),
     hostile_text,
 )
+
+
+def form_body(pairs: list[tuple[str, str]]) -> bytes:
+    """URL-encoded as a browser would, except that lone surrogates go out as the invalid UTF-8
+    bytes a broken client sends (the server must decode them somehow)."""
+
+    def encoded(text: str) -> str:
+        return quote_from_bytes(text.encode("utf-8", "surrogatepass"), safe="")
+
+    return "&".join(f"{encoded(k)}={encoded(v)}" for k, v in pairs).encode()
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}

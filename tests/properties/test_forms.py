@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote_from_bytes, urljoin
+from urllib.parse import urljoin
 
 import pytest
 from hypothesis import event, given, settings
@@ -24,7 +24,13 @@ from hypothesis import strategies as st
 
 from tests.deep_linking_flow import Control, Form
 from tests.properties.seeded_course import FoundForm, SeededCourse, seeded_course
-from tests.properties.strategies import DATES, NUMBERS_PAST_COLUMNS, hostile_text
+from tests.properties.strategies import (
+    DATES,
+    FORM,
+    NUMBERS_PAST_COLUMNS,
+    form_body,
+    hostile_text,
+)
 
 # Posted by the LMS, not typed by a person: tests/properties/test_launch_claims.py covers them.
 LAUNCH_ENDPOINTS = {"lti.login", "lti.launch"}
@@ -35,6 +41,10 @@ URL_IDS = ["0", "1", "2", "3", "4", "2147483647", "2147483648", "922337203685477
 EXAMPLES_PER_PERSON = 5 * (settings.default.max_examples or 100)
 
 
+# How a field is changed ("anything" twice: the change most likely to break something).
+CHANGES = ["anything", "left out", "anything", "offered", "twice", "all"]
+
+
 @dataclass(frozen=True)
 class Submission:
     endpoint: str
@@ -42,14 +52,7 @@ class Submission:
     fields: list[tuple[str, str]]
 
     def body(self, csrf: str) -> bytes:
-        """URL-encoded as a browser would, except that lone surrogates go out as the invalid
-        UTF-8 bytes a broken client sends (the server must decode them somehow)."""
-
-        def encoded(text: str) -> str:
-            return quote_from_bytes(text.encode("utf-8", "surrogatepass"), safe="")
-
-        pairs = [*self.fields, ("csrf_token", csrf)]
-        return "&".join(f"{encoded(k)}={encoded(v)}" for k, v in pairs).encode()
+        return form_body([*self.fields, ("csrf_token", csrf)])
 
 
 def distinct(forms: list[FoundForm]) -> dict[str, list[FoundForm]]:
@@ -122,7 +125,7 @@ def submissions(forms: dict[str, list[FoundForm]]) -> st.SearchStrategy[Submissi
         changed = draw(st.lists(st.sampled_from(fields), unique=True)) if fields else []
         for field in changed:
             value = st.one_of(st.sampled_from(field.offered), hostile_for(field.kind))
-            how = draw(st.sampled_from(["anything", "left out", "offered", "twice", "all"]))
+            how = draw(st.sampled_from(CHANGES))
             sent[field.name] = {
                 "anything": [draw(hostile_for(field.kind))],
                 "left out": [],
@@ -163,7 +166,6 @@ def test_no_form_answers_5xx(course: SeededCourse, who: str) -> None:
     visitor = course.people[who]
     base = course.tool.url
     token = visitor.csrf()
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
 
     @settings(max_examples=EXAMPLES_PER_PERSON)
     @given(submission=submissions(distinct(course.forms)))
@@ -171,7 +173,7 @@ def test_no_form_answers_5xx(course: SeededCourse, who: str) -> None:
         response = visitor.http.post(
             base + submission.path,
             data=submission.body(token),
-            headers=headers,
+            headers=FORM,
             allow_redirects=False,
         )
         event(f"{submission.endpoint} answered {response.status_code}")

@@ -318,6 +318,8 @@ COURSE = re.compile(r"^(?:https?://[^/]+)?/courses/\d+/")
 @example(launch=({AGS: {"lineitem": "https://lms.example.edu/\x00"}}, False, False))
 @example(launch=({AGS: {"lineitems": "https://lms.example.edu/\ud800"}}, False, False))
 @example(launch=({LTI + "roles": [LEARNER, "\x00", "x\udfff"]}, False, False))
+# Brackets around no IPv6 address: urlsplit raises ValueError (a 500 until claims.split_url).
+@example(launch=({LTI + "launch_presentation": {"return_url": "http://["}}, False, False))
 @given(launch=valid_launches())
 def test_a_launch_the_spec_allows_lands_in_a_course(lms: InProcessLms, launch: Any) -> None:
     changes, deep_linking, staff = launch
@@ -336,6 +338,9 @@ def test_a_launch_the_spec_allows_lands_in_a_course(lms: InProcessLms, launch: A
     assert landing.status_code == 200, landing.text[:500]
 
 
+@example(launch=("deep-linking settings", {
+    LTI + "message_type": "LtiDeepLinkingRequest", DL: {"deep_link_return_url": "https://[::1"}
+}))  # fmt: skip
 @given(launch=broken_launches())
 def test_a_launch_the_spec_forbids_is_refused_with_a_reason(
     lms: InProcessLms, launch: tuple[str, dict[str, Any]]
@@ -353,3 +358,49 @@ def test_no_claims_at_all_answer_5xx(lms: InProcessLms, changes: dict[str, Any])
     assert response.status_code < 500, response.text[:500]
     if response.status_code == 303:
         assert browser.get(response.headers["Location"]).status_code < 500
+
+
+# The OIDC login (Core §5.1.1): every parameter left out or given anything.
+LOGIN_PARAMS = [
+    "iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id", "client_id",
+    "lti_storage_target", "lti1p3_new_window",
+]  # fmt: skip
+login_changes = st.dictionaries(
+    st.one_of(st.sampled_from(LOGIN_PARAMS), hostile_text),
+    st.one_of(st.just(DROP), odd_urls, hostile_text),
+    max_size=4,
+)
+
+
+@example(changes={"target_link_uri": "http://["})  # a 500 until claims.split_url
+@given(changes=login_changes)
+def test_no_login_answers_5xx(lms: InProcessLms, changes: dict[str, Any]) -> None:
+    response = lms.login(lms.app.test_client(), changes)
+    assert response.status_code < 500, response.text[:500]
+    if response.status_code == 302:  # on to the platform's own sign-in, and nowhere else
+        assert response.headers["Location"].startswith(lms.platform.issuer + "/auth?")
+
+
+# The id_token's JOSE header: what selects the key and the algorithm.
+header_changes = st.dictionaries(
+    st.sampled_from(["alg", "kid", "typ", "crit", "b64", "jku", "x5u", "jwk", "cty", "zip"]),
+    st.one_of(
+        st.just(DROP),
+        st.sampled_from(["none", "HS256", "RS512", "rs256", "RS256 ", "platform-key-2"]),
+        odd_urls,
+        wrong_type,
+    ),
+    max_size=3,
+)
+
+
+@given(header=header_changes)
+def test_no_id_token_header_answers_5xx(lms: InProcessLms, header: dict[str, Any]) -> None:
+    response, _ = lms.launch({}, header)
+    assert response.status_code < 500, response.text[:500]
+    base = {"alg": "RS256", "kid": lms.platform.keys[-1].kid}
+    if any(k in base and v != base[k] for k, v in header.items()):
+        assert 400 <= response.status_code < 500, response.text[:500]
+        assert "Rapport could not open this launch" in response.text
+    elif not header.keys() & {"crit", "b64", "zip"}:
+        assert response.status_code == 303, response.text[:500]
