@@ -45,7 +45,8 @@ PROPERTY_EXAMPLES = 40
 # time: derandomised, with no example database, so a failure is reproduced by any run of the
 # same code; a few dozen examples each, which keeps the suite's wall time. No deadline: an
 # example is a whole HTTP exchange whose time varies with the machine. HYPOTHESIS_PROFILE=thorough
-# explores from a random seed with twenty times the examples, and keeps failures in .hypothesis/.
+# explores from a random seed with twenty times the examples (past pytest-timeout's 120 s: run it
+# with `--timeout 0`), and keeps failures in .hypothesis/ to try first next time.
 settings.register_profile(
     "ci", max_examples=PROPERTY_EXAMPLES, deadline=None, derandomize=True, database=None
 )

@@ -91,29 +91,27 @@ def json_values(text: st.SearchStrategy[str] = hostile_text) -> st.SearchStrateg
     )
 
 
-odd_urls = st.one_of(
-    st.sampled_from(
-        [
-            "https://lms.example.edu/api/lti/courses/1/names_and_roles",
-            "http://127.0.0.1:1/x",
-            "https://[::1]:99999/x",
-            "https://[::1/x",  # brackets urlsplit refuses (ValueError)
-            "http://[",
-            "https://user@[not-an-address]/",
-            "https://lms.example.edu:notaport/",
-            "https://user:pass@lms.example.edu/",
-            "javascript:alert(1)",
-            "data:text/html,<script>alert(1)</script>",
-            "ftp://lms.example.edu/",
-            "//lms.example.edu/no-scheme",
-            "/relative/path",
-            "https://",
-            "https://lms.example.edu/\x00",
-            "https://lms.example.edu/\ud800",
-            "https://" + "a" * 5000 + ".example/",
-        ]
-    ),
-    hostile_text,
+# Text elsewhere is any text: here, the URLs a URL parser most likely trips on.
+odd_urls = st.sampled_from(
+    [
+        "https://lms.example.edu/api/lti/courses/1/names_and_roles",
+        "http://127.0.0.1:1/x",
+        "https://[::1]:99999/x",
+        "https://[::1/x",  # brackets urlsplit refuses (ValueError)
+        "http://[",
+        "https://user@[not-an-address]/",
+        "https://lms.example.edu:notaport/",
+        "https://user:pass@lms.example.edu/",
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "ftp://lms.example.edu/",
+        "//lms.example.edu/no-scheme",
+        "/relative/path",
+        "https://",
+        "https://lms.example.edu/\x00",
+        "https://lms.example.edu/\ud800",
+        "https://" + "a" * 5000 + ".example/",
+    ]
 )
 
 

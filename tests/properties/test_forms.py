@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from hypothesis import event, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.deep_linking_flow import Control, Form
@@ -176,7 +176,6 @@ def test_no_form_answers_5xx(course: SeededCourse, who: str) -> None:
             headers=FORM,
             allow_redirects=False,
         )
-        event(f"{submission.endpoint} answered {response.status_code}")
         assert response.status_code < 500, (submission, response.text[:800])
         target = urljoin(base + submission.path, response.headers.get("Location", ""))
         if response.is_redirect and target.startswith(base):
