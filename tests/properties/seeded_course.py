@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import requests
 from flask import Flask
 from sqlalchemy import select, update
 from werkzeug.exceptions import HTTPException
@@ -71,37 +72,43 @@ def person_id(app: Flask, sub: str) -> int:
         return int(session.scalars(select(Person.id).where(Person.sub == sub)).one())
 
 
-def _page(response: object) -> str:
-    assert getattr(response, "status_code", 0) == 200, getattr(response, "text", "")[:500]
-    return str(getattr(response, "text", ""))
+def _page(response: requests.Response) -> str:
+    assert response.status_code == 200, response.text[:500]
+    return response.text
 
 
-def _ok(response: object, what: str) -> str:
-    status = getattr(response, "status_code", 0)
-    assert status in (200, 303), (what, status, getattr(response, "text", "")[:500])
-    return str(getattr(response, "headers", {}).get("Location", ""))
+def _ok(response: requests.Response, what: str) -> str:
+    """Where a form that worked sent the browser (a 303), or "" for a page (a 200)."""
+    assert response.status_code in (200, 303), (what, response.status_code, response.text[:500])
+    return response.headers.get("Location", "")
 
 
-def _seed(tool: RunningTool, clock: Clock) -> SeededCourse:
-    platform, url = tool.platform, tool.url
-    staff = teacher(platform, url)
-    amara = enter(platform, url, "amara", name="Amara Okafor", given_name="Amara")
-    enter(platform, url, "ben", name="Ben Adeyemi")
-    amara_id = person_id(tool.app, "amara")
+def _id_in(location: str, pattern: str) -> int:
+    found = re.search(pattern, location)
+    assert found, (pattern, location)
+    return int(found.group(1))
 
+
+def _newsfeed(staff: Visitor, amara: Visitor) -> str:
+    """A post with Amara's reply and reaction, and a deleted one; where deleting it landed."""
     post = write_news(staff, "Welcome", "Read chapter one.")
     gone = write_news(staff, "Draft to delete")
     deleted = _ok(staff.post(f"posts/{gone}/delete"), "delete")  # links to deleted posts
     _ok(amara.post(f"posts/{post}/replies", {"body": "Thank you!"}), "reply")
     _ok(amara.post(f"posts/{post}/reactions", {"reaction": "thanks"}), "react")
+    return deleted
 
-    thread = _ok(
-        staff.post("feedback/new", {"student": amara_id, "title": "Essay", "body": "Good."}),
-        "feedback",
-    )
-    thread_id = int(re.search(r"/feedback/(\d+)", thread).group(1))  # type: ignore[union-attr]
-    _ok(amara.post(f"feedback/{thread_id}/messages", {"body": "Thanks, Margaret."}), "answer")
 
+def _feedback_and_snippet(staff: Visitor, amara: Visitor, amara_id: int) -> None:
+    started = staff.post("feedback/new", {"student": amara_id, "title": "Essay", "body": "Good."})
+    thread = _id_in(_ok(started, "feedback"), r"/feedback/(\d+)")
+    _ok(amara.post(f"feedback/{thread}/messages", {"body": "Thanks, Margaret."}), "answer")
+    snippet = {"action": "save", "title": "Nudge", "body": "Hi {first_name}"}
+    _ok(staff.post("snippets", snippet), "snippet")
+
+
+def _checkin(tool: RunningTool, staff: Visitor, amara_id: int, now: datetime) -> None:
+    """A weekly check-in open now, which Amara answered."""
     checkin = {
         "title": "Weekly check-in",
         "scale_prompt": "How confident do you feel?",
@@ -110,30 +117,27 @@ def _seed(tool: RunningTool, clock: Clock) -> SeededCourse:
         "high_label": "On top of it",
         "text_prompt": "What could we help with?",
         "talk": "on",
-        "first": clock.now.strftime("%Y-%m-%dT08:00"),
+        "first": now.strftime("%Y-%m-%dT08:00"),
         "repeat": "7",
         "count": "4",
         "open_hours": "72",
         "time_zone": "Europe/London",
     }
-    made = _ok(staff.post("checkins/new", checkin), "check-in")
-    checkin_id = int(re.search(r"/checkins/(\d+)", made).group(1))  # type: ignore[union-attr]
+    made = _id_in(_ok(staff.post("checkins/new", checkin), "check-in"), r"/checkins/(\d+)")
     with transaction(state(tool.app).sessions) as session:
         first = session.scalars(
-            select(Occurrence.id)
-            .where(Occurrence.checkin_id == checkin_id)
-            .order_by(Occurrence.number)
+            select(Occurrence.id).where(Occurrence.checkin_id == made).order_by(Occurrence.number)
         ).first()
         grant = CourseGrant(course_id(staff), amara_id, CourseRole.STUDENT)
         answers = {"scale": "2", "text": "Lost on metre.", "talk": "yes"}
-        checkins.answer(session, grant, first, answers, clock.now)
+        checkins.answer(session, grant, first, answers, now)
 
-    _ok(
-        staff.post("snippets", {"action": "save", "title": "Nudge", "body": "Hi {first_name}"}),
-        "snippet",
-    )
 
-    # A graded feedback activity, placed as the LMS places it; and a request left open.
+def _placed_and_graded(tool: RunningTool, staff: Visitor, amara_id: int) -> tuple[int, str]:
+    """A graded feedback activity placed as the LMS places it, Amara graded in it (the score's
+    delivery failed), and a second deep-linking request left open: the activity and the open
+    request's picker."""
+    platform, url = tool.platform, tool.url
     _, picker = open_picker(staff.http, url, dl_launch(staff.http, url, platform))
     placed = submit(staff.http, url, picker, ["feedback"], **{"graded-feedback": "yes"})
     assert placed.status_code == 200, placed.text[:500]
@@ -141,28 +145,39 @@ def _seed(tool: RunningTool, clock: Clock) -> SeededCourse:
     with transaction(state(tool.app).sessions) as session:
         activity = session.scalars(select(Placement.id)).one()
     opened = _ok(staff.post(f"feedback/activities/{activity}/students/{amara_id}"), "activity")
-    graded = opened.rsplit("/", 1)[-1]
-    _ok(staff.post(f"feedback/{graded}/messages", {"body": "Well done.", "grade": "7"}), "grade")
+    graded = {"body": "Well done.", "grade": "7"}
+    _ok(staff.post(f"feedback/{opened.rsplit('/', 1)[-1]}/messages", graded), "grade")
     with transaction(state(tool.app).sessions) as session:
         session.execute(update(GradeDelivery).values(status=DeliveryStatus.FAILED))
+    return activity, urlsplit(left_open).path
+
+
+def _seed(tool: RunningTool, clock: Clock) -> SeededCourse:
+    platform, url = tool.platform, tool.url
+    staff = teacher(platform, url)
+    amara = enter(platform, url, "amara", name="Amara Okafor", given_name="Amara")
+    enter(platform, url, "ben", name="Ben Adeyemi")
+    amara_id = person_id(tool.app, "amara")
+    deleted = _newsfeed(staff, amara)
+    _feedback_and_snippet(staff, amara, amara_id)
+    _checkin(tool, staff, amara_id, clock.now)
+    activity, picker = _placed_and_graded(tool, staff, amara_id)
+    with transaction(state(tool.app).sessions) as session:
         # The LMS shares its roster (read a moment ago: a refresh now waits a minute).
+        now = utcnow()
         session.execute(
-            update(Course).values(nrps_url=platform.base_url + "/nrps", roster_synced_at=utcnow())
+            update(Course).values(nrps_url=platform.base_url + "/nrps", roster_synced_at=now)
         )
 
     course = SeededCourse(tool, {"staff": staff, "student": amara})
-    # Where the LMS opens Rapport, besides the course home: the picker of a deep-linking
-    # request, the placed activity; and where deleting a post lands.
-    opened_by_lms = [urlsplit(left_open).path, f"{staff.course}feedback/activities/{activity}"]
-    crawl(course, "staff", [*opened_by_lms, deleted])
+    # Where the LMS opens Rapport besides the course home (the picker of a deep-linking request,
+    # the placed activity), and where deleting a post lands.
+    crawl(course, "staff", [picker, f"{staff.course}feedback/activities/{activity}", deleted])
     crawl(course, "student", [])
-    # The bulk start's confirmation is a form on the preview, which a form posts to.
+    # The bulk start's confirmation is a form on its preview, which a form posts to.
     preview = {"student": str(amara_id), "title": "Hello", "body": "Hello {first_name}"}
-    _keep_forms(
-        course,
-        staff.course + "snippets/start",
-        _page(staff.post("snippets/start/preview", preview)),
-    )
+    page = _page(staff.post("snippets/start/preview", preview))
+    _keep_forms(course, staff.course + "snippets/start/preview", page)
     return course
 
 
@@ -211,7 +226,3 @@ def seeded_course(tmp: Path, templates: Path) -> Iterator[SeededCourse]:
     with running_tool(tmp, templates) as tool:
         clock = use_clock(tool.app, Clock())
         yield _seed(tool, clock)
-
-
-def now_of(app: Flask) -> datetime:
-    return state(app).clock()
