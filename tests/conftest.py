@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
+from hypothesis import settings
 
 from lti_tool import create_app, limits
 from lti_tool.background import background
@@ -38,6 +39,19 @@ APP_ENVIRONMENT = (
     "RAPPORT_DEMO",
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+PROPERTY_EXAMPLES = 40
+
+# Property tests (tests/properties). In CI ("ci", the default) each runs the same examples every
+# time: derandomised, with no example database, so a failure is reproduced by any run of the
+# same code; a few dozen examples each, which keeps the suite's wall time. No deadline: an
+# example is a whole HTTP exchange whose time varies with the machine. HYPOTHESIS_PROFILE=thorough
+# explores from a random seed with twenty times the examples (past pytest-timeout's 120 s: run it
+# with `--timeout 0`), and keeps failures in .hypothesis/ to try first next time.
+settings.register_profile(
+    "ci", max_examples=PROPERTY_EXAMPLES, deadline=None, derandomize=True, database=None
+)
+settings.register_profile("thorough", max_examples=20 * PROPERTY_EXAMPLES, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -105,6 +105,7 @@ class Control:
     name: str
     value: str
     checked: bool
+    options: list[str] = field(default_factory=list)  # a select's option values
 
 
 @dataclass
@@ -130,24 +131,36 @@ class _Forms(HTMLParser):
         super().__init__()
         self.forms: list[Form] = []
         self.scripts: list[str] = []
-        self._in_script = False
+        self._in_script = self._in_textarea = False
+        self._select: Control | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
             self.forms.append(Form(a.get("action", ""), a.get("method", "get").lower()))
-        elif tag in {"input", "button"} and self.forms and a.get("name"):
-            kind = a.get("type", "text" if tag == "input" else "submit")
+        elif tag in {"input", "button", "textarea", "select"} and self.forms and a.get("name"):
+            default = {"input": "text", "button": "submit"}.get(tag, tag)
+            kind = a.get("type", default) if tag in {"input", "button"} else default
             control = Control(tag, kind, a["name"], a.get("value", ""), "checked" in a)
             self.forms[-1].controls.append(control)
+            self._select = control if tag == "select" else None
+        elif tag == "option" and self._select is not None:
+            self._select.options.append(a.get("value", ""))
+            if "selected" in a or len(self._select.options) == 1:
+                self._select.value = a.get("value", "")
         self._in_script = tag == "script"
+        self._in_textarea = tag == "textarea" and bool(self.forms) and bool(a.get("name"))
 
     def handle_data(self, data: str) -> None:
         if self._in_script:
             self.scripts.append(data)
+        if self._in_textarea:
+            self.forms[-1].controls[-1].value += data
 
     def handle_endtag(self, tag: str) -> None:
-        self._in_script = False
+        self._in_script = self._in_textarea = False
+        if tag == "select":
+            self._select = None
 
 
 def parse(page: str) -> _Forms:

@@ -110,8 +110,9 @@ class TestPlatform:
         self.keys.append(PlatformKey(kid))
 
     # -- the OIDC flow ----------------------------------------------------------------------
-    def login(self, http: requests.Session, tool_url: str, **extra: str) -> LoginRedirect:
-        params = {
+    def login_params(self, tool_url: str, **extra: str) -> dict[str, str]:
+        """The third-party initiated login's parameters (Core §5.1.1)."""
+        return {
             "iss": self.issuer,
             "login_hint": "user-hint",
             "target_link_uri": tool_url + "/lti/launch",
@@ -119,10 +120,11 @@ class TestPlatform:
             "lti_deployment_id": self.deployment_id,
             **extra,
         }
+
+    def login(self, http: requests.Session, tool_url: str, **extra: str) -> LoginRedirect:
+        params = self.login_params(tool_url, **extra)
         response = http.post(tool_url + "/lti/login", data=params, allow_redirects=False)
-        location = response.headers.get("Location", "")
-        query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-        return LoginRedirect(response, query)
+        return LoginRedirect(response, auth_request(response.headers.get("Location", "")))
 
     def claims(self, nonce: str, /, **overrides: Any) -> dict[str, Any]:
         now = int(time.time())
@@ -167,7 +169,10 @@ class TestPlatform:
         header: dict[str, Any] = {"kid": signer.kid if kid == "" else kid, **(headers or {})}
         if kid is None:
             header.pop("kid")
-        return jwt.encode(body, signer.key, algorithm="RS256", headers=header)
+        # Signed as JWS over the body's JSON, not with `jwt.encode`, which refuses some wrong
+        # claims (a non-string `iss`) that a broken platform could still sign.
+        payload = json.dumps(body, separators=(",", ":")).encode()
+        return jwt.api_jws.encode(payload, signer.key, algorithm="RS256", headers=header)
 
     def launch(
         self, http: requests.Session, tool_url: str, id_token: str, state: str, **kwargs: Any
@@ -185,6 +190,11 @@ class TestPlatform:
         login = self.login(http, tool_url)
         token = self.sign(self.claims(login.nonce, **overrides))
         return self.launch(http, tool_url, token, login.state)
+
+
+def auth_request(location: str) -> dict[str, str]:
+    """The parameters of the OIDC auth request a login redirected to (state, nonce, …)."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
 class _Drop:

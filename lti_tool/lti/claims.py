@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from lti_tool.lti.roles import course_role
 from lti_tool.models.course import CourseRole
@@ -104,16 +104,24 @@ class LaunchClaims:
         return self.message_type == DEEP_LINKING_REQUEST
 
 
+def split_url(url: str) -> SplitResult | None:
+    """`urlsplit(url)`, or None for text it refuses (brackets around no IPv6 address)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
 def web_origin(url: object) -> str | None:
     """`scheme://host[:port]` of an http(s) URL; None for anything else."""
     if not isinstance(url, str) or not is_identifier(url, 4000):
         return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    parts = split_url(url.strip())
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
         return None
     try:
         port = parts.port
-    except ValueError:
+    except ValueError:  # not a number, or past 65535
         return None
     default = {"http": 80, "https": 443}[parts.scheme]
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
@@ -127,7 +135,7 @@ def web_origins(urls: Iterable[object]) -> frozenset[str]:
 
 def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
     """Read a validated id_token body. Validation has already refused what the spec requires."""
-    roles = [r for r in body.get(CLAIM_ROLES) or [] if isinstance(r, str)]
+    roles = [_without_nul(r) for r in body.get(CLAIM_ROLES) or [] if isinstance(r, str)]
     context = _obj(body, CLAIM_CONTEXT)
     link = _obj(body, CLAIM_RESOURCE_LINK)
     platform = _obj(body, CLAIM_TOOL_PLATFORM)
@@ -163,7 +171,7 @@ def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
         product_family=_text(platform.get("product_family_code"), 64),
         platform_name=_text(platform.get("name"), 255),
         nrps_url=_text(nrps.get("context_memberships_url"), 2000),
-        ags_endpoint=ags_clean or None,
+        ags_endpoint=_without_nul(ags_clean) or None,
         deep_linking_settings=_without_nul(_obj(body, CLAIM_DEEP_LINKING)) or None,
         platform_origins=tuple(
             sorted(

@@ -148,7 +148,8 @@ class LtiGate:
                 "The login request has no `target_link_uri`.",
                 "Check the tool's launch URL in the LMS configuration.",
             )
-        if urlsplit(target).netloc != self.settings.public_host:
+        parts = c.split_url(target)
+        if parts is None or parts.netloc != self.settings.public_host:
             raise LaunchError(
                 "foreign_target_link_uri",
                 f"The login asks to launch {target}, which is not this Rapport "

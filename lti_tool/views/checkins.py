@@ -33,7 +33,7 @@ from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets import service as snippets
 from lti_tool.views.course import committed, course_grant_required
-from lti_tool.views.params import id_from, page_from
+from lti_tool.views.params import id_from, ids_from, page_from
 from lti_tool.views.times import course_zone
 
 bp = Blueprint("checkins", __name__)
@@ -263,7 +263,7 @@ def missing(course_id: int, occurrence_id: int) -> Any:
         "{activity_title} this week. How are you getting on?",
     )
     if request.method == "POST":
-        chosen = [int(v) for v in request.form.getlist("student") if v.isdigit() and len(v) < 10]
+        chosen = ids_from(request.form, "student")
         sent, errors = committed(
             lambda: checkin_replies.nudge(
                 db(), g.grant, occurrence_id, body, chosen, g.course_settings, _now()

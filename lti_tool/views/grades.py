@@ -18,6 +18,7 @@ from lti_tool.services.grades.service import (
     retry_failed,
 )
 from lti_tool.views.course import course_grant_required
+from lti_tool.views.params import chosen_id
 
 bp = Blueprint("grades", __name__)
 STAFF_ONLY = "Only the course's staff can see how grades reach the LMS."
@@ -54,11 +55,12 @@ def activity(course_id: int, activity_id: int) -> str:
 def retry(course_id: int, activity_id: int) -> Response:
     _staff_only()
     session = db()
+    # One failed score (the form names it), or all of them (it names none).
     count = retry_failed(
         session,
         course_id,
         activity_id,
-        request.form.get("delivery", type=int),
+        chosen_id(request.form.get("delivery")),
         actor_id=g.grant.person_id,
     )
     session.commit()

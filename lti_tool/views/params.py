@@ -30,14 +30,29 @@ def id_from(values: MultiDict[str, str], name: str) -> int | None:
     return value if value is not None and 0 < value <= MAX_ID else None
 
 
+def ids_from(values: MultiDict[str, str], name: str) -> list[int]:
+    """The ids a form's checkboxes name, leaving out those no database could hold."""
+    return [i for i in values.getlist(name, type=int) if 0 < i <= MAX_ID]
+
+
+def database_id(text: str) -> int | None:
+    """The id `text` spells in ASCII digits, or None unless a database could hold it (checked
+    before `int()`, which refuses strings of more than 4300 digits)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 def chosen_id(value: str | None) -> int | None:
     """An id a form offered as a choice: None when empty; anything but an id a database could
     hold (digits, at most MAX_ID) was not offered, and is a 400."""
     if value is None or value == "":
         return None
-    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_ID:
+    chosen = database_id(value)
+    if chosen is None:
         abort(400, description="That choice is not one Rapport offered.")
-    return int(value)
+    return chosen
 
 
 def page_from(values: MultiDict[str, str]) -> int:

@@ -20,6 +20,7 @@ from lti_tool.services.tutors import balance as tutor_balance
 from lti_tool.services.tutors import pages as tutor_pages
 from lti_tool.services.tutors import service as tutors
 from lti_tool.views.course import committed, course_grant_required
+from lti_tool.views.params import database_id
 
 bp = Blueprint("tutors", __name__)
 STAFF_ONLY = "Only the course's staff can see and allocate tutors."
@@ -35,10 +36,10 @@ def _staff_grant() -> CourseGrant:
 
 def _person_id(raw: str | None, what: str) -> int:
     """An id from the form, or a 400 that says which one was wrong."""
-    text = (raw or "").strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
+    found = database_id((raw or "").strip())
+    if found is None:
         abort(400, description=f"Choose a {what} from the list.")
-    return int(text)
+    return found
 
 
 def _listing(source: dict[str, str] | None = None) -> tuple[str, int]:

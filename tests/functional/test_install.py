@@ -353,6 +353,13 @@ def test_plain_http_is_refused_for_a_public_lms(live, browser):
     _refused(_register(browser, url, params), 422, "not an https address")
 
 
+def test_a_configuration_url_no_parser_reads_is_refused(live, browser):
+    """Brackets around no IPv6 address: urlsplit's ValueError was a 500."""
+    _, url = live()
+    params = {"openid_configuration": "https://[lms.example.edu/openid-configuration"}
+    _refused(_register(browser, url, params), 422, "not an https address")
+
+
 def test_loopback_http_lms_is_refused_when_rapport_itself_is_public():
     body = load("moodle-4.5/openid_configuration.json")["body"]
     url = "http://127.0.0.1:8080/mod/lti/openid-configuration.php"

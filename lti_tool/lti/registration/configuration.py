@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from lti_tool.lti.claims import split_url
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.lti.registration import canvas
 from lti_tool.lti.registration.tool import PLATFORM_CONFIGURATION, OfferedMessages
@@ -162,11 +163,12 @@ def issuer_matches_url(issuer: str, url: str) -> bool:
 def check_url(url: str, what: str, loopback_http: bool = False) -> None:
     """https only; with `loopback_http`, plain http too on this machine (a development LMS on
     127.0.0.1 beside a development Rapport), never to other hosts."""
-    parts = urlsplit(url)
-    secure = parts.scheme == "https" or (
-        loopback_http and parts.scheme == "http" and is_loopback(parts.hostname)
+    parts = split_url(url)
+    secure = parts is not None and (
+        parts.scheme == "https"
+        or (loopback_http and parts.scheme == "http" and is_loopback(parts.hostname))
     )
-    if not parts.netloc or not secure:
+    if parts is None or not parts.netloc or not secure:
         raise RegistrationError(
             "insecure_url",
             f"The LMS's {what} ({url}) is not an https address.",

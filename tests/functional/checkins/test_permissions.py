@@ -696,9 +696,15 @@ def test_an_id_too_large_for_the_database_is_not_found(
 
 
 @pytest.mark.parametrize(
-    "value", [pytest.param(2**31, id="2**31"), pytest.param(2**63, id="2**63")]
+    "value",
+    [
+        pytest.param(2**31, id="2**31"),
+        pytest.param(2**63, id="2**63"),
+        # A digit to str.isdigit() that int() refuses: was a 500 (tests/properties/test_forms.py).
+        pytest.param("\N{SUPERSCRIPT TWO}", id="superscript two"),
+    ],
 )
-def test_a_nudge_to_a_student_id_too_large_sends_nothing(world: World, value: int) -> None:
+def test_a_nudge_to_a_student_id_too_large_sends_nothing(world: World, value: int | str) -> None:
     """Student ids in the nudge form are checkboxes: one no database could hold is not among
     the non-respondents, so nothing is sent, and the form says so (as for any other id)."""
     staff, app = world.probers["staff of A"], world.a.app

@@ -326,9 +326,9 @@ def test_students_cannot_see_grade_deliveries_or_retry(rapport, lms, browser):
     assert browser.get(f"{url}/courses/{course_id}/grades/{activity_id + 1}").status_code == 404
 
 
-@pytest.mark.parametrize(("role", "status"), [("student", 403), ("guest", 403), ("staff", 303)])
-def test_only_staff_may_retry(app, role, status):
-    """The retry rule itself, with CSRF out of the way so that only the role decides."""
+def failed_score(app, role: str) -> tuple[Any, str, int]:
+    """A failed score in a course of one person with `role`, signed in with CSRF out of the way:
+    their browser, the activity's retry URL, and the score's delivery id."""
     app.config["WTF_CSRF_ENABLED"] = False
     with transaction(state(app).sessions) as session:
         registration = Registration(
@@ -350,7 +350,26 @@ def test_only_staff_may_retry(app, role, status):
     client = app.test_client()
     with client.session_transaction() as cookie:
         cookie["grants"] = add_grant({}, CourseGrant(ids[0], ids[1], CourseRole(role)), utcnow())
-    answer = client.post(f"/courses/{ids[0]}/grades/{ids[2]}/retry", data={"delivery": ids[3]})
+    return client, f"/courses/{ids[0]}/grades/{ids[2]}/retry", ids[3]
+
+
+@pytest.mark.parametrize(("role", "status"), [("student", 403), ("guest", 403), ("staff", 303)])
+def test_only_staff_may_retry(app, role, status):
+    """The retry rule itself, with CSRF out of the way so that only the role decides."""
+    client, retry_url, delivery = failed_score(app, role)
+    answer = client.post(retry_url, data={"delivery": delivery})
     assert answer.status_code == status
     expected = DeliveryStatus.WAITING if status == 303 else DeliveryStatus.FAILED
-    assert deliveries(app)[ids[3]].status is expected
+    assert deliveries(app)[delivery].status is expected
+
+
+@pytest.mark.parametrize(
+    "named",
+    ["2147483648", "9223372036854775808", "9" * 5000, "abc", "-1", "0", "\N{SUPERSCRIPT TWO}"],
+)
+def test_a_retry_of_a_score_no_database_could_hold_is_refused_and_retries_nothing(app, named):
+    """Found by tests/properties/test_forms.py: an id past a database integer was a 500, and a
+    word was read as no id at all, which retried every failed score."""
+    client, retry_url, delivery = failed_score(app, "staff")
+    assert client.post(retry_url, data={"delivery": named}).status_code == 400
+    assert deliveries(app)[delivery].status is DeliveryStatus.FAILED

@@ -232,6 +232,19 @@ def test_ids_and_values_from_elsewhere_are_4xx_never_5xx(tool, platform):
     assert tutor_of(lead.text("tutors"), amara) is None
 
 
+def test_a_student_or_tutor_id_past_a_database_integer_is_a_400(tool, platform):
+    """It was a 500 on PostgreSQL (found by tests/properties/test_forms.py)."""
+    _app, url = tool
+    lead = teacher(platform, url)
+    enter(platform, url, "amara", name="Amara Okafor")
+    page = lead.text("tutors")
+    amara, margaret = student_ids(page)["Amara Okafor"], staff_ids(page)["Margaret Chen"]
+    assert allocate(lead, "2147483648", margaret).status_code == 400
+    assert allocate(lead, amara, "2147483648").status_code == 400
+    assert lead.post("tutors/balance", {"tutors": ["2147483648"]}).status_code == 400
+    assert tutor_of(lead.text("tutors"), amara) is None
+
+
 def test_the_tutors_link_is_in_the_staff_navigation_only(tool, platform):
     _app, url = tool
     lead = teacher(platform, url)
