@@ -108,9 +108,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    from lti_tool.background import install as install_background
+    from lti_tool import jobs, tasks
 
-    install_background(app)
+    jobs.install(app, settings)
+    jobs.send_on_commit(app, app.extensions["rapport"].sessions)
+    tasks.deliver_new_scores(app.extensions["rapport"].sessions)
     from lti_tool.views import register_views
 
     register_views(app)
@@ -125,16 +127,4 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         from lti_tool.demo import init_demo
 
         init_demo(app)
-    if settings.demo and (not settings.testing or settings.extra.get("grade_worker_thread")):
-        from lti_tool.services.grades.worker import GradeWorker, WorkerThread
-
-        tokens = app.extensions["cache"][cache]  # the cache backend: no app context needed
-        worker = GradeWorker.create(
-            app.extensions["rapport"].sessions,
-            keyring,
-            tokens,
-            http=outbound_session(settings, USER_AGENT),
-        )
-        thread = app.extensions["rapport.grade_worker"] = WorkerThread(worker, app.app_context)
-        app.before_request(thread.start_once)  # requests only: never in `rapport db upgrade`
     return app

@@ -43,6 +43,10 @@ class Settings:
     roster_sync_interval_seconds: int = 3600  # a staff launch syncs an older NRPS roster
     # Hosts or CIDR ranges outbound requests may reach although private (lti_tool.outbound).
     allow_private_hosts: tuple[str, ...] = ()
+    # Where jobs wait for `rapport worker` (lti_tool.jobs): sqlite or redis (memory and
+    # immediate in tests); empty: redis when REDIS_URL is set, else sqlite.
+    jobs_backend: str = ""
+    jobs_queue_name: str = "rapport"
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -102,6 +106,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         demo_force=_flag(source.get("RAPPORT_DEMO_FORCE")),
         proxy_hops=int(source.get("PROXY_HOPS", "1")),
         roster_sync_interval_seconds=int(source.get("ROSTER_SYNC_INTERVAL", "3600")),
+        jobs_backend=source.get("JOBS_BACKEND", "").strip().lower(),
+        jobs_queue_name=source.get("JOBS_QUEUE_NAME") or "rapport",
         allow_private_hosts=tuple(
             h.strip() for h in source.get("ALLOW_PRIVATE_HOSTS", "").split(",") if h.strip()
         ),

@@ -37,9 +37,9 @@ import requests
 from flask import Flask
 from sqlalchemy import event, select, update
 
-from lti_tool.background import background
 from lti_tool.db import transaction
 from lti_tool.extensions import cache
+from lti_tool.jobs import jobs
 from lti_tool.models import (
     CheckInResponse,
     CourseSetting,
@@ -186,7 +186,7 @@ def world(tool: tuple[Flask, str], platform: TestPlatform) -> World:
     bulk_id = _created(bulk, r"/snippets/runs/(\d+)")
     news = write_news(instructor, "Welcome to the course")
     assert amara.post("introduction", {"body": "Hi, I'm Amara."}).status_code == 303
-    background(app).join()
+    jobs(app).run_pending()
     with transaction(state(app).sessions) as session:
         session.add(CourseSetting(course_id=course, key=VISIBILITY, value=TUTOR_AND_INSTRUCTORS))
         ids = {
@@ -618,7 +618,7 @@ def test_the_whole_app_by_every_kind_of_visitor(world):
             form = entry.form(world, n)
             with _writes(app) as written:
                 response = _answer(world, visitor, method, path, form)
-                background(app).join()  # a roster refresh's sync is part of its effect
+                jobs(app).run_pending()  # a roster refresh's sync is part of its effect
             expected = entry.expected(visitor, method)
             status = response.status_code
             got: int | str = status

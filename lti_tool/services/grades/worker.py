@@ -16,13 +16,10 @@ words for staff. Every value comes from the database: no request is needed.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -117,21 +114,6 @@ class GradeWorker:
                 return handled
             self.clock.sleep(max(0.0, (wake - self.clock.now()).total_seconds()))
         raise RuntimeError(f"rows still waiting after {max_wakeups} wake-ups")
-
-    def run(self, stop: threading.Event, idle_seconds: float = 5.0) -> None:
-        """Deliver until `stop` is set (Ctrl-C, SIGTERM, app shutdown)."""
-        while not stop.is_set():
-            try:
-                if self.deliver_one():
-                    continue
-                wake = self.next_wake()
-            except Exception:
-                log.exception("grade worker: cannot reach the database; trying again soon")
-                wake = None
-            wait = idle_seconds
-            if wake is not None:
-                wait = min(idle_seconds, max(0.05, (wake - self.clock.now()).total_seconds()))
-            stop.wait(wait)
 
     def next_wake(self) -> datetime | None:
         """When the earliest waiting row becomes due (after its platform's pause, if any)."""
@@ -241,47 +223,3 @@ class GradeWorker:
         seconds = self.policy.delay(attempts, self.rng, retry_after)
         until = self.clock.now() + timedelta(seconds=seconds)
         self.paused[registration_id] = max(until, self.paused.get(registration_id, until))
-
-
-class WorkerThread:
-    """The worker in a daemon thread of the web process, when the demo LMS runs (SQLite: one
-    process, `rapport run`).
-
-    `app_context` is the app's `app_context` (the token cache lives in the app's cache); the
-    thread stops when `stop()` is called or the process exits.
-    """
-
-    def __init__(
-        self,
-        worker: GradeWorker,
-        app_context: Callable[[], AbstractContextManager[Any]],
-        idle_seconds: float = 1.0,
-    ) -> None:
-        self.worker, self.app_context, self.idle_seconds = worker, app_context, idle_seconds
-        self.stopping = threading.Event()
-        self._starting = threading.Lock()
-        self.started = False
-        self.thread = threading.Thread(target=self._run, name="rapport-grades", daemon=True)
-
-    def start(self) -> WorkerThread:
-        with self._starting:
-            if not self.started and not self.stopping.is_set():
-                self.started = True
-                self.thread.start()
-                atexit.register(self.stop)
-        return self
-
-    def start_once(self) -> None:
-        """As a `before_request` hook: the thread starts with the first request served, so
-        CLI commands never start one and a pre-forking server forks before it exists."""
-        if not self.started:
-            self.start()
-
-    def _run(self) -> None:
-        with self.app_context():
-            self.worker.run(self.stopping, self.idle_seconds)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.stopping.set()
-        if self.thread.is_alive():
-            self.thread.join(timeout)

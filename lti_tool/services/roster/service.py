@@ -11,7 +11,7 @@ launch brought, and `Person.name_as` shows "Student 4f2a" until one arrives.
 Two workers never sync one course at once: `claim_roster_sync` takes a lease on
 `course.roster_sync_started_at` with one conditional UPDATE, the sync renews it with every
 page and gives up as soon as someone else holds it. Every value arrives explicitly, so a sync
-runs in a background thread or a worker as well as in a test.
+runs in a job (lti_tool.tasks) as well as in a test.
 """
 
 from __future__ import annotations

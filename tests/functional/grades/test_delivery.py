@@ -24,11 +24,12 @@ from sqlalchemy import select
 
 from lti_tool.db import transaction, utcnow
 from lti_tool.extensions import cache
+from lti_tool.jobs import jobs
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.models import Course, DeliveryStatus, GradeDelivery, Person
 from lti_tool.services.grades.queue import Result
 from lti_tool.services.grades.service import ActivitySpec, record_score
-from lti_tool.services.grades.worker import GradeWorker, SystemClock, WorkerThread
+from lti_tool.services.grades.worker import GradeWorker
 from tests.conftest import register, state
 from tests.databases import TEST_DATABASE_URL
 from tests.independent_platform import INSTRUCTOR, auto_post_form
@@ -236,9 +237,9 @@ def test_a_worker_process_killed_mid_batch_is_replaced_and_the_rest_arrives(
     lms.ags.on_score = hold_the_twelfth
     log_path = tmp_path / "worker.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(RAPPORT), "grades", "worker", "--idle", "0.2"],
-            env=dict(os.environ),
+        process = subprocess.Popen(  # a worker starting sends what is due without waiting
+            [str(RAPPORT), "worker"],
+            env={**os.environ, "JOBS_BACKEND": "sqlite"},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -266,18 +267,19 @@ def test_a_worker_process_killed_mid_batch_is_replaced_and_the_rest_arrives(
     assert len(lms.ags.line_items) == 2
 
 
-def test_the_in_process_worker_thread_delivers_and_stops(lms, course_id):
-    """What runs inside the web process when the demo LMS is on."""
+def test_a_recorded_score_queues_its_delivery_and_a_job_sends_it(lms, course_id):
+    """No thread in the web process: the commit that queues scores queues one delivery job,
+    which a worker runs (here, the test runs what is queued)."""
     app, course = course_id
-    everything = threading.Event()
-    lms.ags.on_score = lambda _s: everything.set() if len(lms.ags.accepted) == 6 else None
-    worker = worker_for(app, clock=SystemClock())
-    thread = WorkerThread(worker, app.app_context, idle_seconds=0.05).start()
+    queue = jobs(app)
+    assert queue.backlog() == 0
     record_round(app, course, students(app, course, 3), 4.0, utcnow())
-    assert everything.wait(60)
-    thread.stop()
-    assert not thread.thread.is_alive()
+    assert queue.backlog() == 1  # one run for the transaction, not one per score
+    assert not lms.ags.accepted
+    assert queue.run_pending() == 1
+    assert len(lms.ags.accepted) == 6
     assert Counter(r.status for r in all_deliveries(app)) == {DeliveryStatus.SENT: 6}
+    assert [t.name for t in threading.enumerate() if t.name.startswith("rapport")] == []
 
 
 @pytest.mark.skipif(
