@@ -112,7 +112,10 @@ def claim_next(
         )
         query = query.where(GradeDelivery.activity_id.not_in(paused_activities))
     query = query.order_by(GradeDelivery.next_attempt_at, GradeDelivery.id).limit(1)
-    return session.scalar(query.with_for_update(skip_locked=True, of=GradeDelivery))
+    # FOR NO KEY UPDATE: a worker's own record that a send is under way (grade_send, committed
+    # apart) may reference the row it holds.
+    locked = query.with_for_update(skip_locked=True, key_share=True, of=GradeDelivery)
+    return session.scalar(locked)
 
 
 def next_due(session: Session) -> datetime | None:

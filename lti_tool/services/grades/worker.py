@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import requests
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.db import utcnow
@@ -33,7 +34,7 @@ from lti_tool.lti.ags import over_maximum_note as over_maximum
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens
 from lti_tool.models import Course, Person, Registration
-from lti_tool.models.grades import GradableActivity, GradeDelivery
+from lti_tool.models.grades import GradableActivity, GradeDelivery, GradeSend
 from lti_tool.services.grades import queue
 from lti_tool.services.grades.queue import Outcome, Result, RetryPolicy
 from lti_tool.services.grades.service import GradebookUnavailable, forget_line_item, line_item_url
@@ -138,6 +139,7 @@ class GradeWorker:
             outcome = self._attempt(session, delivery)
             if self.after_send is not None:
                 self.after_send(delivery)
+            session.execute(delete(GradeSend).where(GradeSend.delivery_id == delivery.id))
             settled = self.clock.now()
             delay = self.policy.delay(delivery.attempts + 1, self.rng, outcome.retry_after)
             queue.record_outcome(
@@ -208,6 +210,12 @@ class GradeWorker:
             grading_progress=delivery.grading_progress,
             new_submission=not regrade,
         )
+        if session.get(GradeSend, delivery.id) is not None and self._arrived(
+            ags, endpoint, url, score
+        ):
+            note = "A send interrupted by a stopped worker had reached the LMS: confirmed there."
+            return Outcome(Result.SENT, note, None, timestamp)
+        self._mark_sending(delivery.id)
         try:
             ags.post_score(endpoint, url, score)
         except ServiceError as exc:
@@ -217,6 +225,19 @@ class GradeWorker:
         return Outcome(
             Result.SENT, over_maximum(score, registration.product_family), None, timestamp
         )
+
+    def _arrived(self, ags: AgsClient, endpoint: AgsEndpoint, url: str, score: ScorePost) -> bool:
+        """After a worker died mid-send: whether the LMS has the score (asked, not assumed)."""
+        try:
+            return ags.holds_score(endpoint, url, score)
+        except Exception:  # cannot tell: send again, as before this check existed
+            log.warning("cannot ask the LMS whether an interrupted score arrived", exc_info=True)
+            return False
+
+    def _mark_sending(self, delivery_id: int) -> None:
+        """Committed on its own, before the POST: it survives the worker dying mid-send."""
+        with self.sessions() as other, other.begin():
+            other.merge(GradeSend(delivery_id=delivery_id, started_at=self.clock.now()))
 
     def _pause(self, registration_id: int, retry_after: float | None, attempts: int) -> None:
         """A throttled or failing platform gets no calls for a while, not one per row."""
