@@ -7,9 +7,10 @@ reads it on import) every process writes its counts to files there and `/metrics
 of them — `rapport worker` too, when it shares the directory. gunicorn's `child_exit` hook is
 `gunicorn_child_exit` below.
 
-The job runner reports through two calls: `job_failed(name)` when a job fails for good, and
-`set_queue_depth_reader(reader)` once at start-up, with a function `/metrics` calls to learn how
-many jobs wait (asked at scrape time, so it is the queue's own count, right in every process).
+The job runner reports through two calls: `job_failed(name)` for every run of a job that
+raised (retried or not), and `set_queue_depth_reader(reader)` once at start-up, with a function
+`/metrics` calls to learn how many jobs wait (asked at scrape time, so it is the queue's own
+count, right in every process).
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ for _outcome in ("synced", "failed"):
 
 
 def job_failed(job: str) -> None:
-    """For the job runner: a job (by its registered name, never its arguments) failed."""
+    """For the job runner: a run of the job named `job` (its registered name, never its
+    arguments) raised, whether or not it will be retried."""
     JOBS_FAILED.labels(job).inc()
 
 

@@ -13,6 +13,7 @@ import requests
 from prometheus_client import REGISTRY
 
 from lti_tool.observability.request_log import HEADER
+from tests.deep_linking_flow import dl_launch
 from tests.functional.grades import test_grades as grades
 from tests.independent_services import Fault
 from tests.log_lines import json_log
@@ -105,6 +106,17 @@ def test_a_launch_logs_where_it_led_and_a_refusal_its_reason(tool, platform):
     assert refusal["request_id"] == launch_request["request_id"]
     after = count("rapport_launches_total", **course), count("rapport_launches_total", **replay)
     assert after == (before[0] + 1, before[1] + 1)
+
+
+def test_a_deep_linking_launch_is_its_own_outcome(tool, platform):
+    _app, url = tool
+    labels = {"outcome": "deep_linking", "reason": ""}
+    before = count("rapport_launches_total", **labels)
+    with json_log() as log:
+        assert dl_launch(requests.Session(), url, platform).status_code == 303
+    [line] = log.events("launch")
+    assert (line["outcome"], line["role"]) == ("deep_linking", "staff")
+    assert count("rapport_launches_total", **labels) == before + 1
 
 
 def test_a_refused_login_counts_under_its_reason(tool, platform):
