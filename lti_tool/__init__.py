@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask, g
 from redis import Redis
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from lti_tool import observability
 from lti_tool.config import PROJECT_ROOT, Settings, load_settings
 from lti_tool.db import make_engine, make_session_factory
 from lti_tool.extensions import Rapport, cache, csrf
@@ -76,9 +76,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         x_host=settings.proxy_hops,
         x_port=settings.proxy_hops,
     )
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    observability.install(app, settings)  # JSON log lines, request ids, request latency
 
     engine = make_engine(settings.database_url)
     keyring = KeyRing(settings.keys_dir)

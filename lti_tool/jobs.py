@@ -27,6 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from lti_tool.config import Settings
+from lti_tool.observability import metrics
 
 log = logging.getLogger(__name__)
 EXTENSION = "rapport.jobs"
@@ -91,6 +92,7 @@ class Jobs:
                     return spec.run(*args)
                 except Exception:
                     log.exception("job %s%r failed", spec.name, args)
+                    metrics.job_failed(spec.name)
                     raise
 
         options = {"name": spec.name, "retries": spec.retries, "retry_delay": spec.retry_delay}
@@ -121,6 +123,7 @@ def install(app: Flask, settings: Settings) -> Jobs:
     """The app's queue, with every job declared so far (create_app imports lti_tool.tasks)."""
     jobs = Jobs(app, make_huey(settings))
     app.extensions[EXTENSION] = jobs
+    metrics.set_queue_depth_reader(jobs.backlog)  # rapport_jobs_queued, read when scraped
     return jobs
 
 

@@ -274,18 +274,19 @@ class AgsClient:
             raise ServiceError("the platform created a line item but sent back no id", 502)
         return created
 
-    def post_score(self, endpoint: AgsEndpoint, lineitem_url: str, score: ScorePost) -> None:
-        """Publish a score; raises ScoreConflict on 409 and ServiceError on other refusals."""
+    def post_score(self, endpoint: AgsEndpoint, lineitem_url: str, score: ScorePost) -> int:
+        """Publish a score and return the HTTP status; raises ScoreConflict on 409 and
+        ServiceError on other refusals."""
         if self.family != "canvas" and score.new_submission is not None:
             score = replace(score, new_submission=None)
-        self._call(
+        return self._call(
             endpoint,
             "POST",
             service_url(lineitem_url, "scores"),
             "application/json",
             body=score.as_json(),
             content_type=SCORE,
-        )
+        ).status_code
 
     def holds_score(self, endpoint: AgsEndpoint, lineitem_url: str, score: ScorePost) -> bool:
         """Whether the gradebook already shows this score for this person (AGS 2.0 §3.3, the

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from lti_tool.lti.errors import CookiesBlocked, LaunchError
 from lti_tool.lti.launch import NEW_WINDOW_PARAMS
 from lti_tool.lti.platform_storage import StorageCheckNeeded
+from lti_tool.observability.events import launch_refused, launch_step
 from lti_tool.services.refusals import Refused
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,11 @@ def _wants_json() -> bool:
 
 
 def _launch_error(error: LaunchError) -> tuple[Response | str, int]:
+    step = (request.endpoint or "lti").rpartition(".")[2]  # "login" or "launch"
     if error.status < 400:
-        log.info("LTI launch step (%s) on %s", error.code, request.path)
+        launch_step(error.code, step)
     else:
-        log.warning(
-            "LTI refused (%s) %s %s: %s", error.code, request.method, request.path, error.message
-        )
+        launch_refused(error.code, step, error.status, error.message)
     if _wants_json():
         return jsonify(error.as_json()), error.status
     if isinstance(error, StorageCheckNeeded):

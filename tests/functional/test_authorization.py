@@ -379,6 +379,10 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     # Not course pages: the same answer for everyone.
     ("about.index", "GET"): _everyone(200),
     ("health.healthz", "GET"): _everyone(200),
+    # Counts only, no person in them; served to loopback and private addresses when no
+    # METRICS_TOKEN is set, and every visitor here comes from loopback (the guard itself:
+    # tests/functional/test_observability.py).
+    ("metrics.metrics", "GET"): _everyone(200),
     ("lti.jwks", "GET"): _everyone(200),
     ("install.canvas_json", "GET"): _everyone(200),
     ("install.register", "GET"): _everyone(400),  # no openid_configuration: told what is missing

@@ -168,3 +168,26 @@ def test_a_worker_process_killed_mid_bulk_start_is_replaced_and_the_start_comple
         threads = session.scalars(select(FeedbackThread.student_id)).all()
     assert bulk.status == "done"
     assert sorted(threads) == sorted(students)  # one each, none twice
+
+
+def _metric(app, line_start: str) -> float:
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    found = [line for line in text.splitlines() if line.startswith(line_start)]
+    return float(found[0].rsplit(" ", 1)[1]) if found else 0.0
+
+
+def test_the_backlog_and_failed_jobs_show_in_the_metrics(app, monkeypatch):
+    queue = jobs(app)
+    failed = 'rapport_jobs_failed_total{job="roster.sync"}'
+    before = _metric(app, failed)
+    queue.enqueue(ROSTER_SYNC, 1, None, None)
+    queue.enqueue(RESUME)
+    assert _metric(app, "rapport_jobs_queued ") == 2
+
+    def unreachable() -> None:
+        raise ConnectionError("the LMS is down")
+
+    monkeypatch.setattr("lti_tool.tasks.roster_sync", unreachable)
+    assert queue.run_pending() == 2
+    assert _metric(app, "rapport_jobs_queued ") == 0
+    assert _metric(app, failed) == before + 1

@@ -35,6 +35,7 @@ from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens
 from lti_tool.models import Course, Person, Registration
 from lti_tool.models.grades import GradableActivity, GradeDelivery, GradeSend
+from lti_tool.observability.events import score_settled
 from lti_tool.services.grades import queue
 from lti_tool.services.grades.queue import Outcome, Result, RetryPolicy
 from lti_tool.services.grades.service import GradebookUnavailable, forget_line_item, line_item_url
@@ -142,7 +143,7 @@ class GradeWorker:
             session.execute(delete(GradeSend).where(GradeSend.delivery_id == delivery.id))
             settled = self.clock.now()
             delay = self.policy.delay(delivery.attempts + 1, self.rng, outcome.retry_after)
-            queue.record_outcome(
+            settled_as = queue.record_outcome(
                 session,
                 delivery,
                 outcome,
@@ -151,6 +152,8 @@ class GradeWorker:
                 self.policy.max_attempts,
             )
         self.stats.add(outcome.result)
+        attempts = delivery.attempts + 1
+        score_settled(delivery.id, delivery.activity_id, settled_as, outcome.http_status, attempts)
         return True
 
     def _attempt(self, session: Session, delivery: GradeDelivery) -> Outcome:
@@ -170,14 +173,14 @@ class GradeWorker:
         if isinstance(exc, ScoreConflict):
             note = f"The LMS already had this score or a newer one (409: {exc})."
             timestamp = queue.send_timestamp(session, delivery)[0]
-            return Outcome(Result.SENT, note, timestamp=timestamp)
+            return Outcome(Result.SENT, note, timestamp=timestamp, http_status=exc.status)
         if isinstance(exc, GradebookUnavailable):
             return Outcome(Result.REFUSED, str(exc))
         if isinstance(exc, ServiceError):
             if is_permanent(exc.status):
-                return Outcome(Result.REFUSED, str(exc))
+                return Outcome(Result.REFUSED, str(exc), http_status=exc.status)
             self._pause(registration_id, exc.retry_after, delivery.attempts + 1)
-            return Outcome(Result.RETRY, str(exc), exc.retry_after)
+            return Outcome(Result.RETRY, str(exc), exc.retry_after, http_status=exc.status)
         log.exception("grade delivery %s failed unexpectedly", delivery.id)
         return Outcome(Result.RETRY, f"Rapport could not send this score: {exc}")
 
@@ -217,13 +220,13 @@ class GradeWorker:
             return Outcome(Result.SENT, note, None, timestamp)
         self._mark_sending(delivery.id)
         try:
-            ags.post_score(endpoint, url, score)
+            status = ags.post_score(endpoint, url, score)
         except ServiceError as exc:
             if exc.status == 404:
                 forget_line_item(session, activity.id, url)
             raise
         return Outcome(
-            Result.SENT, over_maximum(score, registration.product_family), None, timestamp
+            Result.SENT, over_maximum(score, registration.product_family), None, timestamp, status
         )
 
     def _arrived(self, ags: AgsClient, endpoint: AgsEndpoint, url: str, score: ScorePost) -> bool:
