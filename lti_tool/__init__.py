@@ -117,10 +117,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lti_tool import limits
 
     limits.install(app)
-    if settings.lti_config:
-        from lti_tool.startup import import_lti_config
-
-        import_lti_config(app)
     if settings.demo:
         from lti_tool.demo import init_demo
 
