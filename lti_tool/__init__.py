@@ -6,10 +6,12 @@
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from typing import Any
 
 from flask import Flask, g
 from redis import Redis
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lti_tool.config import PROJECT_ROOT, Settings, load_settings
@@ -106,7 +108,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db", None)
         if session is not None:
-            session.close()
+            # The database went away after the answer was made: SQLAlchemy has dropped the
+            # connection, and the server rolls back whatever was not committed.
+            with suppress(OperationalError, InterfaceError):
+                session.close()
 
     from lti_tool.background import install as install_background
 

@@ -36,7 +36,13 @@ def _state() -> Rapport:
 def _create_app() -> Flask:
     from lti_tool import create_app
 
-    return create_app()
+    app = create_app()
+    command = click.get_current_context(silent=True)
+    if command is not None and command.info_name == "run":
+        from lti_tool.startup import check_at_start
+
+        check_at_start(app)  # one line when the database is not ready; serves anyway
+    return app
 
 
 @click.group(

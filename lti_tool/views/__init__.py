@@ -48,5 +48,6 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(tutors.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
+    health.register(app)
     headers.register(app)
     times.register(app)
