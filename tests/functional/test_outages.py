@@ -116,6 +116,23 @@ def test_a_course_page_during_an_outage_is_a_503_page_then_itself_again(
     assert browser.get(course, timeout=30).status_code == 200
 
 
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="cuts a link to Redis (REDIS_URL)")
+def test_starts_with_redis_down_and_lets_people_in_once_it_is_back(live, platform):
+    assert TEST_REDIS_URL is not None
+    with link_to(TEST_REDIS_URL) as (redis, url_through_link):
+        redis.cut()
+        app, url = live(redis_url=url_through_link)
+        register(app, platform)
+        login = platform.login(requests.Session(), url)
+        assert login.response.status_code == 503
+        assert "Redis is not answering" in login.response.text
+        assert requests.get(url + "/healthz", timeout=30).json()["redis"] == "down"
+        redis.restore()
+        assert requests.get(url + "/healthz", timeout=30).status_code == 200
+        browser, course = _launch(platform, url)
+        assert browser.get(course, timeout=30).status_code == 200
+
+
 # -- gunicorn, as in production ---------------------------------------------------------------
 def _workers(master: subprocess.Popen[bytes]) -> set[int]:
     children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text()
