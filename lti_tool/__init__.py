@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from flask import Flask, g
 from redis import Redis
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lti_tool import observability
@@ -104,7 +106,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db", None)
         if session is not None:
-            session.close()
+            # The database went away after the answer was made: SQLAlchemy has dropped the
+            # connection, and the server rolls back whatever was not committed.
+            with suppress(OperationalError, InterfaceError):
+                session.close()
 
     from lti_tool import jobs, tasks
 
@@ -117,10 +122,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from lti_tool import limits
 
     limits.install(app)
-    if settings.lti_config:
-        from lti_tool.startup import import_lti_config
-
-        import_lti_config(app)
     if settings.demo:
         from lti_tool.demo import init_demo
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,6 +21,7 @@ from lti_tool.services.platforms.service import (
     add_deployment,
     approve_platform,
     create_invite,
+    import_platforms_file,
     list_platforms,
     remove_platform,
     save_platform,
@@ -34,7 +36,13 @@ def _state() -> Rapport:
 def _create_app() -> Flask:
     from lti_tool import create_app
 
-    return create_app()
+    app = create_app()
+    command = click.get_current_context(silent=True)
+    if command is not None and command.info_name == "run":
+        from lti_tool.startup import check_at_start
+
+        check_at_start(app)  # one line when the database is not ready; serves anyway
+    return app
 
 
 @click.group(
@@ -61,8 +69,11 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
     from lti_tool.migrate import upgrade
 
-    upgrade(_state().settings.database_url, revision)
+    settings = _state().settings
+    upgrade(settings.database_url, revision)
     click.echo(f"database at {revision}")
+    if settings.lti_config:
+        _import_platforms(settings.lti_config)
 
 
 # -- keys -----------------------------------------------------------------------------------
@@ -134,6 +145,24 @@ def platform_add(key_set_file: Any, deployment_ids: tuple[str, ...], **fields: A
         f"registered {spec.issuer} client {spec.client_id}; deployments: "
         f"{', '.join(deployments) or 'none yet'}"
     )
+
+
+@platform.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def platform_import(path: Path) -> None:
+    """Register every platform a file in pylti1p3's JSON format lists (as LTI_CONFIG does)."""
+    _import_platforms(path)
+
+
+def _import_platforms(path: Path) -> None:
+    """Safe to run in several processes at once, and again: the same file leaves the same rows."""
+    try:
+        with transaction(_state().sessions) as session:
+            count = import_platforms_file(session, path)
+    except PlatformConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"imported {count} platform registration(s) from {path}")
 
 
 @platform.command("add-deployment")

@@ -50,5 +50,6 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     errors.register(app)
+    health.register(app)
     headers.register(app)
     times.register(app)

@@ -191,3 +191,12 @@ def test_the_backlog_and_failed_jobs_show_in_the_metrics(app, monkeypatch):
     assert queue.run_pending() == 2
     assert _metric(app, "rapport_jobs_queued ") == 0
     assert _metric(app, failed) == before + 1
+
+
+def test_health_names_the_jobs_waiting(app):
+    jobs(app).enqueue(RESUME)
+    answer = app.test_client().get("/healthz")
+    assert answer.status_code == 200
+    assert answer.json["jobs_waiting"] == 1
+    jobs(app).run_pending()
+    assert app.test_client().get("/healthz").json["jobs_waiting"] == 0
