@@ -14,9 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Rapport with its demo LMS on SQLite: open http://127.0.0.1:5000/demo
+# Rapport with its demo LMS on SQLite, and a worker for its jobs beside it (stopped with it):
+# open http://127.0.0.1:5000/demo
 run: install
 	RAPPORT_DEMO=1 $(BIN)/rapport db upgrade
+	trap 'kill 0' EXIT INT TERM; \
+	RAPPORT_DEMO=1 $(BIN)/rapport worker --workers 1 & \
 	RAPPORT_DEMO=1 $(BIN)/rapport run --host 127.0.0.1 --port 5000
 
 # The whole suite, on SQLite and then on PostgreSQL with Redis (services started if needed);

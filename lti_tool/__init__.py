@@ -5,13 +5,15 @@
 
 from __future__ import annotations
 
-import logging
+from contextlib import suppress
 from typing import Any
 
 from flask import Flask, g
 from redis import Redis
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from lti_tool import observability
 from lti_tool.config import PROJECT_ROOT, Settings, load_settings
 from lti_tool.db import make_engine, make_session_factory
 from lti_tool.extensions import Rapport, cache, csrf
@@ -76,9 +78,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         x_host=settings.proxy_hops,
         x_port=settings.proxy_hops,
     )
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    observability.install(app, settings)  # JSON log lines, request ids, request latency
 
     engine = make_engine(settings.database_url)
     keyring = KeyRing(settings.keys_dir)
@@ -106,35 +106,24 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db", None)
         if session is not None:
-            session.close()
+            # The database went away after the answer was made: SQLAlchemy has dropped the
+            # connection, and the server rolls back whatever was not committed.
+            with suppress(OperationalError, InterfaceError):
+                session.close()
 
-    from lti_tool.background import install as install_background
+    from lti_tool import jobs, tasks
 
-    install_background(app)
+    jobs.install(app, settings)
+    jobs.send_on_commit(app, app.extensions["rapport"].sessions)
+    tasks.deliver_new_scores(app.extensions["rapport"].sessions)
     from lti_tool.views import register_views
 
     register_views(app)
     from lti_tool import limits
 
     limits.install(app)
-    if settings.lti_config:
-        from lti_tool.startup import import_lti_config
-
-        import_lti_config(app)
     if settings.demo:
         from lti_tool.demo import init_demo
 
         init_demo(app)
-    if settings.demo and (not settings.testing or settings.extra.get("grade_worker_thread")):
-        from lti_tool.services.grades.worker import GradeWorker, WorkerThread
-
-        tokens = app.extensions["cache"][cache]  # the cache backend: no app context needed
-        worker = GradeWorker.create(
-            app.extensions["rapport"].sessions,
-            keyring,
-            tokens,
-            http=outbound_session(settings, USER_AGENT),
-        )
-        thread = app.extensions["rapport.grade_worker"] = WorkerThread(worker, app.app_context)
-        app.before_request(thread.start_once)  # requests only: never in `rapport db upgrade`
     return app

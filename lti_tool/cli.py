@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,6 +21,7 @@ from lti_tool.services.platforms.service import (
     add_deployment,
     approve_platform,
     create_invite,
+    import_platforms_file,
     list_platforms,
     remove_platform,
     save_platform,
@@ -34,7 +36,13 @@ def _state() -> Rapport:
 def _create_app() -> Flask:
     from lti_tool import create_app
 
-    return create_app()
+    app = create_app()
+    command = click.get_current_context(silent=True)
+    if command is not None and command.info_name == "run":
+        from lti_tool.startup import check_at_start
+
+        check_at_start(app)  # one line when the database is not ready; serves anyway
+    return app
 
 
 @click.group(
@@ -61,8 +69,11 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
     from lti_tool.migrate import upgrade
 
-    upgrade(_state().settings.database_url, revision)
+    settings = _state().settings
+    upgrade(settings.database_url, revision)
     click.echo(f"database at {revision}")
+    if settings.lti_config:
+        _import_platforms(settings.lti_config)
 
 
 # -- keys -----------------------------------------------------------------------------------
@@ -134,6 +145,24 @@ def platform_add(key_set_file: Any, deployment_ids: tuple[str, ...], **fields: A
         f"registered {spec.issuer} client {spec.client_id}; deployments: "
         f"{', '.join(deployments) or 'none yet'}"
     )
+
+
+@platform.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def platform_import(path: Path) -> None:
+    """Register every platform a file in pylti1p3's JSON format lists (as LTI_CONFIG does)."""
+    _import_platforms(path)
+
+
+def _import_platforms(path: Path) -> None:
+    """Safe to run in several processes at once, and again: the same file leaves the same rows."""
+    try:
+        with transaction(_state().sessions) as session:
+            count = import_platforms_file(session, path)
+    except PlatformConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"imported {count} platform registration(s) from {path}")
 
 
 @platform.command("add-deployment")
@@ -230,32 +259,53 @@ def grades() -> None:
 
 @grades.command("worker")
 @click.option("--once", is_flag=True, help="Send every score due now, then exit.")
-@click.option(
-    "--idle", default=5.0, show_default=True, help="Seconds between looks at an idle queue."
-)
 @with_appcontext
-def grades_worker(once: bool, idle: float) -> None:
-    """Send queued scores to the LMS until Ctrl-C or SIGTERM (several may run on PostgreSQL)."""
-    import signal
-    import threading
+def grades_worker(once: bool) -> None:
+    """Send the scores due now (--once); without --once, the same as `rapport worker`."""
+    from lti_tool.tasks import grade_worker
 
-    from lti_tool.extensions import cache
-    from lti_tool.services.grades.worker import GradeWorker
-
-    state = _state()
-    worker = GradeWorker.create(
-        state.sessions, state.keyring, current_app.extensions["cache"][cache], state.http
-    )
-    if once:
-        handled = worker.deliver_due()
-        click.echo(f"grade worker: {handled} deliveries handled; {_queue_note(worker)}")
+    if not once:
+        _run_consumer(workers=2)
         return
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    click.echo("grade worker running; Ctrl-C to stop")
-    worker.run(stop, idle)
-    click.echo("grade worker stopped")
+    worker = grade_worker()
+    handled = worker.deliver_due()
+    click.echo(f"grade worker: {handled} deliveries handled; {_queue_note(worker)}")
+
+
+# -- background jobs ----------------------------------------------------------------------------
+@main.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Jobs run at once (threads).")
+@click.option("--once", is_flag=True, help="Run the jobs waiting now, then exit.")
+@with_appcontext
+def worker(workers: int, once: bool) -> None:
+    """Run Rapport's background jobs (roster syncs, bulk starts, grade delivery, and what runs
+    every minute) until Ctrl-C or SIGTERM. Run one or more beside the web processes."""
+    if once:
+        from lti_tool.jobs import jobs
+
+        click.echo(f"ran {jobs().run_pending()} jobs")
+        return
+    _run_consumer(workers)
+
+
+def _run_consumer(workers: int) -> None:
+    from lti_tool.jobs import jobs
+    from lti_tool.tasks import DELIVER_GRADES, RESUME
+
+    queue = jobs()
+    # A worker (re)starting picks up at once what a crash or a deploy interrupted, instead of
+    # at the next minute's run.
+    queue.enqueue(RESUME)
+    queue.enqueue(DELIVER_GRADES)
+    click.echo(f"rapport worker: {workers} at once, {queue.backlog()} jobs waiting; Ctrl-C stops")
+    consumer = queue.huey.create_consumer(
+        workers=workers,
+        worker_type="thread",
+        periodic=True,
+        check_worker_health=True,
+        flush_locks=True,  # a worker killed mid-run leaves its run's lock behind
+    )
+    consumer.run()
 
 
 def _queue_note(worker: Any) -> str:

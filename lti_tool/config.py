@@ -43,6 +43,12 @@ class Settings:
     roster_sync_interval_seconds: int = 3600  # a staff launch syncs an older NRPS roster
     # Hosts or CIDR ranges outbound requests may reach although private (lti_tool.outbound).
     allow_private_hosts: tuple[str, ...] = ()
+    # Where jobs wait for `rapport worker` (lti_tool.jobs): sqlite or redis (memory and
+    # immediate in tests); empty: redis when REDIS_URL is set, else sqlite.
+    jobs_backend: str = ""
+    jobs_queue_name: str = "rapport"
+    log_format: str = "json"  # or "text" (lti_tool.observability)
+    metrics_token: str | None = None  # a Bearer token /metrics asks for; unset: inside only
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -84,12 +90,21 @@ def _secret_key(source: Mapping[str, str], instance_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _log_format(source: Mapping[str, str], demo: bool) -> str:
+    """JSON lines for a log collector; text for a person watching the demo in a terminal."""
+    chosen = (source.get("LOG_FORMAT") or ("text" if demo else "json")).strip().lower()
+    if chosen not in {"json", "text"}:
+        raise ValueError(f"LOG_FORMAT must be json or text, not {chosen!r}")
+    return chosen
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the environment once. `env` lets tests pass a dictionary instead."""
     source = os.environ if env is None else env
     instance_dir = Path(source.get("RAPPORT_INSTANCE_DIR", PROJECT_ROOT / "instance"))
     database_url = source.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'rapport.db'}"
     lti_config = source.get("LTI_CONFIG")
+    demo = _flag(source.get("RAPPORT_DEMO"))
     return Settings(
         instance_dir=instance_dir,
         database_url=database_url,
@@ -98,11 +113,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=(source.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
         keys_dir=Path(source.get("KEYS_DIR") or PROJECT_ROOT / "keys"),
         lti_config=Path(lti_config) if lti_config else None,
-        demo=_flag(source.get("RAPPORT_DEMO")),
+        demo=demo,
         demo_force=_flag(source.get("RAPPORT_DEMO_FORCE")),
         proxy_hops=int(source.get("PROXY_HOPS", "1")),
         roster_sync_interval_seconds=int(source.get("ROSTER_SYNC_INTERVAL", "3600")),
+        jobs_backend=source.get("JOBS_BACKEND", "").strip().lower(),
+        jobs_queue_name=source.get("JOBS_QUEUE_NAME") or "rapport",
         allow_private_hosts=tuple(
             h.strip() for h in source.get("ALLOW_PRIVATE_HOSTS", "").split(",") if h.strip()
         ),
+        log_format=_log_format(source, demo),
+        metrics_token=source.get("METRICS_TOKEN") or None,
     )

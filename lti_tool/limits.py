@@ -58,7 +58,9 @@ def install(app: Flask) -> Limiter:
     """Limit sign-in and registration per client address (the address the proxies in front
     report, see PROXY_HOPS), and every course form per person; counted in the storage
     `RATELIMIT_STORAGE_URI` names."""
-    limiter = Limiter(key_func=get_remote_address, app=app)
+    # While Redis is down each worker counts alone, rather than failing a page that Redis
+    # otherwise plays no part in (or, as it sets the headers, the 503 page that says so).
+    limiter = Limiter(key_func=get_remote_address, app=app, in_memory_fallback_enabled=True)
 
     def limit(endpoint: str, decorator: Any) -> None:
         app.view_functions[endpoint] = cast(Any, decorator(app.view_functions[endpoint]))

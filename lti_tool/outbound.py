@@ -101,7 +101,11 @@ class OutboundPolicy:
 
 
 def _web_address(url: str) -> Any:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError as exc:  # "http://[", a port past 65535: not an address at all
+        raise OutboundRefused("not a web address") from exc
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise OutboundRefused(f"not a web address: {parts.scheme or 'none'}://{parts.hostname}")
     return parts
@@ -265,7 +269,7 @@ class OutboundSession(requests.Session):
 
     def _read_within_limits(self, response: requests.Response) -> None:
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self.policy.max_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > self.policy.max_bytes:
             response.close()
             raise OutboundRefused(f"the answer is larger than {self.policy.max_bytes} bytes")
         body = bytearray()

@@ -17,9 +17,9 @@ from flask import Flask
 from hypothesis import settings
 
 from lti_tool import create_app, limits
-from lti_tool.background import background
 from lti_tool.db import transaction
 from lti_tool.extensions import Rapport
+from lti_tool.jobs import jobs
 from lti_tool.services import placements
 from lti_tool.services.placements import PlaceableKind
 from lti_tool.services.platforms.service import PlatformSpec, save_platform
@@ -100,6 +100,9 @@ def make_app(
             url = fresh_database(tmp_path, create_schema, db_templates)
             monkeypatch.setenv("DATABASE_URL", url)
         overrides.setdefault("testing", True)
+        # Jobs wait in memory until a test runs them (jobs(app).run_pending()), as they would
+        # wait in Redis for `rapport worker`; tests/functional/test_jobs.py runs real workers.
+        overrides.setdefault("jobs_backend", "memory")
         if TEST_REDIS_URL:
             overrides.setdefault("CACHE_KEY_PREFIX", prefix)
             overrides.setdefault("RATELIMIT_KEY_PREFIX", prefix + "limits")
@@ -109,13 +112,7 @@ def make_app(
 
     yield build
     for app in apps:
-        # Background work (a roster sync a staff launch started, the demo's grade worker) must
-        # end before the next test drops the schema under it.
-        background(app).join()
-        background(app).shutdown()
-        worker = app.extensions.get("rapport.grade_worker")
-        if worker is not None:
-            worker.stop()
+        jobs(app).huey.flush()  # what a test left queued is not run: nothing runs on its own
         state(app).engine.dispose()
 
 
@@ -212,7 +209,7 @@ def running_tool(tmp: Path, templates: Path) -> Iterator[RunningTool]:
     ):
         _prepare_instance(env, tmp)
         env.setenv("DATABASE_URL", fresh_database(tmp, True, templates))
-        overrides: dict[str, Any] = {"testing": True}
+        overrides: dict[str, Any] = {"testing": True, "jobs_backend": "memory"}
         if TEST_REDIS_URL:
             prefix = f"rapport-test-{uuid.uuid4().hex[:8]}:"
             overrides["CACHE_KEY_PREFIX"] = prefix
@@ -223,6 +220,5 @@ def running_tool(tmp: Path, templates: Path) -> Iterator[RunningTool]:
         try:
             yield RunningTool(app, server.set_app(app), platform)
         finally:
-            background(app).join()
-            background(app).shutdown()
+            jobs(app).huey.flush()
             state(app).engine.dispose()

@@ -17,9 +17,12 @@ import shutil
 from functools import cache
 from pathlib import Path
 
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, make_url, text
 
 from lti_tool.db import Base, make_engine
+from lti_tool.migrate import alembic_config
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -28,11 +31,21 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
+def build_schema(engine: Engine) -> None:
+    """The models' schema, stamped with the migrations' head as `rapport db upgrade` leaves it
+    (a web process serves only a database at head)."""
+    Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        MigrationContext.configure(connection).stamp(
+            ScriptDirectory.from_config(alembic_config("")), "head"
+        )
+
+
 @cache
 def _sqlite_template(folder: Path) -> Path:
     path = folder / "template.db"
     engine = make_engine(f"sqlite:///{path}")
-    Base.metadata.create_all(engine)
+    build_schema(engine)
     engine.dispose()
     return path
 
@@ -91,7 +104,7 @@ def _fresh_postgres(create_schema: bool) -> str:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     else:
         _empty_schema(engine)
-        Base.metadata.create_all(engine)
+        build_schema(engine)
         _PostgresState.schema_built = True
     return _postgres_url()
 

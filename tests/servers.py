@@ -8,12 +8,19 @@ standard 0.5 s: with hundreds of servers started per run, that tick was a second
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import requests
 from werkzeug.serving import BaseWSGIServer, make_server
 
 SHUTDOWN_POLL_SECONDS = 0.01
@@ -77,3 +84,55 @@ def serve(wsgi_app: Any, port: int | None = None, ssl_context: Any = None) -> It
     """Serve a WSGI app on 127.0.0.1 in a thread; yields its base URL."""
     with serving(ssl_context, port or 0) as server:
         yield server.set_app(wsgi_app)
+
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class Process:
+    """A server running in a process of its own: its base URL, the process and its log."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
+@contextmanager
+def server_process(
+    command: list[str], env: dict[str, str], log: Path, ready: str = "/healthz"
+) -> Iterator[Process]:
+    """Run `command`, formatted with `{port}` (a free one), with PUBLIC_URL set to match; wait
+    until `ready` answers HTTP at all (a 503 too: a server that starts while its database is
+    down is the point of some tests); stop it at the end."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [part.format(port=port) for part in command],
+            env={**os.environ, **env, "PUBLIC_URL": url},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(url + ready, timeout=10)
+                break
+            except requests.RequestException:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[0]} did not start:\n{log.read_text()}") from None
+                time.sleep(0.2)
+        yield Process(url, process, log)
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def gunicorn(*options: str) -> list[str]:
+    """The command that serves Rapport under gunicorn on 127.0.0.1:{port}."""
+    return [str(BIN / "gunicorn"), "-b", "127.0.0.1:{port}", *options, "lti_tool:create_app()"]

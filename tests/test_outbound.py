@@ -219,3 +219,24 @@ def test_the_connection_goes_to_the_address_that_was_checked():
         private = f"http://rebinding.test:{url.rsplit(':', 1)[1]}/"
         with pytest.raises(OutboundRefused, match="private"):
             fresh.get(private, timeout=5)
+
+
+@pytest.mark.parametrize("url", ["http://[", "https://lms.example.edu:99999/x", "http://[::1/x"])
+def test_a_url_no_parser_can_read_is_refused_not_raised(url):
+    """Stored NRPS or AGS URLs come from launches: one urlsplit cannot read is refused like any
+    other address Rapport will not reach, instead of a ValueError in a job."""
+    http = OutboundSession(OutboundPolicy(allow_loopback=True), "Rapport tests")
+    with pytest.raises(requests.RequestException):  # OutboundRefused, or requests' InvalidURL
+        http.get(url, timeout=5)
+
+
+def _superscript_length(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "²")])
+    return [b"{}"]
+
+
+def test_a_content_length_of_other_digits_is_not_a_crash():
+    http = OutboundSession(OutboundPolicy(allow_loopback=True), "Rapport tests")
+    # Refusing such an answer is fine; a ValueError is not.
+    with serve(_superscript_length) as url, suppress(requests.RequestException):
+        http.get(url + "/jwks", timeout=5)

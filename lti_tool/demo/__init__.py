@@ -65,8 +65,7 @@ def init_demo(app: Flask) -> None:
         tool_jwks=state.keyring.jwks,
     )
     app.extensions[EXTENSION] = platform
-    app.register_blueprint(bp)
-    platform.registered = registration.register_platform(state.sessions, platform)
+    app.register_blueprint(bp)  # it registers itself on its first request: none at start
     log.warning(
         "demo LMS on at %s/demo: anyone can sign in to Rapport as any demo person",
         settings.public_url,

@@ -1,8 +1,8 @@
 """The demo LMS registers itself in Rapport as a platform, as an LMS administrator would
 (LTI 1.3 Core §3.1.3: issuer, client_id, deployment_id, endpoints and key set URL).
 
-At start when Rapport's tables exist; otherwise on the first demo request after
-`rapport db upgrade`, rather than stopping the app.
+On the demo's first request, not at start (an app starts without touching its database);
+while Rapport's tables do not exist yet, on the first demo request after `rapport db upgrade`.
 """
 
 from __future__ import annotations

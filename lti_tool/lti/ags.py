@@ -49,6 +49,7 @@ AGS_SCOPES = frozenset(
 LINEITEM_CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
 SCORE = "application/vnd.ims.lis.v1.score+json"
+RESULT_CONTAINER = "application/vnd.ims.lis.v2.resultcontainer+json"
 CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
 MAX_PAGES = 100  # a platform that links pages in a circle must not hold a worker forever
 
@@ -105,6 +106,10 @@ class AgsEndpoint:
     @property
     def can_post_scores(self) -> bool:
         return SCOPE_SCORE in self.scopes
+
+    @property
+    def can_read_results(self) -> bool:
+        return SCOPE_RESULT_READONLY in self.scopes
 
     @property
     def token_scopes(self) -> tuple[str, ...]:
@@ -269,18 +274,46 @@ class AgsClient:
             raise ServiceError("the platform created a line item but sent back no id", 502)
         return created
 
-    def post_score(self, endpoint: AgsEndpoint, lineitem_url: str, score: ScorePost) -> None:
-        """Publish a score; raises ScoreConflict on 409 and ServiceError on other refusals."""
+    def post_score(self, endpoint: AgsEndpoint, lineitem_url: str, score: ScorePost) -> int:
+        """Publish a score and return the HTTP status; raises ScoreConflict on 409 and
+        ServiceError on other refusals."""
         if self.family != "canvas" and score.new_submission is not None:
             score = replace(score, new_submission=None)
-        self._call(
+        return self._call(
             endpoint,
             "POST",
             service_url(lineitem_url, "scores"),
             "application/json",
             body=score.as_json(),
             content_type=SCORE,
+        ).status_code
+
+    def holds_score(self, endpoint: AgsEndpoint, lineitem_url: str, score: ScorePost) -> bool:
+        """Whether the gradebook already shows this score for this person (AGS 2.0 §3.3, the
+        result service): the same share of the maximum, and the same comment when it says."""
+        if score.score_given is None or not endpoint.can_read_results:
+            return False
+        response = self._call(
+            endpoint,
+            "GET",
+            service_url(lineitem_url, "results"),
+            RESULT_CONTAINER,
+            params={"user_id": score.user_id},
         )
+        body = _json(response)
+        if isinstance(body, dict):  # some platforms wrap the container
+            body = body.get("results", body.get("content", []))
+        for result in body if isinstance(body, list) else []:
+            if not isinstance(result, dict) or str(result.get("userId")) != score.user_id:
+                continue
+            given, maximum = result.get("resultScore"), result.get("resultMaximum") or 1
+            if not isinstance(given, int | float) or not isinstance(maximum, int | float):
+                continue
+            same_share = abs(given / maximum - score.score_given / score.score_maximum) < 1e-6
+            said = result.get("comment")
+            if same_share and (said is None or said == (score.comment or "")):
+                return True
+        return False
 
     def _call(
         self,

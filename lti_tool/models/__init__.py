@@ -12,7 +12,7 @@ from lti_tool.models.feedback import (
     ThreadRead,
     TutorAllocation,
 )
-from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery
+from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery, GradeSend
 from lti_tool.models.newsfeed import Post, PostKind, PostView, Reaction, Reply, StaffProfile
 from lti_tool.models.person import Person
 from lti_tool.models.placement import Placement
@@ -32,6 +32,7 @@ __all__ = [
     "FeedbackThread",
     "GradableActivity",
     "GradeDelivery",
+    "GradeSend",
     "Membership",
     "Occurrence",
     "Person",

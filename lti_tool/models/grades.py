@@ -75,3 +75,17 @@ class GradeDelivery(Base):
 
     activity: Mapped[GradableActivity] = relationship()
     person: Mapped[Person] = relationship()
+
+
+class GradeSend(Base):
+    """A score on its way to the LMS, written and committed by itself just before the POST and
+    removed with the delivery's outcome. One left behind means a worker died between sending
+    and recording: before sending again, Rapport asks the LMS (AGS results) whether the score
+    arrived, so a platform that does not refuse duplicates does not get it twice."""
+
+    __tablename__ = "grade_send"
+
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("grade_delivery.id", ondelete="CASCADE"), primary_key=True
+    )
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,6 +23,7 @@ def register_views(app: Flask) -> None:
         health,
         install,
         lti,
+        metrics,
         newsfeed,
         roster,
         settings,
@@ -47,6 +48,8 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(snippets.bp)
     app.register_blueprint(tutors.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     errors.register(app)
+    health.register(app)
     headers.register(app)
     times.register(app)

@@ -1,4 +1,5 @@
-"""Error pages: every refusal is a clear 4xx page (JSON when asked), logged with its reason."""
+"""Error pages: every refusal is a clear 4xx page (JSON when asked), logged with its reason; a
+database or Redis that does not answer is a 503 page naming it, never a traceback."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import logging
 from flask import Flask, Response, abort, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from lti_tool.lti.errors import CookiesBlocked, LaunchError
 from lti_tool.lti.launch import NEW_WINDOW_PARAMS
 from lti_tool.lti.platform_storage import StorageCheckNeeded
+from lti_tool.observability.events import launch_refused, launch_step
 from lti_tool.services.refusals import Refused
+from lti_tool.startup import one_line
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +32,11 @@ def _wants_json() -> bool:
 
 
 def _launch_error(error: LaunchError) -> tuple[Response | str, int]:
+    step = (request.endpoint or "lti").rpartition(".")[2]  # "login" or "launch"
     if error.status < 400:
-        log.info("LTI launch step (%s) on %s", error.code, request.path)
+        launch_step(error.code, step)
     else:
-        log.warning(
-            "LTI refused (%s) %s %s: %s", error.code, request.method, request.path, error.message
-        )
+        launch_refused(error.code, step, error.status, error.message)
     if _wants_json():
         return jsonify(error.as_json()), error.status
     if isinstance(error, StorageCheckNeeded):
@@ -74,28 +76,32 @@ def _csrf_error(error: CSRFError) -> tuple[Response | str, int]:
     return _http_error(error)
 
 
-def _database_down(error: OperationalError) -> tuple[Response | str, int]:
-    log.error("database unavailable on %s: %s", request.path, error)
-    message = "Rapport cannot reach its database just now. Nothing was lost: try again in a minute."
+def service_unavailable(
+    message: str, title: str = "Service unavailable"
+) -> tuple[Response | str, int]:
+    """503: what Rapport depends on is down or not ready, and the page says so."""
     if _wants_json():
         return jsonify(error="Service Unavailable", message=message), 503
-    return render_template(
-        "errors/http.html", status=503, title="Service unavailable", message=message
-    ), 503
+    return render_template("errors/http.html", status=503, title=title, message=message), 503
+
+
+def _database_down(error: DBAPIError) -> tuple[Response | str, int]:
+    """Whichever view met the outage: connections refused, dropped or timed out, anywhere."""
+    log.error("database unavailable on %s %s: %s", request.method, request.path, one_line(error))
+    g.unavailable = True  # the security headers then ask it nothing more for this page
+    return service_unavailable(
+        "Rapport cannot reach its database just now. Nothing was lost: try again in a minute."
+    )
 
 
 def _redis_down(error: RedisError) -> tuple[Response | str, int]:
     log.error("Redis unavailable on %s %s: %s", request.method, request.path, error)
-    message = (
+    g.unavailable = True
+    return service_unavailable(
         "Rapport cannot reach the store it keeps sign-ins in just now, so it cannot let "
         "anyone in. Nothing was lost: try again in a minute. If it lasts, tell the "
         "administrators of Rapport that Redis is not answering."
     )
-    if _wants_json():
-        return jsonify(error="Service Unavailable", message=message), 503
-    return render_template(
-        "errors/http.html", status=503, title="Service unavailable", message=message
-    ), 503
 
 
 def _refuse_nul_characters() -> None:
@@ -118,4 +124,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Refused, _refused)
     app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(InterfaceError, _database_down)
     app.register_error_handler(RedisError, _redis_down)

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db
+from lti_tool.jobs import enqueue_after_commit
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.grades.service import (
     activity_deliveries,
@@ -17,6 +18,7 @@ from lti_tool.services.grades.service import (
     course_activities,
     retry_failed,
 )
+from lti_tool.tasks import DELIVER_GRADES
 from lti_tool.views.course import course_grant_required
 from lti_tool.views.params import chosen_id
 
@@ -63,6 +65,8 @@ def retry(course_id: int, activity_id: int) -> Response:
         chosen_id(request.form.get("delivery")),
         actor_id=g.grant.person_id,
     )
+    if count:
+        enqueue_after_commit(session, DELIVER_GRADES)
     session.commit()
     target = url_for("grades.activity", course_id=course_id, activity_id=activity_id)
     return redirect(f"{target}?retried={count}", code=303)

@@ -43,6 +43,8 @@ def _platform_origins() -> list[str]:
     """The registered platforms' origins, cached for every worker. When the cache or the
     database cannot answer (the page being sent may say exactly that), none: the policy is
     then only stricter."""
+    if g.get("unavailable"):
+        return []  # not a second wait for what this request already found down
     try:
         origins = cache.get(ORIGINS_CACHE_KEY)
         if origins is None:

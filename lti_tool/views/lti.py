@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, Response, jsonify, redirect, request, session
 
 from lti_tool.db import utcnow
@@ -13,6 +11,7 @@ from lti_tool.lti.launch import LtiGate
 from lti_tool.lti.storage import SharedLaunchStorage
 from lti_tool.lti.tool_conf import DatabaseToolConf
 from lti_tool.models.course import CourseRole
+from lti_tool.observability.events import launch_reached
 from lti_tool.services.access import CourseGrant, add_grant
 from lti_tool.services.launches import record_launch_committed
 from lti_tool.views.deep_linking import placed_activity_url, start_deep_linking
@@ -20,7 +19,6 @@ from lti_tool.views.headers import forget_platform_origins
 from lti_tool.views.roster import sync_roster_if_stale
 
 bp = Blueprint("lti", __name__)
-log = logging.getLogger(__name__)
 
 
 def _gate() -> LtiGate:
@@ -59,16 +57,16 @@ def launch() -> Response:
     grant = CourseGrant(record.course_id, record.person_id, record.role)
     session["grants"] = add_grant(session.get("grants") or {}, grant, utcnow())
     session.permanent = False
-    log.info(
-        "launch accepted: %s client %s deployment %s course %s person %s as %s",
-        result.claims.issuer,
-        result.claims.client_id,
-        result.claims.deployment_id,
-        record.course_id,
-        record.person_id,
-        record.role.value,
+    claims = result.claims
+    launch_reached(
+        "deep_linking" if claims.is_deep_linking else "course",
+        issuer=claims.issuer,
+        client_id=claims.client_id,
+        deployment_id=claims.deployment_id,
+        course_id=record.course_id,
+        role=record.role.value,
     )
-    if result.claims.is_deep_linking:
+    if claims.is_deep_linking:
         return start_deep_linking(result, grant)
     # POST → GET so that a reload never re-posts the id_token.
     return redirect(placed_activity_url(record), code=303)  # type: ignore[return-value]

@@ -15,8 +15,8 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
-from lti_tool.background import background
 from lti_tool.extensions import db, rapport
+from lti_tool.jobs import enqueue_after_commit
 from lti_tool.models import Course
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.profiles import author_cards
@@ -24,6 +24,7 @@ from lti_tool.services.snippets import bulk_start
 from lti_tool.services.snippets import service as snippets
 from lti_tool.services.snippets.bulk_start import BulkStartRefused
 from lti_tool.services.snippets.service import MERGE_FIELDS, SnippetRefused, unknown_fields
+from lti_tool.tasks import BULK_START
 from lti_tool.views.course import course_grant_required
 from lti_tool.views.params import chosen_id
 
@@ -229,8 +230,8 @@ def confirm(course_id: int) -> Any:
             raise
         session.rollback()
         return _start_page(form, refused.errors)
+    enqueue_after_commit(session, BULK_START, bulk.id)
     session.commit()
-    background().submit(bulk_start.run_bulk, state.sessions, bulk.id, state.clock)
     return redirect(url_for("snippets.progress", course_id=course_id, bulk_id=bulk.id), code=303)
 
 

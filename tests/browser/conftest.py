@@ -93,9 +93,10 @@ def screenshot(page: Any, name: str) -> Path:
 
 @pytest.fixture
 def demo(make_app: Any) -> Iterator[str]:
-    """Rapport with its demo LMS on plain http; the base URL."""
+    """Rapport with its demo LMS on plain http; the base URL. Each job runs as it is queued,
+    as if a worker took it at once: these tests are about pages, not the job runner."""
     with serving() as server:
-        server.set_app(make_app(public_url=server.url, demo=True))
+        server.set_app(make_app(public_url=server.url, demo=True, jobs_backend="immediate"))
         yield server.url
 
 

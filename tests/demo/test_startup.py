@@ -9,6 +9,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from lti_tool.migrate import upgrade
 from lti_tool.models import Registration
 from tests.conftest import state
 from tests.demo.flow import launch_as, platform
@@ -36,13 +37,17 @@ def test_starts_on_local_or_plain_http_urls(make_app, public_url):
 
 def test_starts_on_a_production_url_when_forced(make_app):
     app = make_app(demo=True, demo_force=True, public_url="https://rapport.example.edu")
+    app.test_client().get("/demo")
     [row] = _registrations(app)
     assert row[0] == "https://rapport.example.edu/demo"
 
 
-def test_registers_itself_once_however_often_it_starts(make_app):
+def test_registers_itself_on_its_first_request_once_however_often_it_starts(make_app):
     first = make_app(demo=True)
-    make_app(demo=True)
+    assert _registrations(first) == []  # an app starts without touching its database
+    second = make_app(demo=True)
+    for app in (first, second, first):
+        assert app.test_client().get("/demo").status_code == 200
     issuer = platform(first).issuer
     assert _registrations(first) == [(issuer, "rapport-demo", issuer + "/auth", issuer + "/token",
                                       issuer + "/jwks.json", ["demo-deployment-1"])]
@@ -59,14 +64,12 @@ def test_key_is_made_once_private_and_kept(make_app, tmp_path):
 
 
 def test_without_tables_it_waits_and_registers_on_the_first_page(make_app, live, browser):
-    from lti_tool.db import Base
-
     app, url = live(demo=True, create_schema=False)
     assert platform(app).registered is False
     refused = requests.get(url + "/demo")
     assert refused.status_code == 503
     assert "rapport db upgrade" in refused.text
-    Base.metadata.create_all(state(app).engine)
+    upgrade(state(app).settings.database_url)
     assert requests.get(url + "/demo").status_code == 200
     assert platform(app).registered is True
     assert launch_as(browser, url, "student-amara-okafor").launch.status_code == 303

@@ -184,7 +184,7 @@ def test_healthz(app):
     client = app.test_client()
     up = client.get("/healthz")
     assert up.status_code == 200
-    expected = {"status": "ok", "database": "up"}
+    expected = {"status": "ok", "database": "up", "jobs_waiting": 0}
     if state(app).settings.redis_url:
         expected["redis"] = "up"
     assert up.json == expected
@@ -210,7 +210,12 @@ def test_with_redis_down_sign_in_answers_503_and_health_names_redis(live, platfo
     assert launch.status_code == 503
     health = requests.get(url + "/healthz", timeout=10)
     assert health.status_code == 503
-    assert health.json() == {"status": "unavailable", "database": "up", "redis": "down"}
+    assert health.json() == {
+        "status": "unavailable",
+        "database": "up",
+        "redis": "down",
+        "jobs_waiting": 0,  # the tests' queue is in memory
+    }
 
 
 def test_unknown_pages_and_methods_are_clear_4xx(app):

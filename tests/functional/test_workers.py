@@ -2,53 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.conftest import register
-from tests.servers import free_port
-
-GUNICORN = Path(sys.executable).with_name("gunicorn")
+from tests.servers import gunicorn, server_process
 
 
 @pytest.fixture
 def gunicorn_tool(make_app, platform, tmp_path):
     app = make_app()  # creates the schema, keys and instance folder the workers share
     register(app, platform)
-    port = free_port()
-    env = {
-        **os.environ,
-        "PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "SECRET_KEY": "shared-between-workers",
-    }
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(
-        [str(GUNICORN), "-w", "3", "-b", f"127.0.0.1:{port}", "lti_tool:create_app()"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/healthz", timeout=5).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
-    yield url
-    process.terminate()
-    process.wait(10)
+    env = {"SECRET_KEY": "shared-between-workers"}
+    with server_process(gunicorn("-w", "3"), env, tmp_path / "gunicorn.log") as server:
+        yield server.url
 
 
 def test_replayed_launch_is_accepted_once_across_workers(gunicorn_tool, platform, browser):

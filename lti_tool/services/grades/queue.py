@@ -46,6 +46,7 @@ class Outcome:
     words: str | None = None  # the platform's words, or a note for staff
     retry_after: float | None = None
     timestamp: datetime | None = None  # the AGS timestamp the score was sent with
+    http_status: int | None = None  # the platform's answer (0: none came; None: not asked)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,10 @@ def claim_next(
         )
         query = query.where(GradeDelivery.activity_id.not_in(paused_activities))
     query = query.order_by(GradeDelivery.next_attempt_at, GradeDelivery.id).limit(1)
-    return session.scalar(query.with_for_update(skip_locked=True, of=GradeDelivery))
+    # FOR NO KEY UPDATE: a worker's own record that a send is under way (grade_send, committed
+    # apart) may reference the row it holds.
+    locked = query.with_for_update(skip_locked=True, key_share=True, of=GradeDelivery)
+    return session.scalar(locked)
 
 
 def next_due(session: Session) -> datetime | None:
@@ -158,7 +162,10 @@ def record_outcome(
     now: datetime,
     next_attempt_at: datetime,
     max_attempts: int,
-) -> None:
+) -> str:
+    """Write what the attempt made of the row; returns it in a word for the operators' logs
+    and metrics: sent, superseded, retry, or refused (refused, or given up on)."""
+    settled = outcome.result.value
     attempts = delivery.attempts + 1
     this_row = update(GradeDelivery).where(GradeDelivery.id == delivery.id)
     if outcome.result is Result.SENT:
@@ -171,6 +178,7 @@ def record_outcome(
         session.execute(superseded, execution_options=UNSYNCED)
     elif not _give_way(session, delivery, outcome, attempts):
         if outcome.result is Result.REFUSED or attempts >= max_attempts:
+            settled = Result.REFUSED.value
             words = outcome.words or "refused"
             if outcome.result is Result.RETRY:
                 words = f"Gave up after {attempts} attempts. Last answer: {words}"
@@ -183,6 +191,9 @@ def record_outcome(
                 attempts=attempts, last_error=outcome.words, next_attempt_at=next_attempt_at
             )
             session.execute(retry, execution_options=UNSYNCED)
+    else:
+        settled = Result.SUPERSEDED.value  # a newer score came meanwhile
+    return settled
 
 
 def _give_way(session: Session, delivery: GradeDelivery, outcome: Outcome, attempts: int) -> bool:

@@ -16,18 +16,16 @@ words for staff. Every value comes from the database: no request is needed.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import requests
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.db import utcnow
@@ -36,7 +34,8 @@ from lti_tool.lti.ags import over_maximum_note as over_maximum
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens
 from lti_tool.models import Course, Person, Registration
-from lti_tool.models.grades import GradableActivity, GradeDelivery
+from lti_tool.models.grades import GradableActivity, GradeDelivery, GradeSend
+from lti_tool.observability.events import score_settled
 from lti_tool.services.grades import queue
 from lti_tool.services.grades.queue import Outcome, Result, RetryPolicy
 from lti_tool.services.grades.service import GradebookUnavailable, forget_line_item, line_item_url
@@ -118,21 +117,6 @@ class GradeWorker:
             self.clock.sleep(max(0.0, (wake - self.clock.now()).total_seconds()))
         raise RuntimeError(f"rows still waiting after {max_wakeups} wake-ups")
 
-    def run(self, stop: threading.Event, idle_seconds: float = 5.0) -> None:
-        """Deliver until `stop` is set (Ctrl-C, SIGTERM, app shutdown)."""
-        while not stop.is_set():
-            try:
-                if self.deliver_one():
-                    continue
-                wake = self.next_wake()
-            except Exception:
-                log.exception("grade worker: cannot reach the database; trying again soon")
-                wake = None
-            wait = idle_seconds
-            if wake is not None:
-                wait = min(idle_seconds, max(0.05, (wake - self.clock.now()).total_seconds()))
-            stop.wait(wait)
-
     def next_wake(self) -> datetime | None:
         """When the earliest waiting row becomes due (after its platform's pause, if any)."""
         with self.sessions() as session:
@@ -156,9 +140,10 @@ class GradeWorker:
             outcome = self._attempt(session, delivery)
             if self.after_send is not None:
                 self.after_send(delivery)
+            session.execute(delete(GradeSend).where(GradeSend.delivery_id == delivery.id))
             settled = self.clock.now()
             delay = self.policy.delay(delivery.attempts + 1, self.rng, outcome.retry_after)
-            queue.record_outcome(
+            settled_as = queue.record_outcome(
                 session,
                 delivery,
                 outcome,
@@ -167,6 +152,8 @@ class GradeWorker:
                 self.policy.max_attempts,
             )
         self.stats.add(outcome.result)
+        attempts = delivery.attempts + 1
+        score_settled(delivery.id, delivery.activity_id, settled_as, outcome.http_status, attempts)
         return True
 
     def _attempt(self, session: Session, delivery: GradeDelivery) -> Outcome:
@@ -186,14 +173,14 @@ class GradeWorker:
         if isinstance(exc, ScoreConflict):
             note = f"The LMS already had this score or a newer one (409: {exc})."
             timestamp = queue.send_timestamp(session, delivery)[0]
-            return Outcome(Result.SENT, note, timestamp=timestamp)
+            return Outcome(Result.SENT, note, timestamp=timestamp, http_status=exc.status)
         if isinstance(exc, GradebookUnavailable):
             return Outcome(Result.REFUSED, str(exc))
         if isinstance(exc, ServiceError):
             if is_permanent(exc.status):
-                return Outcome(Result.REFUSED, str(exc))
+                return Outcome(Result.REFUSED, str(exc), http_status=exc.status)
             self._pause(registration_id, exc.retry_after, delivery.attempts + 1)
-            return Outcome(Result.RETRY, str(exc), exc.retry_after)
+            return Outcome(Result.RETRY, str(exc), exc.retry_after, http_status=exc.status)
         log.exception("grade delivery %s failed unexpectedly", delivery.id)
         return Outcome(Result.RETRY, f"Rapport could not send this score: {exc}")
 
@@ -226,62 +213,37 @@ class GradeWorker:
             grading_progress=delivery.grading_progress,
             new_submission=not regrade,
         )
+        if session.get(GradeSend, delivery.id) is not None and self._arrived(
+            ags, endpoint, url, score
+        ):
+            note = "A send interrupted by a stopped worker had reached the LMS: confirmed there."
+            return Outcome(Result.SENT, note, None, timestamp)
+        self._mark_sending(delivery.id)
         try:
-            ags.post_score(endpoint, url, score)
+            status = ags.post_score(endpoint, url, score)
         except ServiceError as exc:
             if exc.status == 404:
                 forget_line_item(session, activity.id, url)
             raise
         return Outcome(
-            Result.SENT, over_maximum(score, registration.product_family), None, timestamp
+            Result.SENT, over_maximum(score, registration.product_family), None, timestamp, status
         )
+
+    def _arrived(self, ags: AgsClient, endpoint: AgsEndpoint, url: str, score: ScorePost) -> bool:
+        """After a worker died mid-send: whether the LMS has the score (asked, not assumed)."""
+        try:
+            return ags.holds_score(endpoint, url, score)
+        except Exception:  # cannot tell: send again, as before this check existed
+            log.warning("cannot ask the LMS whether an interrupted score arrived", exc_info=True)
+            return False
+
+    def _mark_sending(self, delivery_id: int) -> None:
+        """Committed on its own, before the POST: it survives the worker dying mid-send."""
+        with self.sessions() as other, other.begin():
+            other.merge(GradeSend(delivery_id=delivery_id, started_at=self.clock.now()))
 
     def _pause(self, registration_id: int, retry_after: float | None, attempts: int) -> None:
         """A throttled or failing platform gets no calls for a while, not one per row."""
         seconds = self.policy.delay(attempts, self.rng, retry_after)
         until = self.clock.now() + timedelta(seconds=seconds)
         self.paused[registration_id] = max(until, self.paused.get(registration_id, until))
-
-
-class WorkerThread:
-    """The worker in a daemon thread of the web process, when the demo LMS runs (SQLite: one
-    process, `rapport run`).
-
-    `app_context` is the app's `app_context` (the token cache lives in the app's cache); the
-    thread stops when `stop()` is called or the process exits.
-    """
-
-    def __init__(
-        self,
-        worker: GradeWorker,
-        app_context: Callable[[], AbstractContextManager[Any]],
-        idle_seconds: float = 1.0,
-    ) -> None:
-        self.worker, self.app_context, self.idle_seconds = worker, app_context, idle_seconds
-        self.stopping = threading.Event()
-        self._starting = threading.Lock()
-        self.started = False
-        self.thread = threading.Thread(target=self._run, name="rapport-grades", daemon=True)
-
-    def start(self) -> WorkerThread:
-        with self._starting:
-            if not self.started and not self.stopping.is_set():
-                self.started = True
-                self.thread.start()
-                atexit.register(self.stop)
-        return self
-
-    def start_once(self) -> None:
-        """As a `before_request` hook: the thread starts with the first request served, so
-        CLI commands never start one and a pre-forking server forks before it exists."""
-        if not self.started:
-            self.start()
-
-    def _run(self) -> None:
-        with self.app_context():
-            self.worker.run(self.stopping, self.idle_seconds)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.stopping.set()
-        if self.thread.is_alive():
-            self.thread.join(timeout)

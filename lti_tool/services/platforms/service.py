@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from lti_tool.lti.claims import web_origins
 from lti_tool.models import Deployment, Registration, RegistrationInvite
 from lti_tool.models.platform import ACTIVE
+from lti_tool.services.upsert import insert_ignoring_conflicts, upsert
 
 
 class PlatformConfigError(ValueError):
@@ -156,12 +157,42 @@ def specs_from_pylti_config(data: object) -> list[PlatformSpec]:
     return specs
 
 
-def import_platforms_file(session: Session, path: Path) -> list[Registration]:
+def import_platform(session: Session, spec: PlatformSpec) -> int:
+    """`save_platform` for a platforms file, which two processes may import at one moment (two
+    hosts running `rapport db upgrade` in one deploy): every row goes in as INSERT … ON
+    CONFLICT, so the second waits for the first and then finds its rows instead of failing on
+    a unique constraint. Returns the registration's id."""
+    spec.check()
+    fields: dict[str, Any] = {
+        "auth_login_url": spec.auth_login_url,
+        "auth_token_url": spec.auth_token_url,
+        "auth_audience": spec.auth_audience,
+        "key_set_url": spec.key_set_url,
+        "key_set": spec.key_set,
+    }
+    if spec.name:
+        fields["name"] = spec.name
+    identity = {"issuer": spec.issuer, "client_id": spec.client_id}
+    registration_id = upsert(session, Registration, identity, fields, update=False)
+    session.execute(update(Registration).where(Registration.id == registration_id).values(fields))
+    insert_ignoring_conflicts(
+        session,
+        Deployment,
+        [
+            {"registration_id": registration_id, "deployment_id": deployment_id}
+            for deployment_id in dict.fromkeys(spec.deployment_ids)
+        ],
+    )
+    return registration_id
+
+
+def import_platforms_file(session: Session, path: Path) -> int:
+    """Import every registration a platforms file lists; returns how many it lists."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise PlatformConfigError(f"cannot read {path}: {exc}") from exc
-    return [save_platform(session, spec) for spec in specs_from_pylti_config(data)]
+    return len({import_platform(session, spec) for spec in specs_from_pylti_config(data)})
 
 
 def platform_origins(session: Session) -> list[str]:

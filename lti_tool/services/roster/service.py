@@ -11,7 +11,7 @@ launch brought, and `Person.name_as` shows "Student 4f2a" until one arrives.
 Two workers never sync one course at once: `claim_roster_sync` takes a lease on
 `course.roster_sync_started_at` with one conditional UPDATE, the sync renews it with every
 page and gives up as soon as someone else holds it. Every value arrives explicitly, so a sync
-runs in a background thread or a worker as well as in a test.
+runs in a job (lti_tool.tasks) as well as in a test.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from lti_tool.db import utcnow
 from lti_tool.lti.nrps import RosterMember, RosterPage
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceError
 from lti_tool.models import Course, Membership, Registration
+from lti_tool.observability.events import roster_synced
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.audit import AuditAction, AuditFacts, plural, record, register_action
 from lti_tool.services.roster.rows import deactivate_absent, upsert_memberships, upsert_people
@@ -179,10 +180,13 @@ class RosterSync:
             deactivated = self._finish(course_id, lease, held, members, started_by)
         except (ServiceError, LeaseLostError) as exc:
             self._fail(course_id, held, str(exc))
+            roster_synced(course_id, members, str(exc))
             return RosterSyncResult(course_id, pages, members, error=str(exc))
         except Exception:
             self._fail(course_id, held, "Rapport could not read the roster (an internal error).")
+            roster_synced(course_id, members, "an internal error")
             raise
+        roster_synced(course_id, members, None)
         return RosterSyncResult(course_id, pages, members, deactivated)
 
     def _target(self, course_id: int) -> tuple[int, PlatformEndpoint, str]:

@@ -15,8 +15,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import insert, select
 
-from lti_tool.background import background
 from lti_tool.db import transaction
+from lti_tool.jobs import jobs
 from lti_tool.models import (
     CheckIn,
     CheckInResponse,
@@ -215,7 +215,7 @@ class Measured:
 
 def measure(app: Flask, url: str, platform: Any, size: int) -> Measured:
     staff = teacher(platform, url, context=f"course-{size}")
-    background(app).join()  # no roster sync still running while statements are counted
+    jobs(app).run_pending()  # no roster sync still running while statements are counted
     seeded = seed(app, course_id_of(staff), size)
     staff.text("checkins/")  # a first page, so no page below pays for the session's start
     counts, seconds, shown = {}, {}, {}

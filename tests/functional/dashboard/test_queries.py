@@ -20,8 +20,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from lti_tool.background import background
 from lti_tool.db import transaction
+from lti_tool.jobs import jobs
 from lti_tool.models import (
     Course,
     FeedbackMessage,
@@ -94,7 +94,7 @@ def measure(app: Flask, url: str, platform: Any, size: int) -> Measured:
     context = f"course-{size}"
     staff = teacher(platform, url, context=context)
     teacher(platform, url, sub="second-tutor", name="Tomás Rivera", context=context)
-    background(app).join()  # no roster sync still running while statements are counted
+    jobs(app).run_pending()  # no roster sync still running while statements are counted
     course_id = int(staff.course.strip("/").split("/")[1])
     with state(app).sessions() as session:
         staff_names = {

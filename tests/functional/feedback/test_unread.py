@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lti_tool.background import background
 from lti_tool.db import transaction
+from lti_tool.jobs import jobs
 from lti_tool.models import (
     Course,
     CourseSetting,
@@ -172,7 +172,7 @@ def test_messages_written_for_many_students_at_once_count_too(tool, platform):
         },
     )
     assert confirmed.status_code == 303, confirmed.text[:400]
-    background(app).join()
+    jobs(app).run_pending()
     with transaction(state(app).sessions) as session:
         automated = dict(
             session.execute(

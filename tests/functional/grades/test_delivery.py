@@ -24,11 +24,12 @@ from sqlalchemy import select
 
 from lti_tool.db import transaction, utcnow
 from lti_tool.extensions import cache
+from lti_tool.jobs import jobs
 from lti_tool.lti.platform_keys import USER_AGENT
-from lti_tool.models import Course, DeliveryStatus, GradeDelivery, Person
+from lti_tool.models import Course, DeliveryStatus, GradeDelivery, GradeSend, Person
 from lti_tool.services.grades.queue import Result
 from lti_tool.services.grades.service import ActivitySpec, record_score
-from lti_tool.services.grades.worker import GradeWorker, SystemClock, WorkerThread
+from lti_tool.services.grades.worker import GradeWorker
 from tests.conftest import register, state
 from tests.databases import TEST_DATABASE_URL
 from tests.independent_platform import INSTRUCTOR, auto_post_form
@@ -217,7 +218,8 @@ def test_a_crash_between_send_and_commit_is_delivered_once_after_restart(lms, co
     assert Counter(r.status for r in all_deliveries(app))[DeliveryStatus.SENT] == 4
     worker_for(app).drain()  # a new worker
     assert Counter(r.status for r in all_deliveries(app)) == {DeliveryStatus.SENT: 20}
-    assert len(lms.ags.accepted) == 20 and len(lms.ags.conflicts) == 1
+    # The fifth was confirmed with the LMS's results, not sent again.
+    assert len(lms.ags.accepted) == 20 and lms.ags.conflicts == []
 
 
 def test_a_worker_process_killed_mid_batch_is_replaced_and_the_rest_arrives(
@@ -236,9 +238,9 @@ def test_a_worker_process_killed_mid_batch_is_replaced_and_the_rest_arrives(
     lms.ags.on_score = hold_the_twelfth
     log_path = tmp_path / "worker.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(RAPPORT), "grades", "worker", "--idle", "0.2"],
-            env=dict(os.environ),
+        process = subprocess.Popen(  # a worker starting sends what is due without waiting
+            [str(RAPPORT), "worker", "--workers", "1"],
+            env={**os.environ, "JOBS_BACKEND": "sqlite"},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -262,22 +264,23 @@ def test_a_worker_process_killed_mid_batch_is_replaced_and_the_rest_arrives(
     assert "19 deliveries handled; nothing waiting" in restarted.stdout  # 18 + the held one
     assert Counter(r.status for r in all_deliveries(app)) == {DeliveryStatus.SENT: 30}
     assert len(lms.ags.accepted) == 30
-    assert len(lms.ags.conflicts) == 1  # the twelfth, sent again: already there
+    assert lms.ags.conflicts == []  # the twelfth was confirmed with the LMS, not sent again
     assert len(lms.ags.line_items) == 2
 
 
-def test_the_in_process_worker_thread_delivers_and_stops(lms, course_id):
-    """What runs inside the web process when the demo LMS is on."""
+def test_a_recorded_score_queues_its_delivery_and_a_job_sends_it(lms, course_id):
+    """No thread in the web process: the commit that queues scores queues one delivery job,
+    which a worker runs (here, the test runs what is queued)."""
     app, course = course_id
-    everything = threading.Event()
-    lms.ags.on_score = lambda _s: everything.set() if len(lms.ags.accepted) == 6 else None
-    worker = worker_for(app, clock=SystemClock())
-    thread = WorkerThread(worker, app.app_context, idle_seconds=0.05).start()
+    queue = jobs(app)
+    assert queue.backlog() == 0
     record_round(app, course, students(app, course, 3), 4.0, utcnow())
-    assert everything.wait(60)
-    thread.stop()
-    assert not thread.thread.is_alive()
+    assert queue.backlog() == 1  # one run for the transaction, not one per score
+    assert not lms.ags.accepted
+    assert queue.run_pending() == 1
+    assert len(lms.ags.accepted) == 6
     assert Counter(r.status for r in all_deliveries(app)) == {DeliveryStatus.SENT: 6}
+    assert [t.name for t in threading.enumerate() if t.name.startswith("rapport")] == []
 
 
 @pytest.mark.skipif(
@@ -309,3 +312,54 @@ def test_two_workers_on_postgresql_send_each_score_once(lms, course_id):
     keys = [(s.line_item, s.user_id) for s in lms.ags.accepted]
     assert len(keys) == len(set(keys)) == 80 and lms.ags.conflicts == []
     assert len(lms.ags.line_items) == 2  # one column per activity, not one per worker
+
+
+def test_a_score_sent_before_its_worker_died_is_confirmed_with_the_lms_not_sent_twice(
+    lms, course_id
+):
+    """An LMS that stores a repeated score twice: after a worker died between sending and
+    recording, the next run asks the LMS's results whether the score arrived (it did) and
+    records it as sent, instead of posting it a second time."""
+    lms.ags.refuses_repeats = False
+    app, course = course_id
+    record_round(app, course, students(app, course, 10), 6.0, utcnow())  # 20 scores
+    accepted_before_stop = 5
+
+    def stop_after_the_fifth(_delivery: GradeDelivery) -> None:
+        if len(lms.ags.accepted) == accepted_before_stop:
+            raise Crash
+
+    dying = worker_for(app, after_send=stop_after_the_fifth)
+    with pytest.raises(Crash):
+        dying.deliver_due()
+    assert len(lms.ags.accepted) == accepted_before_stop  # the fifth arrived, unrecorded
+    worker_for(app).drain()
+    assert len(lms.ags.accepted) == 20  # not 21
+    assert len({(s.line_item, s.user_id) for s in lms.ags.accepted}) == 20
+    rows = all_deliveries(app)
+    assert Counter(r.status for r in rows) == {DeliveryStatus.SENT: 20}
+    confirmed = [r for r in rows if "confirmed there" in (r.last_error or "")]
+    assert len(confirmed) == 1
+    with transaction(state(app).sessions) as session:
+        assert session.scalars(select(GradeSend)).all() == []  # nothing left under way
+
+
+def test_without_the_results_scope_an_interrupted_score_is_sent_again(lms, course_id):
+    """A platform that grants no result.readonly cannot be asked: the score goes again (the
+    platform's own timestamp check refuses it with 409, counted as delivered)."""
+    app, course = course_id
+    with transaction(state(app).sessions) as session:
+        row = session.get_one(Course, course)
+        claim = dict(row.ags_endpoint or {})
+        claim["scope"] = [s for s in claim.get("scope", []) if not s.endswith("result.readonly")]
+        row.ags_endpoint = claim
+    record_round(app, course, students(app, course, 1), 6.0, utcnow())
+
+    def stop_at_once(_delivery: GradeDelivery) -> None:
+        raise Crash
+
+    with pytest.raises(Crash):
+        worker_for(app, after_send=stop_at_once).deliver_due()
+    worker_for(app).drain()
+    assert len(lms.ags.accepted) == 2 and len(lms.ags.conflicts) == 1
+    assert Counter(r.status for r in all_deliveries(app)) == {DeliveryStatus.SENT: 2}

@@ -8,11 +8,14 @@ throttling and outages. The gradebook page shows what arrived.
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from lti_tool.db import transaction, utcnow
@@ -123,28 +126,32 @@ def test_a_regrade_replaces_the_score_and_a_stale_resend_is_not_a_second_grade(l
         assert "already had this score" in str(row.last_error)
 
 
-def test_the_demo_starts_a_worker_thread_that_delivers(live, browser):
-    app, url = live(demo=True, grade_worker_thread=True)
-    thread = app.extensions["rapport.grade_worker"]
-    assert not thread.started  # not before the first request: CLI commands never start it
+def test_the_demo_s_worker_process_delivers_what_the_web_process_queued(live, browser):
+    """`make run`: the web process queues (SQLite queue under the instance folder), a `rapport
+    worker` beside it sends the score to the demo LMS; no thread in the web process."""
+    app, url = live(demo=True, jobs_backend="sqlite")
+    course_id = launched_course(browser, url, "instructor-margaret-chen")
+    launched_course(type(browser)(), url, AMARA)
+    grade(app, course_id, AMARA, 3)
+    assert [t.name for t in threading.enumerate() if t.name.startswith("rapport")] == []
+    env = {**os.environ, "JOBS_BACKEND": "sqlite", "RAPPORT_DEMO": "1"}
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).with_name("rapport")), "worker", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
-        course_id = launched_course(browser, url, "instructor-margaret-chen")
-        assert thread.started
-        launched_course(type(browser)(), url, AMARA)
-        grade(app, course_id, AMARA, 3)
         arrived = threading.Event()
-        for _ in range(600):  # waits for the thread, at most a minute; asserts nothing on time
+        for _ in range(600):  # waits for the worker, at most a minute; asserts nothing on time
             if platform(app).store.scores():
                 arrived.set()
                 break
             arrived.wait(0.1)
-        assert arrived.is_set()
     finally:
-        thread.stop()
-    assert not thread.thread.is_alive()
-
-
-@pytest.mark.parametrize("demo", [True, False])
-def test_no_worker_thread_in_tests_unless_asked(make_app, demo):
-    app = make_app(demo=demo)
-    assert "rapport.grade_worker" not in app.extensions
+        worker.terminate()
+        output, _ = worker.communicate(timeout=30)
+    assert arrived.is_set(), output
+    (score,) = platform(app).store.scores()
+    assert score.score_given == 3

@@ -10,8 +10,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import insert, literal, select, true
 
-from lti_tool.background import background
 from lti_tool.db import transaction
+from lti_tool.jobs import jobs
 from lti_tool.models import Membership, Person, Post, PostKind, PostView, Reaction, Reply
 from lti_tool.models.course import CourseRole
 from tests.conftest import state
@@ -137,7 +137,7 @@ def statements_per_page(app: Flask, url: str, platform: Any, size: int) -> dict[
     assert staff.post("introduction", {"body": "I'm Margaret."}).status_code == 303
     student = enter(platform, url, f"student-{size}", name="Amara Okafor", context=context)
     latest = seed(app, course_id_of(staff), size, state(app).clock())
-    background(app).join()  # no roster sync still running while statements are counted
+    jobs(app).run_pending()  # no roster sync still running while statements are counted
     pages: dict[str, tuple[Visitor, str]] = {
         "feed for a student": (student, ""),
         "feed for staff": (staff, ""),

@@ -10,11 +10,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from lti_tool.background import background
 from lti_tool.db import transaction
 from lti_tool.demo import demo_platform
 from lti_tool.demo.faults import Fault
 from lti_tool.demo.people import COURSE, LEARNER, DemoPerson
+from lti_tool.jobs import jobs
 from lti_tool.models import Membership
 from tests.conftest import state
 from tests.demo.flow import launch_as
@@ -49,7 +49,7 @@ def test_a_thousand_member_demo_course_syncs_on_the_instructors_launch(demo):
     browser = requests.Session()
     result = launch_as(browser, url, "instructor-margaret-chen")
     assert result.launch.status_code == 303
-    background(app).join()
+    jobs(app).run_pending()
     assert served(app, "nrps") == 10
     assert served(app, "token") == 1
     with transaction(state(app).sessions) as session:

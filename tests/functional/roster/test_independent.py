@@ -14,8 +14,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from lti_tool.background import background
 from lti_tool.db import transaction
+from lti_tool.jobs import jobs
 from lti_tool.models import Membership
 from tests.conftest import register, state
 from tests.functional.roster.test_roster import age_roster, csrf_token
@@ -62,7 +62,7 @@ def test_a_thousand_members_from_lti1p3platform(live, lms, browser):
     register(app, platform)
     nrps.private = {"u-007"}
     home_url = staff_launch(browser, platform, url)
-    background(app).join()
+    jobs(app).run_pending()
     assert len(nrps.requests) == 10
     assert all("limit=100" in r for r in nrps.requests)
     assert tokens.requests == 1
@@ -83,7 +83,7 @@ def test_a_thousand_members_from_lti1p3platform(live, lms, browser):
         url + found.group(1), data={"csrf_token": csrf_token(home)}, allow_redirects=False
     )
     assert "roster=started" in done.headers["Location"]
-    background(app).join()
+    jobs(app).run_pending()
     rows = roster(app)
     assert (rows["u-500"].active, rows["u-501"].active, rows["u-502"].active) == (
         False,

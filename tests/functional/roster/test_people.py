@@ -7,7 +7,7 @@ from typing import Any
 import requests
 from sqlalchemy import event
 
-from lti_tool.background import background
+from lti_tool.jobs import jobs
 from tests.conftest import register, state
 from tests.functional.roster.test_roster import course_path, launch, roster_of
 from tests.independent_nrps import NrpsPlatform
@@ -42,7 +42,7 @@ def test_people_page_and_course_home_queries_do_not_grow_with_the_roster(
             context = {"id": f"course-{size}", "title": f"Course of {size}"}
             launched = launch(platform, staff, url, lms, **{LTI + "context": context})
             home = url + course_path(launched)
-            background(app).join()
+            jobs(app).run_pending()
             page, on_people = statements_for(app, lambda u=home + "people", s=staff: s.get(u))
             assert page.status_code == 200 and f"{size} people in all" in page.text
             shown, on_home = statements_for(app, lambda u=home, s=staff: s.get(u))

@@ -4,7 +4,6 @@ the People page — over real HTTP against Moodle- and Canvas-shaped NRPS platfo
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -13,8 +12,8 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
-from lti_tool.background import background
 from lti_tool.db import transaction, utcnow
+from lti_tool.jobs import jobs
 from lti_tool.models import Course, Membership
 from tests.conftest import register, state
 from tests.independent_nrps import NrpsPlatform, member
@@ -91,16 +90,13 @@ def csrf_token(page: str) -> str:
 def test_a_staff_launch_syncs_a_thousand_members_in_the_background(rapport, platform, lms, browser):
     app, url = rapport
     lms.members = roster_of(lms, 1000)
-    lms.gate = threading.Event()  # the platform holds every roster request until opened
     response = launch(platform, browser, url, lms)
-    # The launch has answered while the roster request is still held at the platform.
-    assert lms.waiting.wait(10), "no roster request reached the platform"
-    assert not lms.gate.is_set()
+    # The launch has answered with the sync waiting for a worker; nothing asked the platform.
+    assert jobs(app).backlog() == 1 and not lms.page_requests
     home = browser.get(url + response.headers["Location"])
     assert "Refreshing the roster from the LMS now" in home.text
     assert "<strong>1</strong> people in all" in home.text
-    lms.gate.set()
-    background(app).join()
+    assert jobs(app).run_pending() == 1
     assert len(lms.page_requests) == 10
     assert lms.token_requests == 1
     home = browser.get(url + response.headers["Location"])
@@ -116,16 +112,16 @@ def test_launches_sync_only_a_stale_roster_and_only_for_staff(rapport, platform,
     app, url = rapport
     lms.members = roster_of(lms, 30)
     launch(platform, browser, url, lms)
-    background(app).join()
+    jobs(app).run_pending()
     assert len(lms.page_requests) == 1
     launch(platform, requests.Session(), url, lms)  # staff again, within the hour
     launch(platform, requests.Session(), url, lms, sub="user-00001", role=LEARNER)
     age_roster(app, 2)
     launch(platform, requests.Session(), url, lms, sub="user-00002", role=LEARNER)
-    background(app).join()
+    jobs(app).run_pending()
     assert len(lms.page_requests) == 1  # students never start a sync
     launch(platform, requests.Session(), url, lms)
-    background(app).join()
+    jobs(app).run_pending()
     assert len(lms.page_requests) == 2
     assert lms.token_requests == 1  # the cached token serves both syncs
 
@@ -136,10 +132,10 @@ def test_the_interval_comes_from_settings(live, platform, lms, browser):
     lms.tool_jwks_url = url + "/lti/jwks.json"
     lms.members = roster_of(lms, 3)
     launch(platform, browser, url, lms)
-    background(app).join()
+    jobs(app).run_pending()
     age_roster(app, 2 / 60)  # two minutes: older than this course's interval
     launch(platform, requests.Session(), url, lms)
-    background(app).join()
+    jobs(app).run_pending()
     assert len(lms.page_requests) == 2
 
 
@@ -149,7 +145,7 @@ def test_refresh_button_syncs_for_staff_and_is_refused_to_students_and_forgers(
     app, url = rapport
     lms.members = roster_of(lms, 20)
     home_url = url + launch(platform, browser, url, lms).headers["Location"]
-    background(app).join()
+    jobs(app).run_pending()
     refresh = url + f"/courses/{course_id(app)}/roster/refresh"
     token = csrf_token(browser.get(home_url).text)
     soon = browser.post(refresh, data={"csrf_token": token}, allow_redirects=False)
@@ -159,7 +155,7 @@ def test_refresh_button_syncs_for_staff_and_is_refused_to_students_and_forgers(
     age_roster(app, 1 / 30)
     done = browser.post(refresh, data={"csrf_token": token}, allow_redirects=False)
     assert done.status_code == 303 and "roster=started" in done.headers["Location"]
-    background(app).join()
+    jobs(app).run_pending()
     assert len(lms.page_requests) == 2
     assert sum(not m.active for m in memberships(app).values()) == 5
     assert browser.post(refresh, allow_redirects=False).status_code == 400  # no CSRF token
@@ -172,7 +168,7 @@ def test_refresh_button_syncs_for_staff_and_is_refused_to_students_and_forgers(
     refused = browser.post(other_refresh, data={"csrf_token": token}, allow_redirects=False)
     assert refused.status_code == 403
     assert browser.get(url + f"/courses/{other_id}/people").status_code == 403
-    background(app).join()
+    jobs(app).run_pending()
     assert len(lms.page_requests) == 2
 
 
@@ -182,7 +178,7 @@ def test_the_people_page_shows_statuses_fallback_names_and_pages(rapport, platfo
     lms.members[3]["status"] = "Inactive"
     lms.members[4]["status"] = "Deleted"
     launch(platform, browser, url, lms)
-    background(app).join()
+    jobs(app).run_pending()
     # A student who launches brings the name the roster withheld.
     launch(
         platform, requests.Session(), url, lms, sub="user-00000", role=LEARNER, name="Ada Lovelace"
@@ -216,7 +212,7 @@ def test_a_signed_launch_as_instructor_beats_a_roster_that_lists_a_learner(
     lms.members.append(assistant)
     ta_browser = requests.Session()
     ta_home = course_path(launch(platform, ta_browser, url, lms, sub="ta", name="Tomás Rivera"))
-    background(app).join()  # the TA's staff launch synced the roster
+    jobs(app).run_pending()  # the TA's staff launch synced the roster
     launch(platform, browser, url, lms)  # the teacher, after the sync
     rows = memberships(app)
     assert (rows["ta"].role, rows["ta"].launch_role, rows["ta"].roster_role) == (
@@ -233,7 +229,7 @@ def test_a_signed_launch_as_instructor_beats_a_roster_that_lists_a_learner(
     # A refresh later changes nothing: the launch still wins.
     age_roster(app, 2)
     launch(platform, requests.Session(), url, lms)
-    background(app).join()
+    jobs(app).run_pending()
     assert memberships(app)["ta"].role == "staff"
 
 
@@ -248,7 +244,7 @@ def test_without_an_nrps_claim_the_roster_is_the_people_who_launched(
     assert "<strong>2</strong> people in all" in home.text
     people = browser.get(url + f"/courses/{course_id(app)}/people").text
     assert "the roster is the people who launched Rapport" in people
-    background(app).join()
+    jobs(app).run_pending()
     assert lms.page_requests == [] and lms.token_requests == 0
 
 
@@ -257,7 +253,7 @@ def test_a_platform_that_refuses_shows_staff_its_words(rapport, platform, lms, b
     lms.members = roster_of(lms, 250)
     lms.faults = [403]
     home_url = url + launch(platform, browser, url, lms).headers["Location"]
-    background(app).join()
+    jobs(app).run_pending()
     home = browser.get(home_url).text
     assert "The last refresh failed: the platform refused the roster: 403" in home
     assert "<strong>1</strong> people in all" in home
@@ -275,7 +271,7 @@ def test_a_roster_url_off_the_platform_s_sites_gets_no_request_and_no_token(
         home = course_path(
             launch(platform, browser, url, None, **elsewhere.launch_claim())
         )
-        background(app).join()
+        jobs(app).run_pending()
         assert elsewhere.page_requests == [] and elsewhere.token_requests == 0
     page = browser.get(url + home).text
     assert "not on the platform" in page

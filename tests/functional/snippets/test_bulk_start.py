@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from lti_tool.background import background
 from lti_tool.db import transaction
+from lti_tool.jobs import jobs
 from lti_tool.models import FeedbackMessage, FeedbackThread, Person, Snippet
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
@@ -53,7 +53,7 @@ def test_staff_start_a_personal_thread_with_each_selected_student(tool, platform
     withheld = {"name": DROP, "given_name": DROP, "family_name": DROP, "email": DROP}
     private = enter(platform, url, "private", **withheld)  # the LMS shares no name
     bystander = enter(platform, url, "bystander", name="Not Chosen")
-    background(app).join()
+    jobs(app).run_pending()
     ids = {sub: person_id(app, sub) for sub in ("amara", "bo", "private", "bystander")}
 
     # The library: write a snippet, see it listed with its merge fields explained.
@@ -100,7 +100,7 @@ def test_staff_start_a_personal_thread_with_each_selected_student(tool, platform
         url + staff.course + "snippets/start", data=fields, allow_redirects=False
     )
     assert again.headers["Location"] == confirmed.headers["Location"]  # a double click: one start
-    background(app).join()
+    jobs(app).run_pending()
     done = staff.text(progress_path)
     assert "All 3 threads started." in done and 'http-equiv="refresh"' not in done
     assert '<progress max="3" value="3"' in done
@@ -146,7 +146,7 @@ def test_the_progress_page_refreshes_itself_while_the_threads_are_written(tool, 
     app, url = tool
     staff = teacher(platform, url)
     student = enter(platform, url, "amara", name="Amara Okafor")
-    background(app).join()
+    jobs(app).run_pending()
     with transaction(state(app).sessions) as session:
         grant = CourseGrant(course_id_of(staff), person_id(app, "teacher"), CourseRole.STAFF)
         bulk = start_bulk(
@@ -165,7 +165,7 @@ def test_a_refused_choice_shows_the_form_again_with_what_to_fix(tool, platform):
     staff = teacher(platform, url)
     enter(platform, url, "amara", name="Amara Okafor")
     elsewhere = enter(platform, url, "elsewhere", name="Other Student", context="course-2")
-    background(app).join()
+    jobs(app).run_pending()
     stranger = person_id(app, "elsewhere")
     for data, message in (
         ({"title": "Hi", "body": "Hello"}, "Choose at least one student."),
@@ -229,12 +229,12 @@ def test_only_the_course_s_staff_open_any_snippet_page(tool, platform, who):
     student = enter(platform, url, "amara", name="Amara Okafor")
     mentor = enter(platform, url, "parent", MENTOR, name="A Parent")
     other = teacher(platform, url, sub="other-teacher", context="course-2")
-    background(app).join()
+    jobs(app).run_pending()
     assert staff.post("snippets", {"title": "Hi", "body": "Hi {first_name}"}).status_code == 303
     amara_id = person_id(app, "amara")
     started = staff.post("snippets/start", {"student": amara_id, "title": "t", "body": "b"})
     assert started.status_code == 303
-    background(app).join()
+    jobs(app).run_pending()
     with transaction(state(app).sessions) as session:
         snippet_id = session.scalars(select(Snippet.id)).one()
     bulk_id = int(started.headers["Location"].rsplit("/", 1)[1])
@@ -262,12 +262,12 @@ def test_ids_from_another_course_are_not_found_there(tool, platform):
     staff = teacher(platform, url)
     enter(platform, url, "amara", name="Amara Okafor")
     other = teacher(platform, url, sub="other-teacher", context="course-2")
-    background(app).join()
+    jobs(app).run_pending()
     assert staff.post("snippets", {"title": "Hi", "body": "Hi"}).status_code == 303
     started = staff.post(
         "snippets/start", {"student": person_id(app, "amara"), "title": "t", "body": "b"}
     )
-    background(app).join()
+    jobs(app).run_pending()
     bulk_id = int(started.headers["Location"].rsplit("/", 1)[1])
     with transaction(state(app).sessions) as session:
         snippet_id = session.scalars(select(Snippet.id)).one()

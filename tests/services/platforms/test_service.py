@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from subprocess import PIPE, STDOUT
 
 import pytest
 from sqlalchemy import func, select
@@ -19,6 +24,8 @@ from lti_tool.services.platforms.service import (
 )
 from tests.conftest import state
 
+RAPPORT = Path(sys.executable).with_name("rapport")
+
 
 def _counts(app):
     with transaction(state(app).sessions) as session:
@@ -28,13 +35,13 @@ def _counts(app):
         )
 
 
-def test_example_config_is_valid_and_imports_idempotently(make_app, monkeypatch):
-    example = PROJECT_ROOT / "config.example.json"
-    monkeypatch.setenv("LTI_CONFIG", str(example))
-    app = make_app()
-    assert _counts(app) == (2, 2)
-    make_app()  # a second start imports the same file again
-    assert _counts(app) == (2, 2)
+def test_example_config_is_valid_and_imports_idempotently(app):
+    example = str(PROJECT_ROOT / "config.example.json")
+    for _ in range(2):  # the same file again leaves the same rows
+        result = app.test_cli_runner().invoke(rapport_cli, ["platform", "import", example])
+        assert result.exit_code == 0, result.output
+        assert "imported 2 platform registration(s)" in result.output
+        assert _counts(app) == (2, 2)
     with transaction(state(app).sessions) as session:
         rows = {r.issuer: r for r in session.scalars(select(Registration))}
         canvas = rows["https://canvas.instructure.com"]
@@ -45,21 +52,70 @@ def test_example_config_is_valid_and_imports_idempotently(make_app, monkeypatch)
         ]
 
 
-def test_import_adds_new_deployments_and_clients(app, tmp_path: Path):
-    data = json.loads((PROJECT_ROOT / "config.example.json").read_text())
-    path = tmp_path / "platforms.json"
+def _import(app, path: Path, data: dict) -> None:
     path.write_text(json.dumps(data))
     with transaction(state(app).sessions) as session:
         import_platforms_file(session, path)
+
+
+def test_import_adds_new_deployments_and_clients(app, tmp_path: Path):
+    data = json.loads((PROJECT_ROOT / "config.example.json").read_text())
+    _import(app, tmp_path / "platforms.json", data)
     moodle = data["https://moodle.example.edu"][0]
     moodle["deployment_ids"].append("2")
     data["https://moodle.example.edu"].append(
         {**moodle, "client_id": "second", "deployment_ids": ["7"]}
     )
-    path.write_text(json.dumps(data))
-    with transaction(state(app).sessions) as session:
-        import_platforms_file(session, path)
+    _import(app, tmp_path / "platforms.json", data)
     assert _counts(app) == (3, 4)
+
+
+def test_an_import_updates_what_a_file_changes(app, tmp_path: Path):
+    data = json.loads((PROJECT_ROOT / "config.example.json").read_text())
+    _import(app, tmp_path / "platforms.json", data)
+    moodle = data["https://moodle.example.edu"][0]
+    moodle["key_set_url"] = "https://moodle.example.edu/new-certs.php"
+    moodle["name"] = "Moodle (new keys)"
+    _import(app, tmp_path / "platforms.json", data)
+    with transaction(state(app).sessions) as session:
+        row = session.scalar(
+            select(Registration).where(Registration.issuer == "https://moodle.example.edu")
+        )
+        assert (row.key_set_url, row.name) == (moodle["key_set_url"], "Moodle (new keys)")
+    assert _counts(app) == (2, 2)
+
+
+def test_two_imports_of_one_file_at_once_leave_one_set_of_rows(app):
+    """Two hosts running `rapport db upgrade` in one deploy: the second import waits for the
+    first one's uncommitted rows, then finds them, instead of failing on (issuer, client_id)."""
+    path = PROJECT_ROOT / "config.example.json"
+    sessions = state(app).sessions
+
+    def second() -> int:
+        with transaction(sessions) as session:
+            return import_platforms_file(session, path)
+
+    pool = ThreadPoolExecutor(1)
+    with transaction(sessions) as session:
+        assert import_platforms_file(session, path) == 2
+        waiting = pool.submit(second)
+        time.sleep(0.5)
+        assert not waiting.done()  # held up by the first one's transaction
+    assert waiting.result(timeout=60) == 2
+    pool.shutdown()
+    assert _counts(app) == (2, 2)
+
+
+def test_two_processes_import_one_file_at_once(app):
+    """`rapport platform import` twice at the same moment, as two real processes."""
+    command = [str(RAPPORT), "platform", "import", str(PROJECT_ROOT / "config.example.json")]
+    for _ in range(2):
+        processes = [subprocess.Popen(command, stdout=PIPE, stderr=STDOUT) for _ in range(2)]
+        for process in processes:
+            output = process.communicate(timeout=60)[0].decode()
+            assert process.returncode == 0, output
+            assert "imported 2 platform registration(s)" in output
+    assert _counts(app) == (2, 2)
 
 
 @pytest.mark.parametrize(
