@@ -102,6 +102,8 @@ class BulkStart(Base):
     placement_id: Mapped[int | None] = mapped_column(
         ForeignKey("placement.id", ondelete="SET NULL")
     )
+    # A nudge: the message goes into each student's conversation about this check-in.
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkin.id", ondelete="CASCADE"))
     student_ids: Mapped[list[Any]] = mapped_column(default=list)
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)

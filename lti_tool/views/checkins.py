@@ -10,7 +10,8 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
-from lti_tool.models import Course
+from lti_tool.jobs import enqueue_after_commit
+from lti_tool.models import BulkStart, Course
 from lti_tool.services.checkins import replies as checkin_replies
 from lti_tool.services.checkins import service as checkins
 from lti_tool.services.checkins import settings as defaults
@@ -32,6 +33,7 @@ from lti_tool.services.feedback import service as feedback
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets import service as snippets
+from lti_tool.tasks import BULK_START
 from lti_tool.views.course import committed, course_grant_required
 from lti_tool.views.params import id_from, ids_from, page_from
 from lti_tool.views.times import course_zone
@@ -264,11 +266,15 @@ def missing(course_id: int, occurrence_id: int) -> Any:
     )
     if request.method == "POST":
         chosen = ids_from(request.form, "student")
-        sent, errors = committed(
-            lambda: checkin_replies.nudge(
+
+        def nudge() -> BulkStart:
+            bulk = checkin_replies.nudge(
                 db(), g.grant, occurrence_id, body, chosen, g.course_settings, _now()
             )
-        )
+            enqueue_after_commit(db(), BULK_START, bulk.id)  # written by a worker, in chunks
+            return bulk
+
+        sent, errors = committed(nudge)
     found = checkin_replies.non_respondents(db(), g.grant, occurrence_id, g.course_settings)
     chosen_snippet = id_from(request.args, "snippet")
     if request.method == "GET" and chosen_snippet:

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import (
+    BulkStart,
     CheckIn,
     CheckInResponse,
-    Course,
     FeedbackThread,
     Membership,
     Occurrence,
@@ -38,8 +38,7 @@ from lti_tool.services.feedback.service import (
     students_they_write_to,
     viewer_for,
 )
-from lti_tool.services.snippets.service import MergeValues, fill, first_name_of, tutor_name_of
-from lti_tool.services.tutors.service import current_tutor_ids
+from lti_tool.services.snippets.bulk_run import RUNNING
 from lti_tool.services.upsert import upsert
 
 MAX_NUDGE = 500
@@ -177,38 +176,32 @@ def nudge(
     student_ids: list[int],
     settings: Mapping[str, Any],
     now: datetime,
-) -> int:
-    """A personal message (merge fields filled) in each chosen non-respondent's check-in
-    thread; how many were sent."""
+) -> BulkStart:
+    """A personal message (merge fields filled) for each chosen non-respondent, in their
+    check-in conversation: recorded here, written by the bulk start job in chunks (a bounded
+    number of statements however many students); the caller queues it when it commits."""
     missing = non_respondents(session, grant, occurrence_id, settings)
     if missing.checkin.anonymous:
         raise CheckInRefused(403, "This check-in is anonymous: nobody can be nudged.")
-    allowed = {sid for sid, _ in missing.students}
+    allowed = {sid for sid, _ in missing.students}  # only those this person may write to
     chosen = [sid for sid in dict.fromkeys(student_ids) if sid in allowed][:MAX_NUDGE]
     if not chosen or not template.strip():
         raise CheckInRefused(
             400, "Nothing was sent.", {"body": "Choose students and write something first."}
         )
-    viewer = viewer_for(session, grant, settings)
-    course = session.get_one(Course, grant.course_id)
-    tutors = current_tutor_ids(session, grant.course_id, chosen)
-    people = {
-        p.id: p
-        for p in session.scalars(
-            select(Person).where(Person.id.in_(set(chosen) | set(tutors.values())))
-        )
-    }
-    for student_id in chosen:
-        values = MergeValues(
-            first_name=first_name_of(people[student_id]),
-            tutor_name=tutor_name_of(people.get(tutors.get(student_id, 0))),
-            course_title=course.display_title,
-            activity_title=missing.checkin.title,
-        )
-        thread = checkin_thread(session, missing.checkin, student_id, grant.person_id, now)
-        check_may_write_to(session, viewer, student_id)
-        message = post_message(session, viewer, thread.id, fill(template, values), now)
-        message.automated = True
+    bulk = BulkStart(
+        course_id=grant.course_id,
+        started_by_id=grant.person_id,
+        title=f"Check-in: {missing.checkin.title}",
+        body=template,
+        checkin_id=missing.checkin.id,
+        student_ids=chosen,
+        total=len(chosen),
+        done=0,
+        status=RUNNING,
+        created_at=now,
+    )
+    session.add(bulk)
     session.flush()
     audit.nudged(session, grant, missing.checkin, missing.occurrence, len(chosen), now)
-    return len(chosen)
+    return bulk

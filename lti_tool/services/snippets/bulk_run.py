@@ -5,7 +5,8 @@ and tutors looked up for the whole chunk, threads and first messages inserted in
 is counted in the chunk's transaction, so the progress page shows it and a run repeated after
 a crash resumes there; students who already have a thread from this bulk start are skipped
 all the same. A student who already has a thread for the same activity gets the message added
-to it instead of a second thread.
+to it instead of a second thread; a nudge (a bulk start with a check-in) goes into each
+student's conversation about that check-in, started if need be.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.db import transaction
-from lti_tool.models import BulkStart, Course, FeedbackMessage, FeedbackThread, Person, Placement
+from lti_tool.models import (
+    BulkStart,
+    CheckIn,
+    Course,
+    FeedbackMessage,
+    FeedbackThread,
+    Person,
+    Placement,
+)
 from lti_tool.services.markup import render_markdown
 from lti_tool.services.snippets.service import (
     MergeValues,
@@ -51,6 +60,7 @@ class ThreadWords:
     placement_id: int | None
     course_title: str
     activity_title: str | None
+    checkin_id: int | None = None  # a nudge: into each student's check-in conversation
 
 
 @dataclass(frozen=True)
@@ -142,6 +152,7 @@ def _prepare(session: Session, bulk: BulkStart) -> ThreadWords:
         raise RunStopped("the person who started it is no longer in Rapport.")
     course = session.get_one(Course, bulk.course_id)
     placement = session.get(Placement, bulk.placement_id) if bulk.placement_id else None
+    checkin = session.get(CheckIn, bulk.checkin_id) if bulk.checkin_id else None
     return ThreadWords(
         bulk_id=bulk.id,
         course_id=bulk.course_id,
@@ -150,7 +161,8 @@ def _prepare(session: Session, bulk: BulkStart) -> ThreadWords:
         body=bulk.body,
         placement_id=placement.id if placement else None,
         course_title=course.display_title,
-        activity_title=placement.title if placement else None,
+        activity_title=placement.title if placement else checkin.title if checkin else None,
+        checkin_id=checkin.id if checkin else None,
     )
 
 
@@ -206,6 +218,7 @@ def _new_thread(words: ThreadWords, recipient: Recipient, now: datetime) -> dict
         "student_id": recipient.student_id,
         "title": recipient.title,
         "placement_id": words.placement_id,
+        "checkin_id": words.checkin_id,
         "started_by_id": words.author_id,
         "bulk_start_id": words.bulk_id,
         "created_at": now,
@@ -219,11 +232,12 @@ def _threads_for(
 ) -> dict[int, tuple[int, bool]]:
     """Each student's thread for this run as (id, made by this run): the new one, or the one
     they already had for the same activity (one per student, by the unique constraint)."""
-    which = (
-        FeedbackThread.placement_id == words.placement_id
-        if words.placement_id is not None
-        else FeedbackThread.bulk_start_id == words.bulk_id
-    )
+    if words.checkin_id is not None:
+        which = FeedbackThread.checkin_id == words.checkin_id
+    elif words.placement_id is not None:
+        which = FeedbackThread.placement_id == words.placement_id
+    else:
+        which = FeedbackThread.bulk_start_id == words.bulk_id
     rows = session.execute(
         select(FeedbackThread.id, FeedbackThread.student_id, FeedbackThread.bulk_start_id).where(
             FeedbackThread.course_id == words.course_id,

@@ -288,6 +288,7 @@ class BulkProgress:
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    nudge: bool = False  # messages in check-in conversations, not new threads
 
     @property
     def running(self) -> bool:
@@ -308,6 +309,7 @@ def _progress_of(bulk: BulkStart) -> BulkProgress:
         error=bulk.error,
         created_at=bulk.created_at,
         finished_at=bulk.finished_at,
+        nudge=bulk.checkin_id is not None,
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from lti_tool.db import transaction
+from lti_tool.jobs import jobs
 from lti_tool.models import CheckInResponse, Occurrence, Person
 from tests.conftest import state
 from tests.newsfeed_flow import MENTOR, Clock, Visitor, enter, teacher, use_clock
@@ -161,7 +162,10 @@ def test_staff_nudge_who_has_not_answered(tool, platform):
         f"checkins/occurrences/{first}/missing",
         {"student": student_id, "body": "Hello {first_name}, how is {activity_title} going?"},
     )
-    assert sent.status_code == 200 and "Sent 1 personal message" in sent.text
+    assert sent.status_code == 200 and "Sending 1 personal message" in sent.text
+    assert jobs(app).run_pending() == 1  # a worker writes it
+    progress = re.search(r'href="[^"]*/(snippets/runs/\d+)"', sent.text).group(1)
+    assert "All 1 message sent." in staff.text(progress)
     feedback = amara.text("feedback/")
     thread = re.search(r'href="[^"]*/feedback/(\d+)"', feedback).group(1)
     assert "Hello Amara, how is Weekly check-in going?" in amara.text(f"feedback/{thread}")

@@ -20,6 +20,7 @@ from lti_tool.jobs import jobs
 from lti_tool.models import (
     CheckIn,
     CheckInResponse,
+    FeedbackMessage,
     Membership,
     Occurrence,
     Person,
@@ -293,3 +294,58 @@ def test_check_in_pages_cost_the_same_statements_for_20_or_2000_students(tool, p
     assert f"{LARGE // SKIPPED_LAST} active students have not answered" in missing
     assert missing.count('name="student"') == LARGE // SKIPPED_LAST
     assert f"{LARGE - LARGE // SKIPPED_LAST} of {LARGE}" in large.shown["overview"]
+
+
+def _course_of_silent_students(app: Flask, url: str, platform: Any, size: int) -> Any:
+    """A course whose `size` students have not answered the first week of a check-in."""
+    staff = teacher(platform, url, context=f"silent-{size}")
+    jobs(app).run_pending()
+    course = course_id_of(staff)
+    created = staff.post("checkins/new", {**WEEKLY, "first": "2027-03-29T09:00"})
+    checkin = int(re.search(r"/checkins/(\d+)", created.headers["Location"]).group(1))
+    with transaction(state(app).sessions) as session:
+        registration = session.scalars(select(Person.registration_id)).first()
+        people = session.scalars(
+            insert(Person).returning(Person.id),
+            [{"registration_id": registration, "sub": f"q{size}-{n}", "name": f"Quiet {n}",
+              "given_name": "Quiet"}
+             for n in range(size)],
+        ).all()  # fmt: skip
+        session.execute(
+            insert(Membership),
+            [{"course_id": course, "person_id": p, "role": CourseRole.STUDENT} for p in people],
+        )
+        first = session.scalars(
+            select(Occurrence.id)
+            .where(Occurrence.checkin_id == checkin)
+            .order_by(Occurrence.number)
+        ).first()
+    return staff, first, list(people)
+
+
+def test_a_nudge_costs_the_same_statements_for_10_or_250_students(tool, platform):
+    """The request records the nudge; a job writes the messages in chunks of bulk_run.CHUNK,
+    so neither grows statement by statement with the students."""
+    app, url = tool
+    use_clock(app, Clock(NOW))
+    counted, written = {}, 0
+    for size in (10, 250):
+        staff, first, people = _course_of_silent_students(app, url, platform, size)
+        token = staff.csrf()
+        answered, counted[size] = statements_for(
+            app,
+            lambda s=staff, f=first, p=people, t=token: s.http.post(
+                s.url + s.course + f"checkins/occurrences/{f}/missing",
+                data={"csrf_token": t, "student": p, "body": "Hello {first_name}"},
+            ),
+        )
+        assert answered.status_code == 200 and f"Sending {size} personal" in answered.text
+        _, job_statements = statements_for(app, jobs(app).run_pending)
+        assert job_statements <= 12 * -(-size // 100) + 10  # per chunk, not per student
+        written += size
+        with transaction(state(app).sessions) as session:
+            bodies = session.scalars(
+                select(FeedbackMessage.body).where(FeedbackMessage.body == "Hello Quiet")
+            ).all()
+        assert len(bodies) == written  # one each, in their check-in conversation
+    assert counted[10] == counted[250], counted

@@ -70,7 +70,7 @@ def test_reminding_those_who_have_not_answered_is_one_entry_with_how_many(world)
             session, world.grant("Margaret Chen"), first, "Hi {first_name}", students, settings,
             opened,
         )  # fmt: skip
-    assert sent == 2
+        assert (sent.total, sent.checkin_id) == (2, checkin_id)
     assert world.actions() == ["checkin.created", "checkin.nudged"]
     assert world.entries()[1].details == {"checkin_id": checkin_id, "occurrence_id": first,
                                           "count": 2}  # fmt: skip
