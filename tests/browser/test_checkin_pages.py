@@ -62,3 +62,22 @@ def test_a_student_answers_in_a_few_taps_and_staff_triage(demo, page_in, width):
     frame.get_by_role("link", name="Week 3 check-in").click()
     frame.get_by_role("heading", name="Week 3 check-in").wait_for()
     full_view(staff, f"checkin-overview-{width}")
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_staff_nudge_who_has_not_answered_and_see_it_sent(demo, page_in, width):
+    """The nudge is written by a job: the page says it is being sent and links to its
+    progress, which ends with every message in its student's check-in conversation."""
+    staff = page_in(width, 900)
+    frame = launch_as(staff, demo, "Margaret Chen")
+    create_checkin(frame)
+    frame.get_by_role("link", name="Not answered").first.click()
+    frame.get_by_role("heading", name="Not answered: Week 3 check-in #1").wait_for()
+    frame.get_by_role("button", name="Send to the students ticked").click()
+    notice = frame.get_by_role("status").filter(has_text="personal messages")
+    notice.wait_for()
+    assert notice.inner_text().startswith("Sending ")
+    screenshot(staff, f"checkin-nudge-sending-{width}-in-lms")
+    frame.get_by_role("link", name="See how far it has got").click()
+    frame.get_by_text("messages sent.").wait_for()
+    full_view(staff, f"checkin-nudge-progress-{width}")
