@@ -222,3 +222,21 @@ def running_tool(tmp: Path, templates: Path) -> Iterator[RunningTool]:
         finally:
             jobs(app).huey.flush()
             state(app).engine.dispose()
+
+
+# Everything a test can reach the test database or Redis through: the app fixtures (every app
+# is built by make_app, on a database from db_templates), or the services' URLs themselves.
+DATABASE_FIXTURES = frozenset({"make_app", "db_templates"})
+SERVICE_URLS = ("TEST_DATABASE_URL", "TEST_REDIS_URL")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that touch no database and no Redis: they run the same on both passes of
+    `make test`, so the PostgreSQL + Redis pass leaves them out (`-m "not
+    database_independent"`) instead of running them twice."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = getattr(item, "module", None)
+        reads_urls = module is not None and any(name in vars(module) for name in SERVICE_URLS)
+        if DATABASE_FIXTURES.isdisjoint(fixtures) and not reads_urls:
+            item.add_marker(pytest.mark.database_independent)
