@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from lti_tool.lti.ags_results import shows_score
 from lti_tool.lti.service_auth import (
     PlatformEndpoint,
     ServiceClient,
@@ -289,8 +290,7 @@ class AgsClient:
         ).status_code
 
     def holds_score(self, endpoint: AgsEndpoint, lineitem_url: str, score: ScorePost) -> bool:
-        """Whether the gradebook already shows this score for this person (AGS 2.0 §3.3, the
-        result service): the same share of the maximum, and the same comment when it says."""
+        """Whether the gradebook already shows this score for this person (AGS 2.0 §3.3)."""
         if score.score_given is None or not endpoint.can_read_results:
             return False
         response = self._call(
@@ -300,20 +300,7 @@ class AgsClient:
             RESULT_CONTAINER,
             params={"user_id": score.user_id},
         )
-        body = _json(response)
-        if isinstance(body, dict):  # some platforms wrap the container
-            body = body.get("results", body.get("content", []))
-        for result in body if isinstance(body, list) else []:
-            if not isinstance(result, dict) or str(result.get("userId")) != score.user_id:
-                continue
-            given, maximum = result.get("resultScore"), result.get("resultMaximum") or 1
-            if not isinstance(given, int | float) or not isinstance(maximum, int | float):
-                continue
-            same_share = abs(given / maximum - score.score_given / score.score_maximum) < 1e-6
-            said = result.get("comment")
-            if same_share and (said is None or said == (score.comment or "")):
-                return True
-        return False
+        return shows_score(_json(response), score)
 
     def _call(
         self,
