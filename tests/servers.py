@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,3 +136,13 @@ def server_process(
 def gunicorn(*options: str) -> list[str]:
     """The command that serves Rapport under gunicorn on 127.0.0.1:{port}."""
     return [str(BIN / "gunicorn"), "-b", "127.0.0.1:{port}", *options, "lti_tool:create_app()"]
+
+
+def wait_until(done: Callable[[], bool], seconds: float = 60.0) -> bool:
+    """Poll `done` every 0.1 s until it holds or `seconds` pass (work in other processes)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if done():
+            return True
+        time.sleep(0.1)
+    return False

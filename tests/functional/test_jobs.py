@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from lti_tool.models.course import CourseRole
 from lti_tool.tasks import RESUME, ROSTER_SYNC
 from tests.conftest import TEST_REDIS_URL, register, state
 from tests.newsfeed_flow import enter, teacher
+from tests.servers import wait_until
 
 RAPPORT = Path(sys.executable).with_name("rapport")
 
@@ -102,15 +102,6 @@ def _worker(env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def _wait_until(done, seconds: float = 60.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if done():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
 def test_a_worker_process_killed_mid_bulk_start_is_replaced_and_the_start_completes(
     live, platform, backend
@@ -155,7 +146,7 @@ def test_a_worker_process_killed_mid_bulk_start_is_replaced_and_the_start_comple
 
     first = _worker(env)
     try:
-        assert _wait_until(lambda: done_so_far() > 0), "the worker never started the threads"
+        assert wait_until(lambda: done_so_far() > 0), "the worker never started the threads"
     finally:
         first.kill()
         first.wait(30)
@@ -163,7 +154,7 @@ def test_a_worker_process_killed_mid_bulk_start_is_replaced_and_the_start_comple
     assert 0 < stopped_at < len(students), stopped_at
     second = _worker(env)
     try:
-        assert _wait_until(finished), done_so_far()
+        assert wait_until(finished), done_so_far()
     finally:
         second.terminate()
         second.communicate(timeout=30)

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from tests.conftest import TEST_REDIS_URL, register, state
 from tests.databases import TEST_DATABASE_URL
 from tests.functional.grades.test_delivery import lms, record_round, students  # noqa: F401
 from tests.independent_platform import auto_post_form
+from tests.servers import wait_until
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.skipif(
@@ -47,15 +48,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _wait_until(done: Callable[[], bool], seconds: float = 90.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if done():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @contextmanager
@@ -121,7 +113,7 @@ def test_two_web_processes_and_two_workers_share_one_installation(make_app, lms,
     with _processes() as running:
         running += [_web(env, first), _web(env, second)]
         a, b = f"http://127.0.0.1:{first}", f"http://127.0.0.1:{second}"
-        assert _wait_until(lambda: _up(a) and _up(b)), "the web processes did not start"
+        assert wait_until(lambda: _up(a) and _up(b), 90), "the web processes did not start"
 
         # A login on one process, its launch on the other (a load balancer's way).
         browser = requests.Session()
@@ -159,7 +151,7 @@ def test_two_web_processes_and_two_workers_share_one_installation(make_app, lms,
                     or 0
                 )
 
-        assert _wait_until(lambda: sent() == 500, 180), sent()
+        assert wait_until(lambda: sent() == 500, 180), sent()
         timings["500 scores"] = time.monotonic() - started
         assert len(lms.ags.accepted) == 500
         assert len({(s.line_item, s.user_id) for s in lms.ags.accepted}) == 500
@@ -208,7 +200,7 @@ def test_two_web_processes_and_two_workers_share_one_installation(make_app, lms,
             with transaction(state(app).sessions) as session:
                 return session.get_one(BulkStart, bulk_id).status == "done"
 
-        assert _wait_until(lambda: done() > 0), "no worker took the bulk start"
+        assert wait_until(lambda: done() > 0, 90), "no worker took the bulk start"
         for worker in running[2:]:
             worker.kill()
             worker.wait(30)
@@ -216,7 +208,7 @@ def test_two_web_processes_and_two_workers_share_one_installation(make_app, lms,
         assert 0 < stopped_at < len(chosen), stopped_at
         started = time.monotonic()
         running.append(_worker(env))
-        assert _wait_until(finished), done()
+        assert wait_until(finished, 90), done()
         timings["bulk start resumed"] = time.monotonic() - started
         with transaction(state(app).sessions) as session:
             assert session.get_one(BulkStart, bulk_id).status == "done"
