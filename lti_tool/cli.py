@@ -276,8 +276,17 @@ def grades_worker(once: bool) -> None:
 @main.command("worker")
 @click.option("--workers", default=2, show_default=True, help="Jobs run at once (threads).")
 @click.option("--once", is_flag=True, help="Run the jobs waiting now, then exit.")
+@click.option(
+    "--metrics-port",
+    type=int,
+    help="Serve this worker's own /metrics on this port (for a worker that shares no "
+    "PROMETHEUS_MULTIPROC_DIR with the web processes).",
+)
+@click.option(
+    "--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port."
+)
 @with_appcontext
-def worker(workers: int, once: bool) -> None:
+def worker(workers: int, once: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Run Rapport's background jobs (roster syncs, bulk starts, grade delivery, and what runs
     every minute) until Ctrl-C or SIGTERM. Run one or more beside the web processes."""
     if once:
@@ -285,6 +294,11 @@ def worker(workers: int, once: bool) -> None:
 
         click.echo(f"ran {jobs().run_pending()} jobs")
         return
+    if metrics_port is not None:
+        from lti_tool.observability.metrics import serve_worker_metrics
+
+        server = serve_worker_metrics(metrics_host, metrics_port, _state().settings.metrics_token)
+        click.echo(f"rapport worker: /metrics on http://{metrics_host}:{server.server_port}")
     _run_consumer(workers)
 
 

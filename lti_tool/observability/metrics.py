@@ -19,8 +19,10 @@ import hmac
 import ipaddress
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import (
     REGISTRY,
@@ -154,3 +156,38 @@ def may_read_metrics(
             offered.strip().encode(), token.encode()
         )
     return all(_inside(address) for address in addresses)
+
+
+# -- a worker's own /metrics ---------------------------------------------------------------------
+
+
+def worker_metrics_app(token: str | None) -> Callable[..., Iterable[bytes]]:
+    """`/metrics` for a `rapport worker` that shares no PROMETHEUS_MULTIPROC_DIR with a web
+    process (another machine, another container): the same page and the same rule on who may
+    read it, served by the worker itself (`rapport worker --metrics-port`)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != "/metrics":
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Only /metrics is served here.\n"]
+        addresses = [environ.get("REMOTE_ADDR")]
+        if not may_read_metrics(token, environ.get("HTTP_AUTHORIZATION"), addresses):
+            start_response("403 Forbidden", [("Content-Type", "text/plain")])
+            return [b"/metrics needs the METRICS_TOKEN as a Bearer token from outside.\n"]
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE)])
+        return [exposition()]
+
+    return app
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not worth a log line each."""
+
+
+def serve_worker_metrics(host: str, port: int, token: str | None) -> WSGIServer:
+    """Serve `worker_metrics_app` on host:port from a daemon thread of this worker process (a
+    worker, never a web process: those serve /metrics through Flask)."""
+    server = make_server(host, port, worker_metrics_app(token), handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server

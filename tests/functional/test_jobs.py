@@ -11,18 +11,19 @@ import threading
 from pathlib import Path
 
 import pytest
+import requests
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from sqlalchemy import select
 
 from lti_tool.config import load_settings
-from lti_tool.db import transaction
+from lti_tool.db import transaction, utcnow
 from lti_tool.jobs import enqueue_after_commit, jobs, make_huey
 from lti_tool.models import BulkStart, FeedbackThread, Membership, Person
 from lti_tool.models.course import CourseRole
 from lti_tool.tasks import RESUME, ROSTER_SYNC
 from tests.conftest import TEST_REDIS_URL, register, state
 from tests.newsfeed_flow import enter, teacher
-from tests.servers import wait_until
+from tests.servers import free_port, wait_until
 
 RAPPORT = Path(sys.executable).with_name("rapport")
 
@@ -195,3 +196,40 @@ def test_health_names_the_jobs_waiting(app):
     assert answer.json["jobs_waiting"] == 1
     jobs(app).run_pending()
     assert app.test_client().get("/healthz").json["jobs_waiting"] == 0
+
+
+def test_a_worker_on_another_machine_serves_its_own_metrics(live, tmp_path):
+    """A worker that shares no PROMETHEUS_MULTIPROC_DIR with the web processes (another
+    machine) serves its own /metrics: a roster sync that failed in it is counted there."""
+    queue_name = f"rapport-test-{os.getpid()}-{threading.get_ident()}"
+    app, url = live(jobs_backend="sqlite", jobs_queue_name=queue_name)
+    jobs(app).enqueue(ROSTER_SYNC, 987_654, utcnow(), None)  # no such course: the sync fails
+    port = free_port()
+    env = {**os.environ, "JOBS_BACKEND": "sqlite", "JOBS_QUEUE_NAME": queue_name, "PUBLIC_URL": url}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    process = subprocess.Popen(
+        [str(RAPPORT), "worker", "--workers", "1", "--metrics-port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    failed = 'rapport_roster_syncs_total{outcome="failed"} '
+
+    def counted() -> bool:
+        try:
+            page = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
+        except requests.ConnectionError:
+            return False
+        return any(line.startswith(failed + "1") for line in page.text.splitlines())
+
+    try:
+        assert wait_until(counted), "the worker's /metrics never counted the sync"
+        page = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
+        assert page.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        assert "rapport_jobs_queued 0.0" in page.text
+        assert requests.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 404
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert f"/metrics on http://127.0.0.1:{port}" in output

@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from lti_tool.observability import gunicorn_child_exit, metrics
-from lti_tool.observability.metrics import exposition, may_read_metrics
+from lti_tool.observability.metrics import exposition, may_read_metrics, worker_metrics_app
 from tests.services.roster import test_service as roster
 
 # A course with an NRPS URL on a registration (tests/services/roster).
@@ -138,3 +138,24 @@ def test_gunicorn_child_exit_retires_only_the_dead_workers_live_gauges(tmp_path,
     gunicorn_child_exit(SimpleNamespace(), SimpleNamespace(pid=4242))
     left = sorted(path.name for path in Path(tmp_path).iterdir())
     assert left == ["counter_4242.db", "gauge_livesum_4343.db"]  # its counts still count
+
+
+@pytest.mark.parametrize(
+    ("token", "environ", "status"),
+    [
+        (None, {"REMOTE_ADDR": "10.0.0.9"}, "200 OK"),
+        (None, {"REMOTE_ADDR": "8.8.4.4"}, "403 Forbidden"),
+        ("s3cret", {"REMOTE_ADDR": "10.0.0.9"}, "403 Forbidden"),
+        (
+            "s3cret",
+            {"REMOTE_ADDR": "8.8.4.4", "HTTP_AUTHORIZATION": "Bearer s3cret"},
+            "200 OK",
+        ),
+    ],
+)
+def test_a_worker_s_own_metrics_keep_the_web_s_rule_on_who_reads_them(token, environ, status):
+    answered: list[str] = []
+    app = worker_metrics_app(token)
+    body = b"".join(app({"PATH_INFO": "/metrics", **environ}, lambda s, _h: answered.append(s)))
+    assert answered == [status]
+    assert (b"rapport_launches_total" in body) == (status == "200 OK")
