@@ -41,9 +41,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Every benchmark, on PostgreSQL + Redis (started if needed), each figure against a baseline
+# measured in the same run; writes benchmarks/results.json.
 bench: install
-	$(BIN)/python -m benchmarks.grades
-	$(BIN)/python -m benchmarks.dashboard
+	bash .ci/services
+	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = 'bench'" test | grep -q 1 \
+	  || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE bench" test
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
