@@ -49,6 +49,7 @@ LMS = {
     "auth_token_url": "https://lms.example.edu/token",
 }
 STAFF = ("Margaret Chen", "Tomás Rivera")
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,10 @@ def build(url: str, students: int = STUDENTS, now: datetime | None = None) -> Be
         session.add_all([course, *staff])
         session.flush()
         session.add_all(
-            Membership(course_id=course.id, person_id=p.id, role=CourseRole.STAFF) for p in staff
+            Membership(
+                course_id=course.id, person_id=p.id, role=CourseRole.STAFF, lti_roles=[INSTRUCTOR]
+            )
+            for p in staff
         )
         course_id, staff_ids = course.id, [p.id for p in staff]
     seeded = seed_course(
