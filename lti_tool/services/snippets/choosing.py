@@ -146,11 +146,16 @@ def picker_page(
         matching = int(session.execute(query.add_columns(func.count())).scalar_one())
     pages = max(1, -(-matching // PICKER_PAGE_SIZE))
     page = min(max(1, page), pages)
-    rows = session.execute(
-        query.add_columns(Person, Membership.section, func.coalesce(_mine(grant), False))
+    on_page = (  # ordered by name over narrow rows; only this page's are then read whole
+        query.add_columns(Person.id)
         .order_by(_name_order(Person), Person.id)
         .limit(PICKER_PAGE_SIZE)
         .offset((page - 1) * PICKER_PAGE_SIZE)
+    )
+    rows = session.execute(
+        query.add_columns(Person, Membership.section, func.coalesce(_mine(grant), False))
+        .where(Person.id.in_(on_page.scalar_subquery()))
+        .order_by(_name_order(Person), Person.id)
     ).all()
     students = [
         StudentChoice(person.id, person.name_as("Student"), section, bool(mine))
