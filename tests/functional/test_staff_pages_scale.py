@@ -32,7 +32,7 @@ MOST_STATEMENTS = {
     "bulk start, preview for every student": 9,
     "tutors": 6,
     "tutors, page 2": 6,
-    "introductions": 12,
+    "introductions": 13,
     "check-in overview": 7,
 }
 GROWTH = 1.1  # a larger course may add digits to counts, never rows to a page
@@ -73,12 +73,13 @@ def measure(app: Flask, url: str, platform: Any, size: int) -> Measured:
         "introductions": lambda: staff.get("introductions"),
         "check-in overview": lambda: staff.get(f"checkins/{seeded.checkin_id}"),
     }
-    counts, sizes = {}, {}
+    counts, sizes, texts = {}, {}, {}
     for name, ask in asks.items():
         response, counts[name] = statements_for(app, ask)
         assert response.status_code == 200, (name, response.status_code, response.text[:300])
-        sizes[name] = len(response.content)
+        sizes[name], texts[name] = len(response.content), response.text
     active = sum(1 for student in seeded.students.values() if student.active)
+    assert f" of {active} students</a>" in texts["introductions"]  # seen by n of them
     assert f"Start {active:,} threads" in staff.http.post(preview, data=words).text
     return Measured(counts, sizes)
 
