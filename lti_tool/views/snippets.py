@@ -20,13 +20,13 @@ from lti_tool.jobs import enqueue_after_commit
 from lti_tool.models import Course
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.profiles import author_cards
-from lti_tool.services.snippets import bulk_start
+from lti_tool.services.snippets import bulk_start, choosing
 from lti_tool.services.snippets import service as snippets
 from lti_tool.services.snippets.bulk_start import BulkStartRefused
 from lti_tool.services.snippets.service import MERGE_FIELDS, SnippetRefused, unknown_fields
 from lti_tool.tasks import BULK_START
 from lti_tool.views.course import course_grant_required
-from lti_tool.views.params import chosen_id
+from lti_tool.views.params import chosen_id, page_from
 
 bp = Blueprint("snippets", __name__)
 
@@ -112,13 +112,24 @@ def index(course_id: int) -> Any:
 
 @dataclass
 class StartForm:
-    """The choices of the bulk-start form, carried unchanged from form to preview to start."""
+    """The choices of the bulk-start form, carried unchanged from form to preview to start:
+    a group of students (`to`), or the students picked so far on any page of the picker."""
 
     student_ids: list[int] = field(default_factory=list)
     title: str = ""
     body: str = ""
     placement_id: int | None = None
-    show: str = "all"  # "all" students, or only "tutees" of the viewer
+    to: str = choosing.PICKED
+    search: str = ""
+    page: int = 1
+
+
+def _group(raw: str | None) -> str:
+    """The group a form names; a 400 for one Rapport never offered."""
+    to = raw or choosing.PICKED
+    if to != choosing.PICKED and to not in choosing.GROUPS:
+        abort(400, description="Choose a group of students, or pick them.")
+    return to
 
 
 def _start_form_posted() -> StartForm:
@@ -131,37 +142,32 @@ def _start_form_posted() -> StartForm:
         snippet = snippets.snippet_in_course(db(), _grant(), snippet_id)
         body = snippet.body
         title = title if title.strip() else snippet.title
+    browse = form.get("browse", "")
     return StartForm(
-        student_ids=[i for i in ids if i is not None],
+        student_ids=[] if browse == "clear" else [i for i in ids if i is not None],
         title=title,
         body=body,
         placement_id=chosen_id(form.get("placement_id")),
-        show="tutees" if form.get("show") == "tutees" else "all",
+        to=_group(form.get("to")),
+        search=form.get("q", ""),
+        page=int(browse) if browse.isdigit() and len(browse) < 7 else 1,  # the picker clamps it
     )
 
 
-def _start_page(
-    form: StartForm,
-    errors: dict[str, str],
-    select_all: bool = False,
-    snippet_id: int | None = None,
-) -> Any:
+def _start_page(form: StartForm, errors: dict[str, str], snippet_id: int | None = None) -> Any:
     session, grant = db(), _grant()
-    students = bulk_start.students_to_choose(session, grant)
-    chosen = set(form.student_ids)
-    listed = [s for s in students if form.show == "all" or s.my_tutee or s.person_id in chosen]
-    if select_all:
-        chosen = {s.person_id for s in listed}
+    offered = choosing.choices(session, grant, form.search, form.page)
+    listed = {s.person_id for s in offered.picker.students}
     page = render_template(
         "snippets/start.html",
         grant=grant,
         course=_course(),
         form=form,
         errors=errors,
-        students=listed,
-        student_count=len(students),
-        tutee_count=sum(1 for s in students if s.my_tutee),
-        chosen=chosen,
+        offered=offered,
+        picker=offered.picker,
+        chosen=set(form.student_ids),
+        picked_elsewhere=[i for i in dict.fromkeys(form.student_ids) if i not in listed],
         snippets=snippets.list_snippets(session, grant),
         activities=bulk_start.feedback_activities(session, grant.course_id),
         merge_fields=MERGE_FIELDS,
@@ -175,25 +181,25 @@ def _start_page(
 @bp.get("/courses/<int:course_id>/snippets/start")
 @staff_only
 def start(course_id: int) -> Any:
-    form = StartForm(show="tutees" if request.args.get("show") == "tutees" else "all")
-    snippet_id = chosen_id(request.args.get("snippet"))
+    args = request.args
+    form = StartForm(to=_group(args.get("to")), search=args.get("q", ""), page=page_from(args))
+    snippet_id = chosen_id(args.get("snippet"))
     if snippet_id is not None:
         snippet = snippets.snippet_in_course(db(), _grant(), snippet_id)
         form.title, form.body = snippet.title, snippet.body
-    select_all = request.args.get("select") == "all"
-    return _start_page(form, {}, select_all=select_all, snippet_id=snippet_id)
+    return _start_page(form, {}, snippet_id=snippet_id)
 
 
 @bp.post("/courses/<int:course_id>/snippets/start/preview")
 @staff_only
 def preview(course_id: int) -> Any:
     form = _start_form_posted()
-    if request.form.get("step") == "edit":
+    if request.form.get("step") == "edit" or request.form.get("browse"):
         return _start_page(form, {})
     session, grant = db(), _grant()
     try:
         shown = bulk_start.preview(
-            session, grant, form.student_ids, form.title, form.body, form.placement_id
+            session, grant, form.student_ids, form.title, form.body, form.placement_id, form.to
         )
     except BulkStartRefused as refused:
         if refused.status != 400:
@@ -224,6 +230,7 @@ def confirm(course_id: int) -> Any:
             form.body,
             form.placement_id,
             state.clock(),
+            form.to,
         )
     except BulkStartRefused as refused:
         if refused.status != 400:

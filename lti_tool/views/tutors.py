@@ -86,7 +86,9 @@ def allocate(course_id: int) -> Response | tuple[str, int]:
     grant = _staff_grant()
     listing = _listing(request.form.to_dict())
     student_id = _person_id(request.form.get("student_id"), "student")
-    raw_tutor = request.form.get("tutor_id", "")
+    # The page's one form sends each row's choice as tutor-<student>; a form of its own for
+    # one student may say tutor_id.
+    raw_tutor = request.form.get("tutor_id", request.form.get(f"tutor-{student_id}", ""))
     tutor_id = _person_id(raw_tutor, "tutor") if raw_tutor.strip() else None
     _, errors = committed(
         lambda: tutors.allocate(db(), grant, student_id, tutor_id, rapport().clock())

@@ -21,8 +21,17 @@ def test_an_instructor_writes_to_three_students_from_a_snippet(demo, page_in, wi
     )
     frame.get_by_role("button", name="Save").first.click()
     frame.get_by_role("link", name="Start a thread with each selected student").first.click()
-    for name in ("Amara Okafor", "Liam O'Brien", "Priya Raman"):
+    frame.get_by_role("radio", name="Students I pick below").wait_for()
+    frame.get_by_label("Find a student by name or email").fill("amara")
+    frame.get_by_role("button", name="Search").click()
+    frame.get_by_label("Amara Okafor").check()  # picked from a search...
+    frame.get_by_label("Find a student by name or email").fill("")
+    frame.get_by_role("button", name="Search").click()
+    for name in ("Liam O'Brien", "Priya Raman"):  # ...and kept while picking from the list
         frame.get_by_label(name).check()
+    assert frame.get_by_label("Amara Okafor").is_checked()
+    frame.locator("h1").scroll_into_view_if_needed()
+    screenshot(page, f"bulk-start-{width}-in-lms")
     frame.get_by_label("Start from a snippet").select_option(label="Welcome")
     frame.get_by_label("Thread title").fill("Welcome, {first_name}")
     frame.get_by_role("button", name="Preview").click()

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import CheckIn, CheckInResponse, Membership, Occurrence, Person
@@ -49,22 +49,22 @@ def checkin_stats(session: Session, grant: CourseGrant, checkin_id: int) -> Chec
     counts: dict[int, dict[int, int]] = defaultdict(dict)
     responses: dict[int, int] = defaultdict(int)
     talk: dict[int, int] = defaultdict(int)
-    for occurrence_id, score, wants_talk, n in session.execute(
+    # Counted in SQL, one row per occurrence and score, by the occurrences already read: no
+    # join, and nothing per answer comes back to Python.
+    for occurrence_id, score, n, wants_talk in session.execute(
         select(
             CheckInResponse.occurrence_id,
             CheckInResponse.score,
-            CheckInResponse.wants_talk,
             func.count(),
+            func.count(case((CheckInResponse.wants_talk.is_(True), 1))),
         )
-        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
-        .where(Occurrence.checkin_id == checkin.id)
-        .group_by(CheckInResponse.occurrence_id, CheckInResponse.score, CheckInResponse.wants_talk)
+        .where(CheckInResponse.occurrence_id.in_([o.id for o in occurrences]))
+        .group_by(CheckInResponse.occurrence_id, CheckInResponse.score)
     ).all():
         responses[occurrence_id] += int(n)
+        talk[occurrence_id] += int(wants_talk)
         if score is not None:
-            counts[occurrence_id][int(score)] = counts[occurrence_id].get(int(score), 0) + int(n)
-        if wants_talk:
-            talk[occurrence_id] += int(n)
+            counts[occurrence_id][int(score)] = int(n)
     students = session.scalar(
         select(func.count())
         .select_from(Membership)

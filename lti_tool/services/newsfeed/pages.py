@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import Course, Membership, Person, Post, PostKind, PostView
@@ -49,6 +49,7 @@ class IntroductionsPage:
     can_write_introduction: bool
     own: Post | None
     student_introductions_open: bool
+    student_count: int | None = None  # for "seen by n of N", to those who may see who saw
 
 
 def introductions_page(
@@ -90,7 +91,15 @@ def introductions_page(
         can_write_introduction=writes,
         own=own_introduction(session, grant) if writes or grant.is_student else None,
         student_introductions_open=bool(settings[options.STUDENT_INTRODUCTIONS]),
+        student_count=_active_student_count(session, grant) if can_see_who_saw(grant) else None,
     )
+
+
+def _active_student_count(session: Session, grant: CourseGrant) -> int:
+    count = session.scalar(
+        select(func.count()).select_from(Membership).where(*active_students(grant.course_id))
+    )
+    return int(count or 0)
 
 
 @dataclass(frozen=True)

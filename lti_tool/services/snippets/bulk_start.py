@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.models import BulkStart, Course, Membership, Person, Placement
+from lti_tool.models import BulkStart, Course, Membership, Placement
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
@@ -31,8 +31,8 @@ from lti_tool.services.snippets.bulk_run import (
     recipients,
     run_bulk,  # noqa: F401 - re-exported: part of this service's API
 )
+from lti_tool.services.snippets.choosing import GROUPS, PICKED, group_members
 from lti_tool.services.snippets.service import MAX_BODY, clean_body, clean_title, fill
-from lti_tool.services.tutors.service import tutee_ids
 
 FEEDBACK_KIND = "feedback"
 MAX_STUDENTS = 2_000
@@ -64,36 +64,6 @@ def _writable(session: Session, grant: CourseGrant) -> set[int] | None:
 # -- choosing ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StudentChoice:
-    person_id: int
-    name: str
-    section: str | None
-    my_tutee: bool
-
-
-def students_to_choose(session: Session, grant: CourseGrant) -> list[StudentChoice]:
-    """The course's active students by name, each marked when the viewer is their tutor."""
-    _require_staff(grant)
-    rows = session.execute(
-        select(Person, Membership.section)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(
-            Membership.course_id == grant.course_id,
-            Membership.role == CourseRole.STUDENT,
-            Membership.active.is_(True),
-        )
-    ).all()
-    mine = tutee_ids(session, grant.course_id, grant.person_id)
-    writable = _writable(session, grant)
-    choices = [
-        StudentChoice(person.id, person.name_as("Student"), section, person.id in mine)
-        for person, section in rows
-        if writable is None or person.id in writable
-    ]
-    return sorted(choices, key=lambda c: (c.name.casefold(), c.person_id))
-
-
 def feedback_activities(session: Session, course_id: int) -> list[Placement]:
     """The course's placed feedback activities, for the activity choice (there may be none)."""
     return list(
@@ -117,6 +87,7 @@ class BulkRequest:
     title: str
     body: str
     placement: Placement | None
+    group: str = PICKED  # or one of GROUPS, resolved to `student_ids` when checked
 
 
 def _active_students(session: Session, course_id: int, student_ids: Sequence[int]) -> set[int]:
@@ -132,17 +103,22 @@ def _active_students(session: Session, course_id: int, student_ids: Sequence[int
     )
 
 
-def check_request(
+def _checked_students(
     session: Session,
     grant: CourseGrant,
     student_ids: Iterable[int],
-    title: str,
-    body: str,
-    placement_id: int | None,
-) -> BulkRequest:
-    """The request as it will run, or BulkStartRefused naming what to fix."""
-    _require_staff(grant)
-    errors: dict[str, str] = {}
+    group: str,
+    errors: dict[str, str],
+) -> list[int]:
+    """The students a request reaches: a group's as of now (never more than the sender may
+    write to), or the picked ones, each checked, at most MAX_STUDENTS of them."""
+    if group in GROUPS:
+        members = group_members(session, grant, group)
+        if not members:
+            errors["students"] = "Nobody is in that group now: choose another, or pick students."
+        return members
+    if group != PICKED:
+        raise BulkStartRefused(400, "Choose a group of students, or pick them.")
     ids = list(dict.fromkeys(student_ids))
     if not ids:
         errors["students"] = "Choose at least one student."
@@ -161,6 +137,22 @@ def check_request(
                 f"{others} of the students chosen {'is' if others == 1 else 'are'} not your tutee"
                 f"{'' if others == 1 else 's'}."
             )
+    return ids
+
+
+def check_request(
+    session: Session,
+    grant: CourseGrant,
+    student_ids: Iterable[int],
+    title: str,
+    body: str,
+    placement_id: int | None,
+    group: str = PICKED,
+) -> BulkRequest:
+    """The request as it will run, or BulkStartRefused naming what to fix."""
+    _require_staff(grant)
+    errors: dict[str, str] = {}
+    ids = _checked_students(session, grant, student_ids, group, errors)
     clean = clean_title(title, MAX_TITLE, errors), clean_body(body, MAX_BODY, errors)
     placement = None
     if placement_id is not None:
@@ -173,7 +165,7 @@ def check_request(
             errors["placement_id"] = "Choose one of this course's feedback activities, or none."
     if errors:
         raise BulkStartRefused(400, "Nothing was started.", errors)
-    return BulkRequest(grant.course_id, ids, clean[0], clean[1], placement)
+    return BulkRequest(grant.course_id, ids, clean[0], clean[1], placement, group)
 
 
 @dataclass(frozen=True)
@@ -196,11 +188,12 @@ def preview(
     title: str,
     body: str,
     placement_id: int | None,
+    group: str = PICKED,
     limit: int = 2,
 ) -> BulkPreview:
     """The first `limit` students' threads as they will read them, after the same checks as a
     start."""
-    request = check_request(session, grant, student_ids, title, body, placement_id)
+    request = check_request(session, grant, student_ids, title, body, placement_id, group)
     course = session.get_one(Course, grant.course_id)
     run = ThreadWords(
         bulk_id=0,
@@ -231,10 +224,12 @@ def start_bulk(
     body: str,
     placement_id: int | None,
     now: datetime,
+    group: str = PICKED,
 ) -> BulkStart:
-    """Record a checked bulk start, ready for `run_bulk`; the caller commits. The same start
-    confirmed again within `DOUBLE_SUBMIT_WINDOW` (a double click) is the one already made."""
-    request = check_request(session, grant, student_ids, title, body, placement_id)
+    """Record a checked bulk start, ready for `run_bulk`; the caller commits. A group becomes
+    its students as of now. The same start confirmed again within `DOUBLE_SUBMIT_WINDOW` (a
+    double click) is the one already made."""
+    request = check_request(session, grant, student_ids, title, body, placement_id, group)
     twin = _recent_twin(session, grant, request, now)
     if twin is not None:
         return twin

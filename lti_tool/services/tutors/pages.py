@@ -18,7 +18,11 @@ from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAlloc
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.refusals import Refused
-from lti_tool.services.tutors.service import active_staff, require_staff
+from lti_tool.services.tutors.service import (
+    active_staff,
+    require_staff,
+    students_with_their_tutor,
+)
 
 PAGE_SIZE = 100
 FILTERS = ("all", "mine", "unallocated")
@@ -78,25 +82,11 @@ def allocation_page(session: Session, grant: CourseGrant, show: str, page: int) 
         raise Refused(404, "This course is not known here.")
     tutor, tutor_member = aliased(Person), aliased(Membership)
     students = (
-        select()
-        .select_from(Membership)
+        students_with_their_tutor(course.id)
         .join(Person, Person.id == Membership.person_id)
-        .outerjoin(
-            TutorAllocation,
-            and_(
-                TutorAllocation.course_id == Membership.course_id,
-                TutorAllocation.student_id == Membership.person_id,
-                TutorAllocation.ended_at.is_(None),
-            ),
-        )
         .outerjoin(
             tutor_member,
             active_staff(tutor_member, Membership.course_id, TutorAllocation.tutor_id),
-        )
-        .where(
-            Membership.course_id == course.id,
-            Membership.active.is_(True),
-            Membership.role == CourseRole.STUDENT,
         )
     )
     mine = TutorAllocation.tutor_id == grant.person_id
@@ -117,8 +107,16 @@ def allocation_page(session: Session, grant: CourseGrant, show: str, page: int) 
         "mine": students.where(mine),
         "unallocated": students.where(unallocated),
     }[show]
+    # The page's students first, ordered by name over narrow rows; only those hundred are then
+    # read whole, with their tutors.
+    on_page = (
+        chosen.add_columns(Membership.person_id)
+        .order_by(_name_order(Person), Person.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
     rows = session.execute(
-        chosen.add_columns(
+        students.add_columns(
             Person,
             Membership.section,
             TutorAllocation.tutor_id,
@@ -127,9 +125,8 @@ def allocation_page(session: Session, grant: CourseGrant, show: str, page: int) 
             tutor_member.id,
         )
         .outerjoin(tutor, tutor.id == TutorAllocation.tutor_id)
+        .where(Membership.person_id.in_(on_page.scalar_subquery()))
         .order_by(_name_order(Person), Person.id)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
     ).all()
     return TutorsPage(
         course=course,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import Select, Table, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -53,6 +53,28 @@ def active_staff(member: Any, course_id: Any, person_id: Any) -> Any:
 
 
 # -- reading -----------------------------------------------------------------------------------
+def students_with_their_tutor(course_id: int) -> Select[Any]:
+    """The course's active students, each with their current allocation (if any) outer-joined,
+    as a statement to add columns, joins and filters to."""
+    return (
+        select()
+        .select_from(Membership)
+        .outerjoin(
+            TutorAllocation,
+            and_(
+                TutorAllocation.course_id == Membership.course_id,
+                TutorAllocation.student_id == Membership.person_id,
+                TutorAllocation.ended_at.is_(None),
+            ),
+        )
+        .where(
+            Membership.course_id == course_id,
+            Membership.active.is_(True),
+            Membership.role == CourseRole.STUDENT,
+        )
+    )
+
+
 def current_tutor_ids(
     session: Session, course_id: int, student_ids: Iterable[int] | None = None
 ) -> dict[int, int]:

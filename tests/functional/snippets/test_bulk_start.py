@@ -17,6 +17,7 @@ from lti_tool.jobs import jobs
 from lti_tool.models import FeedbackMessage, FeedbackThread, Person, Snippet
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.snippets import choosing
 from lti_tool.services.snippets.bulk_start import start_bulk
 from tests.conftest import state
 from tests.newsfeed_flow import MENTOR, Clock, Visitor, enter, teacher, use_clock
@@ -64,11 +65,12 @@ def test_staff_start_a_personal_thread_with_each_selected_student(tool, platform
     with transaction(state(app).sessions) as session:
         snippet_id = session.scalars(select(Snippet.id)).one()
 
-    # Choose students: every active student is listed with a box to tick.
+    # Choose students: a group, or picked from a page of the active students by name.
     form = staff.text("snippets/start")
     for sub in ("amara", "bo", "private", "bystander"):
         assert f'name="student" value="{ids[sub]}"' in form
-    assert "Select all listed" in form and "Show only my tutees" in form
+    assert 'name="to" value="all"' in form and "All active students (4)" in form
+    assert 'name="to" value="picked" checked' in form and "My tutees (0)" in form
     chosen = [ids["amara"], ids["bo"], ids["private"]]
 
     # The preview: the first two, each in their own words, nothing written yet.
@@ -140,6 +142,65 @@ def sees_only_their_own(
         assert (thread.title in listing) is own, (first_name, thread.title)
         answer = visitor.get(f"feedback/{thread.id}")
         assert answer.status_code == (200 if own else 404), (student_id, answer.status_code)
+
+
+def test_picks_are_kept_across_pages_and_searches_and_a_group_is_resolved_at_the_start(
+    tool, platform, monkeypatch
+):
+    """The picker shows a page of names at a time; what was picked on other pages travels as
+    hidden fields, so turning pages and searching keeps it. A group (every active student)
+    carries no ids at all: the server finds its students when the start is confirmed."""
+    app, url = tool
+    monkeypatch.setattr(choosing, "PICKER_PAGE_SIZE", 2)
+    staff = teacher(platform, url)
+    names = ("Amara Okafor", "Bo Lind", "Cleo Diaz", "Dev Patel", "Eve Stone")
+    for name in names:
+        enter(platform, url, name.split()[0].lower(), name=name)
+    jobs(app).run_pending()
+    ids = {name: person_id(app, name.split()[0].lower()) for name in names}
+
+    first = staff.text("snippets/start")
+    assert "Amara Okafor" in first and "Cleo Diaz" not in first
+    assert "Page 1 of 3" in first and 'name="browse" value="2"' in first
+    words = {"title": "Hello {first_name}", "body": "Hi."}
+    second = staff.post(
+        "snippets/start/preview", {**words, "student": [ids["Amara Okafor"]], "browse": "2"}
+    )
+    assert second.status_code == 200 and "Cleo Diaz" in second.text
+    assert f'<input type="hidden" name="student" value="{ids["Amara Okafor"]}">' in second.text
+    assert "1 more picked on other pages" in second.text
+    assert 'value="Hello {first_name}"' in second.text
+    two = [ids["Amara Okafor"], ids["Cleo Diaz"]]
+    found = staff.post(
+        "snippets/start/preview", {**words, "student": two, "q": "eve", "browse": "search"}
+    )
+    assert (
+        "Eve Stone" in found.text
+        and "Bo Lind" not in found.text
+        and "1 student found" in found.text
+    )
+    assert "2 more picked on other pages" in found.text
+    picked = [ids["Amara Okafor"], ids["Cleo Diaz"], ids["Eve Stone"]]
+    shown = staff.post("snippets/start/preview", {**words, "student": picked, "to": "picked"})
+    assert "Start 3 threads" in shown.text
+    cleared = staff.post("snippets/start/preview", {**words, "student": picked, "browse": "clear"})
+    assert "Clear all picks" not in cleared.text and 'name="student" value' in cleared.text
+    assert 'type="hidden" name="student"' not in cleared.text
+
+    everyone = staff.post("snippets/start/preview", {**words, "to": "all"})
+    assert "Start 5 threads" in everyone.text and "one for each active student" in everyone.text
+    fields = hidden_fields(everyone.text)
+    assert ("to", "all") in fields and not [v for k, v in fields if k == "student"]
+    enter(platform, url, "late", name="Late Joiner")  # joins between preview and start
+    jobs(app).run_pending()
+    confirmed = staff.http.post(url + staff.course + "snippets/start", data=fields)
+    assert confirmed.status_code == 200
+    jobs(app).run_pending()
+    with transaction(state(app).sessions) as session:
+        threads = session.scalars(select(FeedbackThread.student_id)).all()
+    assert sorted(threads) == sorted([*ids.values(), person_id(app, "late")])
+    assert staff.post("snippets/start/preview", {**words, "to": "everybody"}).status_code == 400
+    assert staff.get("snippets/start?to=everybody").status_code == 400
 
 
 def test_the_progress_page_refreshes_itself_while_the_threads_are_written(tool, platform):

@@ -32,7 +32,8 @@ from lti_tool.models import (
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.feedback.settings import TUTOR_AND_INSTRUCTORS, VISIBILITY
-from lti_tool.services.snippets import bulk_run, bulk_start
+from lti_tool.services.refusals import Refused
+from lti_tool.services.snippets import bulk_run, bulk_start, choosing
 from lti_tool.services.snippets.bulk_start import (
     BulkStartRefused,
     bulk_progress,
@@ -388,15 +389,21 @@ def test_where_only_tutors_write_a_teaching_assistant_starts_threads_with_their_
     theirs = course500.students[0:9:3]  # every third student is Tomás's
     someone_elses = course500.students[1]
     with transaction(sessions) as session:
-        assert len(bulk_start.students_to_choose(session, grant)) == 500
+        offered = choosing.choices(session, grant, "", 1)
+        assert offered.everyone and offered.sizes["all"] == 500
         session.add(
             CourseSetting(
                 course_id=course500.course_id, key=VISIBILITY, value=TUTOR_AND_INSTRUCTORS
             )
         )
     with transaction(sessions) as session:
-        offered = bulk_start.students_to_choose(session, grant)
-        assert len(offered) == 167 and all(c.my_tutee for c in offered)
+        offered = choosing.choices(session, grant, "", 1)
+        assert not offered.everyone and offered.sizes["all"] == offered.sizes["tutees"] == 167
+        assert offered.picker.matching == 167 and offered.picker.pages == 2
+        assert all(c.my_tutee for c in offered.picker.students)
+        assert choosing.group_members(session, grant, "all") == choosing.group_members(
+            session, grant, "tutees"
+        )
     refused = refusal(sessions, course500, [*theirs, someone_elses], grant=grant)
     assert refused.status == 400
     assert refused.errors["students"] == (
@@ -406,6 +413,10 @@ def test_where_only_tutors_write_a_teaching_assistant_starts_threads_with_their_
     with transaction(sessions) as session:
         bulk = start_bulk(session, grant, theirs, TITLE, BODY, None, NOW)
         assert bulk.total == 3
+    with transaction(sessions) as session:  # "all students" is all they may write to
+        bulk = start_bulk(session, grant, [], "Everyone", BODY, None, NOW, "all")
+        assert bulk.total == 167 and set(theirs) <= set(bulk.student_ids)
+        assert someone_elses not in bulk.student_ids
 
 
 @pytest.mark.parametrize("role", ["student", "guest"])
@@ -512,3 +523,52 @@ def test_the_preview_shows_the_first_two_as_they_will_read(sessions, course500):
     assert "Your tutor, Ada Lovelace, is there" in shown.messages[1].body_html
     with transaction(sessions) as session:
         assert session.scalar(select(func.count()).select_from(FeedbackThread)) == 0
+
+
+def test_a_group_is_its_students_when_the_start_is_confirmed(sessions, course500):
+    """Every active student, my tutees, students nobody has written to yet: resolved on the
+    server at the start, never beyond the active students of the course, and never capped at
+    MAX_STUDENTS as picks are."""
+    grant = course500.grant()
+    tutor_grant = CourseGrant(course500.course_id, next(iter(course500.tutors)), CourseRole.STAFF)
+    with transaction(sessions) as session:
+        everyone = set(choosing.group_members(session, grant, "all"))
+        assert everyone == set(course500.students)
+        assert course500.inactive_student not in everyone
+        assert not everyone & set(course500.other_students)
+        sizes = choosing.group_sizes(session, tutor_grant, True)
+        assert sizes["all"] == 500 and sizes["tutees"] == 167 and sizes["uncontacted"] == 500
+    with transaction(sessions) as session:
+        first_ten = start_bulk(session, grant, course500.students[:10], TITLE, BODY, None, NOW)
+    run_bulk(sessions, first_ten.id, clock)
+    with transaction(sessions) as session:
+        nobody_yet = choosing.group_members(session, grant, "uncontacted")
+        assert set(nobody_yet) == everyone - set(course500.students[:10])
+        bulk = start_bulk(session, grant, [4, 5], "Hello", BODY, None, NOW, "uncontacted")
+        assert sorted(bulk.student_ids) == sorted(nobody_yet)  # the picks do not count
+    with transaction(sessions) as session, pytest.raises(BulkStartRefused) as refused:
+        start_bulk(session, grant, [], "Hello", BODY, None, NOW, "tutees")
+    assert refused.value.errors["students"].startswith("Nobody is in that group now")
+    with transaction(sessions) as session, pytest.raises(BulkStartRefused) as unknown:
+        start_bulk(session, grant, [], "Hello", BODY, None, NOW, "everybody")
+    assert unknown.value.status == 400
+
+
+def test_the_picker_pages_and_searches_the_students_in_sql(sessions, course500):
+    grant = course500.grant()
+    with transaction(sessions) as session:
+        first = choosing.choices(session, grant, "", 1).picker
+        last = choosing.choices(session, grant, "", 99).picker
+        assert first.matching == 500 and first.pages == 5 and last.page == 5
+        assert len(first.students) == choosing.PICKER_PAGE_SIZE
+        names = [c.name.casefold() for c in first.students]
+        assert names == sorted(names)
+        assert not {c.person_id for c in first.students} & {c.person_id for c in last.students}
+        wanted = first.students[7]
+        found = choosing.choices(session, grant, f"  {wanted.name.upper()} ", 1).picker
+        assert wanted.person_id in {c.person_id for c in found.students}
+        assert found.search == wanted.name.upper() and found.matching == len(found.students)
+        assert choosing.choices(session, grant, "%_ nobody", 1).picker.matching == 0
+    with transaction(sessions) as session, pytest.raises(Refused) as refused:
+        choosing.choices(session, course500.grant("student"), "", 1)
+    assert refused.value.status == 403
