@@ -243,9 +243,26 @@ class OutboundSession(requests.Session):
         self.policy = policy
         self.max_redirects = MAX_REDIRECTS
         self.headers["User-Agent"] = user_agent
+        self._environment: dict[tuple[str, str], Any] = {}
         adapter = _GuardedAdapter(pool_maxsize=POOL_SIZE)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        """requests reads every environment variable for proxies on each request (a sixth of
+        a score's cost); a running Rapport's environment does not change, so the answer is
+        kept per site."""
+        if proxies or stream is not None or verify is not None or cert is not None:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(str(url or ""))
+        site = (parts.scheme, parts.netloc)
+        found = self._environment.get(site)
+        if found is None:
+            found = super().merge_environment_settings(url, {}, None, None, None)
+            self._environment[site] = found
+        return {**found, "proxies": dict(found["proxies"])}
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         _web_address(request.url or "")

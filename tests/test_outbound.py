@@ -377,3 +377,17 @@ def test_the_total_deadline_holds_on_a_kept_alive_connection():
         assert http.get(url + "/first", timeout=5).json() == {}
         with pytest.raises(requests.ReadTimeout):
             http.get(url + "/second", timeout=5)  # the same connection, its headers dripped
+
+
+def test_an_administrators_proxy_from_the_environment_is_used_on_every_request(monkeypatch):
+    """requests' reading of the environment is kept per site; the proxy it names still
+    carries each request (the target still checked: a public address here)."""
+    policy = OutboundPolicy(resolve=_resolving_to("93.184.216.34"))
+    with _keep_alive_server() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        http = OutboundSession(policy, "Rapport tests")
+        for _ in range(3):
+            assert http.get("http://lms.example.edu/results", timeout=5).json() == {"ok": True}
+        assert proxy.requests == 3

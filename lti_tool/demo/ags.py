@@ -175,7 +175,6 @@ def post_score(context_id: str, number: str) -> Response:
     score = parse_score(body, item.number, {p.sub for p in platform.course.people})
     if isinstance(score, str):
         return json_error(400, "invalid_request", score)
-    platform.store.count("score_posts")
     if not platform.store.save_score(score):
         return json_error(
             409,

@@ -76,6 +76,9 @@ class WorkerStats:
         self.counts[result] += 1
 
 
+# How a batch reaches an activity's gradebook column: registration id, product family, client,
+# endpoint claim, line item URL (ScoreSend's fields in that order).
+Column = tuple[int, str | None, AgsClient, AgsEndpoint, str]
 Sender = Callable[[Callable[[ScoreSend], Any], list[ScoreSend]], Any]
 
 
@@ -207,68 +210,66 @@ class GradeWorker:
         wanted = select(Person.id, Person.sub).where(Person.id.in_({r.person_id for r in rows}))
         people: dict[int, str] = dict(session.execute(wanted).all())
         last = queue.last_sent(session, rows)
-        interrupted = set(
-            session.scalars(
-                select(GradeSend.delivery_id).where(GradeSend.delivery_id.in_([r.id for r in rows]))
-            )
-        )
-        self._registrations = {}
-        columns: dict[int, tuple[AgsClient, AgsEndpoint, str] | Exception] = {}
+        ids = [r.id for r in rows]
+        under_way = select(GradeSend.delivery_id).where(GradeSend.delivery_id.in_(ids))
+        interrupted = set(session.scalars(under_way))
+        columns = self._columns(session, {r.activity_id for r in rows})
         settled: dict[int, Settling] = {}
         sends: list[ScoreSend] = []
         for claim in claimed:
             row = claim.delivery
+            column = columns[row.activity_id]
             if claim.moot:
                 settled[row.id] = self._settling(row, Outcome(Result.SUPERSEDED))
-                continue
-            if row.activity_id not in columns:
-                columns[row.activity_id] = self._column(session, row.activity_id)
-            column = columns[row.activity_id]
-            registration_id = self._registrations[row.activity_id]
-            if registration_id in self.paused and not isinstance(column, Exception):
-                continue  # its platform asked for a pause during this batch: left waiting
-            if isinstance(column, Exception):
+            elif isinstance(column, Exception):
                 settled[row.id] = self._settling(row, failure(row, column, None))
-                continue
-            ags, endpoint, url = column
-            timestamp, regrade = queue.send_timestamp(
-                row, last.get((row.activity_id, row.person_id))
-            )
-            score = ScorePost(
-                user_id=people[row.person_id],
-                timestamp=timestamp,
-                score_given=row.score_given,
-                score_maximum=row.score_maximum,
-                comment=row.comment,
-                activity_progress=row.activity_progress,
-                grading_progress=row.grading_progress,
-                new_submission=not regrade,
-            )
-            family = ags.family
-            sends.append(
-                ScoreSend(
-                    row, registration_id, family, ags, endpoint, url, score, row.id in interrupted
+            elif self._registrations[row.activity_id] not in self.paused:
+                timestamp, regrade = queue.send_timestamp(
+                    row, last.get((row.activity_id, row.person_id))
                 )
-            )
+                score = ScorePost(
+                    user_id=people[row.person_id],
+                    timestamp=timestamp,
+                    score_given=row.score_given,
+                    score_maximum=row.score_maximum,
+                    comment=row.comment,
+                    activity_progress=row.activity_progress,
+                    grading_progress=row.grading_progress,
+                    new_submission=not regrade,
+                )
+                sends.append(ScoreSend(row, *column, score, row.id in interrupted))
+            # else its platform asked for a pause during this batch: the row is left waiting
         return settled, sends
 
-    def _column(
-        self, session: Session, activity_id: int
-    ) -> tuple[AgsClient, AgsEndpoint, str] | Exception:
-        """The activity's gradebook column and how to reach it, or why there is none."""
-        activity = session.get_one(GradableActivity, activity_id)
-        course = session.get_one(Course, activity.course_id)
-        registration = session.get_one(Registration, course.registration_id)
-        self._registrations[activity_id] = registration.id
-        try:
-            endpoint = AgsEndpoint.from_claim(course.ags_endpoint)
-            if endpoint is None or not endpoint.can_post_scores:
-                raise GradebookUnavailable(NO_GRADEBOOK)
-            platform = PlatformEndpoint.of(registration)
-            ags = AgsClient(self.client, platform, registration.product_family)
-            return ags, endpoint, line_item_url(self.sessions, session, ags, endpoint, activity)
-        except Exception as exc:  # every failure is settled on the rows, none stops the worker
-            return exc
+    def _columns(self, session: Session, activity_ids: set[int]) -> dict[int, Column | Exception]:
+        """Each activity's gradebook column and how to reach it, or why there is none; the
+        activities, courses and registrations read in one statement."""
+        found = session.execute(
+            select(GradableActivity, Course, Registration)
+            .join(Course, Course.id == GradableActivity.course_id)
+            .join(Registration, Registration.id == Course.registration_id)
+            .where(GradableActivity.id.in_(activity_ids))
+        ).all()
+        clients: dict[int, AgsClient] = {}
+        columns: dict[int, Column | Exception] = {}
+        self._registrations = {}
+        for activity, course, registration in found:
+            self._registrations[activity.id] = registration.id
+            if registration.id not in clients:
+                platform = PlatformEndpoint.of(registration)
+                clients[registration.id] = AgsClient(
+                    self.client, platform, registration.product_family
+                )
+            ags = clients[registration.id]
+            try:
+                endpoint = AgsEndpoint.from_claim(course.ags_endpoint)
+                if endpoint is None or not endpoint.can_post_scores:
+                    raise GradebookUnavailable(NO_GRADEBOOK)
+                url = line_item_url(self.sessions, session, ags, endpoint, activity)
+                columns[activity.id] = (registration.id, ags.family, ags, endpoint, url)
+            except Exception as exc:  # every failure is settled on the rows, none stops the worker
+                columns[activity.id] = exc
+        return columns
 
     def _mark_sending(self, delivery_ids: list[int]) -> None:
         """Committed on its own, before the POSTs: it survives the worker dying mid-batch."""
