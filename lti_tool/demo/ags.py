@@ -172,7 +172,7 @@ def post_score(context_id: str, number: str) -> Response:
     body = _json_body(SCORE)
     if isinstance(body, Response):
         return body
-    score = parse_score(body, item.number, {p.sub for p in platform.course.people})
+    score = parse_score(body, item.number, platform.course.subs)
     if isinstance(score, str):
         return json_error(400, "invalid_request", score)
     if not platform.store.save_score(score):

@@ -154,6 +154,7 @@ class DemoStore:
         event.listen(self.engine, "connect", _no_sync_per_commit)
         self.faults = FaultQueue()
         self._lock = threading.RLock()
+        self._tokens: dict[str, AccessToken] = {}  # by hash
         metadata.create_all(self.engine)
 
     # -- line items (AGS 2.0 §3.2) ------------------------------------------------------------
@@ -243,23 +244,27 @@ class DemoStore:
         return token
 
     def access_token(self, token: str) -> AccessToken | None:
-        """The unexpired token with this value, if any."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(access_tokens).where(
-                    access_tokens.c.token_hash == _hash(token),
-                    access_tokens.c.expires_at > time.time(),
-                )
-            ).first()
-        if row is None:
-            return None
-        m = row._mapping
-        return AccessToken(m["client_id"], frozenset(m["scopes"].split()), m["expires_at"])
+        """The unexpired token with this value, if any (read once, then kept in memory: every
+        service call asks; only `expire_tokens`, here, takes an unexpired one away)."""
+        key = _hash(token)
+        found = self._tokens.get(key)
+        if found is None:
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    select(access_tokens).where(access_tokens.c.token_hash == key)
+                ).first()
+            if row is None:
+                return None
+            m = row._mapping
+            found = AccessToken(m["client_id"], frozenset(m["scopes"].split()), m["expires_at"])
+            self._tokens[key] = found
+        return found if found.expires_at > time.time() else None
 
     def expire_tokens(self) -> None:
         """Make every issued token expire now, as an LMS may at any moment."""
         with self._lock, self.engine.begin() as conn:
             conn.execute(delete(access_tokens))
+            self._tokens.clear()
 
     def use_once(self, key: str, expires_at: float) -> bool:
         """Record a one-time value (a jti, a nonce); False when it was seen before."""
