@@ -178,9 +178,12 @@ class GradeWorker:
             if self.after_send is not None:
                 for claim in claimed:
                     self.after_send(claim.delivery)
-            ids = [claim.delivery.id for claim in claimed]
-            session.execute(delete(GradeSend).where(GradeSend.delivery_id.in_(ids)))
-            done = [settled[i] for i in ids if i in settled]
+            done = [settled[c.delivery.id] for c in claimed if c.delivery.id in settled]
+            # A send under way is over once it was made or its row settled for good; a row left
+            # waiting without a call keeps what an interrupted send left, to be asked about.
+            over = {s.delivery.id for s in sends}
+            over |= {s.delivery.id for s in done if s.outcome.result is not Result.RETRY}
+            session.execute(delete(GradeSend).where(GradeSend.delivery_id.in_(over)))
             settled_as = queue.record_outcomes(
                 session, done, self.clock.now(), self.policy.max_attempts
             )
