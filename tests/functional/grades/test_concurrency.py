@@ -1,17 +1,22 @@
 """Grades sent side by side, over real HTTP against the independent platform: a batch's sends
 run at once, yet each (activity, person) still receives its scores in the order they were given,
-each once; and a batch costs the same statements for 6 scores as for 40.
+each once, also when the worker is killed with sends in flight; and a batch costs the same
+statements for 6 scores as for 40.
 
 Time is the worker's fake clock; nothing here asserts on durations.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from lti_tool.db import transaction, utcnow
@@ -20,6 +25,7 @@ from lti_tool.services.grades.service import record_score
 from tests.conftest import state
 from tests.functional.grades.test_delivery import (  # noqa: F401 - fixtures
     ACTIVITIES,
+    RAPPORT,
     all_deliveries,
     arrivals,
     course_id,
@@ -66,6 +72,63 @@ def test_a_newer_score_given_while_the_older_is_on_its_way_arrives_after_it(lms,
         seconds.setdefault((score.line_item, score.user_id), []).append(score.second)
     assert all(s == sorted(set(s)) for s in seconds.values())  # later whole seconds each time
     assert Counter(r.status for r in all_deliveries(app)) == {DeliveryStatus.SENT: 40 * ROUNDS}
+
+
+@pytest.mark.parametrize("refuses_repeats", [True, False])
+def test_a_worker_process_killed_mid_batch_is_replaced_and_the_rest_arrives(
+    lms,  # noqa: F811
+    course_id,  # noqa: F811
+    tmp_path,
+    refuses_repeats,
+):
+    """kill -9 of a worker while eight sends are in flight at once; with an LMS that refuses
+    a repeated timestamp and with one that stores every score it is given."""
+    lms.ags.refuses_repeats = refuses_repeats
+    app, course = course_id
+    people = students(app, course, 15)
+    record_round(app, course, people, 3.0, utcnow())
+    reached, release = threading.Event(), threading.Event()
+
+    def hold_from_the_twelfth(_score: Any) -> None:
+        if len(lms.ags.accepted) >= 12:
+            reached.set()
+            release.wait(60)  # the worker is killed while waiting for these answers
+
+    lms.ags.on_score = hold_from_the_twelfth
+    log_path = tmp_path / "worker.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # a worker starting sends what is due without waiting
+            [str(RAPPORT), "worker", "--workers", "1"],
+            env={**os.environ, "JOBS_BACKEND": "sqlite"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            assert reached.wait(120), log_path.read_text()
+        finally:
+            process.kill()
+            process.wait(30)
+            release.set()
+    lms.ags.on_score = None
+    arrived = len(lms.ags.accepted)
+    assert 12 <= arrived < 30  # some sends of the batch arrived, some never left
+    unsettled = 30 - Counter(r.status for r in all_deliveries(app))[DeliveryStatus.SENT]
+    assert unsettled > 30 - arrived  # arrived, yet not recorded: what the next run must check
+    restarted = subprocess.run(
+        [str(RAPPORT), "grades", "worker", "--once"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert restarted.returncode == 0, restarted.stderr
+    assert f"{unsettled} deliveries handled; nothing waiting" in restarted.stdout
+    assert Counter(r.status for r in all_deliveries(app)) == {DeliveryStatus.SENT: 30}
+    assert len(lms.ags.accepted) == 30  # each exactly once: the arrived ones confirmed
+    assert len({(s.line_item, s.user_id) for s in lms.ags.accepted}) == 30
+    assert lms.ags.conflicts == []  # none was sent again
+    assert len(lms.ags.line_items) == 2
 
 
 @contextmanager

@@ -8,9 +8,7 @@ asserts on durations.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
 import threading
 from collections import Counter
@@ -224,60 +222,6 @@ def test_a_crash_between_send_and_commit_is_delivered_once_after_restart(lms, co
     assert len(lms.ags.accepted) == 20 and lms.ags.conflicts == []
     confirmed = [r for r in all_deliveries(app) if "confirmed there" in (r.last_error or "")]
     assert len(confirmed) == 8
-
-
-@pytest.mark.parametrize("refuses_repeats", [True, False])
-def test_a_worker_process_killed_mid_batch_is_replaced_and_the_rest_arrives(
-    lms, course_id, tmp_path, refuses_repeats
-):
-    """kill -9 of a worker while eight sends are in flight at once; with an LMS that refuses
-    a repeated timestamp and with one that stores every score it is given."""
-    lms.ags.refuses_repeats = refuses_repeats
-    app, course = course_id
-    people = students(app, course, 15)
-    record_round(app, course, people, 3.0, utcnow())
-    reached, release = threading.Event(), threading.Event()
-
-    def hold_from_the_twelfth(_score: Any) -> None:
-        if len(lms.ags.accepted) >= 12:
-            reached.set()
-            release.wait(60)  # the worker is killed while waiting for these answers
-
-    lms.ags.on_score = hold_from_the_twelfth
-    log_path = tmp_path / "worker.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(  # a worker starting sends what is due without waiting
-            [str(RAPPORT), "worker", "--workers", "1"],
-            env={**os.environ, "JOBS_BACKEND": "sqlite"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            assert reached.wait(120), log_path.read_text()
-        finally:
-            process.kill()
-            process.wait(30)
-            release.set()
-    lms.ags.on_score = None
-    arrived = len(lms.ags.accepted)
-    assert 12 <= arrived < 30  # some sends of the batch arrived, some never left
-    unsettled = 30 - Counter(r.status for r in all_deliveries(app))[DeliveryStatus.SENT]
-    assert unsettled > 30 - arrived  # arrived, yet not recorded: what the next run must check
-    restarted = subprocess.run(
-        [str(RAPPORT), "grades", "worker", "--once"],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert restarted.returncode == 0, restarted.stderr
-    assert f"{unsettled} deliveries handled; nothing waiting" in restarted.stdout
-    assert Counter(r.status for r in all_deliveries(app)) == {DeliveryStatus.SENT: 30}
-    assert len(lms.ags.accepted) == 30  # each exactly once: the arrived ones confirmed
-    assert len({(s.line_item, s.user_id) for s in lms.ags.accepted}) == 30
-    assert lms.ags.conflicts == []  # none was sent again
-    assert len(lms.ags.line_items) == 2
 
 
 def test_a_recorded_score_queues_its_delivery_and_a_job_sends_it(lms, course_id):
