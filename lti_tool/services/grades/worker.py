@@ -50,7 +50,7 @@ from lti_tool.services.grades.tokens import SharedTokens
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 64  # rows claimed, sent and settled together
+BATCH_SIZE = 128  # rows claimed, sent and settled together
 CONCURRENCY = 8  # sends in flight at once, each for a different (activity, person)
 
 

@@ -255,7 +255,9 @@ def test_two_workers_on_postgresql_send_each_score_once(lms, course_id):
             meet.wait()  # only possible if the other worker claimed another row meanwhile
 
     lms.ags.on_score = first_two_wait_for_each_other
-    workers = [worker_for(app), worker_for(app)]
+    # One send at a time each, in batches of 20: the barrier is met only by the two workers,
+    # each holding a batch of its own.
+    workers = [worker_for(app, batch_size=20, concurrency=1) for _ in range(2)]
     threads = [threading.Thread(target=w.drain) for w in workers]
     for thread in threads:
         thread.start()
