@@ -8,7 +8,9 @@ is resolved once and every address it resolves to must be public: loopback, priv
 refused, unless an administrator allowed them (`ALLOW_PRIVATE_HOSTS`: host names or CIDR
 ranges), or the address is loopback and Rapport itself runs on loopback (development and the
 demo). The socket then connects to the address that was checked, never to a second answer from
-DNS (rebinding). Every receive, headers included, is bounded by one total deadline and the body
+DNS (rebinding). A connection is kept open for the next request to the same host and port, so
+a kept one only ever leads to an address that was checked, and each new one is checked again.
+Every receive, headers included, is bounded by one total deadline and the body
 by a size cap, so a server that drips one byte at a time cannot hold a worker. What a remote
 server answered is for logs, never for a page.
 """
@@ -40,6 +42,9 @@ TOTAL_SECONDS = 20.0
 CONNECT_SECONDS = 5.0
 READ_SECONDS = 5.0
 MAX_REDIRECTS = 5
+# Open connections kept per host: at least as many as requests sent at once (the grade worker's
+# concurrent sends), or those past it are closed after each answer.
+POOL_SIZE = 16
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -238,9 +243,26 @@ class OutboundSession(requests.Session):
         self.policy = policy
         self.max_redirects = MAX_REDIRECTS
         self.headers["User-Agent"] = user_agent
-        adapter = _GuardedAdapter()
+        self._environment: dict[tuple[str, str], Any] = {}
+        adapter = _GuardedAdapter(pool_maxsize=POOL_SIZE)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        """requests reads every environment variable for proxies on each request (a sixth of
+        a score's cost); a running Rapport's environment does not change, so the answer is
+        kept per site."""
+        if proxies or stream is not None or verify is not None or cert is not None:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(str(url or ""))
+        site = (parts.scheme, parts.netloc)
+        found = self._environment.get(site)
+        if found is None:
+            found = super().merge_environment_settings(url, {}, None, None, None)
+            self._environment[site] = found
+        return {**found, "proxies": dict(found["proxies"])}
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         _web_address(request.url or "")

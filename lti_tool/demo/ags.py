@@ -172,10 +172,9 @@ def post_score(context_id: str, number: str) -> Response:
     body = _json_body(SCORE)
     if isinstance(body, Response):
         return body
-    score = parse_score(body, item.number, {p.sub for p in platform.course.people})
+    score = parse_score(body, item.number, platform.course.subs)
     if isinstance(score, str):
         return json_error(400, "invalid_request", score)
-    platform.store.count("score_posts")
     if not platform.store.save_score(score):
         return json_error(
             409,

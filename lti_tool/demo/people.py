@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership"
 INSTRUCTOR = MEMBERSHIP + "#Instructor"
@@ -70,6 +71,11 @@ class DemoCourse:
     label: str
     title: str
     people: tuple[DemoPerson, ...]
+
+    @cached_property
+    def subs(self) -> frozenset[str]:
+        """Every person's sub (a UUID worked out from the person's id, so worked out once)."""
+        return frozenset(p.sub for p in self.people)
 
     def person(self, person_id: str) -> DemoPerson | None:
         return next((p for p in self.people if p.person_id == person_id), None)

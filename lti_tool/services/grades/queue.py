@@ -1,10 +1,12 @@
 """The durable queue of grade deliveries, in the database: claim, order, timestamps, outcomes.
 
-One `GradeDelivery` row per score (AGS 2.0 §3.4). A row is claimed with
-`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite ignores the clause and runs one
-worker), never while an older row for the same (activity, person) still waits, so scores reach
-the platform in the order they were given. Outcomes are written with conditional UPDATEs so that
-a newer score recorded meanwhile always wins over a retry of an older one.
+One `GradeDelivery` row per score (AGS 2.0 §3.4). Rows are claimed a batch at a time with
+`SELECT … FOR NO KEY UPDATE SKIP LOCKED` on PostgreSQL (SQLite ignores the clause and runs one
+worker), never while an older row for the same (activity, person) still waits: a batch holds at
+most one row per pair, so its rows can be sent at once and scores still reach the platform in
+the order they were given. Outcomes are written with conditional UPDATEs so that a newer score
+recorded meanwhile always wins over a retry of an older one; sent rows, the usual outcome, are
+settled with one statement per batch.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from lti_tool.models import Course
@@ -94,14 +96,24 @@ def supersede_undelivered(session: Session, activity_id: int, person_id: int) ->
     return len(ids)
 
 
-def claim_next(
-    session: Session, now: datetime, paused_registrations: Iterable[int] = ()
-) -> GradeDelivery | None:
-    """Lock the next due row nobody else holds, whose older siblings are all settled."""
+@dataclass(frozen=True)
+class Claimed:
+    delivery: GradeDelivery
+    moot: bool  # a newer score for the pair already counts: this one is not sent
+
+
+def claim_batch(
+    session: Session, now: datetime, paused_registrations: Iterable[int] = (), limit: int = 1
+) -> list[Claimed]:
+    """Lock up to `limit` due rows nobody else holds, whose older siblings are all settled.
+
+    Only the oldest waiting row of a pair can qualify, so the batch never holds two rows of one
+    (activity, person): they may all be sent at once without overtaking each other."""
     waits_for_older = exists().where(
         *_same_pair(GradeDelivery, OLDER), OLDER.status == WAITING, OLDER.id < GradeDelivery.id
     )
-    query = select(GradeDelivery).where(
+    moot = newer_score(GradeDelivery).label("moot")
+    query = select(GradeDelivery, moot).where(
         GradeDelivery.status == WAITING, GradeDelivery.next_attempt_at <= now, ~waits_for_older
     )
     paused = list(paused_registrations)
@@ -112,11 +124,11 @@ def claim_next(
             .where(Course.registration_id.in_(paused))
         )
         query = query.where(GradeDelivery.activity_id.not_in(paused_activities))
-    query = query.order_by(GradeDelivery.next_attempt_at, GradeDelivery.id).limit(1)
+    query = query.order_by(GradeDelivery.next_attempt_at, GradeDelivery.id).limit(limit)
     # FOR NO KEY UPDATE: a worker's own record that a send is under way (grade_send, committed
-    # apart) may reference the row it holds.
+    # apart) may reference the rows it holds.
     locked = query.with_for_update(skip_locked=True, key_share=True, of=GradeDelivery)
-    return session.scalar(locked)
+    return [Claimed(row, bool(is_moot)) for row, is_moot in session.execute(locked)]
 
 
 def next_due(session: Session) -> datetime | None:
@@ -133,26 +145,84 @@ def newer_score(row: Any) -> Any:
     )
 
 
-def has_newer(session: Session, delivery: GradeDelivery) -> bool:
-    return bool(session.scalar(newer_score(delivery).select()))
+Pair = tuple[int, int]  # (activity id, person id)
 
 
-def send_timestamp(session: Session, delivery: GradeDelivery) -> tuple[datetime, bool]:
+def last_sent(session: Session, deliveries: Iterable[GradeDelivery]) -> dict[Pair, datetime]:
+    """The timestamp each pair's latest delivered score went with, for a batch, in one query."""
+    rows = list(deliveries)
+    if not rows:
+        return {}
+    found = session.execute(
+        select(EARLIER_SENT.activity_id, EARLIER_SENT.person_id, func.max(EARLIER_SENT.scored_at))
+        .where(
+            EARLIER_SENT.activity_id.in_({r.activity_id for r in rows}),
+            EARLIER_SENT.person_id.in_({r.person_id for r in rows}),
+            EARLIER_SENT.status == SENT,
+        )
+        .group_by(EARLIER_SENT.activity_id, EARLIER_SENT.person_id)
+    )
+    return {(activity, person): moment for activity, person, moment in found}
+
+
+def send_timestamp(delivery: GradeDelivery, last: datetime | None) -> tuple[datetime, bool]:
     """The timestamp to send, and whether a score for the pair was sent before (a re-grade).
 
     AGS 2.0 §3.4.6 wants timestamps to increase per (line item, person); Moodle compares whole
     seconds and refuses a second score within one. Worked out again on every attempt, the value
     stays the same until a newer score is sent, so a resend after a lost answer repeats it.
     """
-    last = session.scalar(
-        select(func.max(EARLIER_SENT.scored_at)).where(
-            *_same_pair(delivery, EARLIER_SENT), EARLIER_SENT.status == SENT
-        )
-    )
     moment = delivery.scored_at
     if last is not None and moment.replace(microsecond=0) <= last.replace(microsecond=0):
         moment = last.replace(microsecond=0) + timedelta(seconds=1)
     return moment, last is not None
+
+
+@dataclass(frozen=True)
+class Settling:
+    delivery: GradeDelivery
+    outcome: Outcome
+    next_attempt_at: datetime
+
+
+_MARK_SENT = (
+    update(GradeDelivery.__table__)  # type: ignore[arg-type]
+    .where(GradeDelivery.__table__.c.id == bindparam("row_id"))
+    .values(
+        status=SENT,
+        sent_at=bindparam("row_sent_at"),
+        attempts=bindparam("row_attempts"),
+        last_error=bindparam("row_words"),
+        scored_at=bindparam("row_scored_at"),
+    )
+)
+
+
+def record_outcomes(
+    session: Session, settling: list[Settling], now: datetime, max_attempts: int
+) -> list[str]:
+    """`record_outcome` for a batch: the sent rows in one statement, the others one by one."""
+    sent = [s for s in settling if s.outcome.result is Result.SENT]
+    if sent:
+        session.connection().execute(
+            _MARK_SENT,
+            [
+                {
+                    "row_id": s.delivery.id,
+                    "row_sent_at": now,
+                    "row_attempts": s.delivery.attempts + 1,
+                    "row_words": s.outcome.words,
+                    "row_scored_at": s.outcome.timestamp or s.delivery.scored_at,
+                }
+                for s in sent
+            ],
+        )
+    return [
+        Result.SENT.value
+        if s.outcome.result is Result.SENT
+        else record_outcome(session, s.delivery, s.outcome, now, s.next_attempt_at, max_attempts)
+        for s in settling
+    ]
 
 
 def record_outcome(

@@ -1,11 +1,16 @@
 """The grade delivery worker: sends queued scores to the LMS gradebook (AGS 2.0 §3.2, §3.4).
 
-One `GradeDelivery` at a time is claimed and sent inside one transaction. On PostgreSQL the
-claim is `SELECT … FOR UPDATE SKIP LOCKED`, and the row stays locked until its outcome is
-committed: several workers never send the same row, and a worker that dies mid-send leaves the
-row to be sent again. That second send carries the same timestamp, so a platform that already
-has it answers 409 and the row counts as delivered — never a second grade. On SQLite one
-worker runs, and nothing is locked while it waits on the network.
+A batch of `GradeDelivery` rows is claimed, sent and settled inside one transaction: one claim,
+a few reads for what the sends need, then the sends side by side on a small pool of threads (at
+most one per (activity, person): a batch never holds two rows of a pair, so no score overtakes
+an older one), then one statement settling the sent rows. On PostgreSQL the claim is
+`SELECT … FOR NO KEY UPDATE SKIP LOCKED`, and the rows stay locked until their outcomes are
+committed: several workers never send the same row. Before its sends, the batch commits a
+`GradeSend` per row apart; a worker that dies mid-batch leaves them behind, and the next run asks
+the LMS's results whether each score arrived before sending it again (a platform that refuses
+repeats answers 409 to the same timestamp as well) — never a second grade. On SQLite one worker
+runs, and nothing is locked while it waits on the network. Connections to a platform are kept
+open between sends (`lti_tool.outbound`).
 
 Order: a row is not claimed while an older row for the same (activity, person) is still
 waiting, and timestamps move forward by whole seconds per pair (Moodle refuses a second score
@@ -19,28 +24,34 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import requests
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.db import utcnow
-from lti_tool.lti.ags import AgsClient, AgsEndpoint, ScoreConflict, ScorePost, is_permanent
-from lti_tool.lti.ags import over_maximum_note as over_maximum
+from lti_tool.lti.ags import AgsClient, AgsEndpoint, ScorePost
 from lti_tool.lti.keys import KeyRing
-from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens
+from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError
 from lti_tool.models import Course, Person, Registration
 from lti_tool.models.grades import GradableActivity, GradeDelivery, GradeSend
 from lti_tool.observability.events import score_settled
 from lti_tool.services.grades import queue
-from lti_tool.services.grades.queue import Outcome, Result, RetryPolicy
+from lti_tool.services.grades.queue import Claimed, Outcome, Result, RetryPolicy, Settling
+from lti_tool.services.grades.sending import NO_GRADEBOOK, ScoreSend, failure, outcome_of, send
 from lti_tool.services.grades.service import GradebookUnavailable, forget_line_item, line_item_url
+from lti_tool.services.grades.tokens import SharedTokens
 
 log = logging.getLogger(__name__)
+
+BATCH_SIZE = 128  # rows claimed, sent and settled together
+CONCURRENCY = 8  # sends in flight at once, each for a different (activity, person)
 
 
 class Clock(Protocol):
@@ -65,6 +76,12 @@ class WorkerStats:
         self.counts[result] += 1
 
 
+# How a batch reaches an activity's gradebook column: registration id, product family, client,
+# endpoint claim, line item URL (ScoreSend's fields in that order).
+Column = tuple[int, str | None, AgsClient, AgsEndpoint, str]
+Sender = Callable[[Callable[[ScoreSend], Any], list[ScoreSend]], Any]
+
+
 class GradeWorker:
     def __init__(
         self,
@@ -75,15 +92,20 @@ class GradeWorker:
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
         after_send: Callable[[GradeDelivery], None] | None = None,
+        batch_size: int = BATCH_SIZE,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self.sessions = sessions
         self.client = client
         self.clock = clock or SystemClock()
         self.policy = policy or RetryPolicy()
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
-        self.after_send = after_send  # tests: stop between the send and its commit
+        self.after_send = after_send  # tests: stop between the sends and their commit
+        self.batch_size = batch_size
+        self.concurrency = concurrency
         self.stats = WorkerStats()
         self.paused: dict[int, datetime] = {}  # registration id → no calls before this time
+        self._registrations: dict[int, int] = {}  # activity id → registration id, per batch
 
     @classmethod
     def create(
@@ -96,14 +118,15 @@ class GradeWorker:
     ) -> GradeWorker:
         """A worker with its own HTTP session (`lti_tool.outbound`); `token_cache` is shared
         (Redis when set)."""
-        return cls(sessions, ServiceClient(ServiceTokens(token_cache, http, keyring)), **options)
+        return cls(sessions, ServiceClient(SharedTokens(token_cache, http, keyring)), **options)
 
     # -- the loop ----------------------------------------------------------------------------
     def deliver_due(self) -> int:
-        """Send every row due now; returns how many rows were handled."""
+        """Send every row due now, a batch at a time; returns how many rows were handled."""
         handled = 0
-        while self.deliver_one():
-            handled += 1
+        with self._senders() as sender:
+            while count := self.deliver_batch(sender):
+                handled += count
         return handled
 
     def drain(self, max_wakeups: int = 10_000) -> int:
@@ -128,119 +151,138 @@ class GradeWorker:
             return max(now, min(self.paused.values()))
         return due
 
-    # -- one row -----------------------------------------------------------------------------
-    def deliver_one(self) -> bool:
-        """Claim, send and settle one due row, in one transaction; False when none is due."""
+    @contextmanager
+    def _senders(self) -> Iterator[Sender]:
+        """Threads for the sends of a run, gone when it ends; one worker alone sends in line."""
+        if self.concurrency <= 1:
+            yield map
+            return
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="rapport-grades") as pool:
+            yield pool.map
+
+    # -- one batch ---------------------------------------------------------------------------
+    def deliver_batch(self, sender: Sender) -> int:
+        """Claim, send and settle a batch of due rows in one transaction; 0 when none is due."""
         now = self.clock.now()
         self.paused = {k: v for k, v in self.paused.items() if v > now}
         with self.sessions() as session, session.begin():
-            delivery = queue.claim_next(session, now, self.paused)
-            if delivery is None:
-                return False
-            outcome = self._attempt(session, delivery)
+            claimed = queue.claim_batch(session, now, self.paused, self.batch_size)
+            if not claimed:
+                return 0
+            settled, sends = self._prepare(session, claimed)
+            self._mark_sending([s.delivery.id for s in sends if not s.interrupted])
+            for item, answer in zip(sends, list(sender(send, sends)), strict=True):
+                if isinstance(answer, ServiceError) and answer.status == 404:
+                    forget_line_item(session, item.delivery.activity_id, item.lineitem_url)
+                settled[item.delivery.id] = self._settling(item.delivery, outcome_of(item, answer))
             if self.after_send is not None:
-                self.after_send(delivery)
-            session.execute(delete(GradeSend).where(GradeSend.delivery_id == delivery.id))
-            settled = self.clock.now()
-            delay = self.policy.delay(delivery.attempts + 1, self.rng, outcome.retry_after)
-            settled_as = queue.record_outcome(
-                session,
-                delivery,
-                outcome,
-                settled,
-                settled + timedelta(seconds=delay),
-                self.policy.max_attempts,
+                for claim in claimed:
+                    self.after_send(claim.delivery)
+            done = [settled[c.delivery.id] for c in claimed if c.delivery.id in settled]
+            # A send under way is over once it was made or its row settled for good; a row left
+            # waiting without a call keeps what an interrupted send left, to be asked about.
+            over = {s.delivery.id for s in sends}
+            over |= {s.delivery.id for s in done if s.outcome.result is not Result.RETRY}
+            session.execute(delete(GradeSend).where(GradeSend.delivery_id.in_(over)))
+            settled_as = queue.record_outcomes(
+                session, done, self.clock.now(), self.policy.max_attempts
             )
-        self.stats.add(outcome.result)
-        attempts = delivery.attempts + 1
-        score_settled(delivery.id, delivery.activity_id, settled_as, outcome.http_status, attempts)
-        return True
+        for settling, word in zip(done, settled_as, strict=True):
+            row, outcome = settling.delivery, settling.outcome
+            self.stats.add(outcome.result)
+            score_settled(row.id, row.activity_id, word, outcome.http_status, row.attempts + 1)
+        return len(done)
 
-    def _attempt(self, session: Session, delivery: GradeDelivery) -> Outcome:
-        if queue.has_newer(session, delivery):
-            return Outcome(Result.SUPERSEDED)
-        activity = session.get_one(GradableActivity, delivery.activity_id)
-        course = session.get_one(Course, activity.course_id)
-        registration = session.get_one(Registration, course.registration_id)
-        try:
-            return self._send(session, delivery, activity, course, registration)
-        except Exception as exc:  # every failure is settled on the row, none stops the worker
-            return self._failure(session, delivery, registration.id, exc)
+    def _settling(self, delivery: GradeDelivery, outcome: Outcome) -> Settling:
+        if outcome.result is Result.RETRY:
+            registration = self._registration_of(delivery)
+            if outcome.http_status is not None and registration is not None:
+                self._pause(registration, outcome.retry_after, delivery.attempts + 1)
+        delay = self.policy.delay(delivery.attempts + 1, self.rng, outcome.retry_after)
+        return Settling(delivery, outcome, self.clock.now() + timedelta(seconds=delay))
 
-    def _failure(
-        self, session: Session, delivery: GradeDelivery, registration_id: int, exc: Exception
-    ) -> Outcome:
-        if isinstance(exc, ScoreConflict):
-            note = f"The LMS already had this score or a newer one (409: {exc})."
-            timestamp = queue.send_timestamp(session, delivery)[0]
-            return Outcome(Result.SENT, note, timestamp=timestamp, http_status=exc.status)
-        if isinstance(exc, GradebookUnavailable):
-            return Outcome(Result.REFUSED, str(exc))
-        if isinstance(exc, ServiceError):
-            if is_permanent(exc.status):
-                return Outcome(Result.REFUSED, str(exc), http_status=exc.status)
-            self._pause(registration_id, exc.retry_after, delivery.attempts + 1)
-            return Outcome(Result.RETRY, str(exc), exc.retry_after, http_status=exc.status)
-        log.exception("grade delivery %s failed unexpectedly", delivery.id)
-        return Outcome(Result.RETRY, f"Rapport could not send this score: {exc}")
+    def _registration_of(self, delivery: GradeDelivery) -> int | None:
+        return self._registrations.get(delivery.activity_id)
 
-    def _send(
-        self,
-        session: Session,
-        delivery: GradeDelivery,
-        activity: GradableActivity,
-        course: Course,
-        registration: Registration,
-    ) -> Outcome:
-        endpoint = AgsEndpoint.from_claim(course.ags_endpoint)
-        if endpoint is None or not endpoint.can_post_scores:
-            raise GradebookUnavailable(
-                "The LMS does not let Rapport send grades in this course (its launches grant "
-                "no AGS score scope). Turn on grade sync for Rapport in the LMS, launch again, "
-                "then retry."
-            )
-        ags = AgsClient(self.client, PlatformEndpoint.of(registration), registration.product_family)
-        url = line_item_url(self.sessions, session, ags, endpoint, activity)
-        person = session.get_one(Person, delivery.person_id)
-        timestamp, regrade = queue.send_timestamp(session, delivery)
-        score = ScorePost(
-            user_id=person.sub,
-            timestamp=timestamp,
-            score_given=delivery.score_given,
-            score_maximum=delivery.score_maximum,
-            comment=delivery.comment,
-            activity_progress=delivery.activity_progress,
-            grading_progress=delivery.grading_progress,
-            new_submission=not regrade,
-        )
-        if session.get(GradeSend, delivery.id) is not None and self._arrived(
-            ags, endpoint, url, score
-        ):
-            note = "A send interrupted by a stopped worker had reached the LMS: confirmed there."
-            return Outcome(Result.SENT, note, None, timestamp)
-        self._mark_sending(delivery.id)
-        try:
-            status = ags.post_score(endpoint, url, score)
-        except ServiceError as exc:
-            if exc.status == 404:
-                forget_line_item(session, activity.id, url)
-            raise
-        return Outcome(
-            Result.SENT, over_maximum(score, registration.product_family), None, timestamp, status
-        )
+    def _prepare(
+        self, session: Session, claimed: list[Claimed]
+    ) -> tuple[dict[int, Settling], list[ScoreSend]]:
+        """What each claimed row needs, read in a few statements for the whole batch: rows
+        settled without a call (moot, no gradebook, no column), and the sends to make."""
+        rows = [c.delivery for c in claimed]
+        wanted = select(Person.id, Person.sub).where(Person.id.in_({r.person_id for r in rows}))
+        people: dict[int, str] = dict(session.execute(wanted).all())
+        last = queue.last_sent(session, rows)
+        ids = [r.id for r in rows]
+        under_way = select(GradeSend.delivery_id).where(GradeSend.delivery_id.in_(ids))
+        interrupted = set(session.scalars(under_way))
+        columns = self._columns(session, {r.activity_id for r in rows})
+        settled: dict[int, Settling] = {}
+        sends: list[ScoreSend] = []
+        for claim in claimed:
+            row = claim.delivery
+            column = columns[row.activity_id]
+            if claim.moot:
+                settled[row.id] = self._settling(row, Outcome(Result.SUPERSEDED))
+            elif isinstance(column, Exception):
+                settled[row.id] = self._settling(row, failure(row, column, None))
+            elif self._registrations[row.activity_id] not in self.paused:
+                timestamp, regrade = queue.send_timestamp(
+                    row, last.get((row.activity_id, row.person_id))
+                )
+                score = ScorePost(
+                    user_id=people[row.person_id],
+                    timestamp=timestamp,
+                    score_given=row.score_given,
+                    score_maximum=row.score_maximum,
+                    comment=row.comment,
+                    activity_progress=row.activity_progress,
+                    grading_progress=row.grading_progress,
+                    new_submission=not regrade,
+                )
+                sends.append(ScoreSend(row, *column, score, row.id in interrupted))
+            # else its platform asked for a pause during this batch: the row is left waiting
+        return settled, sends
 
-    def _arrived(self, ags: AgsClient, endpoint: AgsEndpoint, url: str, score: ScorePost) -> bool:
-        """After a worker died mid-send: whether the LMS has the score (asked, not assumed)."""
-        try:
-            return ags.holds_score(endpoint, url, score)
-        except Exception:  # cannot tell: send again, as before this check existed
-            log.warning("cannot ask the LMS whether an interrupted score arrived", exc_info=True)
-            return False
+    def _columns(self, session: Session, activity_ids: set[int]) -> dict[int, Column | Exception]:
+        """Each activity's gradebook column and how to reach it, or why there is none; the
+        activities, courses and registrations read in one statement."""
+        found = session.execute(
+            select(GradableActivity, Course, Registration)
+            .join(Course, Course.id == GradableActivity.course_id)
+            .join(Registration, Registration.id == Course.registration_id)
+            .where(GradableActivity.id.in_(activity_ids))
+        ).all()
+        clients: dict[int, AgsClient] = {}
+        columns: dict[int, Column | Exception] = {}
+        self._registrations = {}
+        for activity, course, registration in found:
+            self._registrations[activity.id] = registration.id
+            if registration.id not in clients:
+                platform = PlatformEndpoint.of(registration)
+                clients[registration.id] = AgsClient(
+                    self.client, platform, registration.product_family
+                )
+            ags = clients[registration.id]
+            try:
+                endpoint = AgsEndpoint.from_claim(course.ags_endpoint)
+                if endpoint is None or not endpoint.can_post_scores:
+                    raise GradebookUnavailable(NO_GRADEBOOK)
+                url = line_item_url(self.sessions, session, ags, endpoint, activity)
+                columns[activity.id] = (registration.id, ags.family, ags, endpoint, url)
+            except Exception as exc:  # every failure is settled on the rows, none stops the worker
+                columns[activity.id] = exc
+        return columns
 
-    def _mark_sending(self, delivery_id: int) -> None:
-        """Committed on its own, before the POST: it survives the worker dying mid-send."""
+    def _mark_sending(self, delivery_ids: list[int]) -> None:
+        """Committed on its own, before the POSTs: it survives the worker dying mid-batch."""
+        if not delivery_ids:
+            return
+        started = self.clock.now()
         with self.sessions() as other, other.begin():
-            other.merge(GradeSend(delivery_id=delivery_id, started_at=self.clock.now()))
+            other.execute(
+                insert(GradeSend), [{"delivery_id": i, "started_at": started} for i in delivery_ids]
+            )
 
     def _pause(self, registration_id: int, retry_after: float | None, attempts: int) -> None:
         """A throttled or failing platform gets no calls for a while, not one per row."""

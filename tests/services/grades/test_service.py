@@ -75,6 +75,16 @@ def statuses(session: Any) -> list[tuple[int, DeliveryStatus]]:
     return [(i, DeliveryStatus(s)) for i, s in rows]
 
 
+def claim_next(session: Any, now: datetime, paused: Any = ()) -> GradeDelivery | None:
+    """The first row of the batch a worker would claim now."""
+    batch = queue.claim_batch(session, now, paused)
+    return batch[0].delivery if batch else None
+
+
+def has_newer(session: Any, delivery: GradeDelivery) -> bool:
+    return bool(session.scalar(queue.newer_score(delivery).select()))
+
+
 @pytest.fixture
 def db(app):
     with transaction(state(app).sessions) as session:
@@ -161,30 +171,33 @@ def test_a_newer_row_waits_while_an_older_one_for_the_pair_is_unsettled(db):
     db.add(newer)
     other = record_score(db, course, QUIZ, alan, 4, now=T0 + timedelta(seconds=5))
     now = T0 + timedelta(minutes=1)
-    assert queue.claim_next(db, now) is older
+    assert claim_next(db, now) is older
+    # A batch holds one row of each pair: ada's oldest and alan's, never ada's newer too.
+    batch = queue.claim_batch(db, now, limit=10)
+    assert [(c.delivery, c.moot) for c in batch] == [(older, True), (other, False)]
     db.execute(
         GradeDelivery.__table__.update()
         .where(GradeDelivery.id == older.id)
         .values(next_attempt_at=T0 + timedelta(hours=1))
     )
-    assert queue.claim_next(db, now) is other  # ada's newer score still waits for the older
-    assert queue.has_newer(db, older)
+    assert claim_next(db, now) is other  # ada's newer score still waits for the older
+    assert has_newer(db, older)
     db.execute(
         GradeDelivery.__table__.update().where(GradeDelivery.id == older.id).values(status="sent")
     )
     db.execute(
         GradeDelivery.__table__.update().where(GradeDelivery.id == other.id).values(status="sent")
     )
-    assert queue.claim_next(db, now) is newer
+    assert claim_next(db, now) is newer
 
 
 def test_rows_of_a_paused_platform_are_left_alone(db):
     course = make_course(db)
     row = record_score(db, course, QUIZ, make_person(db, course, "ada"), 3, now=T0)
     later = T0 + timedelta(minutes=1)
-    assert queue.claim_next(db, later, [course.registration_id]) is None
-    assert queue.claim_next(db, later, [course.registration_id + 1]) is row
-    assert queue.claim_next(db, T0 - timedelta(seconds=1)) is None  # not due yet
+    assert claim_next(db, later, [course.registration_id]) is None
+    assert claim_next(db, later, [course.registration_id + 1]) is row
+    assert claim_next(db, T0 - timedelta(seconds=1)) is None  # not due yet
 
 
 @pytest.mark.parametrize(
@@ -210,8 +223,10 @@ def test_timestamps_move_to_a_later_whole_second_than_the_last_one_sent(
             .values(status="sent")
         )
     row = record_score(db, course, QUIZ, ada, 2, now=T0)
-    assert queue.send_timestamp(db, row) == (expected, regrade)
-    assert queue.send_timestamp(db, row) == (expected, regrade)  # the same on every attempt
+    last = queue.last_sent(db, [row]).get((row.activity_id, ada.id))
+    assert queue.send_timestamp(row, last) == (expected, regrade)
+    last = queue.last_sent(db, [row]).get((row.activity_id, ada.id))
+    assert queue.send_timestamp(row, last) == (expected, regrade)  # the same on every attempt
 
 
 def test_a_retry_is_rescheduled_and_a_refusal_keeps_the_platforms_words(db):
@@ -275,7 +290,7 @@ def test_an_older_score_never_goes_out_after_a_newer_one(db):
     )
     db.add(newer)
     db.flush()
-    assert queue.has_newer(db, older)  # claimed now, it would be settled as superseded
+    assert has_newer(db, older)  # claimed now, it would be settled as superseded
     queue.record_outcome(db, older, Outcome(Result.REFUSED, "403"), T0, T0, 25)
     db.expire_all()
     assert (older.status, older.last_error) == (DeliveryStatus.SUPERSEDED, "403")
@@ -348,11 +363,11 @@ def test_a_row_being_sent_is_not_superseded_under_the_worker(app):
         older = record_score(session, course, QUIZ, ada, 3, now=T0)
         ids = (course.id, ada.id, older.id, older.activity_id)
     with sessions() as worker, worker.begin():
-        claimed = queue.claim_next(worker, T0 + timedelta(seconds=1))
+        claimed = claim_next(worker, T0 + timedelta(seconds=1))
         assert claimed is not None and claimed.id == ids[2]
         with transaction(sessions) as request:
             assert queue.supersede_undelivered(request, ids[3], ids[1]) == 0  # locked: skipped
         with sessions() as second_worker, second_worker.begin():
-            assert queue.claim_next(second_worker, T0 + timedelta(seconds=1)) is None
+            assert claim_next(second_worker, T0 + timedelta(seconds=1)) is None
     with transaction(sessions) as session:
         assert queue.supersede_undelivered(session, ids[3], ids[1]) == 1
