@@ -93,14 +93,14 @@ def _demo_lms(env: dict[str, str], port: int, folder: Path) -> Iterator[tuple[st
     """Rapport with its demo LMS in a process of its own, as `make run` starts it."""
     url = f"http://127.0.0.1:{port}"
     upgrade = [str(BIN / "rapport"), "db", "upgrade"]
-    subprocess.run(upgrade, env=env, check=True, timeout=120)  # noqa: S603 - our own command
+    subprocess.run(upgrade, env=env, check=True, timeout=120)
     if os.environ.get("BENCH_DEMO_SERVER") == "gunicorn":
         command = [str(BIN / "gunicorn"), "-k", "gthread", "--threads", "16", "-w", "1"]
         command += ["-b", f"127.0.0.1:{port}", "lti_tool:create_app()"]
     else:
         command = [str(BIN / "rapport"), "run", "--host", "127.0.0.1", "--port", str(port)]
     with (folder / "lms.log").open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own command
+        process = subprocess.Popen(
             command, env=env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
