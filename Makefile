@@ -47,7 +47,8 @@ bench: install
 	bash .ci/services
 	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = 'bench'" test | grep -q 1 \
 	  || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE bench" test
-	$(BIN)/python -m benchmarks
+	BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench BENCH_REDIS_URL=redis://127.0.0.1:6379/8 \
+	BENCH_DEMO_SERVER=gunicorn $(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
