@@ -473,18 +473,17 @@ def active(seeded: Seeded) -> Iterator[tuple[int, Expected]]:
 
 
 def response_times(seeded: Seeded, now: datetime, window: timedelta) -> list[timedelta]:
-    """How long each student message of the window waited for a person's answer: from the
-    first of a student's unanswered messages to the next staff message that is not automated,
-    both within the window, in any student's thread (active or not)."""
+    """How long the students waited for each answer a person gave within the window: from the
+    first of a student's messages nobody had answered to the next staff message that is not
+    automated, in any student's thread (active or not)."""
     times = []
     for student, talk in seeded.threads:
         asked = None
         for m in talk:
-            if m.at < now - window:
-                continue
             if m.author_id == student:
                 asked = asked or m.at
             elif asked and not m.automated:
-                times.append(m.at - asked)
+                if m.at >= now - window:
+                    times.append(m.at - asked)
                 asked = None
     return times
