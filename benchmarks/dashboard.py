@@ -27,13 +27,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from alembic import command
 from flask import Flask
 from sqlalchemy import event
 
 from lti_tool import create_app
-from lti_tool.db import Base, make_engine, transaction
+from lti_tool.db import Base, make_engine, transaction, utcnow
+from lti_tool.migrate import alembic_config
 from lti_tool.models import Course, Membership, Person, Registration
 from lti_tool.models.course import CourseRole
+from lti_tool.services.access import CourseGrant, add_grant
 from tests.functional.dashboard.seed import seed_course
 
 NOW = datetime(2027, 3, 30, 12, 0, tzinfo=UTC)
@@ -58,6 +61,7 @@ def _app(url: str, folder: Path) -> Flask:
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
     engine.dispose()
+    command.stamp(alembic_config(url), "head")  # the schema is the models': at head
     app = create_app({"testing": True})
     app.extensions["rapport"].clock = lambda: NOW
     return app
@@ -128,7 +132,8 @@ def run(url: str, students: int, folder: Path) -> None:
     seeding = time.perf_counter() - started
     client = app.test_client()
     with client.session_transaction() as cookie:
-        cookie["grants"] = {str(course_id): [staff_ids[0], CourseRole.STAFF.value]}
+        grant = CourseGrant(course_id, staff_ids[0], CourseRole.STAFF)
+        cookie["grants"] = add_grant({}, grant, utcnow())  # as a launch leaves it
     pages = {
         "people (baseline)": f"/courses/{course_id}/people",
         "dashboard": f"/courses/{course_id}/dashboard",

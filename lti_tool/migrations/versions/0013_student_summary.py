@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("student_id", sa.Integer(), nullable=False),
         sa.Column("asked_at", UTCDateTime(), nullable=False),
         sa.Column("answered_at", UTCDateTime(), nullable=False),
-        sa.Column("waited_seconds", sa.Float(), nullable=False),
+        sa.Column("waited_seconds", sa.Double(), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"], ["course.id"], name=op.f("fk_staff_answer_course_id_course"),
             ondelete="CASCADE",

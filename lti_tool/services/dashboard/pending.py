@@ -24,6 +24,7 @@ from lti_tool.models import (
     PostKind,
     Reply,
     StudentSummary,
+    TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
 from lti_tool.services.dashboard.summary import name_key
@@ -49,6 +50,8 @@ class Pending:
 
 
 def written_to(session: Session, course_ids: set[int] | None, ids: list[int]) -> set[Any]:
+    """(course, student) of the students these people wrote to, replied to or tutor: whose
+    summary changes when they stop or start being staff, or are erased."""
     threads = (
         select(FeedbackThread.course_id, FeedbackThread.student_id)
         .join(FeedbackMessage, FeedbackMessage.thread_id == FeedbackThread.id)
@@ -59,10 +62,14 @@ def written_to(session: Session, course_ids: set[int] | None, ids: list[int]) ->
         .join(Reply, Reply.post_id == Post.id)
         .where(Reply.author_id.in_(ids), Post.kind == PostKind.STUDENT_INTRODUCTION)
     )
+    tutees = select(TutorAllocation.course_id, TutorAllocation.student_id).where(
+        TutorAllocation.tutor_id.in_(ids)
+    )
     if course_ids is not None:
         threads = threads.where(FeedbackThread.course_id.in_(course_ids))
         posts = posts.where(Post.course_id.in_(course_ids))
-    return {(int(c), int(s)) for c, s in session.execute(threads.union(posts))}
+        tutees = tutees.where(TutorAllocation.course_id.in_(course_ids))
+    return {(int(c), int(s)) for c, s in session.execute(threads.union(posts, tutees))}
 
 
 def checkin_students(session: Session, p: Pending, checkins: Any, occurrences: Any) -> None:
@@ -119,6 +126,7 @@ def resolve(session: Session, p: Pending) -> dict[int, set[int]]:
         pairs.update(
             (c, s) for c, s in written_to(session, set(by_course), people) if c in by_course
         )
+        pairs |= p.writers  # their own summary: made, or gone now they are staff
     pairs |= _renamed_or_new(session, p)
     students: dict[int, set[int]] = defaultdict(set)
     for course, student in pairs:

@@ -195,8 +195,8 @@ def _statement(state: ORMExecuteState) -> None:
     values = {_column(k) for k in (getattr(statement, "_values", None) or {})}
     if state.is_update and table.name in FACTS and not values & FACTS[table.name]:
         return
-    params = state.parameters
-    given = params if isinstance(params, list) else [params] if params else []
+    params: Any = state.parameters
+    given: list[dict[str, Any]] = params if isinstance(params, list) else [params] if params else []
     where = statement.whereclause
     if given:
         ids = _by_id(statement, table, given)
