@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.db import Base
@@ -22,7 +22,8 @@ NAME_KEY = String(255).with_variant(String(255, collation="C"), "postgresql")
 
 class StudentSummary(Base):
     """One student of a course (anyone whose membership there is a student's, active or not;
-    pages join the membership for who is active)."""
+    pages join the membership for who is active). The server defaults are an empty summary,
+    which a refresh writes first to hold the row while it recomputes it."""
 
     __tablename__ = "student_summary"
     __table_args__ = (
@@ -40,7 +41,7 @@ class StudentSummary(Base):
     )
     # The name as shown, casefolded: search and sort by name in SQL (SQLite's lower() knows
     # ASCII only).
-    name_key: Mapped[str] = mapped_column(NAME_KEY)
+    name_key: Mapped[str] = mapped_column(NAME_KEY, server_default="")
     tutor_id: Mapped[int | None]
     # The last personal contact, as services/dashboard/contact.py defines it.
     contact_at: Mapped[datetime | None]
@@ -49,13 +50,16 @@ class StudentSummary(Base):
     contact_about: Mapped[str | None] = mapped_column(String(200))
     # Their first message no person has answered since.
     waiting_since: Mapped[datetime | None]
-    talk_requests: Mapped[int] = mapped_column(default=0)
+    talk_requests: Mapped[int] = mapped_column(default=0, server_default="0")
     # Named check-in answers, oldest first: the newest few scores, and the newest one's words.
-    scores: Mapped[list[Any]] = mapped_column(default=list)
-    trend: Mapped[str] = mapped_column(String(16), default="")
+    scores: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    trend: Mapped[str] = mapped_column(String(16), default="", server_default="")
     latest_score: Mapped[int | None]
-    latest_text: Mapped[str] = mapped_column(Text, default="")
-    flagged: Mapped[bool] = mapped_column(default=False)
+    latest_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The scores drawn, as the page shows them (an SVG, escaped): drawn once per change, not
+    # a hundred times per page view.
+    sparkline: Mapped[str] = mapped_column(Text, default="", server_default="")
+    flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class StaffAnswer(Base):

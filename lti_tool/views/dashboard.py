@@ -6,7 +6,6 @@ from flask import Blueprint, g, redirect, render_template, request, stream_with_
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
-from lti_tool.services.checkins.sparkline import sparkline
 from lti_tool.services.dashboard import service
 from lti_tool.services.dashboard.contact import DEFINITION
 from lti_tool.services.dashboard.export import dashboard_csv
@@ -39,7 +38,6 @@ def index(course_id: int) -> str:
         "dashboard/index.html",
         page=_page(page_from(request.args)),
         definition=DEFINITION,
-        sparkline=sparkline,
         grant=g.grant,
         now=rapport().clock(),
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
@@ -50,6 +51,7 @@ class StudentRow:
     unread: int = 0  # conversations where they wrote last and the viewer has not read it
     flagged: bool = False
     private: bool = False  # their conversations are not the viewer's to read
+    sparkline: Markup = field(default_factory=Markup)  # their scores drawn
 
     def keep_private(self) -> None:
         """Forget what comes from conversations the viewer may not read: the last contact
@@ -130,19 +132,19 @@ def _first(condition: ColumnElement[bool]) -> Any:
     return case((condition, 0), else_=1)
 
 
-def ordered(query: Select[Any], viewer: Viewer, sort: str) -> Select[Any]:
+def order(viewer: Viewer, sort: str) -> list[Any]:
     hidden = private(viewer)
     if sort == "name":
-        return query.order_by(S.name_key, S.student_id)
+        return [S.name_key, S.student_id]
     if sort == "waiting":
         waits = and_(~hidden, S.waiting_since.is_not(None))
-        return query.order_by(
-            _first(waits), case((waits, S.waiting_since)), S.name_key, S.student_id
-        )
+        return [_first(waits), case((waits, S.waiting_since)), S.name_key, S.student_id]
     # Longest without contact first; never contacted before everyone; private ones last.
-    return query.order_by(
-        _first(~hidden), _first(S.contact_at.is_(None)), S.contact_at, S.name_key, S.student_id
-    )
+    return [_first(~hidden), _first(S.contact_at.is_(None)), S.contact_at, S.name_key, S.student_id]
+
+
+def ordered(query: Select[Any], viewer: Viewer, sort: str) -> Select[Any]:
+    return query.order_by(*order(viewer, sort))
 
 
 def unread_from(course_id: int, viewer_id: int) -> Any:
@@ -205,6 +207,7 @@ def row_of(
         waiting_since=summary.waiting_since,
         unread=unread,
         flagged=summary.flagged,
+        sparkline=Markup(summary.sparkline),  # noqa: S704 (drawn and escaped by sparkline())
     )
     if is_private:
         row.keep_private()

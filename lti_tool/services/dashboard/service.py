@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from lti_tool.models import Course, StaffAnswer, StudentSummary
@@ -122,7 +122,7 @@ def dashboard(
         course=course,
         goal_days=goal.days,
         summary=_summary(session, course.id, groups, found.names, now),
-        next=contact_next(candidates, found, now),
+        next=contact_next(candidates, found, viewer, now),
         rows=found.rows(on_page, now),
         shown=shown,
         page=page,
@@ -209,26 +209,27 @@ def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
-def _reasons(now: datetime) -> list[tuple[Any, Any]]:
+def _reasons(now: datetime, viewer: Viewer) -> list[tuple[list[Any], list[Any], Any]]:
+    """(which students, in which order, in which words) for each reason to write to someone."""
     return [
         (
-            lambda q, _: q.where(S.talk_requests > 0).order_by(S.name_key, S.student_id),
+            [S.talk_requests > 0],
+            [S.name_key, S.student_id],
             lambda r: "Asked to talk in a check-in",
         ),
         (
-            lambda q, _: q.where(S.waiting_since <= now - LONG_WAIT).order_by(
-                S.waiting_since, S.name_key, S.student_id
-            ),
+            [S.waiting_since <= now - LONG_WAIT],
+            [S.waiting_since, S.name_key, S.student_id],
             lambda r: f"Waiting {_days((now - (r.waiting_since or now)).days)} for a reply",
         ),
         (
-            lambda q, _: q.where(S.trend == "falling").order_by(
-                func.coalesce(S.latest_score, 0), S.name_key, S.student_id
-            ),
+            [S.trend == "falling"],
+            [func.coalesce(S.latest_score, 0), S.name_key, S.student_id],
             lambda r: "Check-in answers falling",
         ),
         (
-            lambda q, viewer: listing.ordered(q, viewer, "days"),
+            [],
+            listing.order(viewer, "days"),
             lambda r: (
                 "Never had personal contact"
                 if r.contact is None
@@ -242,22 +243,35 @@ def next_candidates(
     session: Session, course_id: int, viewer: Viewer, now: datetime
 ) -> list[list[Any]]:
     """For each reason to write to someone, the first NEXT_LENGTH students it applies to,
-    among those whose conversations the viewer reads: one query each."""
-    base = listing.page_query(course_id, viewer).where(~listing.private(viewer))
-    return [
-        list(session.execute(choose(base, viewer).limit(NEXT_LENGTH)).all())
-        for choose, _ in _reasons(now)
+    among those whose conversations the viewer reads: one query for the four."""
+    chosen = [
+        listing.students(
+            course_id,
+            S.student_id.label("student_id"),
+            literal(n).label("reason"),
+            func.row_number().over(order_by=order).label("place"),
+        ).where(~listing.private(viewer), *where)
+        for n, (where, order, _) in enumerate(_reasons(now, viewer))
     ]
+    first = union_all(*chosen).subquery()
+    found = session.execute(
+        listing.page_query(course_id, viewer)
+        .add_columns(first.c.reason)
+        .join(first, first.c.student_id == S.student_id)
+        .where(first.c.place <= NEXT_LENGTH)
+        .order_by(first.c.reason, first.c.place)
+    ).all()
+    return [[tuple(row[:3]) for row in found if row[3] == n] for n in range(len(chosen))]
 
 
 def contact_next(
-    candidates: list[list[Any]], found: listing.Found, now: datetime
+    candidates: list[list[Any]], found: listing.Found, viewer: Viewer, now: datetime
 ) -> list[NextContact]:
     """Whom to write to next: requests to talk, long waits, falling check-ins, then the longest
     without contact — each student once, at most NEXT_LENGTH."""
     listed: list[NextContact] = []
     seen: set[int] = set()
-    for group, (_, reason) in zip(candidates, _reasons(now), strict=True):
+    for group, (_, _, reason) in zip(candidates, _reasons(now, viewer), strict=True):
         for row in found.rows(group, now):
             if len(listed) < NEXT_LENGTH and row.student_id not in seen:
                 seen.add(row.student_id)

@@ -2,7 +2,7 @@
 talk, recent check-in scores and trend, tutor, flag — recomputed from the facts (issue 15).
 
 `refresh` recomputes the summary of some students of a course, or of all of them, in the same
-seven statements however many they are; `tracking` calls it before every commit that changed
+nine statements however many they are; `tracking` calls it before every commit that changed
 a fact, the migration that made the table calls it for every course. `summaries_for` is how a
 page reads the facts of its students. What counts as contact is `contact.py`'s alone.
 """
@@ -14,7 +14,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, exists, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_tool.models import (
@@ -30,7 +31,7 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services.checkins.sparkline import trend
+from lti_tool.services.checkins.sparkline import sparkline, trend
 from lti_tool.services.dashboard.contact import conversations
 
 TREND_LENGTH = 6
@@ -131,6 +132,7 @@ def compute(
                 "trend": trend(scores),
                 "latest_score": next((s for s in reversed(scores) if s is not None), None),
                 "latest_text": answered.latest_text,
+                "sparkline": str(sparkline(scores, person.name_as("Student"))) if scores else "",
                 "flagged": bool(flagged),
             }
         )
@@ -149,21 +151,69 @@ def compute(
     return rows, answers
 
 
+def _upsert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _hold(session: Session, course_id: int, ids: list[int] | None) -> None:
+    """Make and lock the rows about to be recomputed, in student order: a second transaction
+    refreshing the same students waits here, then computes from what this one committed."""
+    members = select(Membership.course_id, Membership.person_id).where(
+        Membership.course_id == course_id, Membership.role == CourseRole.STUDENT
+    )
+    held = select(StudentSummary.student_id).where(StudentSummary.course_id == course_id)
+    if ids is not None:
+        members = members.where(Membership.person_id.in_(ids))
+        held = held.where(StudentSummary.student_id.in_(ids))
+    session.execute(
+        _upsert(session)(StudentSummary)
+        .from_select(["course_id", "student_id"], members.order_by(Membership.person_id))
+        .on_conflict_do_nothing()
+    )
+    session.execute(held.order_by(StudentSummary.student_id).with_for_update())
+
+
+def _write(session: Session, course_id: int, ids: list[int] | None, rows: list[Any]) -> None:
+    """Update the held rows in place (a waiting transaction then locks the new version) and
+    drop those of people who are no longer students."""
+    if rows:
+        statement = _upsert(session)(StudentSummary)
+        keys = ("course_id", "student_id")
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={c: statement.excluded[c] for c in rows[0] if c not in keys},
+            ),
+            rows,
+        )
+    gone = delete(StudentSummary).where(
+        StudentSummary.course_id == course_id,
+        ~exists().where(
+            Membership.course_id == course_id,
+            Membership.person_id == StudentSummary.student_id,
+            Membership.role == CourseRole.STUDENT,
+        ),
+    )
+    if ids is not None:
+        gone = gone.where(StudentSummary.student_id.in_(ids))
+    session.execute(gone.execution_options(synchronize_session=False))
+
+
 def refresh(session: Session, course_id: int, students: Iterable[int] | None = None) -> None:
-    """Recompute the summary of these students of the course (every student when None)."""
+    """Recompute the summary of these students of the course (every student when None), in
+    the same nine statements however many they are."""
     ids = None if students is None else sorted(set(students))
     if ids is not None and len(ids) > WHOLE_COURSE_ABOVE:
         ids = None
     if ids == []:
         return
+    _hold(session, course_id, ids)
     rows, answers = compute(session, course_id, ids)
-    for model in (StudentSummary, StaffAnswer):
-        scope = [model.course_id == course_id]
-        if ids is not None:
-            scope.append(model.student_id.in_(ids))
-        session.execute(delete(model).where(*scope).execution_options(synchronize_session=False))
-    if rows:
-        session.execute(insert(StudentSummary), rows)
+    _write(session, course_id, ids, rows)
+    scope = [StaffAnswer.course_id == course_id]
+    if ids is not None:
+        scope.append(StaffAnswer.student_id.in_(ids))
+    session.execute(delete(StaffAnswer).where(*scope).execution_options(synchronize_session=False))
     if answers:
         session.execute(insert(StaffAnswer), answers)
 

@@ -66,7 +66,7 @@ NAMELESS_EVERY, FLAGGED_EVERY = 250, 41
 ANALYZED = (
     "person", "membership", "tutor_allocation", "checkin", "checkin_occurrence",
     "checkin_response", "feedback_thread", "feedback_message", "post", "post_reply",
-    "student_flag",
+    "student_flag", "student_summary", "staff_answer",
 )  # fmt: skip
 FEEDBACK, CHECKIN_REPLY, POST_REPLY = "feedback", "check-in reply", "reply to their introduction"
 
@@ -137,9 +137,10 @@ def seed_course(
     return seeded
 
 
-def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Core executemany on the model's table: without the ORM's bulk path's work per row."""
     for start in range(0, len(rows), CHUNK):
-        session.execute(insert(table), rows[start : start + CHUNK])
+        session.execute(insert(model.__table__), rows[start : start + CHUNK])
 
 
 def _students(session: Session, course_id: int, size: int, now: datetime) -> dict[int, Expected]:
