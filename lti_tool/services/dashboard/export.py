@@ -86,14 +86,21 @@ def dashboard_csv(
         out.write("\ufeff")  # Excel reads UTF-8 only with a byte-order mark
         writer = csv.writer(out)
         writer.writerow(HEADERS)
-        for summary, person, hidden, tutor_person, by_person, n in session.execute(query):
-            names = {p.id: p.name_as("Staff") for p in (tutor_person, by_person) if p is not None}
-            row = listing.row_of(summary, person, names, int(n or 0), bool(hidden), now)
-            writer.writerow([neutralised(cell) for cell in _cells(row)])
-            if out.tell() > 64_000:
-                yield out.getvalue()
-                out.seek(0)
-                out.truncate()
+        try:
+            for summary, person, hidden, tutor_person, by_person, n in session.execute(query):
+                names = {
+                    p.id: p.name_as("Staff") for p in (tutor_person, by_person) if p is not None
+                }
+                row = listing.row_of(summary, person, names, int(n or 0), bool(hidden), now)
+                writer.writerow([neutralised(cell) for cell in _cells(row)])
+                if out.tell() > 64_000:
+                    yield out.getvalue()
+                    out.seek(0)
+                    out.truncate()
+        finally:
+            # Read after the request's own teardown: its transaction ends with the last piece
+            # (or a client that stopped reading), not with the request.
+            session.close()
         yield out.getvalue()
 
     return pieces()

@@ -108,13 +108,30 @@ def dashboard(
     viewer = viewer_for(session, grant, settings)
     groups = _groups(session, course.id, now, goal)
     show = show if show in SHOWS else "all"
-    query = listing.chosen(
-        listing.page_query(course.id, viewer), viewer, show, tutor, search, now, goal
+    # Chosen and sorted by their keys alone (narrow rows); only the page's are read whole.
+    keys = listing.chosen(
+        listing.students(course.id, S.student_id), viewer, show, tutor, search, now, goal
     )
-    shown = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    shown = session.scalar(select(func.count()).select_from(keys.subquery())) or 0
     page = max(1, page)
-    ordered = listing.ordered(query, viewer, sort if sort in SORTS else "days")
-    on_page = list(session.execute(ordered.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    sort = sort if sort in SORTS else "days"
+    chosen = (
+        listing.ordered(keys, viewer, sort)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+        .subquery()
+    )
+    on_page = list(
+        session.execute(
+            listing.ordered(
+                listing.page_query(course.id, viewer).join(
+                    chosen, chosen.c.student_id == S.student_id
+                ),
+                viewer,
+                sort,
+            )
+        )
+    )
     candidates = next_candidates(session, course.id, viewer, now)
     everyone = on_page + [found for group in candidates for found in group]
     found = listing.Found.of(session, course.id, viewer, everyone, {g[0] for g in groups})
