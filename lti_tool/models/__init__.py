@@ -18,6 +18,7 @@ from lti_tool.models.person import Person
 from lti_tool.models.placement import Placement
 from lti_tool.models.platform import Deployment, Registration, RegistrationInvite
 from lti_tool.models.settings import CourseSetting, SettingChange
+from lti_tool.models.summary import StaffAnswer, StudentSummary
 
 __all__ = [
     "AuditEntry",
@@ -48,8 +49,10 @@ __all__ = [
     "ResponseStatus",
     "SettingChange",
     "Snippet",
+    "StaffAnswer",
     "StaffProfile",
     "StudentFlag",
+    "StudentSummary",
     "ThreadRead",
     "TutorAllocation",
 ]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, stream_with_context, url_for
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
-from lti_tool.services.checkins.sparkline import sparkline
 from lti_tool.services.dashboard import service
 from lti_tool.services.dashboard.contact import DEFINITION
 from lti_tool.services.dashboard.export import dashboard_csv
@@ -39,7 +38,6 @@ def index(course_id: int) -> str:
         "dashboard/index.html",
         page=_page(page_from(request.args)),
         definition=DEFINITION,
-        sparkline=sparkline,
         grant=g.grant,
         now=rapport().clock(),
     )
@@ -48,10 +46,9 @@ def index(course_id: int) -> str:
 @bp.get("/courses/<int:course_id>/dashboard.csv")
 @course_grant_required
 def export(course_id: int) -> Response:
-    now = rapport().clock()
-    body = dashboard_csv(service.rows_for(db(), g.grant, g.course_settings, now), now)
+    pieces = dashboard_csv(db(), g.grant, g.course_settings, rapport().clock())
     return Response(
-        body,
+        stream_with_context(pieces),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="students-and-contact.csv"'},
     )

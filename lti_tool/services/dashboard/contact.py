@@ -6,15 +6,22 @@ A student has had personal contact when someone on the course's staff
 Messages sent automatically or to many students at once (a bulk start, a nudge) count only once
 the student has answered in that thread: until then nobody knows a person reached them. Marking
 a check-in "handled without reply", reactions, and posts to the whole course do not count.
+
+The same conversations say how long a student has waited for a person's answer (an automatic
+or bulk message answers nobody) and how long each answer took. `summary.py` keeps what these
+functions find for each student in `StudentSummary`; nothing else applies the rule.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, aliased
 
 from lti_tool.models import FeedbackMessage, FeedbackThread, Membership, Post, PostKind, Reply
 from lti_tool.models.course import CourseRole
@@ -40,93 +47,134 @@ class Contact:
     about: str  # the thread's or the post's title
 
 
-def _staff(course_id: int) -> Select[int]:
-    return select(Membership.person_id).where(
-        Membership.course_id == course_id, Membership.role == CourseRole.STAFF
-    )
+@dataclass(frozen=True)
+class Answer:
+    """A person's answer to a student: from the first of the student's unanswered messages."""
+
+    student_id: int
+    asked_at: datetime
+    answered_at: datetime
 
 
-def _from_feedback(session: Session, course_id: int) -> list[Contact]:
-    student_wrote = (
-        select(FeedbackMessage.thread_id, func.max(FeedbackMessage.created_at).label("at"))
-        .join(FeedbackThread, FeedbackThread.id == FeedbackMessage.thread_id)
-        .where(
-            FeedbackThread.course_id == course_id,
-            FeedbackMessage.author_id == FeedbackThread.student_id,
-        )
-        .group_by(FeedbackMessage.thread_id)
-        .subquery()
-    )
-    newest = func.row_number().over(
-        partition_by=FeedbackThread.student_id,
-        order_by=(FeedbackMessage.created_at.desc(), FeedbackMessage.id.desc()),
-    )
-    ranked = (
+@dataclass
+class Conversations:
+    """What a course's conversations say about some of its students."""
+
+    contacts: dict[int, Contact]
+    waiting_since: dict[int, datetime]
+    answers: list[Answer]
+
+
+def _staff(course_id: int) -> Any:
+    staff = aliased(Membership)
+    return staff, (staff.course_id == course_id) & (staff.role == CourseRole.STAFF)
+
+
+def _messages(course_id: int, students: Collection[int] | None) -> Select[Any]:
+    staff, is_staff = _staff(course_id)
+    query = (
         select(
             FeedbackThread.student_id,
-            FeedbackMessage.author_id,
-            FeedbackMessage.created_at,
+            FeedbackThread.id,
             FeedbackThread.title,
             FeedbackThread.checkin_id,
-            newest.label("rank"),
+            FeedbackMessage.id,
+            FeedbackMessage.author_id,
+            FeedbackMessage.created_at,
+            FeedbackMessage.automated,
+            staff.id.is_not(None),
         )
-        .join(FeedbackThread, FeedbackThread.id == FeedbackMessage.thread_id)
-        .outerjoin(student_wrote, student_wrote.c.thread_id == FeedbackThread.id)
-        .where(
-            FeedbackThread.course_id == course_id,
-            FeedbackMessage.author_id.in_(_staff(course_id)),
-            or_(
-                FeedbackMessage.automated.is_(False),
-                FeedbackMessage.created_at < student_wrote.c.at,
-            ),
-        )
-        .subquery()
+        .join(FeedbackMessage, FeedbackMessage.thread_id == FeedbackThread.id)
+        .outerjoin(staff, is_staff & (staff.person_id == FeedbackMessage.author_id))
+        .where(FeedbackThread.course_id == course_id)
+        .order_by(FeedbackThread.id, FeedbackMessage.created_at, FeedbackMessage.id)
     )
-    rows = session.execute(select(ranked).where(ranked.c.rank == 1)).all()
-    return [
-        Contact(
-            r.student_id,
-            r.author_id,
-            r.created_at,
-            CHECKIN_REPLY if r.checkin_id else FEEDBACK,
-            r.title,
-        )
-        for r in rows
-    ]
+    return query if students is None else query.where(FeedbackThread.student_id.in_(students))
 
 
-def _from_post_replies(session: Session, course_id: int) -> list[Contact]:
-    newest = func.row_number().over(
-        partition_by=Post.author_id, order_by=(Reply.created_at.desc(), Reply.id.desc())
-    )
-    ranked = (
-        select(
-            Post.author_id.label("student_id"),
-            Reply.author_id,
-            Reply.created_at,
-            newest.label("rank"),
-        )
+def _replies(course_id: int, students: Collection[int] | None) -> Any:
+    """Staff replies under students' introductions that still show."""
+    staff, is_staff = _staff(course_id)
+    query = (
+        select(Post.author_id, Reply.id, Reply.author_id, Reply.created_at)
         .join(Post, Post.id == Reply.post_id)
+        .join(staff, is_staff & (staff.person_id == Reply.author_id))
         .where(
             Post.course_id == course_id,
             Post.kind == PostKind.STUDENT_INTRODUCTION,
-            and_(Post.deleted_at.is_(None), Reply.hidden_at.is_(None)),
-            Reply.author_id.in_(_staff(course_id)),
+            Post.deleted_at.is_(None),
+            Reply.hidden_at.is_(None),
         )
-        .subquery()
     )
-    rows = session.execute(select(ranked).where(ranked.c.rank == 1)).all()
-    return [
-        Contact(r.student_id, r.author_id, r.created_at, POST_REPLY, "Their introduction")
+    return query if students is None else query.where(Post.author_id.in_(students))
+
+
+def _thread(rows: list[Any], found: Conversations) -> Any:
+    """One thread's messages, oldest first: its wait and its answers; its newest message that
+    counts as contact (None when none does)."""
+    student = rows[0][0]
+    answered_by_student = max((r[6] for r in rows if r[5] == student), default=None)
+    counted = [
+        r
         for r in rows
+        if r[8] and (not r[7] or (answered_by_student is not None and r[6] < answered_by_student))
     ]
+    asked: datetime | None = None
+    for r in rows:
+        if r[7]:
+            continue  # a bulk message or nudge answers nobody
+        if r[5] == student:
+            asked = asked or r[6]
+        elif asked is not None:
+            found.answers.append(Answer(student, asked, r[6]))
+            asked = None
+    if asked is not None:
+        before = found.waiting_since.get(student)
+        found.waiting_since[student] = asked if before is None else min(before, asked)
+    return max(counted, key=lambda r: (r[6], r[4]), default=None)
 
 
-def latest_contacts(session: Session, course_id: int) -> dict[int, Contact]:
-    """Each student's latest personal contact, by student id (two queries for any course)."""
-    latest: dict[int, Contact] = {}
-    for contact in [*_from_feedback(session, course_id), *_from_post_replies(session, course_id)]:
-        known = latest.get(contact.student_id)
-        if known is None or contact.at > known.at:
-            latest[contact.student_id] = contact
-    return latest
+def conversations(
+    session: Session, course_id: int, students: Collection[int] | None = None
+) -> Conversations:
+    """Contacts, waits and answers of the course's students (of `students` only, when given):
+    two queries, whatever their number."""
+    found = Conversations({}, {}, [])
+    threads: dict[int, list[Any]] = defaultdict(list)
+    for row in session.execute(_messages(course_id, students)):
+        threads[row[1]].append(row)
+    newest: dict[int, Any] = {}
+    for rows in threads.values():
+        counted = _thread(rows, found)
+        known = newest.get(rows[0][0])
+        if counted is not None and (
+            known is None or (counted[6], counted[4]) > (known[6], known[4])
+        ):
+            newest[rows[0][0]] = counted
+    for student, r in newest.items():
+        kind = CHECKIN_REPLY if r[3] else FEEDBACK
+        found.contacts[student] = Contact(student, r[5], r[6], kind, r[2])
+    _add_replies(session.execute(_replies(course_id, students)).all(), found)
+    return found
+
+
+def _add_replies(rows: Iterable[Any], found: Conversations) -> None:
+    """A reply under their introduction wins only when it is later than any feedback."""
+    newest: dict[int, Any] = {}
+    for row in rows:
+        known = newest.get(row[0])
+        if known is None or (row[3], row[1]) > (known[3], known[1]):
+            newest[row[0]] = row
+    for student, row in newest.items():
+        known = found.contacts.get(student)
+        if known is None or row[3] > known.at:
+            found.contacts[student] = Contact(
+                student, row[2], row[3], POST_REPLY, "Their introduction"
+            )
+
+
+def latest_contacts(
+    session: Session, course_id: int, students: Collection[int] | None = None
+) -> dict[int, Contact]:
+    """Each student's latest personal contact, by student id."""
+    return conversations(session, course_id, students).contacts

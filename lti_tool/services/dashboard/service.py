@@ -2,72 +2,46 @@
 reached them, how their check-ins are going, and whom to contact next; the share of students
 within the course's contact goal, how long students wait, and how fast staff reply.
 
-The facts per student come from `student_facts`, one query per kind of fact; this module adds
-the summary, the filters and the "contact next" list. A page costs the same dozen queries for a
-course of 50 or 5,000 students.
+Everything is read from the students' summaries (`summary.py`, kept by `tracking.py`): the
+figures are counted, the filters, sorts and pages are chosen in SQL, so a page costs the same
+statements and carries the same hundred students for a course of 50 or of 5,000.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from lti_tool.models import (
-    Course,
-    FeedbackMessage,
-    FeedbackThread,
-)
+from lti_tool.models import Course, StaffAnswer, StudentSummary
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.dashboard import rows as listing
 from lti_tool.services.dashboard import settings as contact_settings
-from lti_tool.services.dashboard.student_facts import StudentRow, student_rows
-from lti_tool.services.feedback.service import can_write_to_student, viewer_for
+from lti_tool.services.dashboard.rows import SHOWS, SORTS, StudentRow
+from lti_tool.services.dashboard.tracking import apply_pending
+from lti_tool.services.feedback.service import Viewer, viewer_for
 from lti_tool.services.refusals import Refused
 
 LONG_WAIT = timedelta(hours=48)
 NEXT_LENGTH = 10
 RESPONSE_WINDOW = timedelta(days=30)
 PAGE_SIZE = 100
-SHOWS = ("all", "outside", "never", "flagged", "waiting")
-__all__ = ["StudentRow", "dashboard", "rows_for"]
-SORTS = ("days", "name", "waiting")
+S = StudentSummary
+__all__ = ["SHOWS", "SORTS", "StudentRow", "dashboard"]
 
 
 def can_see_dashboard(grant: CourseGrant) -> bool:
     return grant.is_staff
 
 
-def _refuse_unless_staff(grant: CourseGrant) -> None:
+def refuse_unless_staff(grant: CourseGrant) -> None:
     if not can_see_dashboard(grant):
         raise Refused(403, "Only the course's staff see the relationship dashboard.")
-
-
-def _keep_private(
-    session: Session, grant: CourseGrant, settings: Mapping[str, Any], rows: dict[int, StudentRow]
-) -> None:
-    """The feedback rule on the dashboard too: where the course lets only a student's tutor
-    and the instructors read their conversations, other staff do not learn from the dashboard
-    what those conversations hold (seen: a teaching assistant reading every thread's title)."""
-    viewer = viewer_for(session, grant, settings)
-    for row in rows.values():
-        if not can_write_to_student(viewer, is_their_tutor=row.tutor_id == grant.person_id):
-            row.keep_private()
-
-
-def rows_for(
-    session: Session, grant: CourseGrant, settings: Mapping[str, Any], now: datetime
-) -> list[StudentRow]:
-    """Every active student as this staff member may see them, by name (the CSV)."""
-    _refuse_unless_staff(grant)
-    rows = student_rows(session, grant.course_id, now, grant.person_id)
-    _keep_private(session, grant, settings, rows)
-    return sorted(rows.values(), key=lambda r: (r.name.casefold(), r.student_id))
 
 
 @dataclass(frozen=True)
@@ -127,172 +101,196 @@ def dashboard(
     sort: str = "days",
     page: int = 1,
 ) -> Dashboard:
-    _refuse_unless_staff(grant)
+    refuse_unless_staff(grant)
+    apply_pending(session)
     course = session.get_one(Course, grant.course_id)
     goal = timedelta(days=int(settings[contact_settings.GOAL_DAYS]))
-    rows = student_rows(session, course.id, now, grant.person_id)
-    summary = _summary(session, course.id, rows, now, goal)  # counts only, for everyone's staff
-    _keep_private(session, grant, settings, rows)
-    chosen = _filtered(rows.values(), show, tutor, search, now, goal)
-    chosen.sort(key=_sorter(sort if sort in SORTS else "days", now))
-    page = max(1, page)
-    tutors = sorted(
-        {(r.tutor_id, r.tutor_name) for r in rows.values() if r.tutor_id and r.tutor_name},
-        key=lambda t: t[1].casefold(),
+    viewer = viewer_for(session, grant, settings)
+    groups = _groups(session, course.id, now, goal)
+    show = show if show in SHOWS else "all"
+    # Chosen and sorted by their keys alone (narrow rows); only the page's are read whole.
+    keys = listing.chosen(
+        listing.students(course.id, S.student_id), viewer, show, tutor, search, now, goal
     )
+    shown = session.scalar(select(func.count()).select_from(keys.subquery())) or 0
+    page = max(1, page)
+    sort = sort if sort in SORTS else "days"
+    chosen = (
+        listing.ordered(keys, viewer, sort)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+        .subquery()
+    )
+    on_page = list(
+        session.execute(
+            listing.ordered(
+                listing.page_query(course.id, viewer).join(
+                    chosen, chosen.c.student_id == S.student_id
+                ),
+                viewer,
+                sort,
+            )
+        )
+    )
+    candidates = next_candidates(session, course.id, viewer, now)
+    everyone = on_page + [found for group in candidates for found in group]
+    found = listing.Found.of(session, course.id, viewer, everyone, {g[0] for g in groups})
     return Dashboard(
         course=course,
         goal_days=goal.days,
-        summary=summary,
-        next=contact_next((r for r in rows.values() if not r.private), now),
-        rows=chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-        shown=len(chosen),
+        summary=_summary(session, course.id, groups, found.names, now),
+        next=contact_next(candidates, found, viewer, now),
+        rows=found.rows(on_page, now),
+        shown=shown,
         page=page,
-        has_more=len(chosen) > page * PAGE_SIZE,
-        tutors=tutors,
+        has_more=shown > page * PAGE_SIZE,
+        tutors=sorted(
+            ((g[0], found.names[g[0]]) for g in groups if g[0] in found.names),
+            key=lambda t: t[1].casefold(),
+        ),
     )
 
 
-def _response_times(session: Session, course_id: int, now: datetime) -> list[timedelta]:
-    """How long each student message of the last 30 days waited for the next staff message."""
-    messages = session.execute(
-        select(
-            FeedbackMessage.thread_id,
-            FeedbackMessage.created_at,
-            FeedbackMessage.author_id == FeedbackThread.student_id,
-        )
-        .join(FeedbackThread, FeedbackThread.id == FeedbackMessage.thread_id)
-        .where(
-            FeedbackThread.course_id == course_id,
-            FeedbackMessage.created_at >= now - RESPONSE_WINDOW,
-            FeedbackMessage.automated.is_(False),  # a bulk message or nudge answers nobody
-        )
-        .order_by(FeedbackMessage.thread_id, FeedbackMessage.created_at, FeedbackMessage.id)
-    ).all()
-    times: list[timedelta] = []
-    asked: dict[int, datetime] = {}
-    for thread_id, at, from_student in messages:
-        if from_student:
-            asked.setdefault(thread_id, at)
-        elif thread_id in asked:
-            times.append(at - asked.pop(thread_id))
-    return times
+def _groups(session: Session, course_id: int, now: datetime, goal: timedelta) -> list[Any]:
+    """Per tutor (None for none): students, how many within the goal, waiting, the longest."""
+    return list(
+        session.execute(
+            listing.students(
+                course_id,
+                S.tutor_id,
+                func.count(),
+                func.sum(case((listing.within(now, goal), 1), else_=0)),
+                func.count(S.waiting_since),
+                func.min(S.waiting_since),
+            ).group_by(S.tutor_id)
+        ).all()
+    )
 
 
 def _summary(
-    session: Session,
-    course_id: int,
-    rows: dict[int, StudentRow],
-    now: datetime,
-    goal: timedelta,
+    session: Session, course_id: int, groups: list[Any], names: dict[int, str], now: datetime
 ) -> Summary:
-    within = [r for r in rows.values() if _within(r, now, goal)]
-    per_tutor: dict[str, list[StudentRow]] = defaultdict(list)
-    for row in rows.values():
-        per_tutor[row.tutor_name or "No tutor"].append(row)
-    shares = [
-        TutorShare(name, len(group), sum(1 for r in group if _within(r, now, goal)))
-        for name, group in sorted(per_tutor.items(), key=lambda kv: kv[0].casefold())
-    ]
-    waits = sorted(now - r.waiting_since for r in rows.values() if r.waiting_since)
-    responses = _response_times(session, course_id, now)
+    """The header's figures, from the groups and two queries for the medians."""
+    per_tutor: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for tutor_id, students, within, _, _ in groups:
+        share = per_tutor[names.get(tutor_id or 0, "No tutor")]
+        share[0] += int(students)
+        share[1] += int(within or 0)
+    longest = min((g[4] for g in groups if g[4] is not None), default=None)
+    waits, waiting = _median_of(
+        session,
+        listing.students(course_id, S.waiting_since).where(S.waiting_since.is_not(None)),
+        S.waiting_since.desc(),
+    )
+    answers, measured = _median_of(
+        session,
+        select(StaffAnswer.waited_seconds).where(
+            StaffAnswer.course_id == course_id, StaffAnswer.answered_at >= now - RESPONSE_WINDOW
+        ),
+        StaffAnswer.waited_seconds,
+    )
     return Summary(
-        students=len(rows),
-        within_goal=len(within),
-        per_tutor=shares,
-        waiting=len(waits),
-        median_wait=_median(waits),
-        longest_wait=waits[-1] if waits else None,
-        median_response=_median(responses),
-        responses_measured=len(responses),
+        students=sum(s for s, _ in per_tutor.values()),
+        within_goal=sum(w for _, w in per_tutor.values()),
+        per_tutor=[
+            TutorShare(name, s, w)
+            for name, (s, w) in sorted(per_tutor.items(), key=lambda kv: kv[0].casefold())
+        ],
+        waiting=waiting,
+        median_wait=_span_median([now - w for w in waits]),
+        longest_wait=now - longest if longest else None,
+        median_response=_span_median([timedelta(seconds=s) for s in answers]),
+        responses_measured=measured,
     )
 
 
-def _median(spans: list[timedelta]) -> timedelta | None:
-    if not spans:
-        return None
-    return timedelta(seconds=statistics.median(s.total_seconds() for s in spans))
+def _median_of(session: Session, query: Any, order: Any) -> tuple[list[Any], int]:
+    """The middle one or two values of a one-column query in this order, and how many values
+    it has: one query, which hands back no more than two rows."""
+    inner = query.add_columns(
+        func.row_number().over(order_by=order).label("place"),
+        func.count().over().label("n"),
+    ).subquery()
+    value, place, n = inner.c
+    # The middle place of an odd count, n + 1 = 2 * place; both of an even one's, n and n + 2.
+    middle = (place * 2 >= n) & (place * 2 <= n + 2)
+    rows = session.execute(select(value, n).where(middle).order_by(place)).all()
+    return [r[0] for r in rows], int(rows[0][1]) if rows else 0
 
 
-def _within(row: StudentRow, now: datetime, goal: timedelta) -> bool:
-    return row.contact is not None and now - row.contact.at <= goal
-
-
-def _filtered(
-    rows: Any, show: str, tutor: int | None, search: str, now: datetime, goal: timedelta
-) -> list[StudentRow]:
-    words = search.casefold().split()
-    chosen = []
-    for row in rows:
-        if row.private and show in {"outside", "never", "waiting"}:
-            continue  # nothing known to this viewer either way
-        if show == "outside" and _within(row, now, goal):
-            continue
-        if show == "never" and row.contact is not None:
-            continue
-        if show == "flagged" and not row.flagged:
-            continue
-        if show == "waiting" and row.waiting_since is None:
-            continue
-        if tutor is not None and row.tutor_id != tutor:
-            continue
-        if words and not all(w in row.name.casefold() for w in words):
-            continue
-        chosen.append(row)
-    return chosen
-
-
-def _sorter(sort: str, now: datetime) -> Any:
-    if sort == "name":
-        return lambda r: (r.name.casefold(), r.student_id)
-    if sort == "waiting":
-        return lambda r: (r.waiting_since is None, r.waiting_since or now, r.name.casefold())
-    # Longest without contact first; never contacted before everyone; private ones last.
-    return lambda r: (
-        r.private,
-        r.contact is not None,
-        r.contact.at if r.contact else now,
-        r.name.casefold(),
-    )
+def _span_median(spans: list[timedelta]) -> timedelta | None:
+    return sum(spans, timedelta()) / len(spans) if spans else None
 
 
 def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
-def contact_next(rows: Any, now: datetime) -> list[NextContact]:
+def _reasons(now: datetime, viewer: Viewer) -> list[tuple[list[Any], list[Any], Any]]:
+    """(which students, in which order, in which words) for each reason to write to someone."""
+    return [
+        (
+            [S.talk_requests > 0],
+            [S.name_key, S.student_id],
+            lambda r: "Asked to talk in a check-in",
+        ),
+        (
+            [S.waiting_since <= now - LONG_WAIT],
+            [S.waiting_since, S.name_key, S.student_id],
+            lambda r: f"Waiting {_days((now - (r.waiting_since or now)).days)} for a reply",
+        ),
+        (
+            [S.trend == "falling"],
+            [func.coalesce(S.latest_score, 0), S.name_key, S.student_id],
+            lambda r: "Check-in answers falling",
+        ),
+        (
+            [],
+            listing.order(viewer, "days"),
+            lambda r: (
+                "Never had personal contact"
+                if r.contact is None
+                else f"No personal contact for {_days(r.days_since or 0)}"
+            ),
+        ),
+    ]
+
+
+def next_candidates(
+    session: Session, course_id: int, viewer: Viewer, now: datetime
+) -> list[list[Any]]:
+    """For each reason to write to someone, the first NEXT_LENGTH students it applies to,
+    among those whose conversations the viewer reads: one query for the four."""
+    chosen = [
+        listing.students(
+            course_id,
+            S.student_id.label("student_id"),
+            literal(n).label("reason"),
+            func.row_number().over(order_by=order).label("place"),
+        ).where(~listing.private(viewer), *where)
+        for n, (where, order, _) in enumerate(_reasons(now, viewer))
+    ]
+    first = union_all(*chosen).subquery()
+    found = session.execute(
+        listing.page_query(course_id, viewer)
+        .add_columns(first.c.reason)
+        .join(first, first.c.student_id == S.student_id)
+        .where(first.c.place <= NEXT_LENGTH)
+        .order_by(first.c.reason, first.c.place)
+    ).all()
+    return [[tuple(row[:3]) for row in found if row[3] == n] for n in range(len(chosen))]
+
+
+def contact_next(
+    candidates: list[list[Any]], found: listing.Found, viewer: Viewer, now: datetime
+) -> list[NextContact]:
     """Whom to write to next: requests to talk, long waits, falling check-ins, then the longest
     without contact — each student once, at most NEXT_LENGTH."""
     listed: list[NextContact] = []
     seen: set[int] = set()
-
-    def take(candidates: list[StudentRow], reason: Any) -> None:
-        for row in candidates:
+    for group, (_, _, reason) in zip(candidates, _reasons(now, viewer), strict=True):
+        for row in found.rows(group, now):
             if len(listed) < NEXT_LENGTH and row.student_id not in seen:
                 seen.add(row.student_id)
                 listed.append(NextContact(row, reason(row)))
-
-    everyone = list(rows)
-    take(
-        sorted((r for r in everyone if r.talk_requests), key=lambda r: r.name.casefold()),
-        lambda r: "Asked to talk in a check-in",
-    )
-    waiting = [r for r in everyone if r.waiting_since and now - r.waiting_since >= LONG_WAIT]
-    take(
-        sorted(waiting, key=lambda r: r.waiting_since or now),
-        lambda r: f"Waiting {_days((now - (r.waiting_since or now)).days)} for a reply",
-    )
-    take(
-        sorted((r for r in everyone if r.trend == "falling"), key=lambda r: r.latest_score or 0),
-        lambda r: "Check-in answers falling",
-    )
-    quiet = sorted(everyone, key=_sorter("days", now))
-    take(
-        quiet,
-        lambda r: (
-            "Never had personal contact"
-            if r.contact is None
-            else f"No personal contact for {_days(r.days_since or 0)}"
-        ),
-    )
     return listed

@@ -31,6 +31,7 @@ from lti_tool.models import Course, Membership, Registration
 from lti_tool.observability.events import roster_synced
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.audit import AuditAction, AuditFacts, plural, record, register_action
+from lti_tool.services.dashboard.tracking import members_changed
 from lti_tool.services.roster.rows import deactivate_absent, upsert_memberships, upsert_people
 
 DEFAULT_INTERVAL = timedelta(hours=1)
@@ -223,6 +224,7 @@ class RosterSync:
             _renew_lease(session, course_id, held, now)
             # An empty roster is a platform fault, not a course everyone left.
             deactivated = deactivate_absent(session, course_id, lease) if members else 0
+            members_changed(session, course_id)  # the pages' bulk upserts bypass the session
             if by is not None:
                 joined = session.scalar(
                     select(func.count())
@@ -242,6 +244,7 @@ class RosterSync:
     def _fail(self, course_id: int, held: datetime, message: str) -> None:
         """Keep the platform's words for staff; the start time stays as the failed attempt's."""
         with self.sessions() as session, session.begin():
+            members_changed(session, course_id)  # the pages written before it failed
             session.execute(
                 update(Course)
                 .where(Course.id == course_id, Course.roster_sync_started_at == held)

@@ -66,7 +66,7 @@ NAMELESS_EVERY, FLAGGED_EVERY = 250, 41
 ANALYZED = (
     "person", "membership", "tutor_allocation", "checkin", "checkin_occurrence",
     "checkin_response", "feedback_thread", "feedback_message", "post", "post_reply",
-    "student_flag",
+    "student_flag", "student_summary", "staff_answer",
 )  # fmt: skip
 FEEDBACK, CHECKIN_REPLY, POST_REPLY = "feedback", "check-in reply", "reply to their introduction"
 
@@ -137,9 +137,10 @@ def seed_course(
     return seeded
 
 
-def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Core executemany on the model's table: without the ORM's bulk path's work per row."""
     for start in range(0, len(rows), CHUNK):
-        session.execute(insert(table), rows[start : start + CHUNK])
+        session.execute(insert(model.__table__), rows[start : start + CHUNK])
 
 
 def _students(session: Session, course_id: int, size: int, now: datetime) -> dict[int, Expected]:
@@ -473,18 +474,17 @@ def active(seeded: Seeded) -> Iterator[tuple[int, Expected]]:
 
 
 def response_times(seeded: Seeded, now: datetime, window: timedelta) -> list[timedelta]:
-    """How long each student message of the window waited for a person's answer: from the
-    first of a student's unanswered messages to the next staff message that is not automated,
-    both within the window, in any student's thread (active or not)."""
+    """How long the students waited for each answer a person gave within the window: from the
+    first of a student's messages nobody had answered to the next staff message that is not
+    automated, in any student's thread (active or not)."""
     times = []
     for student, talk in seeded.threads:
         asked = None
         for m in talk:
-            if m.at < now - window:
-                continue
             if m.author_id == student:
                 asked = asked or m.at
             elif asked and not m.automated:
-                times.append(m.at - asked)
+                if m.at >= now - window:
+                    times.append(m.at - asked)
                 asked = None
     return times

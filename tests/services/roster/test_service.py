@@ -332,7 +332,7 @@ def _statements_per_page(app, course_id: int, size: int, page_size: int, at: dat
         _conn: object, _cursor: object, statement: str, parameters: object, *_rest: object
     ) -> None:
         count[0] += 1
-        if statement.startswith("INSERT"):
+        if statement.startswith(("INSERT INTO person", "INSERT INTO membership")):
             inserts.append(len(parameters))  # type: ignore[arg-type]
 
     class Counted(Roster):
@@ -363,8 +363,10 @@ def test_five_thousand_members_sync_with_a_constant_number_of_statements_per_pag
     assert set(small) == {3}
     large, _, _ = _statements_per_page(app, course_id, 5000, 1000, T0 + timedelta(hours=1))
     assert large == [3] * 5
-    # A second sync of the same roster (every row now an update) costs the same.
+    # A second sync of the same roster (every row now an update) costs the same per page; at
+    # its end, one query finds every student's dashboard summary already there (the first
+    # sync wrote them: a few statements more, once).
     again, total, elapsed = _statements_per_page(app, course_id, 5000, 100, T0 + timedelta(hours=2))
-    assert again == small and total == total_small
+    assert again == small and total <= total_small <= total + 10
     assert total <= 3 * 50 + 10
     print(f"\n5,000 members in 50 pages: {total} statements, {elapsed:.2f} s")

@@ -1,0 +1,95 @@
+"""Each student's summary for the relationship dashboard, kept on every write, and the staff
+answers its time to reply is measured from; filled in for every course
+
+Revision ID: 0013_student_summary
+Revises: 0012_nudges_as_bulk_starts
+Create Date: 2026-12-04 19:40:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+from lti_tool.db import JSONType, UTCDateTime
+from lti_tool.models.summary import NAME_KEY
+
+revision: str = "0013_student_summary"
+down_revision: str | None = "0012_nudges_as_bulk_starts"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "student_summary",
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("student_id", sa.Integer(), nullable=False),
+        sa.Column("name_key", NAME_KEY, server_default="", nullable=False),
+        sa.Column("tutor_id", sa.Integer(), nullable=True),
+        sa.Column("contact_at", UTCDateTime(), nullable=True),
+        sa.Column("contact_by_id", sa.Integer(), nullable=True),
+        sa.Column("contact_kind", sa.String(length=40), nullable=True),
+        sa.Column("contact_about", sa.String(length=200), nullable=True),
+        sa.Column("waiting_since", UTCDateTime(), nullable=True),
+        sa.Column("talk_requests", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("scores", JSONType, server_default=sa.text("'[]'"), nullable=False),
+        sa.Column("trend", sa.String(length=16), server_default="", nullable=False),
+        sa.Column("latest_score", sa.Integer(), nullable=True),
+        sa.Column("latest_text", sa.Text(), server_default="", nullable=False),
+        sa.Column("sparkline", sa.Text(), server_default="", nullable=False),
+        sa.Column("flagged", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["course.id"], name=op.f("fk_student_summary_course_id_course"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"], ["person.id"], name=op.f("fk_student_summary_student_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("course_id", "student_id", name=op.f("pk_student_summary")),
+    )  # fmt: skip
+    for column in ("name_key", "contact_at", "waiting_since", "tutor_id"):
+        op.create_index(
+            f"ix_student_summary_course_id_{column}", "student_summary", ["course_id", column]
+        )
+    op.create_index(op.f("ix_student_summary_student_id"), "student_summary", ["student_id"])
+    op.create_table(
+        "staff_answer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
+        sa.Column("student_id", sa.Integer(), nullable=False),
+        sa.Column("asked_at", UTCDateTime(), nullable=False),
+        sa.Column("answered_at", UTCDateTime(), nullable=False),
+        sa.Column("waited_seconds", sa.Double(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["course.id"], name=op.f("fk_staff_answer_course_id_course"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"], ["person.id"], name=op.f("fk_staff_answer_student_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_answer")),
+    )  # fmt: skip
+    for column in ("answered_at", "student_id"):
+        op.create_index(
+            f"ix_staff_answer_course_id_{column}", "staff_answer", ["course_id", column]
+        )
+    _backfill()
+
+
+def _backfill() -> None:
+    """Every course's students, summarised by the same function every write uses."""
+    from lti_tool.services.dashboard.summary import refresh  # noqa: PLC0415
+
+    session = Session(bind=op.get_bind())
+    for course_id in session.scalars(sa.text("SELECT id FROM course ORDER BY id")).all():
+        refresh(session, int(course_id))
+    session.flush()
+
+
+def downgrade() -> None:
+    op.drop_table("staff_answer")
+    op.drop_table("student_summary")

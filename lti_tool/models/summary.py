@@ -1,0 +1,80 @@
+"""What the relationship dashboard knows about each student, kept up to date on every write
+(issue 15): one row per student of a course, and one row per personal answer a student's
+message got, so that the dashboard pages, filters, sorts and counts in SQL.
+
+Written only by `lti_tool.services.dashboard.summary`, which recomputes a student's row from
+the facts (threads, check-ins, introductions, tutors, flags) whenever any of them changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, false, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lti_tool.db import Base
+
+# Code-point order on PostgreSQL, as Python sorts casefolded names and as SQLite compares.
+NAME_KEY = String(255).with_variant(String(255, collation="C"), "postgresql")
+
+
+class StudentSummary(Base):
+    """One student of a course (anyone whose membership there is a student's, active or not;
+    pages join the membership for who is active). The server defaults are an empty summary,
+    which a refresh writes first to hold the row while it recomputes it."""
+
+    __tablename__ = "student_summary"
+    __table_args__ = (
+        Index("ix_student_summary_course_id_name_key", "course_id", "name_key"),
+        Index("ix_student_summary_course_id_contact_at", "course_id", "contact_at"),
+        Index("ix_student_summary_course_id_waiting_since", "course_id", "waiting_since"),
+        Index("ix_student_summary_course_id_tutor_id", "course_id", "tutor_id"),
+    )
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
+    )
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # The name as shown, casefolded: search and sort by name in SQL (SQLite's lower() knows
+    # ASCII only).
+    name_key: Mapped[str] = mapped_column(NAME_KEY, server_default="")
+    tutor_id: Mapped[int | None]
+    # The last personal contact, as services/dashboard/contact.py defines it.
+    contact_at: Mapped[datetime | None]
+    contact_by_id: Mapped[int | None]
+    contact_kind: Mapped[str | None] = mapped_column(String(40))
+    contact_about: Mapped[str | None] = mapped_column(String(200))
+    # Their first message no person has answered since.
+    waiting_since: Mapped[datetime | None]
+    talk_requests: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Named check-in answers, oldest first: the newest few scores, and the newest one's words.
+    scores: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    trend: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    latest_score: Mapped[int | None]
+    latest_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The scores drawn, as the page shows them (an SVG, escaped): drawn once per change, not
+    # a hundred times per page view.
+    sparkline: Mapped[str] = mapped_column(Text, default="", server_default="")
+    flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class StaffAnswer(Base):
+    """A person's answer to a student who was waiting: when, and how long after the first of
+    the student's unanswered messages (the dashboard's staff time to reply)."""
+
+    __tablename__ = "staff_answer"
+    __table_args__ = (
+        Index("ix_staff_answer_course_id_answered_at", "course_id", "answered_at"),
+        Index("ix_staff_answer_course_id_student_id", "course_id", "student_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    asked_at: Mapped[datetime]
+    answered_at: Mapped[datetime]
+    waited_seconds: Mapped[float]

@@ -1,0 +1,249 @@
+"""The dashboard's students, read from their summaries: which ones a view shows (its filter,
+in SQL), in which order (its sort, in SQL), and each one as a row of the page or the CSV.
+
+A student is on the dashboard while their membership is an active student's. Where the course
+lets only a student's tutor and the instructors read their conversations, other staff see that
+student's row without what those conversations hold (`StudentRow.keep_private`), sorted last,
+and not among those outside the goal, never contacted or waiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from lti_tool.models import (
+    FeedbackThread,
+    Membership,
+    Person,
+    StudentSummary,
+    ThreadRead,
+)
+from lti_tool.models.course import CourseRole
+from lti_tool.services.checkins.sparkline import trend
+from lti_tool.services.dashboard.contact import Contact
+from lti_tool.services.feedback.service import Viewer
+
+S = StudentSummary
+SHOWS = ("all", "outside", "never", "flagged", "waiting")
+SORTS = ("days", "name", "waiting")
+
+
+@dataclass
+class StudentRow:
+    student_id: int
+    name: str
+    email: str | None
+    tutor_id: int | None = None
+    tutor_name: str | None = None
+    contact: Contact | None = None
+    contact_by: str | None = None
+    days_since: int | None = None
+    scores: list[int | None] = field(default_factory=list)
+    latest_text: str = ""
+    talk_requests: int = 0
+    waiting_since: datetime | None = None
+    unread: int = 0  # conversations where they wrote last and the viewer has not read it
+    flagged: bool = False
+    private: bool = False  # their conversations are not the viewer's to read
+    sparkline: Markup = field(default_factory=Markup)  # their scores drawn
+
+    def keep_private(self) -> None:
+        """Forget what comes from conversations the viewer may not read: the last contact
+        (a thread's title, when, by whom), the wait for a reply and what is unread."""
+        self.private = True
+        self.contact = self.contact_by = self.days_since = self.waiting_since = None
+        self.unread = 0
+
+    @property
+    def trend(self) -> str:
+        return trend(self.scores)
+
+    @property
+    def latest_score(self) -> int | None:
+        return next((s for s in reversed(self.scores) if s is not None), None)
+
+
+def on_dashboard(course_id: int) -> Any:
+    """Join condition: the summary's student is an active student of the course."""
+    return and_(
+        Membership.course_id == course_id,
+        Membership.person_id == S.student_id,
+        Membership.role == CourseRole.STUDENT,
+        Membership.active.is_(True),
+    )
+
+
+def students(course_id: int, *columns: Any) -> Select[Any]:
+    return (
+        select(*columns)
+        .select_from(S)
+        .join(Membership, on_dashboard(course_id))
+        .where(S.course_id == course_id)
+    )
+
+
+def private(viewer: Viewer) -> ColumnElement[bool]:
+    """Whether a student's conversations are closed to this viewer (`can_write_to_student`)."""
+    if viewer.reads_every_thread:
+        return false()
+    if not viewer.grant.is_staff:
+        return literal(True)
+    return or_(S.tutor_id.is_(None), S.tutor_id != viewer.grant.person_id)
+
+
+def within(now: datetime, goal: timedelta) -> ColumnElement[bool]:
+    return S.contact_at >= now - goal
+
+
+def chosen(
+    query: Select[Any],
+    viewer: Viewer,
+    show: str,
+    tutor: int | None,
+    search: str,
+    now: datetime,
+    goal: timedelta,
+) -> Select[Any]:
+    hidden = private(viewer)
+    if show in ("outside", "never", "waiting"):
+        query = query.where(~hidden)  # nothing known to this viewer either way
+    if show == "outside":
+        query = query.where(or_(S.contact_at.is_(None), ~within(now, goal)))
+    elif show == "never":
+        query = query.where(S.contact_at.is_(None))
+    elif show == "flagged":
+        query = query.where(S.flagged.is_(True))
+    elif show == "waiting":
+        query = query.where(S.waiting_since.is_not(None))
+    if tutor is not None:
+        query = query.where(S.tutor_id == tutor)
+    for word in search.casefold().split():
+        query = query.where(S.name_key.contains(word, autoescape=True))
+    return query
+
+
+def _first(condition: ColumnElement[bool]) -> Any:
+    return case((condition, 0), else_=1)
+
+
+def order(viewer: Viewer, sort: str) -> list[Any]:
+    hidden = private(viewer)
+    if sort == "name":
+        return [S.name_key, S.student_id]
+    if sort == "waiting":
+        waits = and_(~hidden, S.waiting_since.is_not(None))
+        return [_first(waits), case((waits, S.waiting_since)), S.name_key, S.student_id]
+    # Longest without contact first; never contacted before everyone; private ones last.
+    return [_first(~hidden), _first(S.contact_at.is_(None)), S.contact_at, S.name_key, S.student_id]
+
+
+def ordered(query: Select[Any], viewer: Viewer, sort: str) -> Select[Any]:
+    return query.order_by(*order(viewer, sort))
+
+
+def unread_from(course_id: int, viewer_id: int) -> Any:
+    """Per student, conversations where they wrote last and this viewer has not read it since."""
+    return (
+        select(FeedbackThread.student_id, func.count().label("n"))
+        .outerjoin(
+            ThreadRead,
+            (ThreadRead.thread_id == FeedbackThread.id) & (ThreadRead.person_id == viewer_id),
+        )
+        .where(
+            FeedbackThread.course_id == course_id,
+            FeedbackThread.last_author_id == FeedbackThread.student_id,
+            (ThreadRead.read_at.is_(None)) | (FeedbackThread.last_message_at > ThreadRead.read_at),
+        )
+        .group_by(FeedbackThread.student_id)
+    )
+
+
+def unread_of(session: Session, course_id: int, viewer_id: int, ids: list[int]) -> dict[int, int]:
+    query = unread_from(course_id, viewer_id).where(FeedbackThread.student_id.in_(ids))
+    return {int(student): int(n) for student, n in session.execute(query).all()}
+
+
+def staff_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = sorted(i for i in ids if i is not None) or [0]  # the same statement when none
+    people = session.scalars(select(Person).where(Person.id.in_(wanted)))
+    return {p.id: p.name_as("Staff") for p in people}
+
+
+def row_of(
+    summary: StudentSummary,
+    person: Person,
+    names: dict[int, str],
+    unread: int,
+    is_private: bool,
+    now: datetime,
+) -> StudentRow:
+    contact = None
+    if summary.contact_at is not None and summary.contact_by_id is not None:
+        contact = Contact(
+            summary.student_id,
+            summary.contact_by_id,
+            summary.contact_at,
+            summary.contact_kind or "",
+            summary.contact_about or "",
+        )
+    row = StudentRow(
+        student_id=summary.student_id,
+        name=person.name_as("Student"),
+        email=person.email,
+        tutor_id=summary.tutor_id,
+        tutor_name=names.get(summary.tutor_id or 0),
+        contact=contact,
+        contact_by=names.get(contact.by_id, "Staff") if contact else None,
+        days_since=max(0, (now - contact.at).days) if contact else None,
+        scores=list(summary.scores or []),
+        latest_text=summary.latest_text,
+        talk_requests=summary.talk_requests,
+        waiting_since=summary.waiting_since,
+        unread=unread,
+        flagged=summary.flagged,
+        sparkline=Markup(summary.sparkline),  # noqa: S704 (drawn and escaped by sparkline())
+    )
+    if is_private:
+        row.keep_private()
+    return row
+
+
+@dataclass(frozen=True)
+class Found:
+    """Students read by `page_query`, with their staff's names and what the viewer has not
+    read from them: two queries for any number of lists of students."""
+
+    names: dict[int, str]
+    unread: dict[int, int]
+
+    @classmethod
+    def of(
+        cls,
+        session: Session,
+        course_id: int,
+        viewer: Viewer,
+        found: list[Any],
+        more_staff: set[int | None],
+    ) -> Found:
+        staff = more_staff | {s.tutor_id for s, _, _ in found}
+        names = staff_names(session, staff | {s.contact_by_id for s, _, _ in found})
+        ids = sorted({s.student_id for s, _, _ in found})
+        return cls(names, unread_of(session, course_id, viewer.grant.person_id, ids))
+
+    def rows(self, found: list[Any], now: datetime) -> list[StudentRow]:
+        return [
+            row_of(s, person, self.names, self.unread.get(s.student_id, 0), bool(hidden), now)
+            for s, person, hidden in found
+        ]
+
+
+def page_query(course_id: int, viewer: Viewer) -> Select[Any]:
+    return students(course_id, S, Person, private(viewer).label("private")).join(
+        Person, Person.id == S.student_id
+    )

@@ -1,0 +1,238 @@
+"""Each student's summary — last personal contact and by whom, waiting since, requests to
+talk, recent check-in scores and trend, tutor, flag — recomputed from the facts (issue 15).
+
+`refresh` recomputes the summary of some students of a course, or of all of them, in the same
+nine statements however many they are; `tracking` calls it before every commit that changed
+a fact, the migration that made the table calls it for every course. `summaries_for` is how a
+page reads the facts of its students. What counts as contact is `contact.py`'s alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, exists, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lti_tool.models import (
+    CheckIn,
+    CheckInResponse,
+    Membership,
+    Occurrence,
+    Person,
+    ResponseStatus,
+    StaffAnswer,
+    StudentFlag,
+    StudentSummary,
+    TutorAllocation,
+)
+from lti_tool.models.course import CourseRole
+from lti_tool.services.checkins.sparkline import sparkline, trend
+from lti_tool.services.dashboard.contact import conversations
+
+TREND_LENGTH = 6
+# Past this many students a refresh reads the whole course rather than a list of ids.
+WHOLE_COURSE_ABOVE = 1_000
+
+
+def name_key(person: Person) -> str:
+    """What a student's name is searched and sorted by: as shown, casefolded."""
+    return person.name_as("Student").casefold()
+
+
+@dataclass
+class _CheckIns:
+    scores: list[int | None]
+    latest_text: str
+    talk_requests: int
+
+
+def _members(session: Session, course_id: int, ids: Collection[int] | None) -> list[Any]:
+    query = (
+        select(Person, TutorAllocation.tutor_id, StudentFlag.id.is_not(None))
+        .join(Membership, Membership.person_id == Person.id)
+        .outerjoin(
+            TutorAllocation,
+            (TutorAllocation.course_id == course_id)
+            & (TutorAllocation.student_id == Person.id)
+            & TutorAllocation.ended_at.is_(None),
+        )
+        .outerjoin(
+            StudentFlag,
+            (StudentFlag.course_id == course_id) & (StudentFlag.student_id == Person.id),
+        )
+        .where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
+    )
+    if ids is not None:
+        query = query.where(Person.id.in_(ids))
+    return list(session.execute(query).all())
+
+
+def _checkins(
+    session: Session, course_id: int, ids: Collection[int] | None
+) -> dict[int, _CheckIns]:
+    """Named check-ins only: an anonymous one's answers are never shown against a name."""
+    query = (
+        select(
+            CheckInResponse.student_id,
+            CheckInResponse.score,
+            CheckInResponse.wants_talk & (CheckInResponse.status == ResponseStatus.NEW),
+            CheckInResponse.answers,
+        )
+        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
+        .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
+        .where(CheckIn.course_id == course_id, CheckIn.anonymous.is_(False))
+        .order_by(CheckInResponse.student_id, Occurrence.opens_at, CheckInResponse.id)
+    )
+    if ids is not None:
+        query = query.where(CheckInResponse.student_id.in_(ids))
+    answers: dict[int, list[Any]] = defaultdict(list)
+    for row in session.execute(query):
+        answers[row[0]].append(row)
+    return {
+        student: _CheckIns(
+            scores=[r[1] for r in rows[-TREND_LENGTH:]],
+            latest_text=str((rows[-1][3] or {}).get("text") or ""),
+            talk_requests=sum(1 for r in rows if r[2]),
+        )
+        for student, rows in answers.items()
+    }
+
+
+def compute(
+    session: Session, course_id: int, ids: Collection[int] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The summary rows and staff answers of the course's students (of `ids` only, when
+    given), as they should be now: four queries."""
+    members = _members(session, course_id, ids)
+    talk = conversations(session, course_id, ids)
+    checkins = _checkins(session, course_id, ids)
+    rows = []
+    for person, tutor_id, flagged in members:
+        contact = talk.contacts.get(person.id)
+        answered = checkins.get(person.id, _CheckIns([], "", 0))
+        scores = answered.scores
+        rows.append(
+            {
+                "course_id": course_id,
+                "student_id": person.id,
+                "name_key": name_key(person)[:255],
+                "tutor_id": tutor_id,
+                "contact_at": contact.at if contact else None,
+                "contact_by_id": contact.by_id if contact else None,
+                "contact_kind": contact.kind if contact else None,
+                "contact_about": contact.about[:200] if contact else None,
+                "waiting_since": talk.waiting_since.get(person.id),
+                "talk_requests": answered.talk_requests,
+                "scores": scores,
+                "trend": trend(scores),
+                "latest_score": next((s for s in reversed(scores) if s is not None), None),
+                "latest_text": answered.latest_text,
+                "sparkline": str(sparkline(scores, person.name_as("Student"))) if scores else "",
+                "flagged": bool(flagged),
+            }
+        )
+    students = {row["student_id"] for row in rows}
+    answers = [
+        {
+            "course_id": course_id,
+            "student_id": a.student_id,
+            "asked_at": a.asked_at,
+            "answered_at": a.answered_at,
+            "waited_seconds": (a.answered_at - a.asked_at).total_seconds(),
+        }
+        for a in talk.answers
+        if a.student_id in students
+    ]
+    return rows, answers
+
+
+def _upsert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _hold(session: Session, course_id: int, ids: list[int] | None) -> None:
+    """Make and lock the rows about to be recomputed, in student order: a second transaction
+    refreshing the same students waits here, then computes from what this one committed."""
+    members = select(Membership.course_id, Membership.person_id).where(
+        Membership.course_id == course_id, Membership.role == CourseRole.STUDENT
+    )
+    held = select(StudentSummary.student_id).where(StudentSummary.course_id == course_id)
+    if ids is not None:
+        members = members.where(Membership.person_id.in_(ids))
+        held = held.where(StudentSummary.student_id.in_(ids))
+    session.execute(
+        _upsert(session)(StudentSummary)
+        .from_select(["course_id", "student_id"], members.order_by(Membership.person_id))
+        .on_conflict_do_nothing()
+    )
+    session.execute(held.order_by(StudentSummary.student_id).with_for_update())
+
+
+def _write(session: Session, course_id: int, ids: list[int] | None, rows: list[Any]) -> None:
+    """Update the held rows in place (a waiting transaction then locks the new version) and
+    drop those of people who are no longer students."""
+    if rows:
+        statement = _upsert(session)(StudentSummary)
+        keys = ("course_id", "student_id")
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={c: statement.excluded[c] for c in rows[0] if c not in keys},
+            ),
+            rows,
+        )
+    gone = delete(StudentSummary).where(
+        StudentSummary.course_id == course_id,
+        ~exists().where(
+            Membership.course_id == course_id,
+            Membership.person_id == StudentSummary.student_id,
+            Membership.role == CourseRole.STUDENT,
+        ),
+    )
+    if ids is not None:
+        gone = gone.where(StudentSummary.student_id.in_(ids))
+    session.execute(gone.execution_options(synchronize_session=False))
+
+
+def refresh(session: Session, course_id: int, students: Iterable[int] | None = None) -> None:
+    """Recompute the summary of these students of the course (every student when None), in
+    the same nine statements however many they are."""
+    ids = None if students is None else sorted(set(students))
+    if ids is not None and len(ids) > WHOLE_COURSE_ABOVE:
+        ids = None
+    if ids == []:
+        return
+    _hold(session, course_id, ids)
+    rows, answers = compute(session, course_id, ids)
+    _write(session, course_id, ids, rows)
+    scope = [StaffAnswer.course_id == course_id]
+    if ids is not None:
+        scope.append(StaffAnswer.student_id.in_(ids))
+    session.execute(delete(StaffAnswer).where(*scope).execution_options(synchronize_session=False))
+    if answers:
+        session.execute(insert(StaffAnswer), answers)
+
+
+def summaries_for(
+    session: Session, course_id: int, student_ids: Iterable[int]
+) -> dict[int, StudentSummary]:
+    """The summary of each of these students of the course, by student id (one query): their
+    tutor, last personal contact, wait, requests to talk, recent scores and trend, flag. For
+    any page that lists students and wants these facts beside them."""
+    from lti_tool.services.dashboard.tracking import apply_pending  # noqa: PLC0415
+
+    ids = sorted(set(student_ids))
+    if not ids:
+        return {}
+    apply_pending(session)
+    found = session.scalars(
+        select(StudentSummary).where(
+            StudentSummary.course_id == course_id, StudentSummary.student_id.in_(ids)
+        )
+    )
+    return {row.student_id: row for row in found}
