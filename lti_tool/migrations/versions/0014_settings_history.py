@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 import lti_tool.db
 
 revision: str = "0014_settings_history"
-down_revision: str | None = "0012_nudges_as_bulk_starts"
+down_revision: str | None = "0013_student_summary"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
