@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.orm import sessionmaker
 
 from lti_tool.cli import main as rapport_cli
 from lti_tool.config import PROJECT_ROOT
-from lti_tool.db import Base, make_engine
-from lti_tool.migrate import upgrade
-from lti_tool.models import Registration
+from lti_tool.db import Base, UTCDateTime, make_engine
+from lti_tool.migrate import alembic_config, upgrade
+from lti_tool.models import Course, Person, Registration
+from lti_tool.services.audit import record
+from lti_tool.services.course_settings import SETTINGS_CHANGED, recent_changes
 from tests.conftest import state
 from tests.databases import fresh_database
 
@@ -48,3 +55,69 @@ def test_db_upgrade_on_a_fresh_database_imports_lti_config(make_app, monkeypatch
         assert "imported 2 platform registration(s)" in result.output
     with state(app).sessions() as session:
         assert session.scalar(select(func.count()).select_from(Registration)) == 2
+
+
+def test_settings_saved_before_the_activity_log_move_into_it_and_come_back_on_downgrade(tmp_path):
+    """0014 drops setting_change: a save the log already holds is not copied twice, a save from
+    before the log existed becomes one entry, and a downgrade makes the rows again."""
+    url = fresh_database(tmp_path, create_schema=False, templates=tmp_path)
+    before = "0014_settings_history"
+    config = alembic_config(url)
+    command.upgrade(config, f"{before}-1")
+    engine = make_engine(url)
+    logged, old = datetime(2026, 11, 2, 9, tzinfo=UTC), datetime(2026, 9, 1, 8, tzinfo=UTC)
+    with sessionmaker(engine)() as session, session.begin():
+        lms = Registration(
+            issuer="https://lms.example.edu",
+            client_id="c",
+            auth_login_url="https://lms.example.edu/auth",
+            auth_token_url="https://lms.example.edu/token",
+        )
+        session.add(lms)
+        session.flush()
+        session.add_all(
+            [Course(id=1, registration_id=lms.id, context_id="c1"),
+             Person(id=7, registration_id=lms.id, sub="s7")]
+        )  # fmt: skip
+    change = sa.table(
+        "setting_change",
+        sa.column("course_id"), sa.column("person_id"), sa.column("key"),
+        sa.column("old_value", sa.JSON()), sa.column("new_value", sa.JSON()),
+        sa.column("changed_at", UTCDateTime()),
+    )  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(change),
+            [
+                {"course_id": 1, "person_id": 7, "key": "newsfeed.replies", "old_value": True,
+                 "new_value": False, "changed_at": old},
+                {"course_id": 1, "person_id": 7, "key": "newsfeed.reactions", "old_value": True,
+                 "new_value": False, "changed_at": old},
+                {"course_id": 1, "person_id": 7, "key": "course.time_zone", "old_value": "UTC",
+                 "new_value": "Asia/Tokyo", "changed_at": logged},
+            ],
+        )  # fmt: skip
+    with sessionmaker(engine)() as session, session.begin():
+        record(
+            session, 1, 7, SETTINGS_CHANGED,
+            details={"changes": [{"key": "course.time_zone", "old": "UTC", "new": "Asia/Tokyo"}]},
+            now=logged,
+        )  # fmt: skip
+    command.upgrade(config, "head")
+    assert "setting_change" not in inspect(engine).get_table_names()
+    with sessionmaker(engine)() as session:
+        rows = recent_changes(session, 1)
+    assert [(r.when, r.key, r.old, r.new) for r in rows] == [
+        (logged, "course.time_zone", "UTC", "Asia/Tokyo"),
+        (old, "newsfeed.reactions", "On", "Off"),
+        (old, "newsfeed.replies", "On", "Off"),
+    ]
+    command.downgrade(config, f"{before}-1")
+    with engine.connect() as connection:
+        back = (
+            connection.execute(text("SELECT key FROM setting_change ORDER BY changed_at, key"))
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert back == ["newsfeed.reactions", "newsfeed.replies", "course.time_zone"]

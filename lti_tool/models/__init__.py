@@ -17,7 +17,7 @@ from lti_tool.models.newsfeed import Post, PostKind, PostView, Reaction, Reply, 
 from lti_tool.models.person import Person
 from lti_tool.models.placement import Placement
 from lti_tool.models.platform import Deployment, Registration, RegistrationInvite
-from lti_tool.models.settings import CourseSetting, SettingChange
+from lti_tool.models.settings import CourseSetting
 from lti_tool.models.summary import StaffAnswer, StudentSummary
 
 __all__ = [
@@ -47,7 +47,6 @@ __all__ = [
     "Reply",
     "ResourceLink",
     "ResponseStatus",
-    "SettingChange",
     "Snippet",
     "StaffAnswer",
     "StaffProfile",

@@ -8,8 +8,8 @@ Each feature registers its options in a few lines beside its own code:
 A course stores only what its staff changed (`CourseSetting`, one row per key); every other
 option has its registered default. `course_settings()` reads a course's options in one query;
 `change_settings()` checks a submitted form against every option, writes only what changed and
-records who changed what, when, from what to what (`SettingChange`, and one entry of the course's
-activity log per save).
+records who changed what, when, from what to what: one entry of the course's activity log per
+save, which the settings page's history reads too.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from zoneinfo import available_timezones
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.models import CourseSetting, Person, SettingChange
+from lti_tool.models import AuditEntry, CourseSetting, Person
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.audit import GONE, AuditAction, AuditFacts, record, register_action
 from lti_tool.services.refusals import Refused
@@ -214,18 +214,27 @@ def can_change_settings(grant: CourseGrant) -> bool:
     return grant.is_instructor
 
 
+@dataclass(frozen=True)
+class Change:
+    """An option whose value a save changed."""
+
+    key: str
+    old_value: Any
+    new_value: Any
+
+
 def change_settings(
     session: Session,
     course_id: int,
     person_id: int | None,
     submitted: Mapping[str, str | None],
     now: datetime,
-) -> list[SettingChange]:
+) -> list[Change]:
     """Apply a submitted settings form: all of it, or nothing, refused (400) with every error
     by key. An option missing from the form keeps its value, except a checkbox, which is then off.
 
-    Writes only the options whose value changed, each with a SettingChange naming the old
-    effective value (the default when the course had none stored).
+    Writes only the options whose value changed, and one activity-log entry naming each with
+    its old effective value (the default when the course had none stored).
     """
     current = course_settings(session, course_id)
     wanted: dict[str, SettingValue] = {}
@@ -256,16 +265,7 @@ def change_settings(
             keys={"course_id": course_id, "key": key},
             values={"value": new, "updated_at": now},
         )
-        change = SettingChange(
-            course_id=course_id,
-            person_id=person_id,
-            key=key,
-            old_value=old,
-            new_value=new,
-            changed_at=now,
-        )
-        session.add(change)
-        changes.append(change)
+        changes.append(Change(key, old, new))
     if changes:
         said = [{"key": c.key, "old": c.old_value, "new": c.new_value} for c in changes]
         record(session, course_id, person_id, SETTINGS_CHANGED, details={"changes": said}, now=now)
@@ -308,19 +308,24 @@ class SettingChangeRow:
 
 
 def recent_changes(session: Session, course_id: int, limit: int = 50) -> list[SettingChangeRow]:
-    """The course's latest changes, newest first, with who made them, in one query."""
-    rows = session.execute(
-        select(SettingChange, Person)
-        .outerjoin(Person, Person.id == SettingChange.person_id)
-        .where(SettingChange.course_id == course_id)
-        .order_by(SettingChange.changed_at.desc(), SettingChange.id.desc())
+    """The course's latest changes, newest first (within a save, the later option first), with
+    who made them: read from the activity log's entries for saves, in one query."""
+    entries = session.execute(
+        select(AuditEntry, Person)
+        .outerjoin(Person, Person.id == AuditEntry.actor_id)
+        .where(AuditEntry.course_id == course_id, AuditEntry.action == SETTINGS_CHANGED)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
         .limit(limit)
     ).all()
-    changes = []
-    for change, person in rows:
-        label, old, new = _in_words(change.key, change.old_value, change.new_value)
+    changes: list[SettingChangeRow] = []
+    for entry, person in entries:
         who = person.name_as("Staff") if person is not None else GONE
-        changes.append(SettingChangeRow(who, change.changed_at, change.key, label, old, new))
+        said = entry.details.get("changes")
+        for change in reversed(said if isinstance(said, list) else []):
+            if isinstance(change, dict) and len(changes) < limit:
+                key = str(change.get("key"))
+                label, old, new = _in_words(key, change.get("old"), change.get("new"))
+                changes.append(SettingChangeRow(who, entry.created_at, key, label, old, new))
     return changes
 
 

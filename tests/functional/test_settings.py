@@ -10,12 +10,17 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lti_tool.db import transaction
-from lti_tool.models import Course, SettingChange
+from lti_tool.models import Course
 from lti_tool.services import course_settings as cs
-from lti_tool.services.course_settings import COURSE_TIME_ZONE, SettingSpec, course_settings
+from lti_tool.services.course_settings import (
+    COURSE_TIME_ZONE,
+    SettingSpec,
+    course_settings,
+    recent_changes,
+)
 from lti_tool.services.feedback.settings import ALL_STAFF, VISIBILITY
 from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from tests.conftest import state
@@ -60,7 +65,7 @@ def stored(app: Any) -> tuple[dict[str, Any], int]:
         assert course_id is not None
         about = (COURSE_TIME_ZONE, REPLIES, REACTIONS, STUDENT_INTRODUCTIONS, VISIBILITY)
         values = {key: course_settings(session, course_id)[key] for key in about}
-        return values, session.scalar(select(func.count()).select_from(SettingChange)) or 0
+        return values, len(recent_changes(session, course_id))
 
 
 def form_of(page: str, **changes: str | None) -> dict[str, str]:

@@ -15,8 +15,8 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select
 
-from lti_tool.models import Post, PostKind, Reaction, Reply, SettingChange
-from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
+from lti_tool.models import Post, PostKind, Reaction, Reply
+from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings, recent_changes
 from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from tests.conftest import (
     RunningTool,
@@ -60,14 +60,14 @@ EXPECTED: dict[str, dict[str, int]] = {
     },
 }  # fmt: skip
 # 6 roles, 9 actions: 54 cells.
-TEACHING_ASSISTANT = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
+TEACHING_ASSISTANT = (
+    "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
+)
 CELLS = [(role, action) for role, row in EXPECTED.items() for action in row]
 
 
 @pytest.fixture(scope="module")
-def rapport(
-    tmp_path_factory: pytest.TempPathFactory, db_templates: Path
-) -> Iterator[RunningTool]:
+def rapport(tmp_path_factory: pytest.TempPathFactory, db_templates: Path) -> Iterator[RunningTool]:
     """One running Rapport for this module; every test works in courses of its own."""
     with running_tool(tmp_path_factory.mktemp("rapport"), db_templates) as running:
         use_clock(running.app, Clock())
@@ -197,7 +197,7 @@ def _news_titled(title: str) -> TookEffect:
 def _settings_changed(c: CourseA, _: requests.Response) -> bool:
     with state(c.app).sessions() as session:
         zone = course_settings(session, c.id)[COURSE_TIME_ZONE]
-    changes = count(c.app, SettingChange, SettingChange.course_id == c.id)
+        changes = len(recent_changes(session, c.id))
     return zone == "Asia/Tokyo" and changes == 1
 
 
