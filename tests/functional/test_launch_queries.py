@@ -1,0 +1,138 @@
+"""A launch is fast at the size Rapport exists for (issue 15): the OIDC login costs at most one
+SQL statement, the launch POST four (person, course, membership, resource link, one statement
+each), and the course home it lands on six, for a student and for staff, on a first launch
+and a returning one.
+
+Registrations and deployments are kept per process (`services/platforms/directory.py`): two
+Rapport instances sharing a database and cache both stop using a registration or deployment as
+soon as an administrator changes it on either, without a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from flask import Flask
+from sqlalchemy import event, select
+
+from lti_tool.cli import main as rapport_cli
+from lti_tool.db import transaction, utcnow
+from lti_tool.models import Course, Person
+from lti_tool.models.course import CourseRole
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.tutors.service import allocate
+from tests.conftest import register, state
+from tests.platform import INSTRUCTOR, LTI, TestPlatform
+
+MOST = {"login": 1, "launch": 4, "course home": 6}
+
+
+def counted(app: Flask, step: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """What `step` returned, and the SQL statements the app sent while it ran."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    engine = state(app).engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        return step(), sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def launch_steps(
+    app: Flask, url: str, platform: TestPlatform, sub: str, staff: bool = False, **seen: str
+) -> dict[str, list[str]]:
+    """A whole launch in a new browser: the statements of its login, launch and course home."""
+    browser = requests.Session()
+    roles = {LTI + "roles": [INSTRUCTOR]} if staff else {}
+    login, statements = counted(app, lambda: platform.login(browser, url))
+    assert login.response.status_code == 302, login.response.text
+    steps = {"login": statements}
+    token = platform.sign(platform.claims(login.nonce, sub=sub, **roles))
+    launched, steps["launch"] = counted(
+        app, lambda: platform.launch(browser, url, token, login.state)
+    )
+    assert launched.status_code == 303, launched.text
+    home, steps["course home"] = counted(
+        app, lambda: browser.get(url + launched.headers["Location"])
+    )
+    assert home.status_code == 200
+    assert ("People Rapport knows" in home.text) is staff
+    assert ("Your tutor: " in home.text) is ("tutor" in seen)
+    assert f"Your tutor: {seen.get('tutor')}" in home.text or "tutor" not in seen
+    return steps
+
+
+def within_budget(steps: dict[str, list[str]]) -> None:
+    for step, statements in steps.items():
+        assert len(statements) <= MOST[step], (step, len(statements), statements)
+
+
+def test_a_first_and_a_returning_launch_stay_within_their_statements(tool, platform):
+    app, url = tool
+    # The process's first request checks the schema, and its first page reads the platforms'
+    # origins for the Content-Security-Policy (kept in the shared cache): once per process.
+    requests.get(url + "/", timeout=10)
+    for staff in (False, True):
+        sub = "teacher" if staff else "student"
+        first = launch_steps(app, url, platform, sub, staff)
+        within_budget(first)
+        returning = launch_steps(app, url, platform, sub, staff)
+        within_budget(returning)
+        # Under the same platform stamp, the registration is not read again.
+        assert returning["login"] == []
+
+
+def test_a_student_with_a_tutor_sees_them_within_the_same_statements(tool, platform):
+    app, url = tool
+    launch_steps(app, url, platform, "tutor", staff=True)
+    launch_steps(app, url, platform, "student")
+    with transaction(state(app).sessions) as session:
+        people = dict(session.execute(select(Person.sub, Person.id)).all())
+        course_id = session.scalars(select(Course.id)).one()
+        grant = CourseGrant(course_id, people["tutor"], CourseRole.STAFF)
+        allocate(session, grant, people["student"], people["tutor"], utcnow())
+    steps = launch_steps(app, url, platform, "student", tutor="Ada Lovelace")
+    within_budget(steps)
+
+
+def test_two_instances_stop_using_a_deployment_or_registration_an_administrator_changed(
+    live, platform
+):
+    one, _ = live()
+    other, other_url = live()
+    register(one, platform)
+    cli = one.test_cli_runner()
+    names = ["--issuer", platform.issuer, "--client-id", platform.client_id]
+    launch_steps(other, other_url, platform, "student")  # `other` now keeps the registration
+
+    platform.deployment_id = "dep-2"
+    refused = platform.login(requests.Session(), other_url).response
+    assert refused.status_code == 403 and "Deployment dep-2 is not registered" in refused.text
+
+    added = cli.invoke(
+        rapport_cli,
+        ["platform", "add-deployment", platform.issuer, platform.client_id, "dep-2"],
+    )
+    assert added.exit_code == 0, added.output
+    assert launch_steps(other, other_url, platform, "student")["login"]  # read anew, once
+
+    removed = cli.invoke(
+        rapport_cli,
+        ["platform", "remove", *names, "--deployment-id", "dep-2"],
+    )
+    assert removed.exit_code == 0, removed.output
+    refused = platform.login(requests.Session(), other_url).response
+    assert refused.status_code == 403 and "Deployment dep-2 is not registered" in refused.text
+
+    platform.deployment_id = "dep-1"
+    launch_steps(other, other_url, platform, "student")
+    gone = cli.invoke(rapport_cli, ["platform", "remove", *names])
+    assert gone.exit_code == 0, gone.output
+    refused = platform.login(requests.Session(), other_url).response
+    assert refused.status_code == 400 and "No platform is registered" in refused.text
