@@ -59,7 +59,6 @@ class LaunchResult:
     claims: c.LaunchClaims
     registration: KnownPlatform
     deployment_pk: int
-    launch_id: str
     # Set when platform storage proved the state because the browser dropped the state
     # cookie: Rapport's session cookie will not stick in this frame either.
     cookies_refused_with: dict[str, Any] | None = None
@@ -172,6 +171,5 @@ class LtiGate:
             claims=c.read_claims(message.body, message.registration_row.client_id),
             registration=message.registration_row,
             deployment_pk=message.deployment_pk,
-            launch_id=message.get_launch_id(),
             cookies_refused_with=message.cookies_refused_with,
         )

@@ -87,6 +87,15 @@ class StrictMessageLaunch(FlaskMessageLaunch):
             raise
         return self
 
+    def save_launch_data(self) -> StrictMessageLaunch:
+        """Only that this state was answered by this id_token (a replay is then told apart from
+        an unknown state). pylti1p3 also keeps the whole launch under its launch id for two
+        hours, for tools that read it back later; Rapport stores what it needs in the database
+        at launch time, so that copy would be one more cache write per launch, never read."""
+        state = self._get_request_param("state")
+        self._session_service.set_state_valid(state, self._get_id_token_hash())
+        return self
+
     def validate_state(self) -> StrictMessageLaunch:
         state = self._get_request_param("state")
         id_token = self._get_request_param("id_token")
