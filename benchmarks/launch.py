@@ -34,13 +34,14 @@ from typing import Any
 import redis
 import requests
 from flask import Flask
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 
 from benchmarks.results import Figure, report
 from lti_tool import create_app, limits
 from lti_tool.db import transaction
 from lti_tool.migrate import upgrade
 from lti_tool.services.platforms.service import PlatformSpec, save_platform
+from tests.functional.roster.test_people import statements_for
 from tests.platform import TestPlatform
 from tests.servers import gunicorn, server_process, serving
 
@@ -114,18 +115,7 @@ def _median(step: Callable[[int], None]) -> float:
 
 
 def _statements(app: Flask, step: Callable[[], Any]) -> int:
-    count = [0]
-
-    def counter(*_args: object) -> None:
-        count[0] += 1
-
-    engine = app.extensions["rapport"].engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        step()
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return count[0]
+    return statements_for(app, step)[1]
 
 
 def _steps(app: Flask, platform: TestPlatform, url: str) -> dict[str, int]:

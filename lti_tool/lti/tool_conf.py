@@ -19,17 +19,27 @@ from sqlalchemy.orm import Session
 
 from lti_tool.lti.keys import KeyRing
 from lti_tool.models import Deployment
-from lti_tool.services.platforms.directory import KnownPlatform, Lookups, PlatformDirectory
+from lti_tool.services.platforms.directory import (
+    KnownPlatform,
+    PlatformDirectory,
+    PlatformSnapshot,
+)
 from lti_tool.services.upsert import upsert
 
 
 class DatabaseToolConf(ToolConfAbstract[Any]):
-    def __init__(self, session: Session, keyring: KeyRing, platforms: PlatformDirectory) -> None:
+    def __init__(
+        self,
+        session: Session,
+        keyring: KeyRing,
+        platforms: PlatformDirectory,
+        snapshot: PlatformSnapshot,  # the directory as this request found it
+    ) -> None:
         super().__init__()
         self.session = session
         self.keyring = keyring
         self.platforms = platforms
-        self._lookups: Lookups | None = None  # the directory as this request found it
+        self.snapshot = snapshot
         self.issuers_relation_types = {}
 
     # Every issuer may have several client ids; lookups go through find_registration_by_params.
@@ -41,9 +51,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
 
     def registration_row(self, iss: str, client_id: str | None) -> KnownPlatform | None:
         """The registration for (issuer, client_id); without a client id, the issuer's only one."""
-        if self._lookups is None:
-            self._lookups = self.platforms.current()
-        return self.platforms.find(self.session, self._lookups, iss, client_id)
+        return self.platforms.find(self.session, self.snapshot, iss, client_id)
 
     @staticmethod
     def deployment_pk(registration: KnownPlatform, deployment_id: str) -> int | None:

@@ -13,20 +13,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
 from flask import Flask
 from sqlalchemy import event, select
 
 from lti_tool.cli import main as rapport_cli
 from lti_tool.db import transaction, utcnow
+from lti_tool.extensions import cache
 from lti_tool.models import Course, Person
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.tutors.service import allocate
-from tests.conftest import register, state
+from tests.conftest import TEST_REDIS_URL, register, state
 from tests.platform import INSTRUCTOR, LTI, TestPlatform
 
 MOST = {"login": 1, "launch": 4, "course home": 6}
+# Commands to the Redis that holds launch state and caches (the rate limits' are apart). Each
+# request reads the platform stamp once (registrations, and the platforms' origins for the
+# Content-Security-Policy); the login stores its nonce and parameters; the launch reads the
+# login's parameters, uses up the nonce and marks the state answered.
+MOST_REDIS = {"login": 3, "launch": 4, "course home": 1}
 
 
 def counted(app: Flask, step: Callable[[], Any]) -> tuple[Any, list[str]]:
@@ -136,3 +143,45 @@ def test_two_instances_stop_using_a_deployment_or_registration_an_administrator_
     assert gone.exit_code == 0, gone.output
     refused = platform.login(requests.Session(), other_url).response
     assert refused.status_code == 400 and "No platform is registered" in refused.text
+
+
+@pytest.mark.skipif(not TEST_REDIS_URL, reason="counts commands to Redis (the PostgreSQL pass)")
+def test_a_returning_launch_stays_within_its_redis_commands(tool, platform, monkeypatch):
+    app, url = tool
+    launch_steps(app, url, platform, "student")
+    client = app.extensions["cache"][cache]._write_client
+    sent: list[tuple[Any, ...]] = []
+    command = client.execute_command
+
+    def counted_command(*args: Any, **kwargs: Any) -> Any:
+        sent.append(args[:2])
+        return command(*args, **kwargs)
+
+    monkeypatch.setattr(client, "execute_command", counted_command)
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    browser = requests.Session()
+    for step, run in _steps(platform, browser, url):
+        sent.clear()
+        run()
+        found[step] = list(sent)
+    for step, commands in found.items():
+        assert len(commands) <= MOST_REDIS[step], (step, commands)
+
+
+def _steps(
+    platform: TestPlatform, browser: requests.Session, url: str
+) -> list[tuple[str, Callable[[], Any]]]:
+    done: dict[str, Any] = {}
+
+    def login() -> None:
+        done["login"] = platform.login(browser, url)
+
+    def launch() -> None:
+        login = done["login"]
+        token = platform.sign(platform.claims(login.nonce, sub="student"))
+        done["launch"] = platform.launch(browser, url, token, login.state)
+
+    def home() -> None:
+        assert browser.get(url + done["launch"].headers["Location"]).status_code == 200
+
+    return [("login", login), ("launch", launch), ("course home", home)]

@@ -23,13 +23,14 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 
 from lti_tool.models import Deployment, Registration
+from lti_tool.services.platforms.service import platform_origins
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,13 @@ class KnownPlatform:
         )
 
 
-Lookups = dict[tuple[str, str | None], KnownPlatform | None]
+@dataclass
+class PlatformSnapshot:
+    """What this process knows under one platform stamp: the registrations looked up, and the
+    platforms' web origins once the Content-Security-Policy asked for them."""
+
+    lookups: dict[tuple[str, str | None], KnownPlatform | None] = field(default_factory=dict)
+    origins: list[str] | None = None
 
 
 class PlatformDirectory:
@@ -86,23 +93,25 @@ class PlatformDirectory:
         self._lock = threading.Lock()
         self._stamp: object = None
         self._since = 0.0
-        self._lookups: Lookups = {}
+        self._snapshot = PlatformSnapshot()
 
-    def current(self) -> Lookups:
+    def current(self) -> PlatformSnapshot:
         """What this process knows under the stamp as it is now: read once per request."""
         stamp = self._shared_stamp()
         with self._lock:
             now = self.clock()
             if stamp != self._stamp or now - self._since > MAX_AGE_SECONDS:
-                self._stamp, self._since, self._lookups = stamp, now, {}
-            return self._lookups
+                self._stamp, self._since, self._snapshot = stamp, now, PlatformSnapshot()
+            return self._snapshot
 
+    @staticmethod
     def find(
-        self, session: Session, lookups: Lookups, issuer: str, client_id: str | None
+        session: Session, snapshot: PlatformSnapshot, issuer: str, client_id: str | None
     ) -> KnownPlatform | None:
         """The registration for (issuer, client_id); without a client id, the issuer's only
         one. One statement the first time under a stamp, none after."""
         key = (issuer, client_id or None)
+        lookups = snapshot.lookups
         if key in lookups:
             return lookups[key]
         found = _load(session, issuer, client_id or None)
@@ -111,10 +120,17 @@ class PlatformDirectory:
         lookups[key] = found
         return found
 
+    @staticmethod
+    def origins(session: Session, snapshot: PlatformSnapshot) -> list[str]:
+        """Every registered platform's web origins (`platform_origins`), read once per stamp."""
+        if snapshot.origins is None:
+            snapshot.origins = platform_origins(session)
+        return snapshot.origins
+
     def changed(self) -> None:
         """A registration or deployment was committed: every process reads them anew."""
         with self._lock:
-            self._stamp, self._lookups = None, {}
+            self._stamp, self._snapshot = None, PlatformSnapshot()
         self.store.set(STAMP_KEY, secrets.token_hex(8), timeout=0)
 
     def _shared_stamp(self) -> object:
