@@ -40,12 +40,8 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 INSTRUCTOR, LEARNER = LIS + "Instructor", LIS + "Learner"
 COURSE_OFFERING = "http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"
 # What a platform requires of the tool's authentication request (Security Framework §5.1.1.1).
-AUTH_REQUEST = {
-    "scope": "openid",
-    "response_type": "id_token",
-    "response_mode": "form_post",
-    "prompt": "none",
-}
+AUTH_REQUEST = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post",
+                "prompt": "none"}
 
 
 @dataclass
@@ -65,15 +61,10 @@ class Course:
 
 class _FlaskRequest(Request):
     def build_metadata(self, request: flask.Request) -> TRequest:
-        return {
-            "method": request.method,
-            "form_data": request.form.to_dict(),
-            "get_data": request.args.to_dict(),
-            "headers": request.headers,
-            "content_type": request.content_type,
-            "path": request.path,
-            "json": request.get_json(silent=True),
-        }
+        return {"method": request.method, "form_data": request.form.to_dict(),
+                "get_data": request.args.to_dict(), "headers": request.headers,
+                "content_type": request.content_type, "path": request.path,
+                "json": request.get_json(silent=True)}
 
 
 class _Conf(LTI1P3PlatformConfAbstract):
@@ -103,26 +94,15 @@ LaunchHook = Callable[[_Launch, User, Course, dict[str, Any]], None]
 class IndependentPlatform:
     __test__ = False
 
-    def __init__(
-        self,
-        client_id: str = "lti1p3platform-client",
-        deployment_id: str = "dep-ind-1",
-        issuer: str | None = None,
-    ) -> None:
+    def __init__(self, client_id: str = "lti1p3platform-client", deployment_id: str = "dep-ind-1",
+                 issuer: str | None = None) -> None:
         self.client_id, self.deployment_id, self.issuer = client_id, deployment_id, issuer or ""
         key = platform_key()
-        self.private_pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
-        self.public_pem = (
-            key.public_key()
-            .public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-            .decode()
-        )
+        self.private_pem = key.private_bytes(serialization.Encoding.PEM,
+                                             serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()).decode()
+        self.public_pem = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
         self.users: dict[str, User] = {}
         self.courses: dict[str, Course] = {}
         self.launch_hooks: list[LaunchHook] = []
@@ -158,29 +138,21 @@ class IndependentPlatform:
 
     def registration(self) -> dict[str, Any]:
         """This platform as Rapport registers it (PlatformSpec fields)."""
-        return {
-            "issuer": self.issuer,
-            "client_id": self.client_id,
-            "auth_login_url": self.base_url + "/auth",
-            "auth_token_url": self.base_url + "/token",
-            "key_set_url": self.base_url + "/jwks",
-            "deployment_ids": [self.deployment_id],
-            "name": "lti1p3platform",
-        }
+        return {"issuer": self.issuer, "client_id": self.client_id,
+                "auth_login_url": self.base_url + "/auth",
+                "auth_token_url": self.base_url + "/token",
+                "key_set_url": self.base_url + "/jwks", "deployment_ids": [self.deployment_id],
+                "name": "lti1p3platform"}
 
     def lti_registration(self) -> Registration:
         """The tool as this platform registers it (lti1p3platform's Registration)."""
-        return (
-            Registration()
-            .set_iss(self.issuer)
-            .set_client_id(self.client_id)
-            .set_deployment_id(self.deployment_id)
-            .set_oidc_login_url(self.tool_url + "/lti/login")
-            .set_launch_url(self.tool_url + "/lti/launch")
-            .set_tool_key_set_url(self.tool_url + "/lti/jwks.json")
-            .set_platform_public_key(self.public_pem)
-            .set_platform_private_key(self.private_pem)
-        )
+        return (Registration().set_iss(self.issuer).set_client_id(self.client_id)
+                .set_deployment_id(self.deployment_id)
+                .set_oidc_login_url(self.tool_url + "/lti/login")
+                .set_launch_url(self.tool_url + "/lti/launch")
+                .set_tool_key_set_url(self.tool_url + "/lti/jwks.json")
+                .set_platform_public_key(self.public_pem)
+                .set_platform_private_key(self.private_pem))
 
     def _conf(self) -> _Conf:
         return _Conf(platform=self)

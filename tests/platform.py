@@ -32,7 +32,9 @@ LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 @dataclass
 class PlatformKey:
     kid: str
-    key: rsa.RSAPrivateKey = field(default_factory=platform_key)
+    key: rsa.RSAPrivateKey = field(
+        default_factory=platform_key
+    )
 
     def jwk(self) -> dict[str, Any]:
         return {

@@ -72,7 +72,8 @@ class Launch:
         return jwt.decode(self.id_token, options={"verify_signature": False})
 
 
-def start_document_url(browser: requests.Session, url: str, person_id: str, **query: str) -> str:
+def start_document_url(browser: requests.Session, url: str, person_id: str,
+                       **query: str) -> str:
     """Open the LMS page for a person and return the iframe's first document."""
     page = browser.get(f"{url}/demo/launch/{person_id}", params=query)
     assert page.status_code == 200, page.text
@@ -89,9 +90,8 @@ def new_window_url(browser: requests.Session, url: str, person_id: str, **query:
     return urljoin(page.url, links[0])
 
 
-def launch_as(
-    browser: requests.Session, url: str, person_id: str, new_window: bool = False, **query: str
-) -> Launch:
+def launch_as(browser: requests.Session, url: str, person_id: str, new_window: bool = False,
+              **query: str) -> Launch:
     """The whole flow, as a browser follows it: LMS page, iframe, login, auth, launch."""
     first = new_window_url if new_window else start_document_url
     start = browser.get(first(browser, url, person_id, **query))
@@ -109,37 +109,22 @@ def platform(app: Flask) -> DemoPlatform:
     return demo_platform(app)
 
 
-def client_assertion(
-    app: Flask, url: str, key: Any = None, kid: str | None = None, **overrides: Any
-) -> str:
+def client_assertion(app: Flask, url: str, key: Any = None, kid: str | None = None,
+                     **overrides: Any) -> str:
     signer = app.extensions["rapport"].keyring.current()
     now = int(time.time())
-    claims = {
-        "iss": "rapport-demo",
-        "sub": "rapport-demo",
-        "aud": url + "/demo/token",
-        "iat": now,
-        "exp": now + 300,
-        "jti": uuid.uuid4().hex,
-        **overrides,
-    }
-    return jwt.encode(
-        claims, key or signer.private_key, algorithm="RS256", headers={"kid": kid or signer.kid}
-    )
+    claims = {"iss": "rapport-demo", "sub": "rapport-demo", "aud": url + "/demo/token",
+              "iat": now, "exp": now + 300, "jti": uuid.uuid4().hex, **overrides}
+    return jwt.encode(claims, key or signer.private_key, algorithm="RS256",
+                      headers={"kid": kid or signer.kid})
 
 
-def request_token(
-    url: str, assertion: str, scope: str = AGS + "score", grant_type: str = "client_credentials"
-) -> requests.Response:
-    return requests.post(
-        url + "/demo/token",
-        data={
-            "grant_type": grant_type,
-            "client_assertion_type": JWT_BEARER,
-            "client_assertion": assertion,
-            "scope": scope,
-        },
-    )
+def request_token(url: str, assertion: str, scope: str = AGS + "score",
+                  grant_type: str = "client_credentials") -> requests.Response:
+    return requests.post(url + "/demo/token", data={
+        "grant_type": grant_type, "client_assertion_type": JWT_BEARER,
+        "client_assertion": assertion, "scope": scope,
+    })
 
 
 def access_token(app: Flask, url: str, *scopes: str) -> str:

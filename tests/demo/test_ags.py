@@ -28,26 +28,18 @@ def _with_path(item_url, suffix):
 
 def _create(url, token, **fields):
     body = {"label": "Week 1 check-in", "scoreMaximum": 5, "tag": "checkin", **fields}
-    response = requests.post(
-        _lineitems_url(url), json=body, headers=bearer(token, **{"Content-Type": LINE_ITEM})
-    )
+    response = requests.post(_lineitems_url(url), json=body,
+                             headers=bearer(token, **{"Content-Type": LINE_ITEM}))
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def _score(item_url, token, user_id, when, given=4.0, **extra):
-    body = {
-        "userId": user_id,
-        "scoreGiven": given,
-        "scoreMaximum": 5.0,
-        "activityProgress": "Completed",
-        "gradingProgress": "FullyGraded",
-        "timestamp": when.isoformat(),
-        **extra,
-    }
-    return requests.post(
-        _with_path(item_url, "/scores"), json=body, headers=bearer(token, **{"Content-Type": SCORE})
-    )
+    body = {"userId": user_id, "scoreGiven": given, "scoreMaximum": 5.0,
+            "activityProgress": "Completed", "gradingProgress": "FullyGraded",
+            "timestamp": when.isoformat(), **extra}
+    return requests.post(_with_path(item_url, "/scores"), json=body,
+                         headers=bearer(token, **{"Content-Type": SCORE}))
 
 
 @pytest.fixture
@@ -67,34 +59,14 @@ def test_line_item_scores_results_and_gradebook(grades):
     now = datetime.now(UTC)
     first = _score(item["id"], token, amara.sub, now, given=3, comment="Good start, Amara!")
     assert first.status_code == 204, first.text
-    assert (
-        _score(
-            item["id"],
-            token,
-            amara.sub,
-            now + timedelta(seconds=1),
-            given=4,
-            comment="Thanks for the update",
-        ).status_code
-        == 204
-    )
+    assert _score(item["id"], token, amara.sub, now + timedelta(seconds=1), given=4,
+                  comment="Thanks for the update").status_code == 204
     stale = _score(item["id"], token, amara.sub, now, given=1)
     assert stale.status_code == 409
     same = _score(item["id"], token, amara.sub, now + timedelta(seconds=1), given=1)
     assert same.status_code == 409
-    assert (
-        _score(
-            item["id"],
-            token,
-            liam.sub,
-            now,
-            given=None,
-            scoreMaximum=None,
-            activityProgress="Submitted",
-            gradingProgress="Pending",
-        ).status_code
-        == 204
-    )
+    assert _score(item["id"], token, liam.sub, now, given=None, scoreMaximum=None,
+                  activityProgress="Submitted", gradingProgress="Pending").status_code == 204
 
     results = requests.get(_with_path(item["id"], "/results"), headers=bearer(token))
     assert results.status_code == 200
@@ -130,21 +102,16 @@ def test_line_items_list_filter_update_and_delete(grades):
     listing = requests.get(_lineitems_url(url), headers=bearer(token))
     assert listing.headers["Content-Type"] == "application/vnd.ims.lis.v2.lineitemcontainer+json"
     assert [i["label"] for i in listing.json()] == ["Week 1 check-in", "Feedback"]
-    for params, labels in (
-        ({"tag": "feedback"}, ["Feedback"]),
-        ({"resource_id": "fb-1"}, ["Feedback"]),
-        ({"resource_link_id": "demo-link-rapport"}, ["Week 1 check-in"]),
-    ):
+    for params, labels in (({"tag": "feedback"}, ["Feedback"]), ({"resource_id": "fb-1"},
+                           ["Feedback"]), ({"resource_link_id": "demo-link-rapport"},
+                                          ["Week 1 check-in"])):
         found = requests.get(_lineitems_url(url), params=params, headers=bearer(token))
         assert [i["label"] for i in found.json()] == labels
     paged = requests.get(_lineitems_url(url), params={"limit": 1}, headers=bearer(token))
     assert len(paged.json()) == 1
     assert "type_id=1" in paged.links["next"]["url"]
-    changed = requests.put(
-        first["id"],
-        json={"label": "Week 1", "scoreMaximum": 10},
-        headers=bearer(token, **{"Content-Type": LINE_ITEM}),
-    )
+    changed = requests.put(first["id"], json={"label": "Week 1", "scoreMaximum": 10},
+                           headers=bearer(token, **{"Content-Type": LINE_ITEM}))
     assert changed.status_code == 200, changed.text
     assert changed.json()["scoreMaximum"] == 10
     assert changed.json()["resourceLinkId"] == "demo-link-rapport"
@@ -153,39 +120,32 @@ def test_line_items_list_filter_update_and_delete(grades):
     assert requests.get(first["id"], headers=bearer(token)).status_code == 404
 
 
-@pytest.mark.parametrize(
-    ("body", "why"),
-    [
-        ({"scoreMaximum": 5}, "label"),
-        ({"label": "X", "scoreMaximum": 0}, "scoreMaximum"),
-        ({"label": "X", "scoreMaximum": True}, "scoreMaximum"),
-        ({"label": "X", "scoreMaximum": 5, "resourceLinkId": "nowhere"}, "resourceLinkId"),
-        ({"label": "X", "scoreMaximum": 5, "endDateTime": "next week"}, "endDateTime"),
-        (["not", "an", "object"], "JSON object"),
-    ],
-)
+@pytest.mark.parametrize(("body", "why"), [
+    ({"scoreMaximum": 5}, "label"),
+    ({"label": "X", "scoreMaximum": 0}, "scoreMaximum"),
+    ({"label": "X", "scoreMaximum": True}, "scoreMaximum"),
+    ({"label": "X", "scoreMaximum": 5, "resourceLinkId": "nowhere"}, "resourceLinkId"),
+    ({"label": "X", "scoreMaximum": 5, "endDateTime": "next week"}, "endDateTime"),
+    (["not", "an", "object"], "JSON object"),
+])
 def test_invalid_line_items_are_400(grades, body, why):
     _, url, token = grades
-    response = requests.post(
-        _lineitems_url(url), json=body, headers=bearer(token, **{"Content-Type": LINE_ITEM})
-    )
+    response = requests.post(_lineitems_url(url), json=body,
+                             headers=bearer(token, **{"Content-Type": LINE_ITEM}))
     assert response.status_code == 400
     assert why in response.json()["error_description"]
 
 
-@pytest.mark.parametrize(
-    ("change", "why"),
-    [
-        ({"userId": "someone"}, "userId"),
-        ({"timestamp": "yesterday"}, "timestamp"),
-        ({"timestamp": "2025-01-01T10:00:00"}, "UTC offset"),
-        ({"activityProgress": "Done"}, "activityProgress"),
-        ({"gradingProgress": "Graded"}, "gradingProgress"),
-        ({"scoreMaximum": None}, "scoreMaximum is required"),
-        ({"scoreGiven": -1}, "scoreGiven"),
-        ({"scoreGiven": "4"}, "scoreGiven"),
-    ],
-)
+@pytest.mark.parametrize(("change", "why"), [
+    ({"userId": "someone"}, "userId"),
+    ({"timestamp": "yesterday"}, "timestamp"),
+    ({"timestamp": "2025-01-01T10:00:00"}, "UTC offset"),
+    ({"activityProgress": "Done"}, "activityProgress"),
+    ({"gradingProgress": "Graded"}, "gradingProgress"),
+    ({"scoreMaximum": None}, "scoreMaximum is required"),
+    ({"scoreGiven": -1}, "scoreGiven"),
+    ({"scoreGiven": "4"}, "scoreGiven"),
+])
 def test_invalid_scores_are_400(grades, change, why):
     app, url, token = grades
     item = _create(url, token)
@@ -199,55 +159,30 @@ def test_scores_need_the_score_media_type_and_the_query_string(grades):
     app, url, token = grades
     item = _create(url, token)
     amara = platform(app).course.person("student-amara-okafor")
-    body = {
-        "userId": amara.sub,
-        "activityProgress": "Completed",
-        "gradingProgress": "FullyGraded",
-        "timestamp": datetime.now(UTC).isoformat(),
-    }
+    body = {"userId": amara.sub, "activityProgress": "Completed",
+            "gradingProgress": "FullyGraded", "timestamp": datetime.now(UTC).isoformat()}
     as_json = requests.post(_with_path(item["id"], "/scores"), json=body, headers=bearer(token))
     assert as_json.status_code == 415
-    lost_query = requests.post(
-        item["id"].partition("?")[0] + "/scores",
-        json=body,
-        headers=bearer(token, **{"Content-Type": SCORE}),
-    )
+    lost_query = requests.post(item["id"].partition("?")[0] + "/scores", json=body,
+                               headers=bearer(token, **{"Content-Type": SCORE}))
     assert lost_query.status_code == 400
     assert "type_id" in lost_query.json()["error_description"]
-    appended_after_query = requests.post(
-        item["id"] + "/scores", json=body, headers=bearer(token, **{"Content-Type": SCORE})
-    )
+    appended_after_query = requests.post(item["id"] + "/scores", json=body,
+                                         headers=bearer(token, **{"Content-Type": SCORE}))
     assert appended_after_query.status_code in (400, 405)
 
 
-@pytest.mark.parametrize(
-    ("scope", "request_"),
-    [
-        (
-            "lineitem.readonly",
-            lambda url, item, token: requests.post(
-                _lineitems_url(url),
-                json={"label": "X", "scoreMaximum": 1},
-                headers=bearer(token, **{"Content-Type": LINE_ITEM}),
-            ),
-        ),
-        (
-            "score",
-            lambda url, item, token: requests.get(_lineitems_url(url), headers=bearer(token)),
-        ),
-        (
-            "lineitem",
-            lambda url, item, token: requests.get(
-                _with_path(item["id"], "/results"), headers=bearer(token)
-            ),
-        ),
-        (
-            "result.readonly",
-            lambda url, item, token: requests.delete(item["id"], headers=bearer(token)),
-        ),
-        ("lineitem", lambda url, item, token: _score(item["id"], token, "x", datetime.now(UTC))),
-    ],
-)
+@pytest.mark.parametrize(("scope", "request_"), [
+    ("lineitem.readonly", lambda url, item, token: requests.post(
+        _lineitems_url(url), json={"label": "X", "scoreMaximum": 1},
+        headers=bearer(token, **{"Content-Type": LINE_ITEM}))),
+    ("score", lambda url, item, token: requests.get(_lineitems_url(url), headers=bearer(token))),
+    ("lineitem", lambda url, item, token: requests.get(_with_path(item["id"], "/results"),
+                                                       headers=bearer(token))),
+    ("result.readonly", lambda url, item, token: requests.delete(item["id"],
+                                                                 headers=bearer(token))),
+    ("lineitem", lambda url, item, token: _score(item["id"], token, "x", datetime.now(UTC))),
+])
 def test_each_endpoint_checks_its_scope(grades, scope, request_):
     app, url, token = grades
     item = _create(url, token)

@@ -32,33 +32,20 @@ def _response(app, url, settings, key=None, **overrides):
     signer = app.extensions["rapport"].keyring.current()
     now = int(time.time())
     items = [
-        {
-            "type": "ltiResourceLink",
-            "title": "Week 3 check-in",
-            "text": "How is week 3 going?",
-            "url": url + "/lti/launch",
-            "custom": {"activity": "checkin-3"},
-            "lineItem": {"scoreMaximum": 5, "label": "Week 3 check-in", "tag": "checkin"},
-        },
+        {"type": "ltiResourceLink", "title": "Week 3 check-in", "text": "How is week 3 going?",
+         "url": url + "/lti/launch", "custom": {"activity": "checkin-3"},
+         "lineItem": {"scoreMaximum": 5, "label": "Week 3 check-in", "tag": "checkin"}},
         {"type": "html", "html": "<p>Hello</p>", "title": "A note"},
     ]
     claims = {
-        "iss": "rapport-demo",
-        "aud": url + "/demo",
-        "iat": now,
-        "exp": now + 300,
-        "nonce": uuid.uuid4().hex,
-        LTI + "message_type": "LtiDeepLinkingResponse",
-        LTI + "version": "1.3.0",
-        LTI + "deployment_id": "demo-deployment-1",
-        DL + "data": settings["data"],
-        DL + "content_items": items,
-        DL + "msg": "Added a check-in to PSY101.",
-        **overrides,
+        "iss": "rapport-demo", "aud": url + "/demo", "iat": now, "exp": now + 300,
+        "nonce": uuid.uuid4().hex, LTI + "message_type": "LtiDeepLinkingResponse",
+        LTI + "version": "1.3.0", LTI + "deployment_id": "demo-deployment-1",
+        DL + "data": settings["data"], DL + "content_items": items,
+        DL + "msg": "Added a check-in to PSY101.", **overrides,
     }
-    return jwt.encode(
-        claims, key or signer.private_key, algorithm="RS256", headers={"kid": signer.kid}
-    )
+    return jwt.encode(claims, key or signer.private_key, algorithm="RS256",
+                      headers={"kid": signer.kid})
 
 
 def test_deep_linking_request_settings(demo_lms, browser):
@@ -107,20 +94,17 @@ def _other_key():
     return platform_key()
 
 
-@pytest.mark.parametrize(
-    ("changes", "why"),
-    [
-        ({"key": "forged"}, "signature"),
-        ({"aud": "https://lms.example.edu"}, "aud"),
-        ({"iss": "someone-else"}, "iss"),
-        ({"nonce": None}, "nonce"),
-        ({"exp": int(time.time()) - 600}, "expired"),
-        ({LTI + "message_type": "LtiResourceLinkRequest"}, "message_type"),
-        ({LTI + "version": "1.1"}, "version"),
-        ({LTI + "deployment_id": "another-deployment"}, "deployment_id"),
-        ({DL + "data": "made-up"}, "data"),
-    ],
-)
+@pytest.mark.parametrize(("changes", "why"), [
+    ({"key": "forged"}, "signature"),
+    ({"aud": "https://lms.example.edu"}, "aud"),
+    ({"iss": "someone-else"}, "iss"),
+    ({"nonce": None}, "nonce"),
+    ({"exp": int(time.time()) - 600}, "expired"),
+    ({LTI + "message_type": "LtiResourceLinkRequest"}, "message_type"),
+    ({LTI + "version": "1.1"}, "version"),
+    ({LTI + "deployment_id": "another-deployment"}, "deployment_id"),
+    ({DL + "data": "made-up"}, "data"),
+])
 def test_forged_or_wrong_responses_are_refused(demo_lms, browser, changes, why):
     app, url = demo_lms
     settings = _request(browser, url)

@@ -32,13 +32,10 @@ def test_student_launch_lands_on_course_home(demo_lms, browser):
     assert "You are a <strong>student</strong>" in text
 
 
-@pytest.mark.parametrize(
-    ("person_id", "name", "role"),
-    [
-        ("instructor-margaret-chen", "Margaret Chen", INSTRUCTOR),
-        ("ta-tomas-rivera", "Tomás Rivera", TA),
-    ],
-)
+@pytest.mark.parametrize(("person_id", "name", "role"), [
+    ("instructor-margaret-chen", "Margaret Chen", INSTRUCTOR),
+    ("ta-tomas-rivera", "Tomás Rivera", TA),
+])
 def test_teaching_team_launches_as_staff(demo_lms, browser, person_id, name, role):
     _, url = demo_lms
     launch = launch_as(browser, url, person_id)
@@ -52,9 +49,8 @@ def test_id_token_is_signed_by_the_demo_key_and_carries_the_lti_claims(demo_lms,
     app, url = demo_lms
     launch = launch_as(browser, url, "student-liam-obrien")
     key = jwt.PyJWKSet.from_dict(requests.get(url + "/demo/jwks.json").json()).keys[0]
-    claims = jwt.decode(
-        launch.id_token, key, algorithms=["RS256"], audience="rapport-demo", issuer=url + "/demo"
-    )
+    claims = jwt.decode(launch.id_token, key, algorithms=["RS256"], audience="rapport-demo",
+                        issuer=url + "/demo")
     assert jwt.get_unverified_header(launch.id_token)["kid"] == key.key_id
     sent = parse_qs(urlsplit(launch.login.headers["Location"]).query)
     assert claims["nonce"] == sent["nonce"][0]
@@ -104,22 +100,19 @@ def _auth_params(browser, url):
     return {k: v[0] for k, v in parse_qs(urlsplit(redirect.headers["Location"]).query).items()}
 
 
-@pytest.mark.parametrize(
-    ("change", "status", "reason"),
-    [
-        ({"redirect_uri": "http://evil.example/lti/launch"}, 400, "redirect_uri"),
-        ({"client_id": "someone-else"}, 400, "client_id"),
-        ({"login_hint": "nobody"}, 400, "login_hint"),
-        ({"nonce": ""}, 400, "nonce is required"),
-        ({"state": ""}, 400, "state is required"),
-        ({"response_type": "code"}, 400, "response_type"),
-        ({"prompt": "login"}, 400, "prompt"),
-        ({"scope": "profile"}, 400, "scope"),
-        ({"lti_message_hint": "not json"}, 400, "lti_message_hint"),
-        ({"lti_message_hint": '{"deep_linking":true}'}, 403, "student"),
-        ({"lti_message_hint": '{"link_id":"gone"}'}, 404, "no link"),
-    ],
-)
+@pytest.mark.parametrize(("change", "status", "reason"), [
+    ({"redirect_uri": "http://evil.example/lti/launch"}, 400, "redirect_uri"),
+    ({"client_id": "someone-else"}, 400, "client_id"),
+    ({"login_hint": "nobody"}, 400, "login_hint"),
+    ({"nonce": ""}, 400, "nonce is required"),
+    ({"state": ""}, 400, "state is required"),
+    ({"response_type": "code"}, 400, "response_type"),
+    ({"prompt": "login"}, 400, "prompt"),
+    ({"scope": "profile"}, 400, "scope"),
+    ({"lti_message_hint": "not json"}, 400, "lti_message_hint"),
+    ({"lti_message_hint": '{"deep_linking":true}'}, 403, "student"),
+    ({"lti_message_hint": '{"link_id":"gone"}'}, 404, "no link"),
+])
 def test_auth_endpoint_refuses_bad_requests_clearly(demo_lms, browser, change, status, reason):
     _, url = demo_lms
     params = {**_auth_params(browser, url), **change}

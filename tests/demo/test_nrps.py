@@ -24,11 +24,8 @@ def test_paging_with_limit_follows_next_links_through_every_member(demo_lms):
         assert response.status_code == 200, response.text
         assert response.headers["Content-Type"] == CONTAINER
         body = response.json()
-        assert body["context"] == {
-            "id": "demo-course-101",
-            "label": "PSY101",
-            "title": "Foundations of Psychology",
-        }
+        assert body["context"] == {"id": "demo-course-101", "label": "PSY101",
+                                   "title": "Foundations of Psychology"}
         assert len(body["members"]) <= 3
         members += body["members"]
         pages += 1
@@ -48,7 +45,8 @@ def test_paging_with_limit_follows_next_links_through_every_member(demo_lms):
 def test_one_page_without_limit_has_no_next_link(demo_lms):
     app, url = demo_lms
     token = access_token(app, url, NRPS_SCOPE)
-    response = requests.get(url + "/demo/nrps/demo-course-101/memberships", headers=bearer(token))
+    response = requests.get(url + "/demo/nrps/demo-course-101/memberships",
+                            headers=bearer(token))
     assert len(response.json()["members"]) == 13
     assert "Link" not in response.headers
 

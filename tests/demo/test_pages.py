@@ -15,14 +15,8 @@ def test_demo_lists_the_course_its_content_and_people(demo_lms):
     assert page.status_code == 200
     text = html.unescape(page.text)
     assert "Foundations of Psychology (PSY101)" in text
-    for name in (
-        "Margaret Chen",
-        "Tomás Rivera",
-        "Amara Okafor",
-        "Liam O'Brien",
-        "Zoë Dubois",
-        "Student with a private profile",
-    ):
+    for name in ("Margaret Chen", "Tomás Rivera", "Amara Okafor", "Liam O'Brien", "Zoë Dubois",
+                 "Student with a private profile"):
         assert f"Launch as {name}" in text
     assert text.count("Launch as ") == 13
     assert text.count("Place Rapport in the course (Deep Linking)") == 2
@@ -50,18 +44,10 @@ def test_lms_page_frames_the_login_initiation_and_offers_a_new_window(demo_lms, 
 def test_unknown_people_and_links_are_404_and_students_cannot_deep_link(demo_lms, browser):
     _, url = demo_lms
     assert browser.get(url + "/demo/launch/nobody").status_code == 404
-    assert (
-        browser.get(
-            url + "/demo/launch/student-amara-okafor", params={"link": "no-such-link"}
-        ).status_code
-        == 404
-    )
-    assert (
-        browser.get(
-            url + "/demo/launch/student-amara-okafor", params={"target": "popup"}
-        ).status_code
-        == 400
-    )
+    assert browser.get(url + "/demo/launch/student-amara-okafor",
+                       params={"link": "no-such-link"}).status_code == 404
+    assert browser.get(url + "/demo/launch/student-amara-okafor",
+                       params={"target": "popup"}).status_code == 400
     refused = browser.get(url + "/demo/launch/student-amara-okafor", params={"deep_linking": "1"})
     assert refused.status_code == 403
     assert "only the teaching team" in refused.text
@@ -70,15 +56,11 @@ def test_unknown_people_and_links_are_404_and_students_cannot_deep_link(demo_lms
 
 def test_open_as_form_redirects_to_the_persons_lms_page(demo_lms, browser):
     _, url = demo_lms
-    response = browser.get(
-        url + "/demo/launch",
-        allow_redirects=False,
-        params={"person": "ta-tomas-rivera", "link": "demo-link-rapport"},
-    )
+    response = browser.get(url + "/demo/launch", allow_redirects=False,
+                           params={"person": "ta-tomas-rivera", "link": "demo-link-rapport"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(
-        "/demo/launch/ta-tomas-rivera?link=demo-link-rapport"
-    )
+        "/demo/launch/ta-tomas-rivera?link=demo-link-rapport")
 
 
 def test_demo_is_off_by_default(live):
@@ -89,10 +71,8 @@ def test_demo_is_off_by_default(live):
 
 def test_return_url_messages_from_the_tool_are_shown(demo_lms):
     _, url = demo_lms
-    page = requests.get(
-        url + "/demo",
-        params={"lti_msg": "Your check-in was saved.", "lti_errormsg": "<b>Grades are delayed</b>"},
-    )
+    page = requests.get(url + "/demo", params={"lti_msg": "Your check-in was saved.",
+                                               "lti_errormsg": "<b>Grades are delayed</b>"})
     assert "Message from Rapport:</strong> Your check-in was saved." in page.text
     assert "&lt;b&gt;Grades are delayed&lt;/b&gt;" in page.text  # escaped, never markup
 

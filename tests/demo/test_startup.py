@@ -18,17 +18,9 @@ from tests.demo.flow import launch_as, platform
 def _registrations(app):
     """(issuer, client_id, login URL, token URL, key set URL, deployment ids) of each platform."""
     with state(app).sessions() as session:
-        return [
-            (
-                r.issuer,
-                r.client_id,
-                r.auth_login_url,
-                r.auth_token_url,
-                r.key_set_url,
-                [d.deployment_id for d in r.deployments],
-            )
-            for r in session.scalars(select(Registration))
-        ]
+        return [(r.issuer, r.client_id, r.auth_login_url, r.auth_token_url, r.key_set_url,
+                 [d.deployment_id for d in r.deployments])
+                for r in session.scalars(select(Registration))]
 
 
 def test_refuses_to_start_on_a_production_https_url(make_app):
@@ -36,15 +28,8 @@ def test_refuses_to_start_on_a_production_https_url(make_app):
         make_app(demo=True, public_url="https://rapport.example.edu")
 
 
-@pytest.mark.parametrize(
-    "public_url",
-    [
-        "https://localhost:5000",
-        "https://127.0.0.1:8443",
-        "https://[::1]:5000",
-        "http://rapport.example.edu",
-    ],
-)
+@pytest.mark.parametrize("public_url", ["https://localhost:5000", "https://127.0.0.1:8443",
+                                        "https://[::1]:5000", "http://rapport.example.edu"])
 def test_starts_on_local_or_plain_http_urls(make_app, public_url):
     app = make_app(demo=True, public_url=public_url)
     assert platform(app).issuer == public_url + "/demo"
@@ -64,16 +49,8 @@ def test_registers_itself_on_its_first_request_once_however_often_it_starts(make
     for app in (first, second, first):
         assert app.test_client().get("/demo").status_code == 200
     issuer = platform(first).issuer
-    assert _registrations(first) == [
-        (
-            issuer,
-            "rapport-demo",
-            issuer + "/auth",
-            issuer + "/token",
-            issuer + "/jwks.json",
-            ["demo-deployment-1"],
-        )
-    ]
+    assert _registrations(first) == [(issuer, "rapport-demo", issuer + "/auth", issuer + "/token",
+                                      issuer + "/jwks.json", ["demo-deployment-1"])]
 
 
 @pytest.mark.first_start

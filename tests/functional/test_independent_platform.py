@@ -63,13 +63,11 @@ class Launch:
         return self.launch.headers["Location"]
 
 
-def launch(
-    browser: requests.Session, lms: IndependentPlatform, url: str, course: str, user: str
-) -> Launch:
+def launch(browser: requests.Session, lms: IndependentPlatform, url: str, course: str,
+           user: str) -> Launch:
     """One launch, step by step, asserting each step went as the specs say."""
-    login = browser.post(
-        url + "/lti/login", data=lms.login_params(course, user), allow_redirects=False
-    )
+    login = browser.post(url + "/lti/login", data=lms.login_params(course, user),
+                         allow_redirects=False)
     assert login.status_code == 302, login.text
     assert login.headers["Location"].startswith(lms.base_url + "/auth?")
     auth = browser.get(login.headers["Location"], allow_redirects=False)
@@ -161,21 +159,16 @@ def test_role_comes_from_each_course_and_grants_stay_in_their_course(rapport, lm
     alan = requests.Session()
     launch(alan, lms, url, "c-poetry", "u-alan")
     assert alan.get(url + logic.course_path).status_code == 403
-    unknown_id = (
-        max(int(p.strip("/").split("/")[-1]) for p in (poetry.course_path, logic.course_path)) + 1
-    )
+    unknown_id = max(int(p.strip("/").split("/")[-1]) for p in (poetry.course_path,
+                                                                   logic.course_path)) + 1
     assert browser.get(f"{url}/courses/{unknown_id}/").status_code == 403
 
 
 def test_tool_jwks_verifies_with_an_independent_jwt_library(rapport):
     app, url = rapport
     key = app.extensions["rapport"].keyring.current()
-    token = jwt.encode(
-        {"iss": "rapport", "aud": "lti1p3platform", "sub": "check"},
-        key.private_key,
-        algorithm="RS256",
-        headers={"kid": key.kid},
-    )
+    token = jwt.encode({"iss": "rapport", "aud": "lti1p3platform", "sub": "check"},
+                       key.private_key, algorithm="RS256", headers={"kid": key.kid})
 
     document = requests.get(url + "/lti/jwks.json", timeout=10)
     assert document.status_code == 200
@@ -222,17 +215,15 @@ def test_replayed_launch_from_another_browser_is_refused(rapport, lms, browser):
 def test_nonce_rapport_never_issued_is_refused(rapport, lms, browser):
     """The browser rewrites the nonce in the auth request; the platform signs what it is sent."""
     _, url = rapport
-    login = browser.post(
-        url + "/lti/login", data=lms.login_params("c-poetry", "u-ada"), allow_redirects=False
-    )
+    login = browser.post(url + "/lti/login", data=lms.login_params("c-poetry", "u-ada"),
+                         allow_redirects=False)
     location = login.headers["Location"]
     nonce = lms_param(location, "nonce")
     auth = browser.get(location.replace(nonce, "made-up-by-the-browser"), allow_redirects=False)
     assert auth.status_code == 200, auth.text
     action, form = auto_post_form(auth.text)
     assert jwt.decode(form["id_token"], options={"verify_signature": False})["nonce"] == (
-        "made-up-by-the-browser"
-    )
+        "made-up-by-the-browser")
     refused = browser.post(action, data=form, allow_redirects=False)
     assert 400 <= refused.status_code < 500, refused.text
     assert "Location" not in refused.headers
@@ -251,17 +242,11 @@ def test_platform_rapport_does_not_know_is_refused_by_name(live, known, browser)
     with platform.running():
         app, url = live()
         platform.connect(url)
-        changes = (
-            {"client_id": "the-client-rapport-knows"}
-            if known == "other client"
-            else {"issuer": "https://another-lms.example.edu"}
-        )
+        changes = ({"client_id": "the-client-rapport-knows"} if known == "other client"
+                   else {"issuer": "https://another-lms.example.edu"})
         register(app, platform, **changes)
-        refused = browser.post(
-            url + "/lti/login",
-            data=platform.login_params("c-poetry", "u-ada"),
-            allow_redirects=False,
-        )
+        refused = browser.post(url + "/lti/login", data=platform.login_params("c-poetry", "u-ada"),
+                               allow_redirects=False)
         assert 400 <= refused.status_code < 500, refused.text
         assert "Location" not in refused.headers
         page = text(refused)

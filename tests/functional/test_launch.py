@@ -44,7 +44,9 @@ def test_a_nul_in_a_name_is_stored_as_a_replacement_character(tool, platform, br
     assert "Ada\ufffd Lovelace" in home.text
 
 
-def test_a_lone_surrogate_in_a_name_is_stored_as_a_replacement_character(tool, platform, browser):
+def test_a_lone_surrogate_in_a_name_is_stored_as_a_replacement_character(
+    tool, platform, browser
+):
     """JSON may carry "\\ud800", which no database or UTF-8 page can hold."""
     _, url = tool
     response = platform.full_launch(

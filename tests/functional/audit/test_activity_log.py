@@ -17,9 +17,7 @@ from tests.conftest import state
 from tests.newsfeed_flow import Clock, Visitor, enter, teacher, use_clock, write_news
 from tests.platform import LEARNER
 
-TEACHING_ASSISTANT = (
-    "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
-)
+TEACHING_ASSISTANT = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
 
 
 def sentences(page: str) -> list[str]:

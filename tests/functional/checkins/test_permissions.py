@@ -119,7 +119,9 @@ NUDGE = "Hello {first_name}, how is {activity_title} going?"
 
 
 @pytest.fixture(scope="module")
-def rapport(tmp_path_factory: pytest.TempPathFactory, db_templates: Path) -> Iterator[RunningTool]:
+def rapport(
+    tmp_path_factory: pytest.TempPathFactory, db_templates: Path
+) -> Iterator[RunningTool]:
     """One running Rapport for this module; every test works in courses of its own."""
     with running_tool(tmp_path_factory.mktemp("rapport"), db_templates) as running:
         use_clock(running.app, Clock())

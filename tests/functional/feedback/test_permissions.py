@@ -139,7 +139,9 @@ REPLY = "Thank you, Margaret."
 
 
 @pytest.fixture(scope="module")
-def rapport(tmp_path_factory: pytest.TempPathFactory, db_templates: Path) -> Iterator[RunningTool]:
+def rapport(
+    tmp_path_factory: pytest.TempPathFactory, db_templates: Path
+) -> Iterator[RunningTool]:
     """One running Rapport for this module; every test works in courses of its own."""
     with running_tool(tmp_path_factory.mktemp("rapport"), db_templates) as running:
         use_clock(running.app, Clock())

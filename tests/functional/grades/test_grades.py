@@ -278,7 +278,9 @@ def test_staff_see_every_delivery_with_the_platforms_words(three_states, browser
     text = page_text(page)
     assert "Week 1 check-in" in text
     assert re.search(r"Student 1 4 / 5 .* Sent", text)
-    assert re.search(r"Student 2 5 / 5 .* Failed The platform refused the score as incorrect", text)
+    assert re.search(
+        r"Student 2 5 / 5 .* Failed The platform refused the score as incorrect", text
+    )
     assert "Incorrect score received" in text  # Moodle's words, from the HTTP status line
     assert re.search(r"Student 3 1 / 5 .* Waiting, next attempt .* 1 attempt so far", text)
     index = browser.get(f"{three_states.url}/courses/{three_states.course_id}/grades/")

@@ -60,14 +60,14 @@ EXPECTED: dict[str, dict[str, int]] = {
     },
 }  # fmt: skip
 # 6 roles, 9 actions: 54 cells.
-TEACHING_ASSISTANT = (
-    "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
-)
+TEACHING_ASSISTANT = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
 CELLS = [(role, action) for role, row in EXPECTED.items() for action in row]
 
 
 @pytest.fixture(scope="module")
-def rapport(tmp_path_factory: pytest.TempPathFactory, db_templates: Path) -> Iterator[RunningTool]:
+def rapport(
+    tmp_path_factory: pytest.TempPathFactory, db_templates: Path
+) -> Iterator[RunningTool]:
     """One running Rapport for this module; every test works in courses of its own."""
     with running_tool(tmp_path_factory.mktemp("rapport"), db_templates) as running:
         use_clock(running.app, Clock())

@@ -268,7 +268,9 @@ def test_a_roster_url_off_the_platform_s_sites_gets_no_request_and_no_token(
     app, url = rapport
     with NrpsPlatform("moodle").running() as elsewhere:
         elsewhere.members = roster_of(elsewhere, 3)
-        home = course_path(launch(platform, browser, url, None, **elsewhere.launch_claim()))
+        home = course_path(
+            launch(platform, browser, url, None, **elsewhere.launch_claim())
+        )
         jobs(app).run_pending()
         assert elsewhere.page_requests == [] and elsewhere.token_requests == 0
     page = browser.get(url + home).text
