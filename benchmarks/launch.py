@@ -1,8 +1,9 @@
 """What a whole LTI launch costs against the cheapest request Rapport serves (issue 15).
 
-    .venv/bin/python -m benchmarks.launch
-    BENCH_DATABASE_URL=postgresql://…  BENCH_REDIS_URL=redis://…/N   (the PostgreSQL runs; an
-    empty database and a Redis database of the benchmark's own: both are emptied)
+    .venv/bin/python -m benchmarks.launch      (or `make bench`, with every benchmark)
+    BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/bench) and BENCH_REDIS_URL
+    (default redis://127.0.0.1:6379/8): the PostgreSQL runs' database and Redis database, both
+    emptied; BENCH_DATABASE_URL= (empty) runs on SQLite only.
 
 A launch is what a person's browser and their LMS do: the OIDC login (POST /lti/login), the
 platform's auth step (tests/platform.py signs an id_token for the login's nonce), the launch
@@ -49,8 +50,8 @@ REPEAT = 40
 STUDENTS = 20
 CLIENTS = 4
 SECONDS = 8.0
-PG_URL = os.environ.get("BENCH_DATABASE_URL", "")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 
 
 def _empty_database(url: str) -> None:

@@ -47,6 +47,8 @@ class PlatformKeys:
         self._lock = threading.Lock()
 
     def key_for(self, kid: str, key_set_url: str | None, key_set: dict[str, Any] | None) -> PyJWK:
+        if not isinstance(kid, str):  # a header may carry any JSON; a JWK's kid is a string
+            raise _unknown_kid(str(kid), key_set_url or "the key set stored for this platform")
         if key_set:
             found = _find(key_set, kid)
             if found is None:
