@@ -14,6 +14,8 @@ on the same server:
   Redis), target at most 6x /healthz;
 - concurrent: gunicorn with 2 workers on PostgreSQL + Redis, CLIENTS clients at once for
   SECONDS each, launches/s against /healthz requests/s, target at least 0.15;
+both timed in turns (a /healthz, a launch, …; a few seconds of each, several times), so that
+a machine busy with other work slows both alike.
 - statements: SQL statements of the login, the launch POST and the course home of a returning
   student (targets 1, 4 and 6; tests/functional/test_launch_queries.py asserts them).
 Each client sends a client address of its own (X-Forwarded-For, as a load balancer would), so
@@ -49,7 +51,8 @@ from tests.servers import gunicorn, server_process, serving
 REPEAT = 40
 STUDENTS = 20
 CLIENTS = 4
-SECONDS = 8.0
+SECONDS = 12.0
+ROUNDS = 4
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 
@@ -106,13 +109,15 @@ def healthz(url: str, http: requests.Session) -> None:
     assert http.get(url + "/healthz").status_code == 200
 
 
-def _median(step: Callable[[int], None]) -> float:
-    seconds = []
+def _medians(first: Callable[[int], None], second: Callable[[int], None]) -> tuple[float, float]:
+    """Median milliseconds of each, timed in turns so that both meet the same machine load."""
+    times: tuple[list[float], list[float]] = ([], [])
     for n in range(REPEAT):
-        started = time.perf_counter()
-        step(n)
-        seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds) * 1000
+        for step, seconds in zip((first, second), times, strict=True):
+            started = time.perf_counter()
+            step(n)
+            seconds.append(time.perf_counter() - started)
+    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
 
 
 def _statements(app: Flask, step: Callable[[], Any]) -> int:
@@ -148,8 +153,9 @@ def sequential(label: str, url: str, folder: Path, with_redis: bool) -> list[Fig
         for n in range(STUDENTS):  # every student has launched once: they are returning
             launch(platform, base, f"s{n}")
         http = requests.Session()
-        health = _median(lambda _n: healthz(base, http))
-        whole = _median(lambda n: launch(platform, base, f"s{n % STUDENTS}"))
+        health, whole = _medians(
+            lambda _n: healthz(base, http), lambda n: launch(platform, base, f"s{n % STUDENTS}")
+        )
         steps = _steps(app, platform, base) if not with_redis else {}
         app.extensions["rapport"].engine.dispose()
     figures = [
@@ -163,23 +169,33 @@ def sequential(label: str, url: str, folder: Path, with_redis: bool) -> list[Fig
     return figures
 
 
-def _rate(work: Callable[[], None]) -> float:
-    """Requests per second from CLIENTS clients at once for SECONDS."""
-    done = [0] * CLIENTS
-    stop = time.perf_counter() + SECONDS
+def _client(work: Callable[[], None], stop: float, counts: list[int], slot: int) -> None:
+    while time.perf_counter() < stop:
+        work()
+        counts[slot] += 1
 
-    def client(slot: int) -> None:
-        while time.perf_counter() < stop:
-            work()
-            done[slot] += 1
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(done) / (time.perf_counter() - started)
+def _rates(first: Callable[[], None], second: Callable[[], None]) -> tuple[float, float]:
+    """Requests per second of each from CLIENTS clients at once, in ROUNDS turns of
+    SECONDS / ROUNDS each, so that both meet the same machine load."""
+    done, spent = [0, 0], [0.0, 0.0]
+    for _round in range(ROUNDS):
+        for which, work in enumerate((first, second)):
+            counts = [0] * CLIENTS
+            stop = time.perf_counter() + SECONDS / ROUNDS
+
+            threads = [
+                threading.Thread(target=_client, args=(work, stop, counts, n))
+                for n in range(CLIENTS)
+            ]
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            done[which] += sum(counts)
+            spent[which] += time.perf_counter() - started
+    return done[0] / spent[0], done[1] / spent[1]
 
 
 def concurrent(folder: Path) -> list[Figure]:
@@ -202,8 +218,9 @@ def concurrent(folder: Path) -> list[Figure]:
             healthz(web.url, local.http)
 
         counter = iter(range(10**9))
-        health_rate = _rate(health)
-        launch_rate = _rate(lambda: launch(platform, web.url, f"s{next(counter) % STUDENTS}"))
+        health_rate, launch_rate = _rates(
+            health, lambda: launch(platform, web.url, f"s{next(counter) % STUDENTS}")
+        )
         app.extensions["rapport"].engine.dispose()
     return [
         Figure.at_least_ratio(

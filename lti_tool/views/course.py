@@ -111,7 +111,10 @@ def home(course_id: int) -> str:
         students=page.students,
     )
     open_checkins = open_for_student(session, grant, rapport().clock())
-    session.commit()  # the views recorded for "seen by"
-    return render_template(
+    html = render_template(
         "course/home.html", page=page, feed=news, grant=grant, open_checkins=open_checkins
     )
+    # The views recorded for "seen by", committed once the page (its navigation reads the
+    # unread count) is made: one transaction and one pooled connection for the whole page.
+    session.commit()
+    return html
