@@ -20,6 +20,7 @@ from lti_tool.extensions import Rapport, cache, csrf
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import USER_AGENT, PlatformKeys
 from lti_tool.outbound import outbound_session
+from lti_tool.services.platforms.directory import PlatformDirectory, watch_platform_changes
 
 __all__ = ["create_app"]
 
@@ -86,15 +87,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     http = outbound_session(settings, USER_AGENT)
     cache.init_app(app)
     csrf.init_app(app)
+    sessions = make_session_factory(engine)
+    platforms = PlatformDirectory(app.extensions["cache"][cache])
+    watch_platform_changes(sessions, platforms)  # every writer's commit reaches every process
     app.extensions["rapport"] = Rapport(
         settings=settings,
         engine=engine,
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         keyring=keyring,
         http=http,
         platform_keys=PlatformKeys(
             cache, http, settings.jwks_cache_seconds, settings.jwks_refetch_interval_seconds
         ),
+        platforms=platforms,
         redis=(
             Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
             if settings.redis_url

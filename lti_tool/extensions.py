@@ -19,6 +19,7 @@ from lti_tool.config import Settings
 from lti_tool.db import utcnow
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import PlatformKeys
+from lti_tool.services.platforms.directory import PlatformDirectory, PlatformSnapshot
 
 cache = Cache()
 csrf = CSRFProtect()
@@ -32,6 +33,8 @@ class Rapport:
     keyring: KeyRing
     http: requests.Session
     platform_keys: PlatformKeys
+    # Registrations and deployments as logins and launches read them, kept per process.
+    platforms: PlatformDirectory
     # The Redis that holds launch state, caches and rate limits (REDIS_URL), for health checks.
     redis: Redis | None = None
     # What time it is for the app's rules (scheduled posts, rate limits); tests replace it.
@@ -66,3 +69,21 @@ def db() -> Session:
         g.db = rapport().sessions()
     session: Session = g.db
     return session
+
+
+def platforms_now() -> PlatformSnapshot:
+    """The registrations as this request found them: the platform stamp is read once per
+    request (`services/platforms/directory.py`)."""
+    from flask import g
+
+    if "platforms" not in g:
+        g.platforms = rapport().platforms.current()
+    snapshot: PlatformSnapshot = g.platforms
+    return snapshot
+
+
+def forget_platforms_now() -> None:
+    """After this request committed a registration change: read the stamp anew."""
+    from flask import g
+
+    g.pop("platforms", None)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lti_tool.models import Registration
+    from lti_tool.services.platforms.directory import KnownPlatform
 
 
 @dataclass
@@ -57,7 +57,7 @@ def unknown_registration(iss: str, client_id: str | None) -> LaunchError:
     )
 
 
-def pending_registration(row: Registration) -> LaunchError:
+def pending_registration(row: KnownPlatform) -> LaunchError:
     return LaunchError(
         "platform_pending",
         f"This LMS (issuer {row.issuer}, client {row.client_id}) registered Rapport, but an "
@@ -68,7 +68,7 @@ def pending_registration(row: Registration) -> LaunchError:
     )
 
 
-def unknown_deployment(deployment_id: str, row: Registration) -> LaunchError:
+def unknown_deployment(deployment_id: str, row: KnownPlatform) -> LaunchError:
     return LaunchError(
         "unknown_deployment",
         f"Deployment {deployment_id} is not registered for client {row.client_id} of {row.issuer}.",

@@ -35,8 +35,8 @@ from lti_tool.lti.storage import (
 )
 from lti_tool.lti.tool_conf import DatabaseToolConf
 from lti_tool.lti.validation import StrictMessageLaunch
-from lti_tool.models import Deployment, Registration
 from lti_tool.models.platform import ACTIVE
+from lti_tool.services.platforms.directory import KnownPlatform
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,8 @@ NEW_WINDOW_PARAMS = tuple(p for p in LOGIN_PARAMS if p != "lti_storage_target")
 @dataclass(frozen=True)
 class LaunchResult:
     claims: c.LaunchClaims
-    registration: Registration
-    deployment: Deployment
-    launch_id: str
+    registration: KnownPlatform
+    deployment_pk: int
     # Set when platform storage proved the state because the browser dropped the state
     # cookie: Rapport's session cookie will not stick in this frame either.
     cookies_refused_with: dict[str, Any] | None = None
@@ -105,11 +104,7 @@ class LtiGate:
         self._check_target_link_uri(params.get("target_link_uri"))
         row = self._registration_for_login(iss, params.get("client_id"))
         deployment_id = params.get("lti_deployment_id")
-        if (
-            deployment_id
-            and row.deployments
-            and self.tool_conf.deployment_row(row, deployment_id) is None
-        ):
+        if deployment_id and row.deployments and row.deployment_pk(deployment_id) is None:
             raise unknown_deployment(deployment_id, row)
 
         request = FlaskRequest()
@@ -158,7 +153,7 @@ class LtiGate:
                 "PUBLIC_URL to the address the LMS uses.",
             )
 
-    def _registration_for_login(self, iss: str, client_id: str | None) -> Registration:
+    def _registration_for_login(self, iss: str, client_id: str | None) -> KnownPlatform:
         row = self.tool_conf.registration_row(iss, client_id)
         if row is None:
             raise unknown_registration(iss, client_id)
@@ -171,11 +166,10 @@ class LtiGate:
         request = FlaskRequest()
         message = StrictMessageLaunch(request, self.tool_conf, gate=self, **self._services(request))
         message.validate()
-        assert message.registration_row is not None and message.deployment_row is not None
+        assert message.registration_row is not None and message.deployment_pk is not None
         return LaunchResult(
             claims=c.read_claims(message.body, message.registration_row.client_id),
             registration=message.registration_row,
-            deployment=message.deployment_row,
-            launch_id=message.get_launch_id(),
+            deployment_pk=message.deployment_pk,
             cookies_refused_with=message.cookies_refused_with,
         )

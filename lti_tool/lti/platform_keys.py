@@ -3,12 +3,18 @@
 A launch never fetches the JWKS while the cache holds the token's `kid`. A `kid` the cache lacks
 means the platform rotated its key: the JWKS is fetched again, at most once per interval per
 URL, so a flood of tokens with made-up key ids cannot turn into a flood of fetches.
+
+Each process also keeps the keys it verified with, by (JWKS URL, `kid`), for KEPT_SECONDS: a key
+id names one key for good (RFC 7517 §4.5), so a launch signed with a key seen lately costs no
+cache command and no key parsing; a key the platform withdrew is refused once the shared copy
+of its JWKS no longer lists it and this short while has passed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from typing import Any
 
@@ -19,6 +25,8 @@ from lti_tool.lti.errors import LaunchError
 
 log = logging.getLogger(__name__)
 USER_AGENT = "Rapport-LTI-Tool/0.1 (+https://github.com/rapport)"
+KEPT_SECONDS = 300.0
+KEPT_MOST = 256
 
 
 class PlatformKeys:
@@ -35,8 +43,12 @@ class PlatformKeys:
         self.cache_seconds = cache_seconds
         self.refetch_interval = refetch_interval_seconds
         self.timeout = timeout
+        self._kept: dict[tuple[str, str], tuple[float, PyJWK]] = {}
+        self._lock = threading.Lock()
 
     def key_for(self, kid: str, key_set_url: str | None, key_set: dict[str, Any] | None) -> PyJWK:
+        if not isinstance(kid, str):  # a header may carry any JSON; a JWK's kid is a string
+            raise _unknown_kid(str(kid), key_set_url or "the key set stored for this platform")
         if key_set:
             found = _find(key_set, kid)
             if found is None:
@@ -49,6 +61,19 @@ class PlatformKeys:
                 "Add the platform's JWKS URL with `rapport platform add --key-set-url …`.",
                 status=401,
             )
+        now = time.monotonic()
+        kept = self._kept.get((key_set_url, kid))
+        if kept is not None and now - kept[0] < KEPT_SECONDS:
+            return kept[1]
+        found = self._shared(kid, key_set_url)
+        with self._lock:
+            if len(self._kept) >= KEPT_MOST:
+                self._kept.clear()
+            self._kept[(key_set_url, kid)] = (now, found)
+        return found
+
+    def _shared(self, kid: str, key_set_url: str) -> PyJWK:
+        """The key from the JWKS in the cache every process shares, fetched when it lacks it."""
         name = "jwks:" + hashlib.sha256(key_set_url.encode()).hexdigest()
         cached = self.cache.get(name)
         if cached and (found := _find(cached, kid)) is not None:

@@ -13,15 +13,43 @@ from typing import Any
 from flask_caching.backends.filesystemcache import FileSystemCache
 from pylti1p3.contrib.flask import FlaskCacheDataStorage, FlaskCookieService, FlaskSessionService
 
+# How many writes a process makes between two countings of the cache folder's files.
+RECOUNT_EVERY = 500
+
 
 class OneShotFileSystemCache(FileSystemCache):
-    """Flask-Caching's file cache whose `delete` reports whether *this* call removed the key.
+    """Flask-Caching's file cache, for one machine without Redis, made fit for launch state.
 
-    cachelib answers True for a missing file; `os.remove` itself succeeds for one caller only,
-    which is what using up a nonce across worker processes needs. (Redis's DEL already says so.)
+    `delete` reports whether *this* call removed a live key: cachelib answers True for a
+    missing file; `os.remove` itself succeeds for one caller only, which is what using up a
+    nonce across worker processes needs. (Redis's DEL already says so.)
+
+    cachelib keeps the number of files in a file of its own, read and rewritten on every write
+    and delete (three more file operations each); here each process counts in memory and
+    lists the folder again every RECOUNT_EVERY writes, which is all pruning needs.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._counted = 0
+        self._writes = 0
+        super().__init__(*args, **kwargs)
+
+    @property
+    def _file_count(self) -> int:
+        return self._counted
+
+    def _update_count(self, delta: int | None = None, value: int | None = None) -> None:
+        self._counted = value if value is not None else max(0, self._counted + (delta or 0))
+
+    def set(self, key: str, value: Any, timeout: Any = None, mgmt_element: bool = False) -> bool:
+        self._writes += 1
+        if self._writes % RECOUNT_EVERY == 0 and self._threshold:
+            self._counted = sum(1 for _ in self._list_dir())
+        return bool(super().set(key, value, timeout, mgmt_element))
+
     def delete(self, key: str, mgmt_element: bool = False) -> bool:
+        if self.get(key) is None:
+            return False  # missing or expired: not this caller's to use up
         try:
             os.remove(self._get_filename(key))
         except OSError:
@@ -42,10 +70,13 @@ class SharedLaunchStorage(FlaskCacheDataStorage):
         return None
 
     def pop_value(self, key: str) -> bool:
-        """Delete a live key; True only for the one caller that removed it, in any worker."""
-        key = self._prepare_key(key)
-        cache = self._get_cache()
-        return cache.get(key) is not None and bool(cache.delete(key))
+        """Delete a live key; True only for the one caller that removed it, in any worker.
+
+        One command: Redis's DEL counts what it removed and an expired key is already gone;
+        OneShotFileSystemCache checks both. (Tests' in-memory SimpleCache would use up an
+        expired nonce, but the login parameters set with it have expired too, and the launch
+        is refused on those first.)"""
+        return bool(self._get_cache().delete(self._prepare_key(key)))
 
     def put(self, key: str, value: Any, exp: int) -> None:
         self.set_value(key, value, exp)

@@ -1,4 +1,6 @@
-"""pylti1p3's view of our registrations, served from the database (a `ToolConfAbstract`).
+"""pylti1p3's view of our registrations (a `ToolConfAbstract`), served from the process's
+platform directory (`services/platforms/directory.py`): no statement once a registration was
+read under the current platform stamp.
 
 The tool's own keys come from the key ring, never from the platform rows, so rotating keys
 needs no database change.
@@ -12,21 +14,33 @@ from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration as LtiRegistration
 from pylti1p3.registration import TKeySet
 from pylti1p3.tool_config import ToolConfAbstract
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.keys import KeyRing
-from lti_tool.models import Deployment, Registration
+from lti_tool.models import Deployment
+from lti_tool.services.platforms.directory import (
+    KnownPlatform,
+    PlatformDirectory,
+    PlatformSnapshot,
+)
 from lti_tool.services.upsert import upsert
 
 
 class DatabaseToolConf(ToolConfAbstract[Any]):
-    def __init__(self, session: Session, keyring: KeyRing) -> None:
+    def __init__(
+        self,
+        session: Session,
+        keyring: KeyRing,
+        platforms: PlatformDirectory,
+        snapshot: PlatformSnapshot,  # the directory as this request found it
+    ) -> None:
         super().__init__()
         self.session = session
         self.keyring = keyring
+        self.platforms = platforms
+        self.snapshot = snapshot
         self.issuers_relation_types = {}
-        self.last_registration: Registration | None = None
 
     # Every issuer may have several client ids; lookups go through find_registration_by_params.
     def check_iss_has_one_client(self, iss: str) -> bool:
@@ -35,25 +49,15 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    def registration_row(self, iss: str, client_id: str | None) -> Registration | None:
+    def registration_row(self, iss: str, client_id: str | None) -> KnownPlatform | None:
         """The registration for (issuer, client_id); without a client id, the issuer's only one."""
-        query = select(Registration).where(Registration.issuer == iss)
-        if client_id:
-            return self.session.scalar(query.where(Registration.client_id == client_id))
-        count = self.session.scalar(
-            select(func.count()).select_from(Registration).where(Registration.issuer == iss)
-        )
-        return self.session.scalar(query) if count == 1 else None
+        return self.platforms.find(self.session, self.snapshot, iss, client_id)
 
-    def deployment_row(self, registration: Registration, deployment_id: str) -> Deployment | None:
-        return self.session.scalar(
-            select(Deployment).where(
-                Deployment.registration_id == registration.id,
-                Deployment.deployment_id == deployment_id,
-            )
-        )
+    @staticmethod
+    def deployment_pk(registration: KnownPlatform, deployment_id: str) -> int | None:
+        return registration.deployment_pk(deployment_id)
 
-    def adopt_first_deployment(self, row: Registration, deployment_id: str) -> Deployment | None:
+    def adopt_first_deployment(self, row: KnownPlatform, deployment_id: str) -> int | None:
         """Record the deployment of a registration that has none yet. Of two first launches
         racing with different deployments, the one recorded first wins; the other gets None."""
         upsert(
@@ -63,12 +67,16 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
             {},
             update=False,
         )
-        self.session.commit()
-        self.session.refresh(row)
-        first = row.deployments[0] if row.deployments else None
-        return first if first is not None and first.deployment_id == deployment_id else None
+        self.session.commit()  # every process's directory learns of it (the platform stamp)
+        first = self.session.execute(
+            select(Deployment.id, Deployment.deployment_id)
+            .where(Deployment.registration_id == row.id)
+            .order_by(Deployment.id)
+            .limit(1)
+        ).first()
+        return first.id if first is not None and first.deployment_id == deployment_id else None
 
-    def to_pylti(self, row: Registration) -> LtiRegistration:
+    def to_pylti(self, row: KnownPlatform) -> LtiRegistration:
         key = self.keyring.current()
         reg = LtiRegistration()
         reg.set_issuer(row.issuer)
@@ -89,7 +97,6 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         self, iss: str, client_id: str | None, *args: Any, **kwargs: Any
     ) -> LtiRegistration:
         row = self.registration_row(iss, client_id)
-        self.last_registration = row
         return self.to_pylti(row) if row else None  # type: ignore[return-value]
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
@@ -99,7 +106,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         self, iss: str, deployment_id: str, client_id: str | None, *args: Any, **kwargs: Any
     ) -> LtiDeployment | None:
         row = self.registration_row(iss, client_id)
-        if row is None or self.deployment_row(row, deployment_id) is None:
+        if row is None or row.deployment_pk(deployment_id) is None:
             return None
         return LtiDeployment().set_deployment_id(deployment_id)
 

@@ -27,8 +27,8 @@ from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.platform_storage import PROOF_FIELD, StorageCheckNeeded, proof_matches
 from lti_tool.lti.storage import SharedLaunchStorage
 from lti_tool.lti.tool_conf import DatabaseToolConf
-from lti_tool.models import Deployment, Registration
 from lti_tool.models.platform import ACTIVE
+from lti_tool.services.platforms.directory import KnownPlatform
 
 SUPPORTED_MESSAGES = {c.RESOURCE_LINK_REQUEST, c.DEEP_LINKING_REQUEST}
 
@@ -59,9 +59,9 @@ class StrictMessageLaunch(FlaskMessageLaunch):
     ) -> None:
         super().__init__(request, tool_config, **services)
         self.gate = gate
-        self.registration_row: Registration | None = None
+        self.registration_row: KnownPlatform | None = None
         self.cookies_refused_with: dict[str, Any] | None = None
-        self.deployment_row: Deployment | None = None
+        self.deployment_pk: int | None = None
         self.set_launch_data_lifetime(2 * 3600)
 
     @property
@@ -85,6 +85,15 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         except Exception:
             self._validated = False
             raise
+        return self
+
+    def save_launch_data(self) -> StrictMessageLaunch:
+        """Only that this state was answered by this id_token (a replay is then told apart from
+        an unknown state). pylti1p3 also keeps the whole launch under its launch id for two
+        hours, for tools that read it back later; Rapport stores what it needs in the database
+        at launch time, so that copy would be one more cache write per launch, never read."""
+        state = self._get_request_param("state")
+        self._session_service.set_state_valid(state, self._get_id_token_hash())
         return self
 
     def validate_state(self) -> StrictMessageLaunch:
@@ -266,13 +275,12 @@ class StrictMessageLaunch(FlaskMessageLaunch):
             raise refused(
                 "bad_deployment_id", "The id_token's deployment id is not valid.", None, 400
             )
-        tool_conf = self.gate.tool_conf
-        self.deployment_row = tool_conf.deployment_row(row, deployment_id)
-        if self.deployment_row is None and not row.deployments:
+        self.deployment_pk = row.deployment_pk(deployment_id)
+        if self.deployment_pk is None and not row.deployments:
             # Registered without a deployment (Canvas's dynamic registration names none): the
             # first launch signed by the platform's own key says which one it is.
-            self.deployment_row = tool_conf.adopt_first_deployment(row, deployment_id)
-        if self.deployment_row is None:
+            self.deployment_pk = self.gate.tool_conf.adopt_first_deployment(row, deployment_id)
+        if self.deployment_pk is None:
             raise unknown_deployment(deployment_id, row)
         return self
 

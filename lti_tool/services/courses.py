@@ -1,17 +1,27 @@
-"""The course home: who you are in this course and, for staff, who Rapport knows there."""
+"""The course home: who you are in this course and, for staff, who Rapport knows there.
+
+Its facts come with the course entry, in the same query (`enter_course_home`): the page every
+launch lands on costs one statement for the visitor, the course, its settings, a student's
+tutor and the staff's head count, before the newsfeed's own.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
 
-from lti_tool.models import Course, Membership, Person
+from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAllocation
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant, can_see_course_people
-from lti_tool.services.profiles import AuthorCard
-from lti_tool.services.tutors.service import tutor_card_for
+from lti_tool.services.entry import CourseEntry, entry_from, entry_query
+from lti_tool.services.profiles import AuthorCard, card_for
+from lti_tool.services.tutors.service import TUTOR_MEMBERSHIP, active_staff
+
+TUTOR = aliased(Person, name="tutor")
+COUNTED = aliased(Membership, name="counted")
 
 
 @dataclass(frozen=True)
@@ -31,19 +41,78 @@ class CourseHome:
     def people_total(self) -> int:
         return sum((self.people_known or {}).values())
 
+    @property
+    def students(self) -> int | None:
+        """Active students, for staff ("seen by n of m"); None for everyone else."""
+        return None if self.people_known is None else self.people_known.get("student", 0)
 
-def course_home(session: Session, grant: CourseGrant) -> CourseHome | None:
-    course = session.get(Course, grant.course_id)
-    person = session.get(Person, grant.person_id)
-    if course is None or person is None:
+
+@dataclass(frozen=True)
+class HomeEntry(CourseEntry):
+    home: CourseHome
+
+
+def _active_with_role(course_id: int, role: CourseRole) -> Any:
+    return (
+        select(func.count())
+        .select_from(COUNTED)
+        .where(COUNTED.course_id == course_id, COUNTED.active.is_(True), COUNTED.role == role)
+        .scalar_subquery()
+        .label(f"people_{role.value}")
+    )
+
+
+def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
+    """The course entry (`services/entry.py`) with the home's facts, in one query: the
+    student's current tutor while they are still active staff, and for staff (as the session
+    knew them) how many active people of each role the course has."""
+    course_id = grant.course_id
+    query = (
+        entry_query(grant)
+        .add_columns(TUTOR, StaffProfile)
+        .outerjoin(
+            TutorAllocation,
+            and_(
+                TutorAllocation.course_id == course_id,
+                TutorAllocation.student_id == grant.person_id,
+                TutorAllocation.ended_at.is_(None),
+            ),
+        )
+        .outerjoin(
+            TUTOR_MEMBERSHIP,
+            active_staff(TUTOR_MEMBERSHIP, TutorAllocation.course_id, TutorAllocation.tutor_id),
+        )
+        .outerjoin(TUTOR, TUTOR.id == TUTOR_MEMBERSHIP.person_id)
+        .outerjoin(
+            StaffProfile,
+            (StaffProfile.course_id == course_id) & (StaffProfile.person_id == TUTOR.id),
+        )
+    )
+    if grant.is_staff:
+        query = query.add_columns(*(_active_with_role(course_id, role) for role in CourseRole))
+    rows = session.execute(query).all()
+    entry = entry_from(grant, rows)
+    if entry is None:
         return None
+    current = entry.grant
+    first = rows[0]._mapping
     counts = None
-    if can_see_course_people(grant):
-        rows = session.execute(
-            select(Membership.role, func.count())
-            .where(Membership.course_id == course.id, Membership.active.is_(True))
-            .group_by(Membership.role)
-        ).all()
-        counts = {CourseRole(role).value: int(n) for role, n in rows}
-    tutor = tutor_card_for(session, course.id, person.id) if grant.is_student else None
-    return CourseHome(course, person, grant.role, counts, tutor)
+    if can_see_course_people(current):
+        if grant.is_staff:
+            counts = {role.value: int(first[f"people_{role.value}"]) for role in CourseRole}
+        else:  # made staff since the session began: the one case that reads them apart
+            counts = people_counts(session, course_id)
+    tutor = None
+    if current.is_student and first[TUTOR] is not None:
+        tutor = card_for(first[TUTOR], CourseRole.STAFF, first[StaffProfile])
+    home = CourseHome(entry.course, entry.person, current.role, counts, tutor)
+    return HomeEntry(entry.grant, entry.settings, entry.course, entry.person, home)
+
+
+def people_counts(session: Session, course_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(Membership.role, func.count())
+        .where(Membership.course_id == course_id, Membership.active.is_(True))
+        .group_by(Membership.role)
+    ).all()
+    return {CourseRole(role).value: int(n) for role, n in rows}

@@ -1,21 +1,27 @@
 """What every course page starts from, in one query: the visitor's grant checked against their
-membership as it is now (role, and among staff whether they run the course or assist), and
-the course's settings.
+membership as it is now (role, and among staff whether they run the course or assist), the
+course's settings, and the course and person rows themselves (so that a page's
+`session.get(Course, …)` costs no statement).
 
 A session's grant only says who launched into which course. The role comes from the membership
 row each time, so a role the LMS took away (a later launch as Learner, a roster that lists the
 person as inactive or removed) takes effect on the next request, not when the cookie expires.
+
+A page that needs more of the same facts (the course home: the student's tutor, the staff's
+head count) adds columns to the same query (`entry_query`, `entry_from`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.roles import leads_course
-from lti_tool.models import CourseSetting, Membership
+from lti_tool.models import Course, CourseSetting, Membership, Person
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import CourseSettings
@@ -25,32 +31,52 @@ from lti_tool.services.course_settings import CourseSettings
 class CourseEntry:
     grant: CourseGrant
     settings: CourseSettings
+    # Held for the request: the session's identity map keeps rows only while someone does.
+    course: Course
+    person: Person
 
 
-def enter_course(session: Session, grant: CourseGrant) -> CourseEntry | None:
-    """The grant with the member's current role, and the course's settings; None when the
-    person is no longer an active member of the course."""
-    rows = session.execute(
+def entry_query(grant: CourseGrant) -> Select[Any]:
+    """The entry's columns: membership, course, person, one row per stored setting."""
+    return (
         select(
             Membership.role,
             Membership.active,
             Membership.lti_roles,
             CourseSetting.key,
             CourseSetting.value,
+            Course,
+            Person,
         )
         .select_from(Membership)
+        .join(Course, Course.id == Membership.course_id)
+        .join(Person, Person.id == Membership.person_id)
         .outerjoin(CourseSetting, CourseSetting.course_id == Membership.course_id)
         .where(Membership.course_id == grant.course_id, Membership.person_id == grant.person_id)
-    ).all()
+    )
+
+
+def entry_from(grant: CourseGrant, rows: Sequence[Row[Any]]) -> CourseEntry | None:
+    """The entry the rows of `entry_query` (or a query extending it) describe; None when the
+    person is no longer an active member of the course."""
     if not rows or not rows[0].active:
         return None
+    first = rows[0]
     stored = {row.key: row.value for row in rows if row.key is not None}
     return CourseEntry(
         CourseGrant(
             grant.course_id,
             grant.person_id,
-            CourseRole(rows[0].role),
-            leads=leads_course(rows[0].lti_roles or []),
+            CourseRole(first.role),
+            leads=leads_course(first.lti_roles or []),
         ),
         CourseSettings(grant.course_id, stored),
+        first.Course,
+        first.Person,
     )
+
+
+def enter_course(session: Session, grant: CourseGrant) -> CourseEntry | None:
+    """The grant with the member's current role, and the course's settings; None when the
+    person is no longer an active member of the course."""
+    return entry_from(grant, session.execute(entry_query(grant)).all())

@@ -7,8 +7,10 @@ locale) is stored here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -17,7 +19,8 @@ from lti_tool.lti.claims import LaunchClaims
 from lti_tool.models import Course, Membership, Person, Registration, ResourceLink
 from lti_tool.models.course import CourseRole
 from lti_tool.services.placements import link_placement
-from lti_tool.services.upsert import upsert
+from lti_tool.services.platforms.directory import KnownPlatform
+from lti_tool.services.upsert import upsert, upsert_row
 
 
 @dataclass(frozen=True)
@@ -28,18 +31,18 @@ class LaunchRecord:
     resource_link_id: int | None
     placement_id: int | None = None  # what Deep Linking placed behind this link
     learned_origins: bool = False  # the platform's pages are on an origin not seen before
+    # Held so that the session keeps the row the upsert returned (its identity map holds rows
+    # weakly): what the launch does next reads the course without a statement.
+    course: Course | None = field(default=None, compare=False, repr=False)
 
 
 def record_launch(
-    session: Session, claims: LaunchClaims, registration: Registration, deployment_pk: int
+    session: Session, claims: LaunchClaims, registration: KnownPlatform, deployment_pk: int
 ) -> LaunchRecord:
+    """One statement per row (person, course, membership, resource link), and one more only
+    when the launch tells something new about its platform."""
     now = utcnow()
-    if claims.product_family and registration.product_family != claims.product_family:
-        registration.product_family = claims.product_family
-    known = set(registration.frame_origins or [])
-    learned = not known.issuperset(claims.platform_origins)
-    if learned:
-        registration.frame_origins = sorted(known | set(claims.platform_origins))
+    learned = _learn_about_platform(session, claims, registration)
     person_id = upsert(
         session,
         Person,
@@ -54,7 +57,9 @@ def record_launch(
             "updated_at": now,
         },
     )
-    course_id = upsert(
+    # The row itself, so that what the launch does next (a staff launch's roster check) finds
+    # it in the session instead of reading it again.
+    course = upsert_row(
         session,
         Course,
         {"registration_id": registration.id, "context_id": claims.context_id},
@@ -67,6 +72,7 @@ def record_launch(
             "updated_at": now,
         },
     )
+    course_id = course.id
     upsert(
         session,
         Membership,
@@ -103,7 +109,27 @@ def record_launch(
             lineitem if isinstance(lineitem, str) else None,
             claims.resource_link_id,
         )
-    return LaunchRecord(course_id, person_id, claims.role, link_id, placement_id, learned)
+    return LaunchRecord(course_id, person_id, claims.role, link_id, placement_id, learned, course)
+
+
+def _learn_about_platform(
+    session: Session, claims: LaunchClaims, registration: KnownPlatform
+) -> bool:
+    """Store the platform's product family and the origins of its pages when this launch
+    names new ones (its commit tells every process: `services/platforms/directory.py`).
+    Whether it named a new origin."""
+    changes: dict[str, Any] = {}
+    if claims.product_family and registration.product_family != claims.product_family:
+        changes["product_family"] = claims.product_family
+    known = set(registration.frame_origins)
+    learned = not known.issuperset(claims.platform_origins)
+    if learned:
+        changes["frame_origins"] = sorted(known | set(claims.platform_origins))
+    if changes:
+        session.execute(
+            update(Registration).where(Registration.id == registration.id).values(**changes)
+        )
+    return learned
 
 
 # PostgreSQL's "deadlock detected" and "could not serialize": the transaction lost a race (e.g.
@@ -114,7 +140,7 @@ RETRYABLE_SQLSTATES = {"40P01", "40001"}
 def record_launch_committed(
     session: Session,
     claims: LaunchClaims,
-    registration: Registration,
+    registration: KnownPlatform,
     deployment_pk: int,
     attempts: int = 3,
 ) -> LaunchRecord:

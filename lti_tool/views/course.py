@@ -8,14 +8,15 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, g, render_template, request, session
+from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
 from lti_tool.extensions import db, rapport
 from lti_tool.services.access import CourseGrant, grant_for
 from lti_tool.services.checkins.service import open_for_student
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
-from lti_tool.services.courses import course_home
-from lti_tool.services.entry import enter_course
+from lti_tool.services.courses import HomeEntry, enter_course_home
+from lti_tool.services.entry import CourseEntry, enter_course
 from lti_tool.services.newsfeed.feed import feed_page
 from lti_tool.services.refusals import Refused
 from lti_tool.views.params import page_from
@@ -24,10 +25,27 @@ bp = Blueprint("course", __name__)
 T = TypeVar("T")
 
 
+def entered_by(
+    enter: Callable[[Session, CourseGrant], CourseEntry | None],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`course_grant_required` with the entry read by `enter`, which may add a page's own facts
+    to the entry's query (`g.course_entry`)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        return _grant_required(view, enter)
+
+    return decorate
+
+
 def course_grant_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """403 unless this browser launched into this very course, recently, and the person is
     still an active member of it; `g.grant` carries their role as it is now."""
+    return _grant_required(view, enter_course)
 
+
+def _grant_required(
+    view: Callable[..., Any], enter: Callable[[Session, CourseGrant], CourseEntry | None]
+) -> Callable[..., Any]:
     @wraps(view)
     def wrapped(course_id: int, **kwargs: Any) -> Any:
         # Wall-clock time, not the app's clock: a session's age is not a course rule.
@@ -38,7 +56,7 @@ def course_grant_required(view: Callable[..., Any]) -> Callable[..., Any]:
                 description="You have not opened this course from your LMS in this browser "
                 "lately. Open Rapport from the course in your LMS.",
             )
-        entry = enter_course(db(), grant)
+        entry = enter(db(), grant)
         if entry is None:
             abort(
                 403,
@@ -46,6 +64,7 @@ def course_grant_required(view: Callable[..., Any]) -> Callable[..., Any]:
                 "is a mistake, ask the course's teachers, then open Rapport from the LMS again.",
             )
         g.grant = entry.grant
+        g.course_entry = entry
         # Times on every course page are written in the course's zone until the browser
         # localises them.
         g.course_settings = entry.settings
@@ -77,16 +96,25 @@ def has_page(endpoint: str) -> bool:
 
 
 @bp.get("/courses/<int:course_id>/")
-@course_grant_required
+@entered_by(enter_course_home)
 def home(course_id: int) -> str:
     grant: CourseGrant = g.grant
+    entry: HomeEntry = g.course_entry
+    page = entry.home
     session = db()
-    page = course_home(session, grant)
-    if page is None:
-        abort(404)
-    news = feed_page(session, grant, rapport().clock(), page_from(request.args))
+    news = feed_page(
+        session,
+        grant,
+        rapport().clock(),
+        page_from(request.args),
+        settings=entry.settings,
+        students=page.students,
+    )
     open_checkins = open_for_student(session, grant, rapport().clock())
-    session.commit()  # the views recorded for "seen by"
-    return render_template(
+    html = render_template(
         "course/home.html", page=page, feed=news, grant=grant, open_checkins=open_checkins
     )
+    # The views recorded for "seen by", committed once the page (its navigation reads the
+    # unread count) is made: one transaction and one pooled connection for the whole page.
+    session.commit()
+    return html

@@ -20,11 +20,7 @@ from flask import Flask, Response, g
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from lti_tool.extensions import cache, db, rapport
-from lti_tool.services.platforms.service import platform_origins
-
-ORIGINS_CACHE_KEY = "csp:platform-origins"
-ORIGINS_CACHE_SECONDS = 300
+from lti_tool.extensions import db, forget_platforms_now, platforms_now, rapport
 
 
 def csp_nonce() -> str:
@@ -35,21 +31,19 @@ def csp_nonce() -> str:
 
 
 def forget_platform_origins() -> None:
-    """After a registration or a launch from a new LMS origin: every worker reads them anew."""
-    cache.delete(ORIGINS_CACHE_KEY)
+    """After a registration or a launch from a new LMS origin, committed: this response reads
+    them anew (the commit replaced the platform stamp, so every other process does too)."""
+    forget_platforms_now()
 
 
 def _platform_origins() -> list[str]:
-    """The registered platforms' origins, cached for every worker. When the cache or the
-    database cannot answer (the page being sent may say exactly that), none: the policy is
-    then only stricter."""
+    """The registered platforms' origins, kept per process under the platform stamp
+    (`services/platforms/directory.py`). When the cache or the database cannot answer (the
+    page being sent may say exactly that), none: the policy is then only stricter."""
     if g.get("unavailable"):
         return []  # not a second wait for what this request already found down
     try:
-        origins = cache.get(ORIGINS_CACHE_KEY)
-        if origins is None:
-            origins = platform_origins(db())
-            cache.set(ORIGINS_CACHE_KEY, origins, timeout=ORIGINS_CACHE_SECONDS)
+        origins = rapport().platforms.origins(db(), platforms_now())
     except (RedisError, SQLAlchemyError):
         db().rollback()
         return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, redirect, request, session
 
 from lti_tool.db import utcnow
-from lti_tool.extensions import cache, csrf, db, rapport
+from lti_tool.extensions import cache, csrf, db, platforms_now, rapport
 from lti_tool.lti.errors import CookiesBlocked
 from lti_tool.lti.launch import LtiGate
 from lti_tool.lti.storage import SharedLaunchStorage
@@ -25,7 +25,7 @@ def _gate() -> LtiGate:
     state = rapport()
     return LtiGate(
         settings=state.settings,
-        tool_conf=DatabaseToolConf(db(), state.keyring),
+        tool_conf=DatabaseToolConf(db(), state.keyring, state.platforms, platforms_now()),
         storage=SharedLaunchStorage(cache),
         platform_keys=state.platform_keys,
         cookie_options=state.cookie_options,
@@ -45,7 +45,7 @@ def launch() -> Response:
     result = _gate().launch()
     session_db = db()
     record = record_launch_committed(
-        session_db, result.claims, result.registration, result.deployment.id
+        session_db, result.claims, result.registration, result.deployment_pk
     )
     if record.learned_origins:
         forget_platform_origins()  # the page this launch lands on may be framed from there

@@ -247,10 +247,19 @@ def _feed_order(query: Select[Post]) -> Select[Post]:
     return query.order_by(Post.pinned.desc(), Post.publish_at.desc(), Post.id.desc())
 
 
-def feed_page(session: Session, grant: CourseGrant, now: datetime, page: int = 1) -> FeedPage:
-    """Staff introductions first, then news: pinned first, then newest, a page at a time."""
+def feed_page(
+    session: Session,
+    grant: CourseGrant,
+    now: datetime,
+    page: int = 1,
+    settings: Mapping[str, Any] | None = None,
+    students: int | None = None,
+) -> FeedPage:
+    """Staff introductions first, then news: pinned first, then newest, a page at a time.
+    The course's settings and (staff) active students, when the caller read them already."""
     course = course_of(session, grant)
-    settings = course_settings(session, grant.course_id)
+    if settings is None:
+        settings = course_settings(session, grant.course_id)
     page = max(1, page)
     in_course = Post.course_id == grant.course_id
     introductions = session.scalars(
@@ -288,7 +297,7 @@ def feed_page(session: Session, grant: CourseGrant, now: datetime, page: int = 1
         pending=everything[intro_count + news_count :],
         page=page,
         has_more=len(news) > PAGE_SIZE,
-        students=_student_count(session, grant),
+        students=_student_count(session, grant) if students is None else students,
         can_write_news=can_write_news(grant),
         can_write_introduction=can_write_introduction(grant, settings),
         has_introduction=mine is not None,
