@@ -106,9 +106,12 @@ class Jobs:
     def schedule(self, name: str, delay_seconds: float, *args: Any) -> None:
         self._tasks[name].schedule(args=args, delay=delay_seconds)
 
-    def backlog(self) -> int:
-        """Jobs waiting for a worker (scheduled retries not counted)."""
-        return int(self.huey.pending_count())
+    def backlog(self, name: str | None = None) -> int:
+        """Jobs waiting for a worker (scheduled retries not counted); only those of the job
+        named `name` when given (read job by job: for tests and a worker's report)."""
+        if name is None:
+            return int(self.huey.pending_count())
+        return sum(1 for task in self.huey.pending() if task.name == name)
 
     def run_pending(self, limit: int = 10_000) -> int:
         """Run what is queued now, here, until nothing is (tests; `rapport worker --once`)."""

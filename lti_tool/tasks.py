@@ -17,6 +17,8 @@ from lti_tool.jobs import EVERY_MINUTE, enqueue_after_commit, job, jobs
 from lti_tool.lti.nrps import NrpsClient
 from lti_tool.lti.service_auth import ServiceClient, ServiceTokens
 from lti_tool.models import BulkStart, GradeDelivery
+from lti_tool.services.dashboard.pending import summarise_members
+from lti_tool.services.dashboard.tracking import SUMMARISE_MEMBERS
 from lti_tool.services.grades.worker import GradeWorker
 from lti_tool.services.roster.service import RosterSync, RosterSyncResult
 from lti_tool.services.snippets.bulk_run import RUNNING, run_bulk
@@ -39,6 +41,17 @@ def sync_roster(course_id: int, lease: datetime, started_by: int | None) -> Rost
     """Read the course's NRPS roster; `lease` is the claim the request took (an expired or
     replaced lease makes this run stop without writing)."""
     return roster_sync().run(course_id, lease, started_by)
+
+
+@job(SUMMARISE_MEMBERS)
+def summarise_members_of_launches(
+    members: tuple[tuple[int, int], ...],
+    people: tuple[int, ...],
+    subs: tuple[tuple[int, str], ...],
+) -> None:
+    """The student summaries of what launches wrote (services/dashboard/tracking.py)."""
+    with transaction(rapport().sessions) as session:
+        summarise_members(session, members, people, subs)
 
 
 @job(BULK_START)

@@ -18,6 +18,7 @@ from lti_tool.db import utcnow
 from lti_tool.lti.claims import LaunchClaims
 from lti_tool.models import Course, Membership, Person, Registration, ResourceLink
 from lti_tool.models.course import CourseRole
+from lti_tool.services.dashboard.tracking import defer_members
 from lti_tool.services.placements import link_placement
 from lti_tool.services.platforms.directory import KnownPlatform
 from lti_tool.services.upsert import upsert, upsert_row
@@ -42,6 +43,7 @@ def record_launch(
     """One statement per row (person, course, membership, resource link), and one more only
     when the launch tells something new about its platform."""
     now = utcnow()
+    defer_members(session)  # the student summary follows in a job (services/dashboard)
     learned = _learn_about_platform(session, claims, registration)
     person_id = upsert(
         session,

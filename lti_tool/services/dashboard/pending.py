@@ -6,6 +6,7 @@ memberships, people) become (course, student) pairs in a query per kind of key.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -27,7 +28,7 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services.dashboard.summary import name_key
+from lti_tool.services.dashboard.summary import name_key, refresh
 
 
 @dataclass
@@ -175,3 +176,42 @@ def _by_registration(subs: set[tuple[int, str]]) -> dict[int, set[str]]:
     for registration, sub in subs:
         grouped[registration].add(sub)
     return grouped
+
+
+def summarise_members(
+    session: Session,
+    members: Iterable[tuple[int, int]],
+    people: Iterable[int],
+    subs: Iterable[tuple[int, str]],
+) -> None:
+    """What `tracking.defer_members` left for after the commit: the summaries of these people
+    and memberships. Whether a membership's role changed is read from the summaries
+    themselves (a student has one; a member of staff has none), so that a change of role also
+    refreshes the students the person wrote to."""
+    p = Pending(members=set(members), people=set(people), subs=set(subs))
+    if p.members:
+        rows = session.execute(
+            select(
+                Membership.course_id,
+                Membership.person_id,
+                Membership.role,
+                StudentSummary.course_id,
+            )
+            .outerjoin(
+                StudentSummary,
+                (StudentSummary.course_id == Membership.course_id)
+                & (StudentSummary.student_id == Membership.person_id),
+            )
+            .where(
+                Membership.course_id.in_({course for course, _ in p.members}),
+                Membership.person_id.in_({person for _, person in p.members}),
+            )
+        ).all()
+        p.writers = {
+            (course, person)
+            for course, person, role, summarised in rows
+            if (course, person) in p.members
+            and (role is CourseRole.STAFF) == (summarised is not None)
+        }
+    for course_id, students in sorted(resolve(session, p).items()):
+        refresh(session, course_id, students)

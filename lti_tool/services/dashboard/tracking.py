@@ -22,6 +22,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 
 from lti_tool.db import Base
+from lti_tool.jobs import enqueue_after_commit
 from lti_tool.models import (
     CheckIn,
     Membership,
@@ -39,6 +40,9 @@ from lti_tool.services.dashboard.pending import (
 from lti_tool.services.dashboard.summary import refresh
 
 KEY = "rapport.student_summary"
+DEFERRED = "rapport.student_summary.deferred"
+# The job that summarises a launch's person and membership after it commits (lti_tool/tasks.py).
+SUMMARISE_MEMBERS = "summary.members"
 
 
 class UntrackedWriteError(RuntimeError):
@@ -57,6 +61,14 @@ def members_changed(session: Session, course_id: int) -> None:
     bulk upserts): each of its students gets a summary under their current name, wherever
     they are a student."""
     _pending(session).courses.add(course_id)
+
+
+def defer_members(session: Session) -> None:
+    """This transaction's people and memberships (a launch's upserts) are summarised by the
+    SUMMARISE_MEMBERS job once it commits, not before: a launch stays within its statements,
+    and a student's first launch reaches the dashboard a moment later. Other writes in the
+    transaction are summarised before it commits, as always."""
+    session.info[DEFERRED] = True
 
 
 # -- what a write concerns ----------------------------------------------------------------------
@@ -187,7 +199,7 @@ def _statement(state: ORMExecuteState) -> None:
     p, session = _pending(state.session), state.session
     if state.is_insert:
         rows = _inserted(statement, state.parameters)
-        if table.name == "membership":
+        if table.name == "membership" and not session.info.get(DEFERRED):
             _memberships(session, p, rows)
         for row in rows:
             _row(p, table.name, row, "insert", role_changed=False)
@@ -298,6 +310,10 @@ def apply_pending(session: Session) -> None:
         return
     session.flush()
     p = session.info.pop(KEY, None)
+    if p and session.info.get(DEFERRED) and (p.members or p.people or p.subs):
+        people = (sorted(p.members), sorted(p.people), sorted(p.subs))
+        enqueue_after_commit(session, SUMMARISE_MEMBERS, *(tuple(ids) for ids in people))
+        p.members, p.people, p.subs = set(), set(), set()
     if not p:
         return
     file_updated(session, p)
@@ -308,6 +324,7 @@ def apply_pending(session: Session) -> None:
 def _forget(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(KEY, None)
+        session.info.pop(DEFERRED, None)
 
 
 event.listen(Session, "before_flush", _before_flush)

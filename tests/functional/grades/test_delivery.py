@@ -28,6 +28,7 @@ from lti_tool.models import Course, DeliveryStatus, GradeDelivery, GradeSend, Pe
 from lti_tool.services.grades.queue import Result
 from lti_tool.services.grades.service import ActivitySpec, record_score
 from lti_tool.services.grades.worker import GradeWorker
+from lti_tool.tasks import DELIVER_GRADES
 from tests.conftest import register, state
 from tests.databases import TEST_DATABASE_URL
 from tests.independent_platform import INSTRUCTOR, auto_post_form
@@ -229,11 +230,11 @@ def test_a_recorded_score_queues_its_delivery_and_a_job_sends_it(lms, course_id)
     which a worker runs (here, the test runs what is queued)."""
     app, course = course_id
     queue = jobs(app)
-    assert queue.backlog() == 0
+    assert queue.backlog(DELIVER_GRADES) == 0
     record_round(app, course, students(app, course, 3), 4.0, utcnow())
-    assert queue.backlog() == 1  # one run for the transaction, not one per score
+    assert queue.backlog(DELIVER_GRADES) == 1  # one run for the transaction, not one per score
     assert not lms.ags.accepted
-    assert queue.run_pending() == 1
+    assert queue.run_pending() >= 1
     assert len(lms.ags.accepted) == 6
     assert Counter(r.status for r in all_deliveries(app)) == {DeliveryStatus.SENT: 6}
     assert [t.name for t in threading.enumerate() if t.name.startswith("rapport")] == []

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from lti_tool.db import transaction, utcnow
 from lti_tool.jobs import jobs
 from lti_tool.models import Course, Membership
+from lti_tool.tasks import ROSTER_SYNC
 from tests.conftest import register, state
 from tests.independent_nrps import NrpsPlatform, member
 from tests.platform import INSTRUCTOR, LEARNER, LTI, TestPlatform
@@ -92,11 +93,11 @@ def test_a_staff_launch_syncs_a_thousand_members_in_the_background(rapport, plat
     lms.members = roster_of(lms, 1000)
     response = launch(platform, browser, url, lms)
     # The launch has answered with the sync waiting for a worker; nothing asked the platform.
-    assert jobs(app).backlog() == 1 and not lms.page_requests
+    assert jobs(app).backlog(ROSTER_SYNC) == 1 and not lms.page_requests
     home = browser.get(url + response.headers["Location"])
     assert "Refreshing the roster from the LMS now" in home.text
     assert "<strong>1</strong> people in all" in home.text
-    assert jobs(app).run_pending() == 1
+    assert jobs(app).run_pending() == 2  # the sync, and the summary of the launch
     assert len(lms.page_requests) == 10
     assert lms.token_requests == 1
     home = browser.get(url + response.headers["Location"])

@@ -13,10 +13,11 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from lti_tool.db import transaction
+from lti_tool.jobs import jobs
 from lti_tool.models import Membership, StaffAnswer, StudentSummary
 from lti_tool.models.course import CourseRole
 from lti_tool.services.dashboard.summary import compute, summaries_for
-from lti_tool.services.dashboard.tracking import UntrackedWriteError
+from lti_tool.services.dashboard.tracking import UntrackedWriteError, defer_members
 from tests.conftest import state
 from tests.services.dashboard.summary_events import (
     EVENTS,
@@ -101,3 +102,31 @@ def test_a_write_whose_students_cannot_be_told_is_refused(app):
     )
     with pytest.raises(UntrackedWriteError), transaction(sessions) as session:
         session.execute(change_role, [{"who": world.ids["Ada"]}, {"who": world.ids["Ben"]}])
+
+
+LAUNCHES = {
+    "a_member_of_staff_launches_as_a_student",
+    "and_as_staff_again",
+    "a_student_renamed_by_their_launch",
+}
+
+
+def test_what_a_launch_writes_is_summarised_by_a_job_after_it_commits(app):
+    """A launch's person and membership (tracking.defer_members) reach the summary by the
+    SUMMARISE_MEMBERS job: a change of role, back again and a new name each end as a full
+    recomputation says, once the job has run."""
+    sessions = state(app).sessions
+    world = make_world(sessions)
+    launches = 0
+    for event in EVENTS:
+        with transaction(sessions) as session:
+            if event.__name__ in LAUNCHES:
+                defer_members(session)
+            event(session, world)
+        if event.__name__ in LAUNCHES:
+            launches += 1
+            assert jobs(app).run_pending() == 1, event.__name__
+        with sessions() as session:
+            stored, recomputed = stored_and_recomputed(session, world.course)
+        assert stored == recomputed, event.__name__
+    assert launches == len(LAUNCHES)
