@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
@@ -24,7 +33,7 @@ from lti_tool.services.checkins.charts import (
     response_rate_chart,
     sparkline,
 )
-from lti_tool.services.checkins.export import responses_csv
+from lti_tool.services.checkins.export import responses_csv_chunks
 from lti_tool.services.checkins.schedule import parse_schedule
 from lti_tool.services.checkins.service import CheckInForm
 from lti_tool.services.checkins.settings import QUESTION_PRESETS
@@ -187,11 +196,13 @@ def _charts(stats: checkin_stats.CheckInStats) -> list[Chart]:
 @bp.get("/courses/<int:course_id>/checkins/<int:checkin_id>/answers.csv")
 @course_grant_required
 def export(course_id: int, checkin_id: int) -> Response:
+    """Streamed as it is read from the database: memory stays bounded by one occurrence's
+    answers, whatever the number of weeks."""
     checkin, rows = checkin_stats.export_rows(db(), g.grant, checkin_id)
-    body = responses_csv(checkin.questions, rows, checkin.anonymous)
+    chunks = responses_csv_chunks(checkin.questions, rows, checkin.anonymous)
     name = f"check-in-{checkin.id}-answers.csv"
     return Response(
-        body,
+        stream_with_context(chunks),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

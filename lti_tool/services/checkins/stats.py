@@ -4,6 +4,7 @@ and, for anonymous check-ins, all staff ever see. Three queries whatever the cou
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,8 @@ from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins.export import ExportRow
 from lti_tool.services.checkins.service import CheckInRefused, checkin_in_course
+
+EXPORT_CHUNK = 1_000  # responses read at a time for the CSV export
 
 
 @dataclass(frozen=True)
@@ -95,27 +98,35 @@ def course_checkins(session: Session, grant: CourseGrant) -> list[CheckIn]:
 
 def export_rows(
     session: Session, grant: CourseGrant, checkin_id: int
-) -> tuple[CheckIn, list[ExportRow]]:
-    """Every response of the check-in for the CSV export: names only when it is not anonymous
-    (an anonymous export is ordered by its answers, never by who or when)."""
+) -> tuple[CheckIn, Iterator[ExportRow]]:
+    """Every response of the check-in for the CSV export, in the order its occurrences opened:
+    names only when it is not anonymous (an anonymous export is ordered by its answers, never
+    by who or when).
+
+    Who may download is decided now; the rows are read as the export is written, EXPORT_CHUNK
+    at a time (a server-side cursor on PostgreSQL), so no request holds every answer at once."""
     if not grant.is_staff:
         raise CheckInRefused(403, "Only the course's staff download a check-in's answers.")
     checkin = checkin_in_course(session, grant, checkin_id)
-    rows = session.execute(
-        select(CheckInResponse, Occurrence, Person)
-        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
-        .join(Person, Person.id == CheckInResponse.student_id)
-        .where(Occurrence.checkin_id == checkin.id)
-    ).all()
     named = not checkin.anonymous
-    return checkin, [
-        ExportRow(
-            occurrence=f"#{occurrence.number}",
-            opens_at=occurrence.opens_at,
-            student_name=person.name_as("Student") if named else None,
-            student_email=person.email if named else None,
-            submitted_at=response.submitted_at if named else None,
-            answers=response.answers,
+
+    def rows() -> Iterator[ExportRow]:
+        found = session.execute(
+            select(CheckInResponse, Occurrence, Person)
+            .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
+            .join(Person, Person.id == CheckInResponse.student_id)
+            .where(Occurrence.checkin_id == checkin.id)
+            .order_by(Occurrence.opens_at, Occurrence.id)
+            .execution_options(yield_per=EXPORT_CHUNK)
         )
-        for response, occurrence, person in rows
-    ]
+        for response, occurrence, person in found:
+            yield ExportRow(
+                occurrence=f"#{occurrence.number}",
+                opens_at=occurrence.opens_at,
+                student_name=person.name_as("Student") if named else None,
+                student_email=person.email if named else None,
+                submitted_at=response.submitted_at if named else None,
+                answers=response.answers,
+            )
+
+    return checkin, rows()
