@@ -104,29 +104,45 @@ def export_rows(
     by who or when).
 
     Who may download is decided now; the rows are read as the export is written, EXPORT_CHUNK
-    at a time (a server-side cursor on PostgreSQL), so no request holds every answer at once."""
+    at a time (a server-side cursor on PostgreSQL), so no request holds every answer at once:
+    only the respondents' names and emails, one each."""
     if not grant.is_staff:
         raise CheckInRefused(403, "Only the course's staff download a check-in's answers.")
     checkin = checkin_in_course(session, grant, checkin_id)
-    named = not checkin.anonymous
+    answered = (
+        select(
+            CheckInResponse.student_id,
+            CheckInResponse.submitted_at,
+            CheckInResponse.answers,
+            Occurrence.number,
+            Occurrence.opens_at,
+        )
+        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
+        .where(Occurrence.checkin_id == checkin.id)
+    )
 
     def rows() -> Iterator[ExportRow]:
+        people: dict[int, tuple[str, str | None]] = {}
+        if not checkin.anonymous:
+            respondents = answered.with_only_columns(CheckInResponse.student_id).distinct()
+            people = {
+                p.id: (p.name_as("Student"), p.email)
+                for p in session.scalars(select(Person).where(Person.id.in_(respondents)))
+            }
         found = session.execute(
-            select(CheckInResponse, Occurrence, Person)
-            .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
-            .join(Person, Person.id == CheckInResponse.student_id)
-            .where(Occurrence.checkin_id == checkin.id)
-            .order_by(Occurrence.opens_at, Occurrence.id)
-            .execution_options(yield_per=EXPORT_CHUNK)
+            answered.order_by(Occurrence.opens_at, Occurrence.id).execution_options(
+                yield_per=EXPORT_CHUNK
+            )
         )
-        for response, occurrence, person in found:
+        for student_id, submitted_at, answers, number, opens_at in found:
+            name, email = people.get(student_id, (None, None))
             yield ExportRow(
-                occurrence=f"#{occurrence.number}",
-                opens_at=occurrence.opens_at,
-                student_name=person.name_as("Student") if named else None,
-                student_email=person.email if named else None,
-                submitted_at=response.submitted_at if named else None,
-                answers=response.answers,
+                occurrence=f"#{number}",
+                opens_at=opens_at,
+                student_name=name,
+                student_email=email,
+                submitted_at=None if checkin.anonymous else submitted_at,
+                answers=answers,
             )
 
     return checkin, rows()
