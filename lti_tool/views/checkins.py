@@ -3,6 +3,7 @@ answer or handle each, nudge those who have not answered, see the charts and exp
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from werkzeug.wrappers import Response
@@ -196,13 +196,19 @@ def _charts(stats: checkin_stats.CheckInStats) -> list[Chart]:
 @bp.get("/courses/<int:course_id>/checkins/<int:checkin_id>/answers.csv")
 @course_grant_required
 def export(course_id: int, checkin_id: int) -> Response:
-    """Streamed as it is read from the database: memory stays bounded by one occurrence's
-    answers, whatever the number of weeks."""
+    """Streamed as it is read from the database, from a session of its own that closes when
+    the last row is sent (or the download is abandoned): the request's session is gone by then.
+    Memory stays bounded by one occurrence's answers, whatever the number of weeks."""
     checkin, rows = checkin_stats.export_rows(db(), g.grant, checkin_id)
-    chunks = responses_csv_chunks(checkin.questions, rows, checkin.anonymous)
+    questions, anonymous, sessions = checkin.questions, checkin.anonymous, rapport().sessions
+
+    def chunks() -> Iterator[str]:
+        with sessions() as session:
+            yield from responses_csv_chunks(questions, rows(session), anonymous)
+
     name = f"check-in-{checkin.id}-answers.csv"
     return Response(
-        stream_with_context(chunks),
+        chunks(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -4,7 +4,7 @@ and, for anonymous check-ins, all staff ever see. Three queries whatever the cou
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -98,14 +98,15 @@ def course_checkins(session: Session, grant: CourseGrant) -> list[CheckIn]:
 
 def export_rows(
     session: Session, grant: CourseGrant, checkin_id: int
-) -> tuple[CheckIn, Iterator[ExportRow]]:
+) -> tuple[CheckIn, Callable[[Session], Iterator[ExportRow]]]:
     """Every response of the check-in for the CSV export, in the order its occurrences opened:
     names only when it is not anonymous (an anonymous export is ordered by its answers, never
     by who or when).
 
-    Who may download is decided now; the rows are read as the export is written, EXPORT_CHUNK
-    at a time (a server-side cursor on PostgreSQL), so no request holds every answer at once:
-    only the respondents' names and emails, one each."""
+    Who may download is decided now; the rows are read as the export is written, by the
+    function returned, from the session it is given (one that lives as long as the stream, not
+    the request's), EXPORT_CHUNK at a time (a server-side cursor on PostgreSQL): so no request
+    holds every answer at once, only the respondents' names and emails, one each."""
     if not grant.is_staff:
         raise CheckInRefused(403, "Only the course's staff download a check-in's answers.")
     checkin = checkin_in_course(session, grant, checkin_id)
@@ -121,9 +122,11 @@ def export_rows(
         .where(Occurrence.checkin_id == checkin.id)
     )
 
-    def rows() -> Iterator[ExportRow]:
+    anonymous = checkin.anonymous
+
+    def rows(session: Session) -> Iterator[ExportRow]:
         people: dict[int, tuple[str, str | None]] = {}
-        if not checkin.anonymous:
+        if not anonymous:
             respondents = answered.with_only_columns(CheckInResponse.student_id).distinct()
             people = {
                 p.id: (p.name_as("Student"), p.email)
@@ -141,8 +144,8 @@ def export_rows(
                 opens_at=opens_at,
                 student_name=name,
                 student_email=email,
-                submitted_at=None if checkin.anonymous else submitted_at,
+                submitted_at=None if anonymous else submitted_at,
                 answers=answers,
             )
 
-    return checkin, rows()
+    return checkin, rows
