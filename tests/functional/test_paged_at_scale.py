@@ -30,6 +30,7 @@ from lti_tool.models import (
 )
 from lti_tool.models.course import CourseRole
 from tests.conftest import state
+from tests.functional.checkins.test_queries import course_id_of
 from tests.functional.dashboard.seed import TITLES, Seeded, seed_course
 from tests.functional.roster.test_people import statements_for
 from tests.newsfeed_flow import Clock, teacher, use_clock
@@ -112,20 +113,19 @@ def pages(seeded: Seeded, week: int, placement: int, post: int) -> dict[str, str
 
 
 def measure(app: Flask, url: str, platform: Any, size: int) -> Measured:
-    context = f"scale-{size}"
-    staff = teacher(platform, url, context=context)
-    teacher(platform, url, sub="second-tutor", name="Tomás Rivera", context=context)
+    staff, *_ = (
+        teacher(platform, url, sub=sub, name=name, context=f"scale-{size}")
+        for sub, name in (("teacher", "Margaret Chen"), ("second-tutor", "Tomás Rivera"))
+    )
     jobs(app).run_pending()  # no roster sync still running while statements are counted
-    course_id = int(staff.course.strip("/").split("/")[1])
     with state(app).sessions() as session:
-        staff_ids = sorted(
-            session.scalars(
-                select(Membership.person_id).where(
-                    Membership.course_id == course_id, Membership.role == CourseRole.STAFF
-                )
-            )
+        by_sub = dict(
+            session.execute(
+                select(Person.sub, Person.id).where(Person.sub.in_(("teacher", "second-tutor")))
+            ).all()
         )
-        me = session.scalar(select(Person.id).where(Person.sub == "teacher"))
+    staff_ids, me = sorted(by_sub.values()), by_sub["teacher"]
+    course_id = course_id_of(staff)
     seeded = seed_course(
         app, course_id, staff_ids, size, size * MESSAGES_EACH, size * RESPONSES_EACH, NOW
     )
@@ -135,7 +135,7 @@ def measure(app: Flask, url: str, platform: Any, size: int) -> Measured:
             .where(Occurrence.checkin_id == seeded.checkin_id)
             .order_by(Occurrence.number)
         ).all()
-    placement, post = extras(app, seeded, me or staff_ids[0])
+    placement, post = extras(app, seeded, me)
     staff.text("people")  # a first page, so no page below pays for the session's start
     statements, sizes = {}, {}
     # The fourth week: most answers to it have answers before them, so drops count.
