@@ -3,19 +3,10 @@ answer or handle each, nudge those who have not answered, see the charts and exp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    g,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
@@ -33,7 +24,6 @@ from lti_tool.services.checkins.charts import (
     response_rate_chart,
     sparkline,
 )
-from lti_tool.services.checkins.export import responses_csv_chunks
 from lti_tool.services.checkins.schedule import parse_schedule
 from lti_tool.services.checkins.service import CheckInForm
 from lti_tool.services.checkins.settings import QUESTION_PRESETS
@@ -196,19 +186,12 @@ def _charts(stats: checkin_stats.CheckInStats) -> list[Chart]:
 @bp.get("/courses/<int:course_id>/checkins/<int:checkin_id>/answers.csv")
 @course_grant_required
 def export(course_id: int, checkin_id: int) -> Response:
-    """Streamed as it is read from the database, from a session of its own that closes when
-    the last row is sent (or the download is abandoned): the request's session is gone by then.
-    Memory stays bounded by one occurrence's answers, whatever the number of weeks."""
+    """Streamed (checkins.stats.csv_stream): memory stays bounded by one week's answers."""
     checkin, rows = checkin_stats.export_rows(db(), g.grant, checkin_id)
-    questions, anonymous, sessions = checkin.questions, checkin.anonymous, rapport().sessions
-
-    def chunks() -> Iterator[str]:
-        with sessions() as session:
-            yield from responses_csv_chunks(questions, rows(session), anonymous)
-
+    chunks = checkin_stats.csv_stream(rapport().sessions, checkin, rows)
     name = f"check-in-{checkin.id}-answers.csv"
     return Response(
-        chunks(),
+        chunks,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from lti_tool.models import CheckIn, CheckInResponse, Membership, Occurrence, Person
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.checkins.export import ExportRow
+from lti_tool.services.checkins.export import ExportRow, responses_csv_chunks
 from lti_tool.services.checkins.service import CheckInRefused, checkin_in_course
 
 EXPORT_CHUNK = 1_000  # responses read at a time for the CSV export
@@ -149,3 +149,19 @@ def export_rows(
             )
 
     return checkin, rows
+
+
+def csv_stream(
+    sessions: Callable[[], Session],
+    checkin: CheckIn,
+    rows: Callable[[Session], Iterator[ExportRow]],
+) -> Iterator[str]:
+    """The export as CSV in pieces, read from a session of its own that closes when the last
+    piece is sent or the download is abandoned: the request's session is gone by then."""
+    questions, anonymous = checkin.questions, checkin.anonymous
+
+    def chunks() -> Iterator[str]:
+        with sessions() as session:
+            yield from responses_csv_chunks(questions, rows(session), anonymous)
+
+    return chunks()
