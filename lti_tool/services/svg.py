@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 Point = tuple[float, float]
 # rapport.css's ink, muted text, rules and accent; the accent is 6.6:1 on white.
@@ -21,16 +21,19 @@ def number(value: float) -> str:
 
 
 def element(tag: str, content: str | None = None, /, **attrs: object) -> Markup:
-    """One element. `stroke_width=2` becomes `stroke-width="2"`, `class_` becomes `class`."""
-    pairs = Markup("").join(
-        Markup(' {}="{}"').format(
-            name.rstrip("_").replace("_", "-"), number(v) if isinstance(v, float) else v
-        )
+    """One element. `stroke_width=2` becomes `stroke-width="2"`, `class_` becomes `class`.
+
+    Joined as plain strings from escaped parts: a triage page draws a hundred sparklines, and
+    `Markup.format` costs ten times as much for the same text."""
+    pairs = "".join(
+        f" {escape(name.rstrip('_').replace('_', '-'))}="
+        f'"{escape(number(v) if isinstance(v, float) else v)}"'
         for name, v in attrs.items()
     )
+    tag = escape(tag)
     if content is None:
-        return Markup("<{}{}/>").format(tag, pairs)
-    return Markup("<{0}{1}>{2}</{0}>").format(tag, pairs, content)
+        return Markup(f"<{tag}{pairs}/>")  # noqa: S704 - every part escaped above
+    return Markup(f"<{tag}{pairs}>{escape(content)}</{tag}>")  # noqa: S704 - as above
 
 
 def broken_line(

@@ -24,7 +24,6 @@ from lti_tool.services.checkins.charts import (
     response_rate_chart,
     sparkline,
 )
-from lti_tool.services.checkins.export import responses_csv
 from lti_tool.services.checkins.schedule import parse_schedule
 from lti_tool.services.checkins.service import CheckInForm
 from lti_tool.services.checkins.settings import QUESTION_PRESETS
@@ -187,11 +186,12 @@ def _charts(stats: checkin_stats.CheckInStats) -> list[Chart]:
 @bp.get("/courses/<int:course_id>/checkins/<int:checkin_id>/answers.csv")
 @course_grant_required
 def export(course_id: int, checkin_id: int) -> Response:
+    """Streamed (checkins.stats.csv_stream): memory stays bounded by one week's answers."""
     checkin, rows = checkin_stats.export_rows(db(), g.grant, checkin_id)
-    body = responses_csv(checkin.questions, rows, checkin.anonymous)
+    chunks = checkin_stats.csv_stream(rapport().sessions, checkin, rows)
     name = f"check-in-{checkin.id}-answers.csv"
     return Response(
-        body,
+        chunks,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -10,13 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
-from lti_tool.models import Course, FeedbackMessage, Membership, Person
-from lti_tool.models.course import CourseRole
-from lti_tool.services.feedback import pages
+from lti_tool.models import Course, FeedbackMessage
+from lti_tool.services.feedback import pages, students
 from lti_tool.services.feedback import service as feedback
 from lti_tool.services.feedback.service import FeedbackRefused, Viewer
 from lti_tool.services.placements import PlaceableKind, register_kind
@@ -133,22 +131,6 @@ def edit_message(course_id: int, message_id: int) -> Any:
     return page, 400 if errors else 200
 
 
-def _students(course_id: int) -> list[tuple[int, str]]:
-    rows = db().scalars(
-        select(Person)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(
-            Membership.course_id == course_id,
-            Membership.role == CourseRole.STUDENT,
-            Membership.active.is_(True),
-        )
-    )
-    viewer = _viewer()
-    mine = feedback.students_they_write_to(db(), viewer)
-    listed = ((p.id, p.name_as("Student")) for p in rows if mine is None or p.id in mine)
-    return sorted(listed, key=lambda s: s[1].casefold())
-
-
 @bp.route("/courses/<int:course_id>/feedback/new", methods=["GET", "POST"])
 @course_grant_required
 def new(course_id: int) -> Any:
@@ -174,7 +156,7 @@ def new(course_id: int) -> Any:
     page = render_template(
         "feedback/new.html",
         course=db().get_one(Course, course_id),
-        students=_students(course_id),
+        choices=students.student_choices(db(), viewer, request.args.get("q", ""), chosen),
         chosen=chosen,
         title=title,
         body=body,
@@ -195,7 +177,7 @@ def activity(course_id: int, placement_id: int) -> Any:
         return redirect(url_for("feedback.thread", course_id=course_id, thread_id=opened.id))
     if not g.grant.is_staff:
         abort(403, description="Feedback activities are for the course's students and staff.")
-    overview = pages.activity_overview(db(), viewer, placement_id)
+    overview = students.activity_overview(db(), viewer, placement_id, page_from(request.args))
     return render_template("feedback/activity.html", page=overview, grant=g.grant)
 
 

@@ -237,7 +237,13 @@ def react(course_id: int, post_id: int) -> Response:
 @bp.get("/courses/<int:course_id>/posts/<int:post_id>/seen")
 @course_grant_required
 def seen(course_id: int, post_id: int) -> str:
-    page = pages.seen_list(db(), _grant(), post_id)
+    page = pages.seen_list(
+        db(),
+        _grant(),
+        post_id,
+        seen_page=page_from(request.args, "seen_page"),
+        not_seen_page=page_from(request.args, "not_seen_page"),
+    )
     return render_template("newsfeed/seen.html", page=page, grant=_grant())
 
 

@@ -55,7 +55,7 @@ def chosen_id(value: str | None) -> int | None:
     return chosen
 
 
-def page_from(values: MultiDict[str, str]) -> int:
+def page_from(values: MultiDict[str, str], name: str = "page") -> int:
     """The page number asked for: 1 when none or nonsense, and never past MAX_PAGE."""
-    value = values.get("page", 1, type=int) or 1
+    value = values.get(name, 1, type=int) or 1
     return min(max(1, value), MAX_PAGE)

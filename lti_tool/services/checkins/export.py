@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
 BOM = "\ufeff"
+CHUNK_CHARACTERS = 64 * 1024  # how much of a streamed export is sent at a time
 # OWASP's list, their full-width forms, and "|" and "%" which older spreadsheets also act on.
 FORMULA_STARTS = frozenset("=+-@|%\uff1d\uff0b\uff0d\uff20")
 
@@ -74,6 +76,16 @@ def responses_csv(
     Rows run by occurrence in opening order; within one, by student name, or for an anonymous
     check-in by the answers themselves (in question order).
     """
+    in_order = sorted(rows, key=lambda row: iso_utc(row.opens_at))
+    return "".join(responses_csv_chunks(questions, in_order, anonymous))
+
+
+def responses_csv_chunks(
+    questions: Sequence[Mapping[str, Any]], rows: Iterable[ExportRow], anonymous: bool
+) -> Iterator[str]:
+    """`responses_csv` in pieces of about CHUNK_CHARACTERS, for rows that already come in the
+    order their occurrences opened (as `stats.export_rows` reads them): only the rows of one
+    occurrence are held at a time, to be put in order within it."""
     ids = [question["id"] for question in questions]
     header = ["occurrence", "opened"]
     if not anonymous:
@@ -81,18 +93,24 @@ def responses_csv(
     header += [str(question.get("prompt") or question["id"]) for question in questions]
 
     def order(row: ExportRow) -> tuple[Any, ...]:
-        when = iso_utc(row.opens_at)
         if anonymous:
-            return (when, row.occurrence, [_answer_order(row.answers.get(i)) for i in ids])
-        return (when, row.occurrence, (row.student_name or "").casefold(), row.student_email or "")
+            return (row.occurrence, [_answer_order(row.answers.get(i)) for i in ids])
+        return (row.occurrence, (row.student_name or "").casefold(), row.student_email or "")
 
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([neutralised(cell) for cell in header])
-    for row in sorted(rows, key=order):
-        cells = [row.occurrence, iso_utc(row.opens_at)]
-        if not anonymous:
-            cells += [row.student_name or "", row.student_email or "", iso_utc(row.submitted_at)]
-        cells += [answer_text(row.answers.get(i)) for i in ids]
-        writer.writerow([neutralised(cell) for cell in cells])
-    return BOM + out.getvalue()
+    for opened, together in groupby(rows, key=lambda row: iso_utc(row.opens_at)):
+        for row in sorted(together, key=order):
+            cells = [row.occurrence, opened]
+            if not anonymous:
+                cells += [row.student_name or "", row.student_email or ""]
+                cells.append(iso_utc(row.submitted_at))
+            cells += [answer_text(row.answers.get(i)) for i in ids]
+            writer.writerow([neutralised(cell) for cell in cells])
+            if out.tell() >= CHUNK_CHARACTERS:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+    yield out.getvalue()

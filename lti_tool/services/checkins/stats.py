@@ -4,6 +4,7 @@ and, for anonymous check-ins, all staff ever see. Three queries whatever the cou
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,8 +14,10 @@ from sqlalchemy.orm import Session
 from lti_tool.models import CheckIn, CheckInResponse, Membership, Occurrence, Person
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.checkins.export import ExportRow
+from lti_tool.services.checkins.export import ExportRow, responses_csv_chunks
 from lti_tool.services.checkins.service import CheckInRefused, checkin_in_course
+
+EXPORT_CHUNK = 1_000  # responses read at a time for the CSV export
 
 
 @dataclass(frozen=True)
@@ -95,27 +98,70 @@ def course_checkins(session: Session, grant: CourseGrant) -> list[CheckIn]:
 
 def export_rows(
     session: Session, grant: CourseGrant, checkin_id: int
-) -> tuple[CheckIn, list[ExportRow]]:
-    """Every response of the check-in for the CSV export: names only when it is not anonymous
-    (an anonymous export is ordered by its answers, never by who or when)."""
+) -> tuple[CheckIn, Callable[[Session], Iterator[ExportRow]]]:
+    """Every response of the check-in for the CSV export, in the order its occurrences opened:
+    names only when it is not anonymous (an anonymous export is ordered by its answers, never
+    by who or when).
+
+    Who may download is decided now; the rows are read as the export is written, by the
+    function returned, from the session it is given (one that lives as long as the stream, not
+    the request's), EXPORT_CHUNK at a time (a server-side cursor on PostgreSQL): so no request
+    holds every answer at once, only the respondents' names and emails, one each."""
     if not grant.is_staff:
         raise CheckInRefused(403, "Only the course's staff download a check-in's answers.")
     checkin = checkin_in_course(session, grant, checkin_id)
-    rows = session.execute(
-        select(CheckInResponse, Occurrence, Person)
-        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
-        .join(Person, Person.id == CheckInResponse.student_id)
-        .where(Occurrence.checkin_id == checkin.id)
-    ).all()
-    named = not checkin.anonymous
-    return checkin, [
-        ExportRow(
-            occurrence=f"#{occurrence.number}",
-            opens_at=occurrence.opens_at,
-            student_name=person.name_as("Student") if named else None,
-            student_email=person.email if named else None,
-            submitted_at=response.submitted_at if named else None,
-            answers=response.answers,
+    answered = (
+        select(
+            CheckInResponse.student_id,
+            CheckInResponse.submitted_at,
+            CheckInResponse.answers,
+            Occurrence.number,
+            Occurrence.opens_at,
         )
-        for response, occurrence, person in rows
-    ]
+        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
+        .where(Occurrence.checkin_id == checkin.id)
+    )
+
+    anonymous = checkin.anonymous
+
+    def rows(session: Session) -> Iterator[ExportRow]:
+        people: dict[int, tuple[str, str | None]] = {}
+        if not anonymous:
+            respondents = answered.with_only_columns(CheckInResponse.student_id).distinct()
+            people = {
+                p.id: (p.name_as("Student"), p.email)
+                for p in session.scalars(select(Person).where(Person.id.in_(respondents)))
+            }
+        found = session.execute(
+            answered.order_by(Occurrence.opens_at, Occurrence.id).execution_options(
+                yield_per=EXPORT_CHUNK
+            )
+        )
+        for student_id, submitted_at, answers, number, opens_at in found:
+            name, email = people.get(student_id, (None, None))
+            yield ExportRow(
+                occurrence=f"#{number}",
+                opens_at=opens_at,
+                student_name=name,
+                student_email=email,
+                submitted_at=None if anonymous else submitted_at,
+                answers=answers,
+            )
+
+    return checkin, rows
+
+
+def csv_stream(
+    sessions: Callable[[], Session],
+    checkin: CheckIn,
+    rows: Callable[[Session], Iterator[ExportRow]],
+) -> Iterator[str]:
+    """The export as CSV in pieces, read from a session of its own that closes when the last
+    piece is sent or the download is abandoned: the request's session is gone by then."""
+    questions, anonymous = checkin.questions, checkin.anonymous
+
+    def chunks() -> Iterator[str]:
+        with sessions() as session:
+            yield from responses_csv_chunks(questions, rows(session), anonymous)
+
+    return chunks()

@@ -2,9 +2,13 @@
 
 The list puts first whom to talk to first: students who asked to talk, then the lowest scores,
 then the biggest drops against the student's own previous answer, then the rest; responses
-nobody has dealt with come before handled ones, and a tutor sees their own tutees first. It is
-built from one query over every response of the course's named check-ins (the previous answer
-comes from a window function), whatever the number of students and weeks.
+nobody has dealt with come before handled ones, and a tutor sees their own tutees first.
+
+The order is the database's, paged with LIMIT/OFFSET: the previous answer comes from a window
+function over the student's answers to the same check-in, the category from a CASE. The counts
+per category are one aggregate; names, answers' words and trends are read only for the page's
+students. So a page costs the same few statements, and carries the same hundred rows, for 20
+students or 5,000 with ten weeks of answers each.
 
 Anonymous check-ins never appear here: staff see only their aggregates.
 """
@@ -12,10 +16,12 @@ Anonymous check-ins never appear here: staff see only their aggregates.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import (
@@ -25,6 +31,7 @@ from lti_tool.models import (
     Occurrence,
     Person,
     ResponseStatus,
+    TutorAllocation,
 )
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins.service import (
@@ -32,11 +39,11 @@ from lti_tool.services.checkins.service import (
     checkin_in_course,
     occurrence_in_course,
 )
-from lti_tool.services.tutors.service import current_tutor_ids
 
 PAGE_SIZE = 100
 LOW_SCORE = 2
 BIG_DROP = 2
+NO_SCORE = 6  # a response without a score sorts after every score of the 1..5 scale
 CATEGORIES = ("talk", "low", "drop", "rest")
 
 
@@ -73,17 +80,6 @@ class TriageRow:
             return "drop"
         return "rest"
 
-    def order(self) -> tuple[object, ...]:
-        return (
-            self.status is not ResponseStatus.NEW,
-            not self.my_tutee,
-            CATEGORIES.index(self.category),
-            self.score if self.score is not None else 6,
-            -self.drop,
-            self.submitted_at,
-            self.response_id,
-        )
-
 
 @dataclass(frozen=True)
 class TriagePage:
@@ -112,91 +108,180 @@ def triage(
         occurrence, checkin = occurrence_in_course(session, grant, occurrence_id)
     if checkin is not None and checkin.anonymous:
         raise CheckInRefused(403, "This check-in is anonymous: its answers have no names.")
-    rows = _rows(session, grant, checkin)
-    if occurrence is not None:
-        rows = [r for r in rows if r.occurrence_number == occurrence.number]
-    rows.sort(key=TriageRow.order)
-    waiting = dict.fromkeys(CATEGORIES, 0)
-    for row in rows:
-        if row.status is ResponseStatus.NEW:
-            waiting[row.category] += 1
     page = max(1, page)
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    listed = _listed(grant, checkin, occurrence)
+    found = session.execute(_page_query(listed, page)).all()
+    total, waiting = _counts(session, listed)
     return TriagePage(
         course=session.get_one(Course, grant.course_id),
         checkin=checkin,
         occurrence=occurrence,
-        rows=shown,
-        total=len(rows),
+        rows=_rows(session, found[:PAGE_SIZE]),
+        total=total,
         waiting=waiting,
         page=page,
-        has_more=len(rows) > page * PAGE_SIZE,
+        has_more=len(found) > PAGE_SIZE,
     )
 
 
-def _rows(session: Session, grant: CourseGrant, checkin: CheckIn | None) -> list[TriageRow]:
-    previous = (
-        func.lag(CheckInResponse.score)
-        .over(
-            partition_by=(CheckInResponse.student_id, Occurrence.checkin_id),
-            order_by=Occurrence.opens_at,
-        )
-        .label("previous")
+def _listed(grant: CourseGrant, checkin: CheckIn | None, occurrence: Occurrence | None) -> Subquery:
+    """Every response the list holds, with the student's previous answer to the same check-in,
+    the drop against it, the category and the keys of the order."""
+    previous = func.lag(CheckInResponse.score).over(
+        partition_by=(CheckInResponse.student_id, Occurrence.checkin_id),
+        order_by=Occurrence.opens_at,
     )
-    query = (
+    answered = (
         select(
             CheckInResponse.id,
             CheckInResponse.student_id,
             CheckInResponse.score,
             CheckInResponse.wants_talk,
-            CheckInResponse.answers,
             CheckInResponse.status,
             CheckInResponse.submitted_at,
-            CheckInResponse.thread_id,
+            Occurrence.id.label("occurrence_id"),
             Occurrence.checkin_id,
-            Occurrence.number,
-            CheckIn.title,
-            previous,
+            previous.label("previous"),
         )
         .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
         .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
         .where(CheckIn.course_id == grant.course_id, CheckIn.anonymous.is_(False))
     )
     if checkin is not None:
-        query = query.where(CheckIn.id == checkin.id)
-    found = session.execute(query).all()
-    students = {r.student_id for r in found}
-    names = _names(session, students)
-    tutors = current_tutor_ids(session, grant.course_id) if found else {}
-    trends: dict[tuple[int, int], dict[int, int | None]] = defaultdict(dict)
-    for r in found:
-        trends[(r.student_id, r.checkin_id)][r.number] = r.score
-    rows = []
-    for r in found:
-        scores = trends[(r.student_id, r.checkin_id)]
-        rows.append(
-            TriageRow(
-                response_id=r.id,
-                student_id=r.student_id,
-                name=names.get(r.student_id, "Student"),
-                checkin_title=r.title,
-                occurrence_number=r.number,
-                score=r.score,
-                previous=r.previous,
-                wants_talk=bool(r.wants_talk),
-                text=str((r.answers or {}).get("text") or ""),
-                status=ResponseStatus(r.status),
-                submitted_at=r.submitted_at,
-                my_tutee=tutors.get(r.student_id) == grant.person_id,
-                thread_id=r.thread_id,
-                trend=[scores.get(n) for n in range(1, max(scores) + 1)],
-            )
+        answered = answered.where(CheckIn.id == checkin.id)
+    if occurrence is not None:  # a previous answer is never a later one: the rest need not be read
+        answered = answered.where(Occurrence.opens_at <= occurrence.opens_at)
+    inner = answered.subquery("answered")
+    drop = case(
+        (inner.c.score.is_(None) | inner.c.previous.is_(None), 0),
+        else_=inner.c.previous - inner.c.score,
+    )
+    category = case(
+        (inner.c.wants_talk.is_(True), 0),
+        (inner.c.score <= LOW_SCORE, 1),
+        (drop >= BIG_DROP, 2),
+        else_=3,
+    )
+    tutees = select(TutorAllocation.student_id).where(
+        TutorAllocation.course_id == grant.course_id,
+        TutorAllocation.tutor_id == grant.person_id,
+        TutorAllocation.ended_at.is_(None),
+    )
+    listed = select(
+        inner,
+        drop.label("drop"),
+        category.label("category"),
+        case((inner.c.status == ResponseStatus.NEW, 0), else_=1).label("dealt"),
+        case((inner.c.student_id.in_(tutees), 0), else_=1).label("not_mine"),
+    )
+    if occurrence is not None:
+        listed = listed.where(inner.c.occurrence_id == occurrence.id)
+    return listed.subquery("listed")
+
+
+def _order(listed: Any) -> list[ColumnElement[Any]]:
+    """New before dealt with, own tutees first, by category, then the lowest score, the biggest
+    drop, the earliest answer (and the response's id, so no two rows ever tie)."""
+    return [
+        listed.c.dealt,
+        listed.c.not_mine,
+        listed.c.category,
+        func.coalesce(listed.c.score, NO_SCORE),
+        -listed.c.drop,
+        listed.c.submitted_at,
+        listed.c.id,
+    ]
+
+
+def _page_query(listed: Subquery, page: int) -> Select[Any]:
+    """The page's rows (and one more, to tell whether another page follows), with what each
+    shows: the answer's words, the check-in's title, the student."""
+    shown = (
+        select(listed)
+        .order_by(*_order(listed))
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+        .subquery("shown")
+    )
+    return (
+        select(
+            shown,
+            CheckInResponse.answers,
+            CheckInResponse.thread_id,
+            Occurrence.number,
+            CheckIn.title,
+            Person,
         )
-    return rows
+        .join(CheckInResponse, CheckInResponse.id == shown.c.id)
+        .join(Occurrence, Occurrence.id == shown.c.occurrence_id)
+        .join(CheckIn, CheckIn.id == shown.c.checkin_id)
+        .join(Person, Person.id == shown.c.student_id)
+        .order_by(*_order(shown))
+    )
 
 
-def _names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    people = session.scalars(select(Person).where(Person.id.in_(sorted(ids))))
-    return {p.id: p.name_as("Student") for p in people}
+def _counts(session: Session, listed: Subquery) -> tuple[int, dict[str, int]]:
+    """All the responses listed, and those nobody has dealt with per category: one query (apart
+    from the page's, as one window over both would keep every row to count it)."""
+    waiting = dict.fromkeys(CATEGORIES, 0)
+    total = 0
+    for category, dealt, count in session.execute(
+        select(listed.c.category, listed.c.dealt, func.count()).group_by(
+            listed.c.category, listed.c.dealt
+        )
+    ):
+        total += count
+        if dealt == 0:
+            waiting[CATEGORIES[category]] += count
+    return total, waiting
+
+
+def _rows(session: Session, found: Sequence[Any]) -> list[TriageRow]:
+    trends = _trends(session, {(r.student_id, r.checkin_id) for r in found})
+    return [
+        TriageRow(
+            response_id=r.id,
+            student_id=r.student_id,
+            name=r.Person.name_as("Student"),
+            checkin_title=r.title,
+            occurrence_number=r.number,
+            score=r.score,
+            previous=r.previous,
+            wants_talk=bool(r.wants_talk),
+            text=str((r.answers or {}).get("text") or ""),
+            status=ResponseStatus(r.status),
+            submitted_at=r.submitted_at,
+            my_tutee=r.not_mine == 0,
+            thread_id=r.thread_id,
+            trend=trends[(r.student_id, r.checkin_id)],
+        )
+        for r in found
+    ]
+
+
+def _trends(
+    session: Session, pairs: set[tuple[int, int]]
+) -> defaultdict[tuple[int, int], list[int | None]]:
+    """Each shown student's scores on each shown check-in, week by week (None for a week not
+    answered), up to their latest answer: one query for the page's students only."""
+    trends: defaultdict[tuple[int, int], list[int | None]] = defaultdict(list)
+    if not pairs:
+        return trends
+    scores: defaultdict[tuple[int, int], dict[int, int | None]] = defaultdict(dict)
+    for student_id, checkin_id, number, score in session.execute(
+        select(
+            CheckInResponse.student_id,
+            Occurrence.checkin_id,
+            Occurrence.number,
+            CheckInResponse.score,
+        )
+        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
+        .where(
+            CheckInResponse.student_id.in_(sorted({s for s, _ in pairs})),
+            Occurrence.checkin_id.in_(sorted({c for _, c in pairs})),
+        )
+    ):
+        scores[(student_id, checkin_id)][number] = score
+    for key, weeks in scores.items():
+        trends[key] = [weeks.get(n) for n in range(1, max(weeks) + 1)]
+    return trends

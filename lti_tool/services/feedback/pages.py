@@ -16,23 +16,20 @@ from lti_tool.models import (
     FeedbackThread,
     GradableActivity,
     GradeDelivery,
-    Membership,
     Person,
     Placement,
     ThreadRead,
-    TutorAllocation,
 )
-from lti_tool.models.course import CourseRole
 from lti_tool.models.grades import DeliveryStatus
 from lti_tool.services.feedback.service import (
     Viewer,
     can_edit_message,
     can_grade,
     can_start_thread,
-    feedback_placement,
     mark_read,
     readable_thread,
 )
+from lti_tool.services.feedback.students import tutees_of
 from lti_tool.services.placements import activity_key
 from lti_tool.services.profiles import AuthorCard, author_cards
 from lti_tool.services.tutors.service import current_tutor_ids
@@ -42,12 +39,7 @@ SHOWS = ("all", "unread", "mine")
 
 
 def _tutees(viewer: Viewer) -> ColumnElement[bool]:
-    mine = select(TutorAllocation.student_id).where(
-        TutorAllocation.course_id == viewer.grant.course_id,
-        TutorAllocation.tutor_id == viewer.grant.person_id,
-        TutorAllocation.ended_at.is_(None),
-    )
-    return FeedbackThread.student_id.in_(mine)
+    return FeedbackThread.student_id.in_(tutees_of(viewer))
 
 
 def _visible(viewer: Viewer) -> list[ColumnElement[bool]]:
@@ -246,72 +238,3 @@ def _gradebook_status(
         .limit(1)
     )
     return DeliveryStatus(status) if status else None
-
-
-@dataclass(frozen=True)
-class ActivityRow:
-    student_id: int
-    name: str
-    thread: FeedbackThread | None
-    grade: float | None
-
-
-@dataclass(frozen=True)
-class ActivityOverview:
-    course: Course
-    placement: Placement
-    rows: list[ActivityRow]
-
-
-def activity_overview(session: Session, viewer: Viewer, placement_id: int) -> ActivityOverview:
-    """Staff: every active student of the course and where their feedback for this activity
-    stands (three queries)."""
-    course = session.get_one(Course, viewer.grant.course_id)
-    placement = feedback_placement(session, course.id, placement_id)
-    students = session.execute(
-        select(Person)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(
-            Membership.course_id == course.id,
-            Membership.role == CourseRole.STUDENT,
-            Membership.active.is_(True),
-        )
-    ).scalars()
-    threads = {
-        t.student_id: t
-        for t in session.scalars(
-            select(FeedbackThread).where(
-                FeedbackThread.placement_id == placement.id, *_visible(viewer)
-            )
-        )
-    }
-    latest = (
-        select(FeedbackMessage.thread_id, func.max(FeedbackMessage.id).label("last"))
-        .where(
-            FeedbackMessage.thread_id.in_([t.id for t in threads.values()] or [0]),
-            FeedbackMessage.score_given.is_not(None),
-        )
-        .group_by(FeedbackMessage.thread_id)
-        .subquery()
-    )
-    grades = dict(
-        session.execute(
-            select(FeedbackMessage.thread_id, FeedbackMessage.score_given).join(
-                latest, latest.c.last == FeedbackMessage.id
-            )
-        ).all()
-    )
-    rows = [
-        ActivityRow(
-            p.id,
-            p.name_as("Student"),
-            threads.get(p.id),
-            grades.get(threads[p.id].id) if p.id in threads else None,
-        )
-        for p in students
-    ]
-    if not viewer.reads_every_thread:
-        mine = current_tutor_ids(session, course.id)
-        rows = [r for r in rows if mine.get(r.student_id) == viewer.grant.person_id]
-    rows.sort(key=lambda r: r.name.casefold())
-    return ActivityOverview(course, placement, rows)

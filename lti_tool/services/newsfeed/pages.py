@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -36,6 +37,9 @@ from lti_tool.services.newsfeed.service import (
     post_in_course,
     visible_post,
 )
+from lti_tool.services.roster.people import sort_name
+
+SEEN_PAGE_SIZE = 100  # names on a page of each side of "who has seen it"
 
 
 @dataclass(frozen=True)
@@ -130,26 +134,68 @@ class SeenEntry:
 class SeenList:
     course: Course
     post: Post
-    seen: list[SeenEntry]
-    not_seen: list[SeenEntry]
+    seen: list[SeenEntry]  # one page of them, first seen first
+    not_seen: list[SeenEntry]  # one page of them, by name
+    seen_total: int
+    not_seen_total: int
+    seen_page: int
+    not_seen_page: int
+
+    @property
+    def students(self) -> int:
+        return self.seen_total + self.not_seen_total
+
+    @property
+    def seen_pages(self) -> int:
+        return max(1, -(-self.seen_total // SEEN_PAGE_SIZE))
+
+    @property
+    def not_seen_pages(self) -> int:
+        return max(1, -(-self.not_seen_total // SEEN_PAGE_SIZE))
 
 
-def seen_list(session: Session, grant: CourseGrant, post_id: int) -> SeenList:
-    """Every active student on the roster, split by whether the post was shown to them."""
+def seen_list(
+    session: Session, grant: CourseGrant, post_id: int, seen_page: int = 1, not_seen_page: int = 1
+) -> SeenList:
+    """The course's active students, split by whether the post was shown to them: how many on
+    each side (one query), and a page of each (one query each, none for an empty side)."""
     if not can_see_who_saw(grant):
         raise PostRefused(403, "Only the course's staff see who has read a post.")
     course = course_of(session, grant)
     post = post_in_course(session, grant, post_id)
-    rows = session.execute(
+    viewed = (PostView.person_id == Person.id) & (PostView.post_id == post.id)
+    students = (
         select(Person, PostView.seen_at)
         .join(Membership, Membership.person_id == Person.id)
-        .outerjoin(PostView, (PostView.person_id == Person.id) & (PostView.post_id == post.id))
+        .outerjoin(PostView, viewed)
         .where(*active_students(grant.course_id))
-    ).all()
-    entries = [SeenEntry(p.id, p.name_as("Student"), seen_at) for p, seen_at in rows]
-    seen = sorted((e for e in entries if e.seen_at), key=lambda e: e.seen_at or post.created_at)
-    not_seen = sorted((e for e in entries if not e.seen_at), key=lambda e: e.name.casefold())
-    return SeenList(course, post, seen, not_seen)
+    )
+    total, seen_total = session.execute(
+        students.with_only_columns(func.count(), func.count(PostView.id))
+    ).one()
+    not_seen_total = int(total) - int(seen_total)
+    seen_page = min(max(1, seen_page), max(1, -(-int(seen_total) // SEEN_PAGE_SIZE)))
+    not_seen_page = min(max(1, not_seen_page), max(1, -(-not_seen_total // SEEN_PAGE_SIZE)))
+
+    def page(where: ColumnElement[bool], number: int, *order: Any) -> list[SeenEntry]:
+        rows = session.execute(
+            students.where(where)
+            .order_by(*order, Person.id)
+            .limit(SEEN_PAGE_SIZE)
+            .offset((number - 1) * SEEN_PAGE_SIZE)
+        )
+        return [SeenEntry(p.id, p.name_as("Student"), seen_at) for p, seen_at in rows]
+
+    return SeenList(
+        course=course,
+        post=post,
+        seen=page(PostView.id.is_not(None), seen_page, PostView.seen_at) if seen_total else [],
+        not_seen=page(PostView.id.is_(None), not_seen_page, sort_name()) if not_seen_total else [],
+        seen_total=int(seen_total),
+        not_seen_total=not_seen_total,
+        seen_page=seen_page,
+        not_seen_page=not_seen_page,
+    )
 
 
 @dataclass(frozen=True)
