@@ -15,7 +15,7 @@ def test_a_conversation_as_instructor_and_as_student(demo, page_in, width):
     frame = launch_as(staff_page, demo, "Margaret Chen")
     frame.get_by_role("link", name="Feedback").click()
     frame.get_by_role("link", name="Start a conversation").click()
-    frame.get_by_label("Student").select_option(label="Amara Okafor")
+    frame.get_by_label("Student", exact=True).select_option(label="Amara Okafor")
     frame.get_by_label("Title").fill("Your essay plan")
     frame.get_by_label("Message").fill(
         "Dear Amara,\n\nYour plan is **clear and well argued**. Two things to strengthen:\n\n"
