@@ -100,9 +100,7 @@ def _demo_lms(env: dict[str, str], port: int, folder: Path) -> Iterator[tuple[st
     else:
         command = [str(BIN / "rapport"), "run", "--host", "127.0.0.1", "--port", str(port)]
     with (folder / "lms.log").open("w") as log:
-        process = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         assert wait_until(lambda: _up(url), 60), (folder / "lms.log").read_text()
         yield url, process.pid
