@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from zoneinfo import available_timezones
 
 from sqlalchemy import select
@@ -214,10 +214,8 @@ def can_change_settings(grant: CourseGrant) -> bool:
     return grant.is_instructor
 
 
-@dataclass(frozen=True)
-class Change:
-    """An option whose value a save changed."""
-
+# An option whose value a save changed.
+class Change(NamedTuple):
     key: str
     old_value: Any
     new_value: Any
@@ -232,10 +230,8 @@ def change_settings(
 ) -> list[Change]:
     """Apply a submitted settings form: all of it, or nothing, refused (400) with every error
     by key. An option missing from the form keeps its value, except a checkbox, which is then off.
-
     Writes only the options whose value changed, and one activity-log entry naming each with
-    its old effective value (the default when the course had none stored).
-    """
+    its old effective value (the default when the course had none stored)."""
     current = course_settings(session, course_id)
     wanted: dict[str, SettingValue] = {}
     errors: dict[str, str] = {}

@@ -28,7 +28,7 @@ from lti_tool.services.checkins.schedule import parse_schedule
 from lti_tool.services.checkins.service import CheckInForm
 from lti_tool.services.checkins.settings import QUESTION_PRESETS
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
-from lti_tool.services.feedback import service as feedback
+from lti_tool.services.feedback import viewers
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets import service as snippets
@@ -215,11 +215,11 @@ def triage(course_id: int) -> str:
         occurrence_id=occurrence_id,
         page=page_from(request.args),
     )
-    viewer = feedback.viewer_for(db(), g.grant, g.course_settings)
+    viewer = viewers.viewer_for(db(), g.grant, g.course_settings)
     answerable = {
         row.response_id
         for row in page.rows
-        if feedback.can_write_to_student(viewer, is_their_tutor=row.my_tutee)
+        if viewers.can_write_to_student(viewer, is_their_tutor=row.my_tutee)
     }
     return render_template(
         "checkins/triage.html",

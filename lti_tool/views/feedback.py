@@ -14,9 +14,10 @@ from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course, FeedbackMessage
-from lti_tool.services.feedback import pages, students
+from lti_tool.services.feedback import pages, students, viewers
 from lti_tool.services.feedback import service as feedback
-from lti_tool.services.feedback.service import FeedbackRefused, Viewer
+from lti_tool.services.feedback.service import FeedbackRefused
+from lti_tool.services.feedback.viewers import Viewer
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.views.course import committed, course_grant_required
 from lti_tool.views.params import id_from, page_from
@@ -38,7 +39,7 @@ register_kind(
 
 def _viewer() -> Viewer:
     if "feedback_viewer" not in g:
-        g.feedback_viewer = feedback.viewer_for(db(), g.grant, g.course_settings)
+        g.feedback_viewer = viewers.viewer_for(db(), g.grant, g.course_settings)
     viewer: Viewer = g.feedback_viewer
     return viewer
 
@@ -118,7 +119,7 @@ def edit_message(course_id: int, message_id: int) -> Any:
         if edited is not None:
             target = url_for("feedback.thread", course_id=course_id, thread_id=thread.id)
             return redirect(f"{target}#message-{message_id}", code=303)
-    elif not feedback.can_edit_message(_viewer(), message, _now()):
+    elif not viewers.can_edit_message(_viewer(), message, _now()):
         abort(403, description="A message can be edited by its author for ten minutes.")
     page = render_template(
         "feedback/edit.html",
@@ -135,7 +136,7 @@ def edit_message(course_id: int, message_id: int) -> Any:
 @course_grant_required
 def new(course_id: int) -> Any:
     viewer = _viewer()
-    if not feedback.can_start_thread(viewer):
+    if not viewers.can_start_thread(viewer):
         abort(403, description="Only the course's staff start feedback conversations.")
     form = request.form if request.method == "POST" else request.args
     chosen = id_from(form, "student")

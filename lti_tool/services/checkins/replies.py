@@ -32,12 +32,8 @@ from lti_tool.services.checkins.service import (
     CheckInRefused,
     occurrence_in_course,
 )
-from lti_tool.services.feedback.service import (
-    check_may_write_to,
-    post_message,
-    students_they_write_to,
-    viewer_for,
-)
+from lti_tool.services.feedback.service import check_may_write_to, post_message
+from lti_tool.services.feedback.viewers import students_they_write_to, viewer_for
 from lti_tool.services.snippets.bulk_run import RUNNING
 from lti_tool.services.upsert import upsert
 

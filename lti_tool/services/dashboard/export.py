@@ -20,7 +20,7 @@ from lti_tool.services.dashboard import rows as listing
 from lti_tool.services.dashboard.rows import StudentRow
 from lti_tool.services.dashboard.service import refuse_unless_staff
 from lti_tool.services.dashboard.tracking import apply_pending
-from lti_tool.services.feedback.service import viewer_for
+from lti_tool.services.feedback.viewers import viewer_for
 
 PRIVATE = "private to their tutor and the instructors"
 FETCH = 1_000

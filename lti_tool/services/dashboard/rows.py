@@ -27,7 +27,7 @@ from lti_tool.models import (
 from lti_tool.models.course import CourseRole
 from lti_tool.services.checkins.sparkline import trend
 from lti_tool.services.dashboard.contact import Contact
-from lti_tool.services.feedback.service import Viewer
+from lti_tool.services.feedback.viewers import Viewer
 
 S = StudentSummary
 SHOWS = ("all", "outside", "never", "flagged", "waiting")

@@ -24,7 +24,7 @@ from lti_tool.services.dashboard import rows as listing
 from lti_tool.services.dashboard import settings as contact_settings
 from lti_tool.services.dashboard.rows import SHOWS, SORTS, StudentRow
 from lti_tool.services.dashboard.tracking import apply_pending
-from lti_tool.services.feedback.service import Viewer, viewer_for
+from lti_tool.services.feedback.viewers import Viewer, viewer_for
 from lti_tool.services.refusals import Refused
 
 LONG_WAIT = timedelta(hours=48)

@@ -21,15 +21,9 @@ from lti_tool.models import (
     ThreadRead,
 )
 from lti_tool.models.grades import DeliveryStatus
-from lti_tool.services.feedback.service import (
-    Viewer,
-    can_edit_message,
-    can_grade,
-    can_start_thread,
-    mark_read,
-    readable_thread,
-)
+from lti_tool.services.feedback.service import mark_read, readable_thread
 from lti_tool.services.feedback.students import tutees_of
+from lti_tool.services.feedback.viewers import Viewer, can_edit_message, can_grade, can_start_thread
 from lti_tool.services.placements import activity_key
 from lti_tool.services.profiles import AuthorCard, author_cards
 from lti_tool.services.tutors.service import current_tutor_ids

@@ -23,7 +23,8 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
-from lti_tool.services.feedback.service import Viewer, feedback_placement
+from lti_tool.services.feedback.service import feedback_placement
+from lti_tool.services.feedback.viewers import Viewer
 from lti_tool.services.roster.people import sort_name
 
 PAGE_SIZE = 100  # students on a page of an activity's overview

@@ -19,7 +19,7 @@ from lti_tool.models import BulkStart, Course, Membership, Placement
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
-from lti_tool.services.feedback.service import students_they_write_to, viewer_for
+from lti_tool.services.feedback.viewers import students_they_write_to, viewer_for
 from lti_tool.services.markup import render_markdown
 from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets import audit

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from lti_tool.models import FeedbackThread, Membership, Person, TutorAllocation
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
-from lti_tool.services.feedback.service import viewer_for
+from lti_tool.services.feedback.viewers import viewer_for
 from lti_tool.services.refusals import Refused
 from lti_tool.services.tutors.service import students_with_their_tutor
 

@@ -39,6 +39,7 @@ from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.feedback import service as feedback
+from lti_tool.services.feedback import viewers
 from lti_tool.services.feedback.settings import ALL_STAFF, TUTOR_AND_INSTRUCTORS, VISIBILITY
 from lti_tool.services.placements import PlacementChoice, create_placements
 from tests.conftest import (
@@ -208,9 +209,9 @@ def roster_person(session: Session, course: int, sub: str, key: str) -> int:
     return int(person)
 
 
-def viewer(session: Session, course: int, person: int, role: CourseRole) -> feedback.Viewer:
+def viewer(session: Session, course: int, person: int, role: CourseRole) -> viewers.Viewer:
     grant = CourseGrant(course, person, role)
-    return feedback.viewer_for(session, grant, course_settings(session, course))
+    return viewers.viewer_for(session, grant, course_settings(session, course))
 
 
 def feedback_course(tool: RunningTool, visibility: str = ALL_STAFF) -> FeedbackCourse:

@@ -8,7 +8,8 @@ import pytest
 
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.feedback import service as feedback
-from lti_tool.services.feedback.service import Viewer
+from lti_tool.services.feedback import viewers
+from lti_tool.services.feedback.viewers import Viewer
 from lti_tool.services.placements import PlacementChoice, create_placements
 from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets import bulk_start
@@ -18,7 +19,7 @@ MARGARET, AMARA = "Margaret Chen", "Amara Okafor"
 
 
 def viewer(world: World, session, who: str = MARGARET) -> Viewer:
-    return feedback.viewer_for(session, world.grant(who), course_settings(session, world.course_id))
+    return viewers.viewer_for(session, world.grant(who), course_settings(session, world.course_id))
 
 
 def essay_feedback(world: World) -> int:

@@ -33,6 +33,7 @@ from lti_tool.services.checkins import replies as checkin_replies
 from lti_tool.services.checkins.service import CheckInForm, answer, questions_from
 from lti_tool.services.dashboard.flags import set_flag
 from lti_tool.services.feedback import service as feedback
+from lti_tool.services.feedback import viewers
 from lti_tool.services.feedback.settings import ALL_STAFF, VISIBILITY
 from lti_tool.services.newsfeed import replies as newsfeed_replies
 from lti_tool.services.newsfeed import service as newsfeed
@@ -62,8 +63,8 @@ class World:
         role = CourseRole.STAFF if name in ("Tess", "Theo") else CourseRole.STUDENT
         return CourseGrant(self.course, self.ids[name], role)
 
-    def viewer(self, session: Session, name: str) -> feedback.Viewer:
-        return feedback.viewer_for(session, self.grant(name), SETTINGS)
+    def viewer(self, session: Session, name: str) -> viewers.Viewer:
+        return viewers.viewer_for(session, self.grant(name), SETTINGS)
 
     def tick(self, hours: float = 5) -> datetime:
         self.clock += timedelta(hours=hours)
