@@ -35,7 +35,7 @@ test-sqlite: install browsers
 
 test-postgres: install
 	bash .ci/services
-	TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test TEST_REDIS_URL=redis://127.0.0.1:6379/15 $(BIN)/pytest -n auto -m "not browser and not database_independent"
+	TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test TEST_REDIS_URL=redis://127.0.0.1:6379/15 $(BIN)/pytest -n $$(( $$(nproc) + 1 )) --dist worksteal -m "not browser and not database_independent"
 
 lint: install
 	$(BIN)/ruff check .
