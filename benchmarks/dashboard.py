@@ -4,8 +4,9 @@
     BENCH_DATABASE_URL=postgresql://… also on PostgreSQL (an empty database: its tables are
     dropped and made again)
 
-The course is seeded as the query-count test seeds it (tests/functional/dashboard/seed.py):
-per student 20 feedback messages and 10 check-in answers, so 100,000 and 50,000 at 5,000.
+The course is `benchmarks.seed`'s, written as the query-count test writes it
+(tests/functional/dashboard/seed.py): per student 20 feedback messages and 10 check-in
+answers, so 100,000 and 50,000 at 5,000.
 One staff member's browser (a session holding their grant) asks, in process through Flask's
 test client, for:
 - baselines: `/healthz`, and the course's People page (a paged list of the roster);
@@ -31,64 +32,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
 from flask import Flask
 from sqlalchemy import event
 
 from benchmarks.results import Figure, report
+from benchmarks.seed import RESPONSES_EACH, build
 from lti_tool import create_app
-from lti_tool.db import Base, make_engine, transaction, utcnow
-from lti_tool.migrate import alembic_config
-from lti_tool.models import Course, Membership, Person, Registration
+from lti_tool.db import utcnow
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant, add_grant
-from tests.functional.dashboard.seed import seed_course
 
 NOW = datetime(2027, 3, 30, 12, 0, tzinfo=UTC)
 REPEAT = 21  # enough for a 95th percentile
 MIN_SECONDS = 0.5  # fast pages are asked for until this long has passed, for a steady median
-MESSAGES_EACH, RESPONSES_EACH = 20, 10
-LMS = {
-    "issuer": "https://lms.example.edu",
-    "client_id": "bench",
-    "auth_login_url": "https://lms.example.edu/auth",
-    "auth_token_url": "https://lms.example.edu/token",
-}
 
 
 def _app(url: str, folder: Path) -> Flask:
+    """Rapport on the seeded database, its clock at the seed's NOW."""
     os.environ.update(
         DATABASE_URL=url,
         RAPPORT_INSTANCE_DIR=str(folder / "instance"),
         KEYS_DIR=str(folder / "keys"),
     )
-    engine = make_engine(url)
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    command.stamp(alembic_config(url), "head")  # the schema is the models': at head
     app = create_app({"testing": True})
     app.extensions["rapport"].clock = lambda: NOW
     return app
-
-
-def _course(app: Flask) -> tuple[int, list[int]]:
-    """A course with two staff members, as their launches would have left it."""
-    with transaction(app.extensions["rapport"].sessions) as session:
-        lms = Registration(**LMS)
-        session.add(lms)
-        session.flush()
-        course = Course(registration_id=lms.id, context_id="bench", title="Benchmark course")
-        staff = [
-            Person(registration_id=lms.id, sub=f"staff-{n}", name=name)
-            for n, name in enumerate(("Margaret Chen", "Tomás Rivera"))
-        ]
-        session.add_all([course, *staff])
-        session.flush()
-        session.add_all(
-            Membership(course_id=course.id, person_id=p.id, role=CourseRole.STAFF) for p in staff
-        )
-        return course.id, [p.id for p in staff]
 
 
 @contextmanager
@@ -149,19 +117,9 @@ def views(course_id: int, tutor_id: int) -> dict[str, str]:
 
 
 def run(url: str, students: int, folder: Path) -> list[Figure]:
+    seeded = build(url, students, now=NOW)  # emptied, migrated, then the course
     app = _app(url, folder)
-    course_id, staff_ids = _course(app)
-    started = time.perf_counter()
-    seeded = seed_course(
-        app,
-        course_id,
-        staff_ids,
-        students,
-        students * MESSAGES_EACH,
-        students * RESPONSES_EACH,
-        NOW,
-    )
-    seeding = time.perf_counter() - started
+    course_id, staff_ids, seeding = seeded.course_id, seeded.staff_ids, seeded.seconds
     client = app.test_client()
     with client.session_transaction() as cookie:
         grant = CourseGrant(course_id, staff_ids[0], CourseRole.STAFF)
