@@ -1,5 +1,6 @@
-"""Each student's summary for the relationship dashboard, kept on every write, and the staff
-answers its time to reply is measured from; filled in for every course
+"""Each student's dashboard summary and the staff answers it times replies by, backfilled
+
+Kept on every write (services/dashboard/tracking.py); filled in here for every course.
 
 Revision ID: 0013_student_summary
 Revises: 0012_nudges_as_bulk_starts
