@@ -48,10 +48,11 @@ def summarise_members_of_launches(
     members: tuple[tuple[int, int], ...],
     people: tuple[int, ...],
     subs: tuple[tuple[int, str], ...],
+    upserted: tuple[tuple[int, int], ...],
 ) -> None:
     """The student summaries of what launches wrote (services/dashboard/tracking.py)."""
     with transaction(rapport().sessions) as session:
-        summarise_members(session, members, people, subs)
+        summarise_members(session, members, people, subs, upserted)
 
 
 @job(BULK_START)

@@ -41,6 +41,8 @@ class Pending:
     people: set[int] = field(default_factory=set)  # their name, in every course
     subs: set[tuple[int, str]] = field(default_factory=set)  # (registration, sub): people too
     writers: set[tuple[int, int]] = field(default_factory=set)  # (course, person) who wrote
+    # (course, person) memberships upserted with a role, whose role before is not known
+    upserted: set[tuple[int, int]] = field(default_factory=set)
     checkins: set[int] = field(default_factory=set)  # made anonymous, moved
     occurrences: set[int] = field(default_factory=set)  # opening at another time
     courses: set[int] = field(default_factory=set)  # every member's name, and their rows
@@ -119,6 +121,7 @@ def resolve(session: Session, p: Pending) -> dict[int, set[int]]:
         found = Pending()
         checkin_students(session, found, p.checkins, p.occurrences)
         pairs |= found.pairs
+    p.writers |= _role_changed(session, p.upserted)
     if p.writers:
         by_course: dict[int, set[int]] = defaultdict(set)
         for course, person in p.writers:
@@ -178,40 +181,42 @@ def _by_registration(subs: set[tuple[int, str]]) -> dict[int, set[str]]:
     return grouped
 
 
+def _role_changed(session: Session, upserted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The upserted memberships whose role changed, read from the summaries (a student has
+    one, a member of staff none; neither is refreshed yet): what their person wrote now counts
+    differently, or stops counting, as contact from the course team."""
+    if not upserted:
+        return set()
+    rows = session.execute(
+        select(
+            Membership.course_id, Membership.person_id, Membership.role, StudentSummary.course_id
+        )
+        .outerjoin(
+            StudentSummary,
+            (StudentSummary.course_id == Membership.course_id)
+            & (StudentSummary.student_id == Membership.person_id),
+        )
+        .where(
+            Membership.course_id.in_({course for course, _ in upserted}),
+            Membership.person_id.in_({person for _, person in upserted}),
+        )
+    ).all()
+    return {
+        (course, person)
+        for course, person, role, summarised in rows
+        if (course, person) in upserted and (role is CourseRole.STAFF) == (summarised is not None)
+    }
+
+
 def summarise_members(
     session: Session,
     members: Iterable[tuple[int, int]],
     people: Iterable[int],
     subs: Iterable[tuple[int, str]],
+    upserted: Iterable[tuple[int, int]],
 ) -> None:
     """What `tracking.defer_members` left for after the commit: the summaries of these people
-    and memberships. Whether a membership's role changed is read from the summaries
-    themselves (a student has one; a member of staff has none), so that a change of role also
-    refreshes the students the person wrote to."""
-    p = Pending(members=set(members), people=set(people), subs=set(subs))
-    if p.members:
-        rows = session.execute(
-            select(
-                Membership.course_id,
-                Membership.person_id,
-                Membership.role,
-                StudentSummary.course_id,
-            )
-            .outerjoin(
-                StudentSummary,
-                (StudentSummary.course_id == Membership.course_id)
-                & (StudentSummary.student_id == Membership.person_id),
-            )
-            .where(
-                Membership.course_id.in_({course for course, _ in p.members}),
-                Membership.person_id.in_({person for _, person in p.members}),
-            )
-        ).all()
-        p.writers = {
-            (course, person)
-            for course, person, role, summarised in rows
-            if (course, person) in p.members
-            and (role is CourseRole.STAFF) == (summarised is not None)
-        }
+    and memberships."""
+    p = Pending(members=set(members), people=set(people), subs=set(subs), upserted=set(upserted))
     for course_id, students in sorted(resolve(session, p).items()):
         refresh(session, course_id, students)

@@ -25,12 +25,10 @@ from lti_tool.db import Base
 from lti_tool.jobs import enqueue_after_commit
 from lti_tool.models import (
     CheckIn,
-    Membership,
     Occurrence,
     Person,
     PostKind,
 )
-from lti_tool.models.course import CourseRole
 from lti_tool.services.dashboard.pending import (
     Pending,
     checkin_students,
@@ -199,8 +197,8 @@ def _statement(state: ORMExecuteState) -> None:
     p, session = _pending(state.session), state.session
     if state.is_insert:
         rows = _inserted(statement, state.parameters)
-        if table.name == "membership" and not session.info.get(DEFERRED):
-            _memberships(session, p, rows)
+        if table.name == "membership":  # upserted: whether its role changed is told at commit
+            p.upserted.update((r["course_id"], r["person_id"]) for r in rows if r.get("role"))
         for row in rows:
             _row(p, table.name, row, "insert", role_changed=False)
         return
@@ -234,25 +232,6 @@ def file_updated(session: Session, p: Pending) -> None:
         for row in _touched(session, table.c.id.in_(sorted(ids)), table):
             _row(p, name, row, "update", role_changed=False)
     p.updated.clear()
-
-
-def _memberships(session: Session, p: Pending, rows: list[dict[str, Any]]) -> None:
-    """A membership upserted with another role than it had: what its person wrote now counts
-    differently (or stops counting) as staff contact."""
-    keyed = {(r["course_id"], r["person_id"]): r.get("role") for r in rows if "person_id" in r}
-    if not keyed or not any(keyed.values()):
-        return
-    people = {person for _, person in keyed}
-    before = session.execute(
-        select(Membership.course_id, Membership.person_id, Membership.role).where(
-            Membership.course_id.in_({course for course, _ in keyed}),
-            Membership.person_id.in_(people),
-        )
-    ).all()
-    for course, person, role in before:
-        new = keyed.get((course, person))
-        if new is not None and CourseRole(new) != role:
-            p.writers.add((course, person))
 
 
 # -- ORM objects --------------------------------------------------------------------------------
@@ -310,10 +289,10 @@ def apply_pending(session: Session) -> None:
         return
     session.flush()
     p = session.info.pop(KEY, None)
-    if p and session.info.get(DEFERRED) and (p.members or p.people or p.subs):
-        people = (sorted(p.members), sorted(p.people), sorted(p.subs))
-        enqueue_after_commit(session, SUMMARISE_MEMBERS, *(tuple(ids) for ids in people))
-        p.members, p.people, p.subs = set(), set(), set()
+    if p and session.info.get(DEFERRED) and (p.members or p.people or p.subs or p.upserted):
+        people = (p.members, p.people, p.subs, p.upserted)
+        enqueue_after_commit(session, SUMMARISE_MEMBERS, *(tuple(sorted(ids)) for ids in people))
+        p.members, p.people, p.subs, p.upserted = set(), set(), set(), set()
     if not p:
         return
     file_updated(session, p)
