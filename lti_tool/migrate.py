@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -22,7 +23,23 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    """Migrate to `revision`; at the head, also fill in what a migration left to the code
+    (a migration cannot call today's services: their models may be ahead of its schema)."""
     command.upgrade(alembic_config(database_url), revision)
+    if revision == "head":
+        _fill_in(database_url)
+
+
+def _fill_in(database_url: str) -> None:
+    from lti_tool.db import make_engine  # noqa: PLC0415
+    from lti_tool.services.dashboard.summary import summarise_unsummarised  # noqa: PLC0415
+
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            summarise_unsummarised(session)
+    finally:
+        engine.dispose()
 
 
 def revision(database_url: str, message: str) -> None:

@@ -1,5 +1,5 @@
-"""Migration 0013 makes the student summary and fills it in for the courses a database already
-holds, as the refresh every write uses would have (issue 15)."""
+"""Migration 0013 makes the student summary; `rapport db upgrade` fills it in at the head for the
+courses a database already holds, as the refresh every write uses would have (issue 15)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
+from lti_tool.services.dashboard.summary import summarise_unsummarised
 from tests.databases import fresh_database
 from tests.services.dashboard.test_summary import stored_and_recomputed
 
@@ -75,8 +76,12 @@ def test_0013_backfills_every_courses_students(tmp_path):
             for thread in threads
             for author, hours in ((staff, 0), (ada if thread == threads[0] else ben, 2))
         ])  # fmt: skip
+    upgrade(url, "0013_student_summary")
+    with Session(engine) as session:
+        assert session.scalars(select(StudentSummary)).all() == []  # the code's to fill in
     upgrade(url)
     with Session(engine) as session:
+        assert summarise_unsummarised(session) == []  # every student has a summary now
         for course in courses:
             stored, recomputed = stored_and_recomputed(session, course)
             assert stored == recomputed

@@ -1,6 +1,8 @@
-"""Each student's dashboard summary and the staff answers it times replies by, backfilled
+"""Each student's dashboard summary and the staff answers it times replies by
 
-Kept on every write (services/dashboard/tracking.py); filled in here for every course.
+Kept on every write (services/dashboard/tracking.py). The tables start empty: `rapport db
+upgrade` fills them in at the head (lti_tool/migrate.py), with the code that matches the schema
+there, for every course that has a student without a summary.
 
 Revision ID: 0013_student_summary
 Revises: 0012_nudges_as_bulk_starts
@@ -11,15 +13,16 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 from lti_tool.db import JSONType, UTCDateTime
-from lti_tool.models.summary import NAME_KEY
 
 revision: str = "0013_student_summary"
 down_revision: str | None = "0012_nudges_as_bulk_starts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# Sorted by byte on PostgreSQL, as the casefolded names are compared in Python.
+NAME_KEY = sa.String(255).with_variant(sa.String(255, collation="C"), "postgresql")
 
 
 def upgrade() -> None:
@@ -78,17 +81,6 @@ def upgrade() -> None:
         op.create_index(
             f"ix_staff_answer_course_id_{column}", "staff_answer", ["course_id", column]
         )
-    _backfill()
-
-
-def _backfill() -> None:
-    """Every course's students, summarised by the same function every write uses."""
-    from lti_tool.services.dashboard.summary import refresh  # noqa: PLC0415
-
-    session = Session(bind=op.get_bind())
-    for course_id in session.scalars(sa.text("SELECT id FROM course ORDER BY id")).all():
-        refresh(session, int(course_id))
-    session.flush()
 
 
 def downgrade() -> None:

@@ -3,8 +3,8 @@ talk, recent check-in scores and trend, tutor, flag — recomputed from the fact
 
 `refresh` recomputes the summary of some students of a course, or of all of them, in the same
 nine statements however many they are; `tracking` calls it before every commit that changed
-a fact, the migration that made the table calls it for every course. `summaries_for` is how a
-page reads the facts of its students. What counts as contact is `contact.py`'s alone.
+a fact, and `rapport db upgrade` for every course where a student has none. `summaries_for` is
+how a page reads the facts of its students. What counts as contact is `contact.py`'s alone.
 """
 
 from __future__ import annotations
@@ -216,6 +216,27 @@ def refresh(session: Session, course_id: int, students: Iterable[int] | None = N
     session.execute(delete(StaffAnswer).where(*scope).execution_options(synchronize_session=False))
     if answers:
         session.execute(insert(StaffAnswer), answers)
+
+
+def summarise_unsummarised(session: Session) -> list[int]:
+    """Refresh, whole, every course with a student who has no summary (after migration 0013
+    made the table, each course with students; later, none): the ids of those courses."""
+    missing = (
+        select(Membership.course_id)
+        .where(
+            Membership.role == CourseRole.STUDENT,
+            ~exists().where(
+                StudentSummary.course_id == Membership.course_id,
+                StudentSummary.student_id == Membership.person_id,
+            ),
+        )
+        .distinct()
+        .order_by(Membership.course_id)
+    )
+    courses = list(session.scalars(missing))
+    for course_id in courses:
+        refresh(session, course_id)
+    return courses
 
 
 def summaries_for(
