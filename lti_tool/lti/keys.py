@@ -5,7 +5,11 @@ time, so the newest key signs and every key stays published until it is retired:
 `rapport keys rotate` adds a key, `rapport keys retire KID` deletes one.
 
 Loading an RSA private key from PEM costs tens of milliseconds (cryptography validates it), so
-keys are loaded once per process and reloaded only when the folder changes.
+keys are loaded once per process and reloaded only when the folder changes. Whether it changed is
+told by the folder's modification time (one `stat`; adding or deleting a key file changes it),
+not by listing the folder: every login and launch asks for the current key. The folder is listed
+anyway every RELIST_SECONDS, for a file system whose times are too coarse to tell two changes
+within one tick apart.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -26,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 KID_PATTERN = re.compile(r"^[0-9]{8}T[0-9]{12}-[0-9a-f]{6}$")
+RELIST_SECONDS = 30.0
 
 
 class KeyringError(Exception):
@@ -73,6 +79,8 @@ class KeyRing:
         self._lock = threading.Lock()
         self._stamp: tuple[str, ...] | None = None
         self._keys: list[SigningKey] = []
+        self._folder_time: int | None = None  # the folder's mtime when it was last listed
+        self._listed_at = 0.0
 
     def ensure(self) -> None:
         """Create the first key when the folder holds none (first start)."""
@@ -104,13 +112,29 @@ class KeyRing:
 
     def published(self) -> list[SigningKey]:
         """All keys, oldest first; reloaded when a file was added or removed."""
-        files = self._key_files()
-        stamp = tuple(f.name for f in files)
+        folder_time = self._folder_time_now()
+        now = time.monotonic()
         with self._lock:
+            if (
+                self._stamp is not None
+                and folder_time is not None
+                and folder_time == self._folder_time
+                and now - self._listed_at < RELIST_SECONDS
+            ):
+                return list(self._keys)
+            files = self._key_files()
+            stamp = tuple(f.name for f in files)
             if stamp != self._stamp:
                 self._keys = [self._load(f) for f in files]
                 self._stamp = stamp
+            self._folder_time, self._listed_at = folder_time, now
             return list(self._keys)
+
+    def _folder_time_now(self) -> int | None:
+        try:
+            return self.directory.stat().st_mtime_ns
+        except OSError:
+            return None
 
     def current(self) -> SigningKey:
         keys = self.published()

@@ -28,7 +28,6 @@ from lti_tool.lti.errors import (
 )
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.storage import (
-    LOGIN_TTL_SECONDS,
     IframeCookieService,
     OneTimeNonceSessionService,
     SharedLaunchStorage,
@@ -107,28 +106,28 @@ class LtiGate:
         if deployment_id and row.deployments and row.deployment_pk(deployment_id) is None:
             raise unknown_deployment(deployment_id, row)
 
+        kept: dict[str, object] = {k: params[k] for k in LOGIN_PARAMS if params.get(k)}
+        storage_target = params.get("lti_storage_target")
+        secret = origin = ""
+        if storage_target:
+            secret = platform_storage.new_secret()
+            origin = platform_storage.origin_of(row.auth_login_url)
+            kept.update(storage_secret=secret, storage_origin=origin)
         request = FlaskRequest()
         oidc = FlaskOIDCLogin(request, self.tool_conf, **self._services(request))
+        # Kept under the login's state with its nonce (OneTimeNonceSessionService), one write.
+        oidc.pass_params_to_launch(kept)
         try:
             redirect = oidc.get_redirect_object(self.launch_url)
         except (OIDCException, LtiException) as exc:
             raise LaunchError("login_refused", str(exc), status=400) from exc
         auth_url = redirect.get_redirect_url()
-        query = parse_qs(urlsplit(auth_url).query)
-        state = query["state"][0]
-        kept = {k: params[k] for k in LOGIN_PARAMS if params.get(k)}
-        # The nonce belongs to this state: a launch must bring back the pair it was given.
-        kept["nonce"] = query["nonce"][0]
-        storage_target = params.get("lti_storage_target")
-        if storage_target:
-            kept["storage_secret"] = platform_storage.new_secret()
-            kept["storage_origin"] = platform_storage.origin_of(row.auth_login_url)
-        self.storage.put("login-params-" + state, kept, LOGIN_TTL_SECONDS)
+        state = parse_qs(urlsplit(auth_url).query)["state"][0]
         response: Response = redirect.do_redirect()  # carries the state cookie
         if storage_target:
             # Store the login's secret with the platform first, then go on to its auth page.
             config = platform_storage.login_page_config(
-                storage_target, kept["storage_origin"], state, kept["storage_secret"], auth_url
+                storage_target, origin, state, secret, auth_url
             )
             response.status_code = 200
             del response.headers["Location"]

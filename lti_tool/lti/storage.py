@@ -78,28 +78,49 @@ class SharedLaunchStorage(FlaskCacheDataStorage):
         is refused on those first.)"""
         return bool(self._get_cache().delete(self._prepare_key(key)))
 
-    def put(self, key: str, value: Any, exp: int) -> None:
-        self.set_value(key, value, exp)
-
-    def get(self, key: str) -> Any:
-        return self.get_value(key)
-
 
 # How long a login may take between Rapport's redirect to the platform and the launch coming
 # back: its state, its nonce and the login's parameters are kept this long and no longer.
 LOGIN_TTL_SECONDS = 600
 
 
+def login_key(state: str) -> str:
+    """Where a login's parameters and nonce are kept until its launch uses them up."""
+    return "login-params-" + state
+
+
 class OneTimeNonceSessionService(FlaskSessionService):
+    """A login's nonce is kept with the login's parameters, under its state, in one write:
+    pylti1p3 saves the nonce under a key of its own, then the parameters passed to the launch
+    (`pass_params_to_launch`, its hook for them) under the state; here the nonce waits for the
+    parameters and goes with them. The pair is then bound as the spec wants (a launch must
+    bring back the nonce issued with its state), and a launch uses it up by deleting it."""
+
     data_storage: SharedLaunchStorage
 
-    def save_nonce(self, nonce: str) -> None:
-        # pylti1p3 keeps a nonce as long as launch data (a day): an anonymous login would
-        # leave a key behind for a day. A nonce is only needed until the launch arrives.
-        self.data_storage.set_value(self._get_key("nonce", nonce), True, exp=LOGIN_TTL_SECONDS)
+    def __init__(self, request: Any) -> None:
+        super().__init__(request)
+        self._nonce: str | None = None
 
-    def consume_nonce(self, nonce: str) -> bool:
-        return self.data_storage.pop_value(self._get_key("nonce", nonce))
+    def save_nonce(self, nonce: str) -> None:
+        self._nonce = nonce  # written by save_state_params, which the login always reaches
+
+    def save_state_params(self, state: str, params: dict[str, object]) -> None:
+        # pylti1p3 keeps state parameters as long as launch data (a day): an anonymous login
+        # would leave a key behind for a day. They are only needed until the launch arrives.
+        assert self._nonce is not None, "pylti1p3 saves the nonce before the state's parameters"
+        self.data_storage.set_value(
+            login_key(state), {**params, "nonce": self._nonce}, exp=LOGIN_TTL_SECONDS
+        )
+
+    def login_params(self, state: str) -> dict[str, Any] | None:
+        """The parameters and nonce of the login that issued `state`, until used up."""
+        found: dict[str, Any] | None = self.data_storage.get_value(login_key(state))
+        return found
+
+    def use_up_login(self, state: str) -> bool:
+        """True for the one launch, in any worker, that deleted this login's parameters."""
+        return self.data_storage.pop_value(login_key(state))
 
 
 class IframeCookieService(FlaskCookieService):

@@ -25,7 +25,7 @@ from lti_tool.lti.errors import (
 )
 from lti_tool.lti.platform_keys import PlatformKeys
 from lti_tool.lti.platform_storage import PROOF_FIELD, StorageCheckNeeded, proof_matches
-from lti_tool.lti.storage import SharedLaunchStorage
+from lti_tool.lti.storage import OneTimeNonceSessionService, SharedLaunchStorage
 from lti_tool.lti.tool_conf import DatabaseToolConf
 from lti_tool.models.platform import ACTIVE
 from lti_tool.services.platforms.directory import KnownPlatform
@@ -48,6 +48,8 @@ def refused(code: str, message: str, fix: str | None = None, status: int = 401) 
 
 class StrictMessageLaunch(FlaskMessageLaunch):
     """pylti1p3's launch with each Security Framework §5.1.3 check done strictly."""
+
+    _session_service: OneTimeNonceSessionService
 
     def __init__(
         self,
@@ -117,7 +119,7 @@ class StrictMessageLaunch(FlaskMessageLaunch):
             return self
         if self._session_service.check_state_is_valid(state, self._get_id_token_hash()):
             return self  # the same launch presented again: the nonce check refuses it
-        login_params = self.gate.storage.get("login-params-" + state)
+        login_params = self._session_service.login_params(state)
         if not login_params:
             raise refused(
                 "unknown_state",
@@ -246,8 +248,13 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         if not isinstance(nonce, str) or not nonce:
             raise refused("missing_nonce", "The id_token carries no nonce.")
         state = self._get_request_param("state")
-        login_params = self.gate.storage.get("login-params-" + state) or {}
-        if login_params.get("nonce") != nonce:
+        login_params = self._session_service.login_params(state)
+        # A login used up by its launch leaves only the mark save_launch_data wrote: this
+        # is that launch again.
+        replayed = login_params is None and self._session_service.check_state_is_valid(
+            state, self._get_id_token_hash()
+        )
+        if not replayed and (login_params or {}).get("nonce") != nonce:
             raise refused(
                 "nonce_not_bound",
                 "This launch's nonce was not issued with its state: the id_token and the "
@@ -255,7 +262,7 @@ class StrictMessageLaunch(FlaskMessageLaunch):
                 "Start the launch again from the LMS.",
                 403,
             )
-        if not self._session_service.consume_nonce(nonce):
+        if replayed or not self._session_service.use_up_login(state):
             raise refused(
                 "nonce_rejected",
                 "This launch's nonce was not issued by Rapport or has already been used "

@@ -261,11 +261,12 @@ def test_a_login_keeps_its_nonce_for_ten_minutes_not_a_day(live, platform, brows
     """Anonymous logins cost the tool one short-lived key each, not a day of storage."""
     app, url = live(CACHE_TYPE="SimpleCache")  # a backend whose expiry times can be read
     register(app, platform)
-    platform.login(browser, url)
+    login = platform.login(browser, url)
     entries = app.extensions["cache"][cache]._cache
-    lifetimes = [expires - time.time() for key, (expires, _) in entries.items() if "nonce" in key]
-    assert lifetimes
-    assert all(0 < left <= 600 for left in lifetimes)
+    kept = {key: value for key, value in entries.items() if login.state in key}
+    assert len(kept) == 1, kept  # the login's parameters and its nonce, in one key
+    ((expires, _value),) = kept.values()
+    assert 0 < expires - time.time() <= 600
 
 
 def test_forged_state_refused(tool, platform, browser):
