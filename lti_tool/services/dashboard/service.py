@@ -176,7 +176,7 @@ def _groups(
 def _summary(
     session: Session, course_id: int, groups: list[Any], names: dict[int, str], now: datetime
 ) -> Summary:
-    """The header's figures, from the groups and two queries for the medians."""
+    """The header's figures: from the groups, and three short queries for the medians."""
     per_tutor: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for tutor_id, students, within, *_ in groups:
         share = per_tutor[names.get(tutor_id or 0, "No tutor")]
