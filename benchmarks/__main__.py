@@ -17,7 +17,7 @@ import time
 
 from benchmarks.results import RESULTS
 
-MODULES = ("pages", "dashboard", "launch", "grades")
+MODULES = ("pages", "launch", "grades")
 
 
 def main(names: list[str]) -> int:

@@ -1,6 +1,8 @@
 """The relationship dashboard as a spreadsheet: one row per active student, by name, formulas
-neutralised the same way as the check-in export. Streamed: one query whose rows are fetched a
-thousand at a time and written out as they come, so memory stays flat however large the course.
+neutralised the same way as the check-in export. Streamed: one query of plain columns (the
+summary's, the student's, their tutor's and last contact's names, what is unread), fetched a
+thousand rows at a time and written out as they come, so memory stays flat however large the
+course; each row is only formatted, nothing about it is worked out again in Python.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session, aliased
 
 from lti_tool.models import Person, StudentSummary
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins.export import iso_utc, neutralised
 from lti_tool.services.dashboard import rows as listing
-from lti_tool.services.dashboard.rows import StudentRow
 from lti_tool.services.dashboard.service import refuse_unless_staff
 from lti_tool.services.dashboard.tracking import apply_pending
 from lti_tool.services.feedback.viewers import viewer_for
@@ -39,24 +41,73 @@ HEADERS = [
     "unread from them",
     "flagged",
 ]
+S = StudentSummary
+NAMED = ("name", "given_name", "family_name", "email", "registration_id", "sub")
 
 
-def _cells(row: StudentRow) -> list[str]:
-    contact = row.contact
+def _named(person: Any) -> list[Any]:
+    return [getattr(person, column) for column in NAMED]
+
+
+def _name(columns: tuple[Any, ...], role_word: str) -> str:
+    """`Person.name_as` of a person read as NAMED columns; a transient Person only when the
+    platform withheld the name (rare), so that the fallback stays `name_as`'s alone."""
+    if columns[0]:
+        return str(columns[0])
+    return Person(**dict(zip(NAMED, columns, strict=True))).name_as(role_word)
+
+
+def _query(course_id: int, grant: CourseGrant, viewer: Any) -> Select[Any]:
+    student, tutor, by = Person, aliased(Person), aliased(Person)
+    return (
+        listing.students(
+            course_id,
+            listing.private(viewer).label("private"),
+            S.contact_at,
+            S.contact_by_id,
+            S.contact_kind,
+            S.contact_about,
+            S.trend,
+            S.latest_score,
+            S.talk_requests,
+            S.waiting_since,
+            listing.unread_by(course_id, grant.person_id),
+            S.flagged,
+            S.tutor_id,
+            *_named(student),
+            *_named(tutor),
+            *_named(by),
+        )
+        .join(student, student.id == S.student_id)
+        .outerjoin(tutor, tutor.id == S.tutor_id)
+        .outerjoin(by, by.id == S.contact_by_id)
+        .order_by(S.name_key, S.student_id)
+        .execution_options(yield_per=FETCH)
+    )
+
+
+def _cells(row: Any, now: datetime) -> list[str]:
+    """One student's cells; what a viewer may not read of them left out as `keep_private`
+    leaves it out of the page."""
+    hidden, at, by_id, kind, about, trend, score, talk, waiting, unread, flagged, tutor_id = row[
+        :12
+    ]
+    student, tutor, by = row[12:18], row[18:24], row[24:30]
+    contact = at is not None and by_id is not None and not hidden
     return [
-        row.name,
-        row.email or "",
-        row.tutor_name or "",
-        iso_utc(contact.at) if contact else "",
-        row.contact_by or "",
-        PRIVATE if row.private else f"{contact.kind}: {contact.about}" if contact else "",
-        "" if row.days_since is None else str(row.days_since),
-        row.trend,
-        "" if row.latest_score is None else str(row.latest_score),
-        str(row.talk_requests),
-        iso_utc(row.waiting_since) if row.waiting_since else "",
-        str(row.unread),
-        "yes" if row.flagged else "",
+        neutralised(_name(student, "Student")),
+        neutralised(student[3] or ""),
+        neutralised(_name(tutor, "Staff")) if tutor_id is not None and tutor[5] else "",
+        iso_utc(at) if contact else "",
+        (neutralised(_name(by, "Staff")) if by[5] else "Staff") if contact else "",
+        PRIVATE if hidden else neutralised(f"{kind or ''}: {about or ''}") if contact else "",
+        str(max(0, (now - at).days)) if contact else "",
+        trend,
+        "" if score is None else str(score),
+        str(talk),
+        "" if hidden or waiting is None else iso_utc(waiting),
+        "0" if hidden else str(unread or 0),
+        "yes" if flagged else "",
     ]
 
 
@@ -66,20 +117,7 @@ def dashboard_csv(
     """The CSV in pieces; refused (before any piece) unless the grant is staff's."""
     refuse_unless_staff(grant)
     apply_pending(session)
-    viewer = viewer_for(session, grant, settings)
-    course_id = grant.course_id
-    tutor, by = aliased(Person), aliased(Person)
-    unread = listing.unread_from(course_id, grant.person_id).subquery()
-    s = StudentSummary
-    query = (
-        listing.page_query(course_id, viewer)
-        .add_columns(tutor, by, unread.c.n)
-        .outerjoin(tutor, tutor.id == s.tutor_id)
-        .outerjoin(by, by.id == s.contact_by_id)
-        .outerjoin(unread, unread.c.student_id == s.student_id)
-        .order_by(s.name_key, s.student_id)
-        .execution_options(yield_per=FETCH)
-    )
+    query = _query(grant.course_id, grant, viewer_for(session, grant, settings))
 
     def pieces() -> Iterator[str]:
         out = io.StringIO()
@@ -87,16 +125,11 @@ def dashboard_csv(
         writer = csv.writer(out)
         writer.writerow(HEADERS)
         try:
-            for summary, person, hidden, tutor_person, by_person, n in session.execute(query):
-                names = {
-                    p.id: p.name_as("Staff") for p in (tutor_person, by_person) if p is not None
-                }
-                row = listing.row_of(summary, person, names, int(n or 0), bool(hidden), now)
-                writer.writerow([neutralised(cell) for cell in _cells(row)])
-                if out.tell() > 64_000:
-                    yield out.getvalue()
-                    out.seek(0)
-                    out.truncate()
+            for part in session.execute(query).partitions():
+                writer.writerows([_cells(row, now) for row in part])
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
         finally:
             # Read after the request's own teardown: its transaction ends with the last piece
             # (or a client that stopped reading), not with the request.

@@ -101,31 +101,26 @@ def within(now: datetime, goal: timedelta) -> ColumnElement[bool]:
     return S.contact_at >= now - goal
 
 
-def chosen(
-    query: Select[Any],
-    viewer: Viewer,
-    show: str,
-    tutor: int | None,
-    search: str,
-    now: datetime,
-    goal: timedelta,
-) -> Select[Any]:
+def conditions(
+    viewer: Viewer, show: str, tutor: int | None, search: str, now: datetime, goal: timedelta
+) -> list[ColumnElement[bool]]:
+    """Which students a view shows: its filter, tutor and words searched for."""
     hidden = private(viewer)
+    found: list[ColumnElement[bool]] = []
     if show in ("outside", "never", "waiting"):
-        query = query.where(~hidden)  # nothing known to this viewer either way
+        found.append(~hidden)  # nothing known to this viewer either way
     if show == "outside":
-        query = query.where(or_(S.contact_at.is_(None), ~within(now, goal)))
+        found.append(or_(S.contact_at.is_(None), ~within(now, goal)))
     elif show == "never":
-        query = query.where(S.contact_at.is_(None))
+        found.append(S.contact_at.is_(None))
     elif show == "flagged":
-        query = query.where(S.flagged.is_(True))
+        found.append(S.flagged.is_(True))
     elif show == "waiting":
-        query = query.where(S.waiting_since.is_not(None))
+        found.append(S.waiting_since.is_not(None))
     if tutor is not None:
-        query = query.where(S.tutor_id == tutor)
-    for word in search.casefold().split():
-        query = query.where(S.name_key.contains(word, autoescape=True))
-    return query
+        found.append(S.tutor_id == tutor)
+    found.extend(S.name_key.contains(word, autoescape=True) for word in search.casefold().split())
+    return found
 
 
 def _first(condition: ColumnElement[bool]) -> Any:
@@ -147,10 +142,11 @@ def ordered(query: Select[Any], viewer: Viewer, sort: str) -> Select[Any]:
     return query.order_by(*order(viewer, sort))
 
 
-def unread_from(course_id: int, viewer_id: int) -> Any:
-    """Per student, conversations where they wrote last and this viewer has not read it since."""
+def _unread(course_id: int, viewer_id: int, *columns: Any) -> Select[Any]:
+    """Conversations where the student wrote last and this viewer has not read it since."""
     return (
-        select(FeedbackThread.student_id, func.count().label("n"))
+        select(*columns)
+        .select_from(FeedbackThread)
         .outerjoin(
             ThreadRead,
             (ThreadRead.thread_id == FeedbackThread.id) & (ThreadRead.person_id == viewer_id),
@@ -160,7 +156,24 @@ def unread_from(course_id: int, viewer_id: int) -> Any:
             FeedbackThread.last_author_id == FeedbackThread.student_id,
             (ThreadRead.read_at.is_(None)) | (FeedbackThread.last_message_at > ThreadRead.read_at),
         )
-        .group_by(FeedbackThread.student_id)
+    )
+
+
+def unread_from(course_id: int, viewer_id: int) -> Any:
+    """Per student, conversations where they wrote last and this viewer has not read it since."""
+    return _unread(
+        course_id, viewer_id, FeedbackThread.student_id, func.count().label("n")
+    ).group_by(FeedbackThread.student_id)
+
+
+def unread_by(course_id: int, viewer_id: int) -> Any:
+    """The same count for each summary's student, as a column: an index lookup per student,
+    whatever the planner guesses of how many students have unread conversations."""
+    return (
+        _unread(course_id, viewer_id, func.count())
+        .where(FeedbackThread.student_id == S.student_id)
+        .correlate(S)
+        .scalar_subquery()
     )
 
 

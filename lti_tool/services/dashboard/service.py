@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, and_, case, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from lti_tool.models import Course, StaffAnswer, StudentSummary
@@ -106,17 +106,15 @@ def dashboard(
     course = session.get_one(Course, grant.course_id)
     goal = timedelta(days=int(settings[contact_settings.GOAL_DAYS]))
     viewer = viewer_for(session, grant, settings)
-    groups = _groups(session, course.id, now, goal)
     show = show if show in SHOWS else "all"
-    # Chosen and sorted by their keys alone (narrow rows); only the page's are read whole.
-    keys = listing.chosen(
-        listing.students(course.id, S.student_id), viewer, show, tutor, search, now, goal
-    )
-    shown = session.scalar(select(func.count()).select_from(keys.subquery())) or 0
+    shows = listing.conditions(viewer, show, tutor, search, now, goal)
+    groups = _groups(session, course.id, now, goal, shows)
+    shown = sum(int(g[5] or 0) for g in groups)
     page = max(1, page)
     sort = sort if sort in SORTS else "days"
+    # Chosen and sorted by their keys alone (narrow rows); only the page's are read whole.
     chosen = (
-        listing.ordered(keys, viewer, sort)
+        listing.ordered(listing.students(course.id, S.student_id).where(*shows), viewer, sort)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
         .subquery()
@@ -151,8 +149,15 @@ def dashboard(
     )
 
 
-def _groups(session: Session, course_id: int, now: datetime, goal: timedelta) -> list[Any]:
-    """Per tutor (None for none): students, how many within the goal, waiting, the longest."""
+def _groups(
+    session: Session,
+    course_id: int,
+    now: datetime,
+    goal: timedelta,
+    shows: list[ColumnElement[bool]],
+) -> list[Any]:
+    """Per tutor (None for none): students, how many within the goal, waiting, the longest
+    wait, and how many of them the view shows (one pass for the header and the count)."""
     return list(
         session.execute(
             listing.students(
@@ -162,6 +167,7 @@ def _groups(session: Session, course_id: int, now: datetime, goal: timedelta) ->
                 func.sum(case((listing.within(now, goal), 1), else_=0)),
                 func.count(S.waiting_since),
                 func.min(S.waiting_since),
+                func.sum(case((and_(true(), *shows), 1), else_=0)),
             ).group_by(S.tutor_id)
         ).all()
     )
@@ -170,24 +176,30 @@ def _groups(session: Session, course_id: int, now: datetime, goal: timedelta) ->
 def _summary(
     session: Session, course_id: int, groups: list[Any], names: dict[int, str], now: datetime
 ) -> Summary:
-    """The header's figures, from the groups and two queries for the medians."""
+    """The header's figures: from the groups, and three short queries for the medians."""
     per_tutor: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for tutor_id, students, within, _, _ in groups:
+    for tutor_id, students, within, *_ in groups:
         share = per_tutor[names.get(tutor_id or 0, "No tutor")]
         share[0] += int(students)
         share[1] += int(within or 0)
     longest = min((g[4] for g in groups if g[4] is not None), default=None)
-    waits, waiting = _median_of(
+    waiting = sum(int(g[3]) for g in groups)
+    waits = _middle(
         session,
         listing.students(course_id, S.waiting_since).where(S.waiting_since.is_not(None)),
-        S.waiting_since.desc(),
+        S.waiting_since,
+        waiting,
     )
-    answers, measured = _median_of(
+    scope = (
+        StaffAnswer.course_id == course_id,
+        StaffAnswer.answered_at >= now - RESPONSE_WINDOW,
+    )
+    measured = session.scalar(select(func.count()).select_from(StaffAnswer).where(*scope)) or 0
+    answers = _middle(
         session,
-        select(StaffAnswer.waited_seconds).where(
-            StaffAnswer.course_id == course_id, StaffAnswer.answered_at >= now - RESPONSE_WINDOW
-        ),
+        select(StaffAnswer.waited_seconds).where(*scope),
         StaffAnswer.waited_seconds,
+        measured,
     )
     return Summary(
         students=sum(s for s, _ in per_tutor.values()),
@@ -204,18 +216,13 @@ def _summary(
     )
 
 
-def _median_of(session: Session, query: Any, order: Any) -> tuple[list[Any], int]:
-    """The middle one or two values of a one-column query in this order, and how many values
-    it has: one query, which hands back no more than two rows."""
-    inner = query.add_columns(
-        func.row_number().over(order_by=order).label("place"),
-        func.count().over().label("n"),
-    ).subquery()
-    value, place, n = inner.c
-    # The middle place of an odd count, n + 1 = 2 * place; both of an even one's, n and n + 2.
-    middle = (place * 2 >= n) & (place * 2 <= n + 2)
-    rows = session.execute(select(value, n).where(middle).order_by(place)).all()
-    return [r[0] for r in rows], int(rows[0][1]) if rows else 0
+def _middle(session: Session, query: Any, order: Any, n: int) -> list[Any]:
+    """The middle one or two of the n values of a one-column query in this order: skipped to
+    (OFFSET, along an index where there is one) rather than every value numbered."""
+    if not n:
+        return []
+    # The middle of an odd count; the first of an even count's two middle ones.
+    return list(session.scalars(query.order_by(order).offset((n - 1) // 2).limit(2 - n % 2)))
 
 
 def _span_median(spans: list[timedelta]) -> timedelta | None:
@@ -226,7 +233,7 @@ def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
-def _reasons(now: datetime, viewer: Viewer) -> list[tuple[list[Any], list[Any], Any]]:
+def _reasons(now: datetime) -> list[tuple[list[Any], list[Any], Any]]:
     """(which students, in which order, in which words) for each reason to write to someone."""
     return [
         (
@@ -244,39 +251,53 @@ def _reasons(now: datetime, viewer: Viewer) -> list[tuple[list[Any], list[Any], 
             [func.coalesce(S.latest_score, 0), S.name_key, S.student_id],
             lambda r: "Check-in answers falling",
         ),
-        (
-            [],
-            listing.order(viewer, "days"),
-            lambda r: (
-                "Never had personal contact"
-                if r.contact is None
-                else f"No personal contact for {_days(r.days_since or 0)}"
-            ),
-        ),
+        # The longest without contact, the never contacted first: two reasons in the same
+        # words, each walked along an index of its own order.
+        ([S.contact_at.is_(None)], [S.name_key, S.student_id], _untouched),
+        ([S.contact_at.is_not(None)], [S.contact_at, S.name_key, S.student_id], _untouched),
     ]
+
+
+def _untouched(row: StudentRow) -> str:
+    if row.contact is None:
+        return "Never had personal contact"
+    return f"No personal contact for {_days(row.days_since or 0)}"
 
 
 def next_candidates(
     session: Session, course_id: int, viewer: Viewer, now: datetime
 ) -> list[list[Any]]:
     """For each reason to write to someone, the first NEXT_LENGTH students it applies to,
-    among those whose conversations the viewer reads: one query for the four."""
-    chosen = [
-        listing.students(
-            course_id,
-            S.student_id.label("student_id"),
-            literal(n).label("reason"),
-            func.row_number().over(order_by=order).label("place"),
-        ).where(~listing.private(viewer), *where)
-        for n, (where, order, _) in enumerate(_reasons(now, viewer))
-    ]
-    first = union_all(*chosen).subquery()
+    among those whose conversations the viewer reads: one query for them all. Each reason
+    takes its first few by ORDER BY … LIMIT (an index walk or a top-N, not every student
+    numbered) and numbers only those, by the same keys."""
+    chosen = []
+    for n, (where, order, _) in enumerate(_reasons(now)):
+        first = (
+            listing.students(
+                course_id,
+                S.student_id.label("student_id"),
+                *(key.label(f"k{i}") for i, key in enumerate(order)),
+            )
+            .where(~listing.private(viewer), *where)
+            .order_by(*order)
+            .limit(NEXT_LENGTH)
+            .subquery()
+        )
+        keys = [first.c[f"k{i}"] for i in range(len(order))]
+        chosen.append(
+            select(
+                first.c.student_id,
+                literal(n).label("reason"),
+                func.row_number().over(order_by=keys).label("place"),
+            )
+        )
+    picked = union_all(*chosen).subquery()
     found = session.execute(
         listing.page_query(course_id, viewer)
-        .add_columns(first.c.reason)
-        .join(first, first.c.student_id == S.student_id)
-        .where(first.c.place <= NEXT_LENGTH)
-        .order_by(first.c.reason, first.c.place)
+        .add_columns(picked.c.reason)
+        .join(picked, picked.c.student_id == S.student_id)
+        .order_by(picked.c.reason, picked.c.place)
     ).all()
     return [[tuple(row[:3]) for row in found if row[3] == n] for n in range(len(chosen))]
 
@@ -288,7 +309,7 @@ def contact_next(
     without contact — each student once, at most NEXT_LENGTH."""
     listed: list[NextContact] = []
     seen: set[int] = set()
-    for group, (_, _, reason) in zip(candidates, _reasons(now, viewer), strict=True):
+    for group, (_, _, reason) in zip(candidates, _reasons(now), strict=True):
         for row in found.rows(group, now):
             if len(listed) < NEXT_LENGTH and row.student_id not in seen:
                 seen.add(row.student_id)

@@ -14,7 +14,7 @@ one INSERT per table, or per 10,000 rows; on PostgreSQL the tables are analysed 
 an automated one only if the student wrote after it; a staff reply under the student's
 introduction counts unless hidden or the introduction is deleted. A student waits from the
 first of their messages that no person on the staff has answered since. Used by
-tests/functional/dashboard/test_queries.py and by benchmarks/dashboard.py.
+tests/functional/dashboard/test_queries.py and by benchmarks/seed.py.
 """
 
 from __future__ import annotations
