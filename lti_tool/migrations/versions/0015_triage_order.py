@@ -1,0 +1,75 @@
+"""What triage orders check-in responses by, kept on each response, backfilled and indexed
+
+Kept on every write (services/checkins/urgency.py); filled in here for every course.
+
+Revision ID: 0015_triage_order
+Revises: 0014_settings_history
+Create Date: 2026-12-04 22:20:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+revision: str = "0015_triage_order"
+down_revision: str | None = "0014_settings_history"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+LISTS = {
+    "course": "triage_course_id",
+    "checkin": "triage_checkin_id",
+    "occurrence": "occurrence_id",
+}
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("checkin_response", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("triage_course_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("triage_checkin_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("previous_score", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("triage_rank", sa.SmallInteger(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_checkin_response_triage_course_id_course"),
+            "course", ["triage_course_id"], ["id"], ondelete="CASCADE",
+        )  # fmt: skip
+        batch_op.create_foreign_key(
+            batch_op.f("fk_checkin_response_triage_checkin_id_checkin"),
+            "checkin", ["triage_checkin_id"], ["id"], ondelete="CASCADE",
+        )  # fmt: skip
+    _backfill()
+    with op.batch_alter_table("checkin_response", schema=None) as batch_op:
+        for name, column in LISTS.items():
+            batch_op.create_index(
+                f"ix_checkin_response_triage_{name}",
+                [column, "triage_rank", "submitted_at", "id"],
+                unique=False,
+            )
+
+
+def _backfill() -> None:
+    """Every course's responses, ranked by the same statement every write uses."""
+    from lti_tool.services.checkins.urgency import refresh  # noqa: PLC0415
+
+    session = Session(bind=op.get_bind())
+    for course_id in session.scalars(sa.text("SELECT id FROM course ORDER BY id")).all():
+        refresh(session, int(course_id))
+    session.flush()
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("checkin_response", schema=None) as batch_op:
+        for name in LISTS:
+            batch_op.drop_index(f"ix_checkin_response_triage_{name}")
+        batch_op.drop_constraint(
+            batch_op.f("fk_checkin_response_triage_checkin_id_checkin"), type_="foreignkey"
+        )
+        batch_op.drop_constraint(
+            batch_op.f("fk_checkin_response_triage_course_id_course"), type_="foreignkey"
+        )
+        batch_op.drop_column("triage_rank")
+        batch_op.drop_column("previous_score")
+        batch_op.drop_column("triage_checkin_id")
+        batch_op.drop_column("triage_course_id")
