@@ -134,3 +134,17 @@ class CheckInResponse(Base):
     # Lower first: 1000 once dealt with + 100 x category (talk, low, drop, rest) + 10 x score
     # (6 without one) + 5 - drop against the previous score.
     triage_rank: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class TriageTally(Base):
+    """How many of a week's responses triage lists in each bucket of its order (the hundreds of
+    `triage_rank`: 0 to 3 waiting, by category; 10 to 13 dealt with), kept with the ranks, so
+    that triage's counts add up a few rows per week instead of counting every answer."""
+
+    __tablename__ = "checkin_triage_tally"
+
+    occurrence_id: Mapped[int] = mapped_column(
+        ForeignKey("checkin_occurrence.id", ondelete="CASCADE"), primary_key=True
+    )
+    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    responses: Mapped[int] = mapped_column(default=0)

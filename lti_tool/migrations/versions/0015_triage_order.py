@@ -1,6 +1,7 @@
-"""What triage orders check-in responses by, kept on each response, backfilled and indexed
+"""What triage orders check-in responses by, kept on each response and tallied per week
 
-Kept on every write (services/checkins/urgency.py); filled in here for every course.
+Kept on every write (services/checkins/urgency.py); filled in here for every course, then
+indexed once per list triage shows (the course's, a check-in's, a week's).
 
 Revision ID: 0015_triage_order
 Revises: 0014_settings_history
@@ -39,6 +40,18 @@ def upgrade() -> None:
             batch_op.f("fk_checkin_response_triage_checkin_id_checkin"),
             "checkin", ["triage_checkin_id"], ["id"], ondelete="CASCADE",
         )  # fmt: skip
+    op.create_table(
+        "checkin_triage_tally",
+        sa.Column("occurrence_id", sa.Integer(), nullable=False),
+        sa.Column("bucket", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("responses", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["occurrence_id"], ["checkin_occurrence.id"],
+            name=op.f("fk_checkin_triage_tally_occurrence_id_checkin_occurrence"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("occurrence_id", "bucket", name=op.f("pk_checkin_triage_tally")),
+    )  # fmt: skip
     _backfill()
     with op.batch_alter_table("checkin_response", schema=None) as batch_op:
         for name, column in LISTS.items():
@@ -60,6 +73,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("checkin_triage_tally")
     with op.batch_alter_table("checkin_response", schema=None) as batch_op:
         for name in LISTS:
             batch_op.drop_index(f"ix_checkin_response_triage_{name}")

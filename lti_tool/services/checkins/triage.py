@@ -6,10 +6,11 @@ against the student's own previous answer, then the rest. A tutor may keep the l
 tutees: a filter, never an order that would put a calm tutee above an urgent student.
 
 Each response stores its rank when it is written, so a page is an index scan with a LIMIT over
-the course's (one check-in's, one week's) responses; the counts per category are one aggregate
-over the same index; names, tutors, answers' words and trends are read for the page's students
-only. A page costs the same few statements, and carries the same hundred rows, for 20 students
-or 5,000 with ten weeks of answers each.
+the course's (one check-in's, one week's) responses; the counts per category add up each week's
+tallies, kept with the ranks (a tutor's own tutees are counted over the index); names, tutors,
+answers' words and trends are read for the page's students only. A page costs the same few
+statements, and carries the same hundred rows, for 20 students or 5,000 with ten weeks of
+answers each.
 
 Anonymous check-ins never appear here: staff see only their aggregates.
 """
@@ -102,7 +103,10 @@ def triage(
     page = max(1, page)
     listed = _listed(grant, checkin, occurrence, mine)
     found = session.execute(_page_query(grant, listed, page)).all()
-    total, waiting = _counts(session, listed)
+    if mine:
+        total, waiting = _counts(session, listed)
+    else:
+        total, waiting = urgency.tallies(session, _weeks(grant, checkin, occurrence))
     return TriagePage(
         course=session.get_one(Course, grant.course_id),
         checkin=checkin,
@@ -133,6 +137,16 @@ def _listed(
     if mine:
         where.append(CheckInResponse.student_id.in_(_tutees(grant)))
     return where
+
+
+def _weeks(grant: CourseGrant, checkin: CheckIn | None, occurrence: Occurrence | None) -> Any:
+    """The occurrences whose tallies make the list's counts."""
+    if occurrence is not None:
+        return [occurrence.id]
+    weeks = select(Occurrence.id).join(CheckIn, CheckIn.id == Occurrence.checkin_id)
+    if checkin is not None:
+        return weeks.where(CheckIn.id == checkin.id)
+    return weeks.where(CheckIn.course_id == grant.course_id, CheckIn.anonymous.is_(False))
 
 
 def _tutees(grant: CourseGrant) -> Select[Any]:
@@ -192,9 +206,8 @@ def _page_query(grant: CourseGrant, listed: list[ColumnElement[bool]], page: int
 
 
 def _counts(session: Session, listed: list[ColumnElement[bool]]) -> tuple[int, dict[str, int]]:
-    """All the responses listed, and those nobody has dealt with per category: one aggregate
-    over the list's index (apart from the page's, as one window over both would keep every row
-    to count it)."""
+    """All the responses listed, and those nobody has dealt with per category, counted: for a
+    tutor's own tutees, whom the weeks' tallies do not tell apart."""
     waiting = dict.fromkeys(CATEGORIES, 0)
     total = 0
     for rank, count in session.execute(

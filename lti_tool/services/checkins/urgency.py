@@ -9,23 +9,41 @@ every answer of the course; instead each response keeps its previous score and o
 
 The rank of a response depends on its own answer and status and on the student's answer before
 it, so a write refreshes the student's answers to that check-in (the one written and those after
-it): one UPDATE, the same statement that fills a whole course in (migration 0015, bulk seeds).
+it), the same way a whole course is filled in (migration 0015, bulk seeds). Each week also keeps
+a tally of its responses per bucket of the order, so triage's counts never count every answer.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections import Counter
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_tool.models import CheckIn, CheckInResponse, Occurrence, ResponseStatus
+from lti_tool.models.checkins import TriageTally
 
 CATEGORIES = ("talk", "low", "drop", "rest")
 LOW_SCORE = 2
 BIG_DROP = 2
 NO_SCORE = 6  # a response without a score sorts after every score of the 1..5 scale
 DEALT, CATEGORY, SCORE = 1000, 100, 10
+RESPONSES = cast(Table, CheckInResponse.__table__)
 MOST_DROP = 4  # 5 to 1: the rank's last digit, 5 - drop, stays within 1..9
 
 
@@ -65,7 +83,76 @@ def refresh(
     student_id: int | None = None,
 ) -> None:
     """Store, on the course's responses (of one check-in, of one student when given), what
-    triage orders by, worked out again from the answers: one UPDATE, of the rows that change."""
+    triage orders by, worked out again from the answers, and keep the weeks' tallies: a read,
+    an UPDATE of the rows that change and one upsert of the tallies they move between. Without
+    a student (a whole course written at once: migration 0015, bulk seeds) the tallies are
+    counted again."""
+    found = _ranked(course_id, checkin_id, student_id).subquery("found")
+    stored = CheckInResponse
+    rank = _rank(stored.score, found.c.previous, stored.wants_talk, stored.status)
+    rows = session.execute(
+        select(
+            stored.id,
+            stored.occurrence_id,
+            stored.triage_course_id,
+            stored.triage_rank,
+            found.c.previous,
+            rank.label("rank"),
+            found.c.course_id,
+            found.c.checkin_id,
+        )
+        .join(found, found.c.id == stored.id)
+        .where(
+            or_(
+                stored.previous_score.is_distinct_from(found.c.previous),
+                stored.triage_rank.is_distinct_from(rank),
+                stored.triage_course_id.is_distinct_from(found.c.course_id),
+                stored.triage_checkin_id.is_distinct_from(found.c.checkin_id),
+            )
+        )
+    ).all()
+    if rows:
+        # On the session's connection, past the dashboard's tracking of writes: these columns
+        # are triage's alone, no fact a student's summary is made of.
+        session.connection().execute(
+            update(RESPONSES)
+            .where(RESPONSES.c.id == bindparam("row_id"))
+            .values(
+                previous_score=bindparam("previous"),
+                triage_rank=bindparam("rank"),
+                triage_course_id=bindparam("course"),
+                triage_checkin_id=bindparam("checkin"),
+            ),
+            [
+                {
+                    "row_id": r.id,
+                    "previous": r.previous,
+                    "rank": r.rank,
+                    "course": r.course_id,
+                    "checkin": r.checkin_id,
+                }
+                for r in rows
+            ],
+        )
+    if student_id is None:
+        _recount(session, course_id, checkin_id)
+        return
+    moved: Counter[tuple[int, int]] = Counter()
+    for r in rows:
+        if r.triage_course_id is not None and r.triage_rank is not None:
+            moved[(r.occurrence_id, bucket(r.triage_rank))] -= 1
+        if r.course_id is not None:
+            moved[(r.occurrence_id, bucket(r.rank))] += 1
+    _add(session, {key: n for key, n in moved.items() if n})
+
+
+def bucket(rank: int) -> int:
+    return rank // CATEGORY
+
+
+def _ranked(course_id: int, checkin_id: int | None, student_id: int | None) -> Select[Any]:
+    """Each response of the course (check-in, student) with the listing it belongs to and the
+    score of the student's answer before it to the same check-in."""
     answers = (
         select(
             CheckInResponse.id,
@@ -86,25 +173,58 @@ def refresh(
         answers = answers.where(Occurrence.checkin_id == checkin_id)
     if student_id is not None:
         answers = answers.where(CheckInResponse.student_id == student_id)
-    found = answers.subquery("found")
-    stored = CheckInResponse
-    rank = _rank(stored.score, found.c.previous, stored.wants_talk, stored.status)
+    return answers
+
+
+def _add(session: Session, moved: dict[tuple[int, int], int]) -> None:
+    """Add to the tallies: one upsert, whose increments commute with a concurrent writer's."""
+    if not moved:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(TriageTally)
     session.execute(
-        update(stored)
-        .where(
-            stored.id == found.c.id,
-            or_(
-                stored.previous_score.is_distinct_from(found.c.previous),
-                stored.triage_rank.is_distinct_from(rank),
-                stored.triage_course_id.is_distinct_from(found.c.course_id),
-                stored.triage_checkin_id.is_distinct_from(found.c.checkin_id),
-            ),
-        )
-        .values(
-            previous_score=found.c.previous,
-            triage_rank=rank,
-            triage_course_id=found.c.course_id,
-            triage_checkin_id=found.c.checkin_id,
-        )
-        .execution_options(synchronize_session=False)
+        statement.on_conflict_do_update(
+            index_elements=[TriageTally.occurrence_id, TriageTally.bucket],
+            set_={"responses": TriageTally.responses + statement.excluded.responses},
+        ),
+        [{"occurrence_id": o, "bucket": b, "responses": n} for (o, b), n in sorted(moved.items())],
     )
+
+
+def _recount(session: Session, course_id: int, checkin_id: int | None) -> None:
+    weeks = select(Occurrence.id).join(CheckIn, CheckIn.id == Occurrence.checkin_id)
+    weeks = weeks.where(CheckIn.course_id == course_id)
+    if checkin_id is not None:
+        weeks = weeks.where(CheckIn.id == checkin_id)
+    session.execute(delete(TriageTally).where(TriageTally.occurrence_id.in_(weeks)))
+    counted = (
+        select(
+            CheckInResponse.occurrence_id,
+            (CheckInResponse.triage_rank // CATEGORY).label("bucket"),
+            func.count().label("responses"),
+        )
+        .where(
+            CheckInResponse.occurrence_id.in_(weeks),
+            CheckInResponse.triage_course_id.is_not(None),
+        )
+        .group_by(CheckInResponse.occurrence_id, CheckInResponse.triage_rank // CATEGORY)
+    )
+    session.execute(
+        insert(TriageTally).from_select(["occurrence_id", "bucket", "responses"], counted)
+    )
+
+
+def tallies(session: Session, weeks: Any) -> tuple[int, dict[str, int]]:
+    """All the responses of these weeks triage lists, and per category those waiting."""
+    waiting = dict.fromkeys(CATEGORIES, 0)
+    total = 0
+    for found, responses in session.execute(
+        select(TriageTally.bucket, func.sum(TriageTally.responses))
+        .where(TriageTally.occurrence_id.in_(weeks))
+        .group_by(TriageTally.bucket)
+    ):
+        total += int(responses or 0)
+        if found < DEALT // CATEGORY:
+            waiting[CATEGORIES[found]] += int(responses or 0)
+    return total, waiting
