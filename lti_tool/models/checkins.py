@@ -123,12 +123,9 @@ class CheckInResponse(Base):
     )
     # What triage orders by, kept by services/checkins/urgency.py. The course and check-in
     # whose triage lists the response: None for an anonymous check-in's, which no triage lists.
-    triage_course_id: Mapped[int | None] = mapped_column(
-        ForeignKey("course.id", ondelete="CASCADE")
-    )
-    triage_checkin_id: Mapped[int | None] = mapped_column(
-        ForeignKey("checkin.id", ondelete="CASCADE")
-    )
+    # No foreign keys: both are the occurrence's, whose own key already goes with the row.
+    triage_course_id: Mapped[int | None]
+    triage_checkin_id: Mapped[int | None]
     # The score of the student's answer to the check-in's previous occurrence they answered.
     previous_score: Mapped[int | None]
     # Lower first: 1000 once dealt with + 100 x category (talk, low, drop, rest) + 10 x score

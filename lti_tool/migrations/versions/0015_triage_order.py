@@ -32,14 +32,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("triage_checkin_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("previous_score", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("triage_rank", sa.SmallInteger(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_checkin_response_triage_course_id_course"),
-            "course", ["triage_course_id"], ["id"], ondelete="CASCADE",
-        )  # fmt: skip
-        batch_op.create_foreign_key(
-            batch_op.f("fk_checkin_response_triage_checkin_id_checkin"),
-            "checkin", ["triage_checkin_id"], ["id"], ondelete="CASCADE",
-        )  # fmt: skip
     op.create_table(
         "checkin_triage_tally",
         sa.Column("occurrence_id", sa.Integer(), nullable=False),
@@ -77,12 +69,6 @@ def downgrade() -> None:
     with op.batch_alter_table("checkin_response", schema=None) as batch_op:
         for name in LISTS:
             batch_op.drop_index(f"ix_checkin_response_triage_{name}")
-        batch_op.drop_constraint(
-            batch_op.f("fk_checkin_response_triage_checkin_id_checkin"), type_="foreignkey"
-        )
-        batch_op.drop_constraint(
-            batch_op.f("fk_checkin_response_triage_course_id_course"), type_="foreignkey"
-        )
         batch_op.drop_column("triage_rank")
         batch_op.drop_column("previous_score")
         batch_op.drop_column("triage_checkin_id")

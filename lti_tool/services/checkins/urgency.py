@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     update,
@@ -83,37 +84,49 @@ def refresh(
     student_id: int | None = None,
 ) -> None:
     """Store, on the course's responses (of one check-in, of one student when given), what
-    triage orders by, worked out again from the answers, and keep the weeks' tallies: a read,
-    an UPDATE of the rows that change and one upsert of the tallies they move between. Without
-    a student (a whole course written at once: migration 0015, bulk seeds) the tallies are
-    counted again."""
+    triage orders by, worked out again from the answers, and keep the weeks' tallies.
+
+    For one student (every write): a read, an UPDATE of the rows that change and one upsert of
+    the tallies they move between. For a whole course written at once (migration 0015, bulk
+    seeds): one UPDATE of every row that changes, then the tallies counted again. Both on the
+    session's connection, past the dashboard's tracking of writes: these columns are triage's
+    alone, no fact a student's summary is made of."""
     found = _ranked(course_id, checkin_id, student_id).subquery("found")
-    stored = CheckInResponse
-    rank = _rank(stored.score, found.c.previous, stored.wants_talk, stored.status)
+    rank = _rank(RESPONSES.c.score, found.c.previous, RESPONSES.c.wants_talk, RESPONSES.c.status)
+    changed = or_(
+        RESPONSES.c.previous_score.is_distinct_from(found.c.previous),
+        RESPONSES.c.triage_rank.is_distinct_from(rank),
+        RESPONSES.c.triage_course_id.is_distinct_from(found.c.course_id),
+        RESPONSES.c.triage_checkin_id.is_distinct_from(found.c.checkin_id),
+    )
+    if student_id is None:
+        session.connection().execute(
+            update(RESPONSES)
+            .where(RESPONSES.c.id == found.c.id, changed)
+            .values(
+                previous_score=found.c.previous,
+                triage_rank=rank,
+                triage_course_id=found.c.course_id,
+                triage_checkin_id=found.c.checkin_id,
+            )
+        )
+        _recount(session, course_id, checkin_id)
+        return
     rows = session.execute(
         select(
-            stored.id,
-            stored.occurrence_id,
-            stored.triage_course_id,
-            stored.triage_rank,
+            RESPONSES.c.id,
+            RESPONSES.c.occurrence_id,
+            RESPONSES.c.triage_course_id,
+            RESPONSES.c.triage_rank,
             found.c.previous,
             rank.label("rank"),
             found.c.course_id,
             found.c.checkin_id,
         )
-        .join(found, found.c.id == stored.id)
-        .where(
-            or_(
-                stored.previous_score.is_distinct_from(found.c.previous),
-                stored.triage_rank.is_distinct_from(rank),
-                stored.triage_course_id.is_distinct_from(found.c.course_id),
-                stored.triage_checkin_id.is_distinct_from(found.c.checkin_id),
-            )
-        )
+        .join(found, found.c.id == RESPONSES.c.id)
+        .where(changed)
     ).all()
     if rows:
-        # On the session's connection, past the dashboard's tracking of writes: these columns
-        # are triage's alone, no fact a student's summary is made of.
         session.connection().execute(
             update(RESPONSES)
             .where(RESPONSES.c.id == bindparam("row_id"))
@@ -134,9 +147,6 @@ def refresh(
                 for r in rows
             ],
         )
-    if student_id is None:
-        _recount(session, course_id, checkin_id)
-        return
     moved: Counter[tuple[int, int]] = Counter()
     for r in rows:
         if r.triage_course_id is not None and r.triage_rank is not None:
@@ -197,18 +207,19 @@ def _recount(session: Session, course_id: int, checkin_id: int | None) -> None:
     weeks = weeks.where(CheckIn.course_id == course_id)
     if checkin_id is not None:
         weeks = weeks.where(CheckIn.id == checkin_id)
-    session.execute(delete(TriageTally).where(TriageTally.occurrence_id.in_(weeks)))
+    session.execute(
+        delete(TriageTally)
+        .where(TriageTally.occurrence_id.in_(weeks))
+        .execution_options(synchronize_session=False)
+    )
+    hundreds = CheckInResponse.triage_rank // literal_column(str(CATEGORY))  # one text, twice
     counted = (
-        select(
-            CheckInResponse.occurrence_id,
-            (CheckInResponse.triage_rank // CATEGORY).label("bucket"),
-            func.count().label("responses"),
-        )
+        select(CheckInResponse.occurrence_id, hundreds, func.count())
         .where(
             CheckInResponse.occurrence_id.in_(weeks),
             CheckInResponse.triage_course_id.is_not(None),
         )
-        .group_by(CheckInResponse.occurrence_id, CheckInResponse.triage_rank // CATEGORY)
+        .group_by(CheckInResponse.occurrence_id, hundreds)
     )
     session.execute(
         insert(TriageTally).from_select(["occurrence_id", "bucket", "responses"], counted)
