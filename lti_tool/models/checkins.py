@@ -4,6 +4,11 @@ A check-in holds its questions and its schedule; each time it opens is an occurr
 opening and closing moments worked out in the course's time zone (so "every Monday 09:00" stays
 09:00 across daylight-saving changes) and stored in UTC. A student has at most one response per
 occurrence; editing replaces it until the occurrence closes.
+
+Each response also keeps where staff triage lists it (services/checkins/urgency.py): the
+student's previous score on the same check-in and the rank triage sorts by, stored when the
+response (or the student's answer before it) is written, so that a page of triage is an index
+scan with a LIMIT however many answers a course holds.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.db import Base, JSONType, utcnow
@@ -65,6 +70,28 @@ class CheckInResponse(Base):
     __table_args__ = (
         UniqueConstraint("occurrence_id", "student_id"),
         Index("ix_checkin_response_student_id_submitted_at", "student_id", "submitted_at"),
+        # Triage's three lists, each in its order: the course's, one check-in's, one week's.
+        Index(
+            "ix_checkin_response_triage_course",
+            "triage_course_id",
+            "triage_rank",
+            "submitted_at",
+            "id",
+        ),
+        Index(
+            "ix_checkin_response_triage_checkin",
+            "triage_checkin_id",
+            "triage_rank",
+            "submitted_at",
+            "id",
+        ),
+        Index(
+            "ix_checkin_response_triage_occurrence",
+            "occurrence_id",
+            "triage_rank",
+            "submitted_at",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,3 +121,27 @@ class CheckInResponse(Base):
     thread_id: Mapped[int | None] = mapped_column(
         ForeignKey("feedback_thread.id", ondelete="SET NULL")
     )
+    # What triage orders by, kept by services/checkins/urgency.py. The course and check-in
+    # whose triage lists the response: None for an anonymous check-in's, which no triage lists.
+    # No foreign keys: both are the occurrence's, whose own key already goes with the row.
+    triage_course_id: Mapped[int | None]
+    triage_checkin_id: Mapped[int | None]
+    # The score of the student's answer to the check-in's previous occurrence they answered.
+    previous_score: Mapped[int | None]
+    # Lower first: 1000 once dealt with + 100 x category (talk, low, drop, rest) + 10 x score
+    # (6 without one) + 5 - drop against the previous score.
+    triage_rank: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class TriageTally(Base):
+    """How many of a week's responses triage lists in each bucket of its order (the hundreds of
+    `triage_rank`: 0 to 3 waiting, by category; 10 to 13 dealt with), kept with the ranks, so
+    that triage's counts add up a few rows per week instead of counting every answer."""
+
+    __tablename__ = "checkin_triage_tally"
+
+    occurrence_id: Mapped[int] = mapped_column(
+        ForeignKey("checkin_occurrence.id", ondelete="CASCADE"), primary_key=True
+    )
+    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    responses: Mapped[int] = mapped_column(default=0)

@@ -5,7 +5,7 @@ so that the last 30 days are told from the index alone): the median is read by O
 it instead of every answer of the window being sorted on each page view (issue 15).
 
 Revision ID: 0016_dashboard_indexes
-Revises: 0014_settings_history
+Revises: 0015_triage_order
 Create Date: 2026-12-04 22:30:00.000000
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016_dashboard_indexes"
-down_revision: str | None = "0014_settings_history"
+down_revision: str | None = "0015_triage_order"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

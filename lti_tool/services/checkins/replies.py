@@ -25,7 +25,7 @@ from lti_tool.models import (
 )
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.checkins import audit
+from lti_tool.services.checkins import audit, urgency
 from lti_tool.services.checkins.service import (
     FACES,
     SCALE_KINDS,
@@ -107,6 +107,7 @@ def answer_response(
     response.handled_at = now
     response.thread_id = thread.id
     session.flush()
+    urgency.refresh(session, checkin.course_id, checkin.id, response.student_id)
     return thread
 
 
@@ -114,12 +115,13 @@ def handle_response(
     session: Session, grant: CourseGrant, response_id: int, now: datetime
 ) -> CheckInResponse:
     """Dealt with, without a reply (a conversation in person, say)."""
-    response, _ = _response(session, grant, response_id)
+    response, checkin = _response(session, grant, response_id)
     if response.status is ResponseStatus.NEW:
         response.status = ResponseStatus.HANDLED
         response.handled_by_id = grant.person_id
         response.handled_at = now
-    session.flush()
+        session.flush()
+        urgency.refresh(session, checkin.course_id, checkin.id, response.student_id)
     return response
 
 

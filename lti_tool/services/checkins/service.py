@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.models import CheckIn, CheckInResponse, Course, Occurrence, Person
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.checkins import audit
+from lti_tool.services.checkins import audit, urgency
 from lti_tool.services.checkins.schedule import Schedule, occurrences
 from lti_tool.services.grades.service import ActivitySpec, record_score
 from lti_tool.services.refusals import Refused
@@ -241,6 +241,8 @@ def answer(
     response_id = upsert(
         session, CheckInResponse, keys, {**values, "submitted_at": now} if first_time else values
     )
+    # Its place in triage, and that of the student's next answer (whose drop it measures).
+    urgency.refresh(session, checkin.course_id, checkin.id, grant.person_id)
     response = session.get_one(CheckInResponse, response_id)
     session.refresh(response)
     if first_time and checkin.graded and checkin.points:

@@ -1,14 +1,16 @@
 """Staff triage of check-in responses, and closing the loop with each student.
 
-The list puts first whom to talk to first: students who asked to talk, then the lowest scores,
-then the biggest drops against the student's own previous answer, then the rest; responses
-nobody has dealt with come before handled ones, and a tutor sees their own tutees first.
+The list puts first whom to talk to first (services/checkins/urgency.py): answers nobody has
+dealt with before the others; among them requests to talk, the lowest scores, the biggest drops
+against the student's own previous answer, then the rest. A tutor may keep the list to their own
+tutees: a filter, never an order that would put a calm tutee above an urgent student.
 
-The order is the database's, paged with LIMIT/OFFSET: the previous answer comes from a window
-function over the student's answers to the same check-in, the category from a CASE. The counts
-per category are one aggregate; names, answers' words and trends are read only for the page's
-students. So a page costs the same few statements, and carries the same hundred rows, for 20
-students or 5,000 with ten weeks of answers each.
+Each response stores its rank when it is written, so a page is an index scan with a LIMIT over
+the course's (one check-in's, one week's) responses; the counts per category add up each week's
+tallies, kept with the ranks (a tutor's own tutees are counted over the index); names, tutors,
+answers' words and trends are read for the page's students only. A page costs the same few
+statements, and carries the same hundred rows, for 20 students or 5,000 with ten weeks of
+answers each.
 
 Anonymous check-ins never appear here: staff see only their aggregates.
 """
@@ -21,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, aliased
 
 from lti_tool.models import (
     CheckIn,
@@ -34,17 +36,15 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.checkins import urgency
 from lti_tool.services.checkins.service import (
     CheckInRefused,
     checkin_in_course,
     occurrence_in_course,
 )
+from lti_tool.services.checkins.urgency import CATEGORIES
 
 PAGE_SIZE = 100
-LOW_SCORE = 2
-BIG_DROP = 2
-NO_SCORE = 6  # a response without a score sorts after every score of the 1..5 scale
-CATEGORIES = ("talk", "low", "drop", "rest")
 
 
 @dataclass
@@ -60,25 +60,15 @@ class TriageRow:
     text: str
     status: ResponseStatus
     submitted_at: datetime
+    category: str
     my_tutee: bool
+    tutor: str | None  # the student's personal tutor's name, None without one
     thread_id: int | None
     trend: list[int | None] = field(default_factory=list)
 
     @property
     def drop(self) -> int:
-        if self.score is None or self.previous is None:
-            return 0
-        return self.previous - self.score
-
-    @property
-    def category(self) -> str:
-        if self.wants_talk:
-            return "talk"
-        if self.score is not None and self.score <= LOW_SCORE:
-            return "low"
-        if self.drop >= BIG_DROP:
-            return "drop"
-        return "rest"
+        return urgency.drop(self.score, self.previous)
 
 
 @dataclass(frozen=True)
@@ -86,6 +76,7 @@ class TriagePage:
     course: Course
     checkin: CheckIn | None
     occurrence: Occurrence | None
+    mine: bool  # only the viewer's own tutees
     rows: list[TriageRow]
     total: int
     waiting: dict[str, int]  # per category, responses nobody has dealt with yet
@@ -99,6 +90,7 @@ def triage(
     checkin_id: int | None = None,
     occurrence_id: int | None = None,
     page: int = 1,
+    mine: bool = False,
 ) -> TriagePage:
     if not grant.is_staff:
         raise CheckInRefused(403, "Only the course's staff triage check-ins.")
@@ -109,14 +101,18 @@ def triage(
     if checkin is not None and checkin.anonymous:
         raise CheckInRefused(403, "This check-in is anonymous: its answers have no names.")
     page = max(1, page)
-    listed = _listed(grant, checkin, occurrence)
-    found = session.execute(_page_query(listed, page)).all()
-    total, waiting = _counts(session, listed)
+    listed = _listed(grant, checkin, occurrence, mine)
+    found = session.execute(_page_query(grant, listed, page)).all()
+    if mine:
+        total, waiting = _counts(session, listed)
+    else:
+        total, waiting = urgency.tallies(session, _weeks(grant, checkin, occurrence))
     return TriagePage(
         course=session.get_one(Course, grant.course_id),
         checkin=checkin,
         occurrence=occurrence,
-        rows=_rows(session, found[:PAGE_SIZE]),
+        mine=mine,
+        rows=_rows(session, grant, found[:PAGE_SIZE]),
         total=total,
         waiting=waiting,
         page=page,
@@ -124,119 +120,108 @@ def triage(
     )
 
 
-def _listed(grant: CourseGrant, checkin: CheckIn | None, occurrence: Occurrence | None) -> Subquery:
-    """Every response the list holds, with the student's previous answer to the same check-in,
-    the drop against it, the category and the keys of the order."""
-    previous = func.lag(CheckInResponse.score).over(
-        partition_by=(CheckInResponse.student_id, Occurrence.checkin_id),
-        order_by=Occurrence.opens_at,
-    )
-    answered = (
-        select(
-            CheckInResponse.id,
-            CheckInResponse.student_id,
-            CheckInResponse.score,
-            CheckInResponse.wants_talk,
-            CheckInResponse.status,
-            CheckInResponse.submitted_at,
-            Occurrence.id.label("occurrence_id"),
-            Occurrence.checkin_id,
-            previous.label("previous"),
-        )
-        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
-        .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
-        .where(CheckIn.course_id == grant.course_id, CheckIn.anonymous.is_(False))
-    )
+def _listed(
+    grant: CourseGrant, checkin: CheckIn | None, occurrence: Occurrence | None, mine: bool
+) -> list[ColumnElement[bool]]:
+    """Which responses the list holds, as conditions each of triage's indexes serves: the
+    course's, one check-in's or one week's (an anonymous check-in's are in no course's list)."""
+    if occurrence is not None:
+        where = [
+            CheckInResponse.occurrence_id == occurrence.id,
+            CheckInResponse.triage_rank.is_not(None),  # ranked, as every response written is
+        ]
+    elif checkin is not None:
+        where = [CheckInResponse.triage_checkin_id == checkin.id]
+    else:
+        where = [CheckInResponse.triage_course_id == grant.course_id]
+    if mine:
+        where.append(CheckInResponse.student_id.in_(_tutees(grant)))
+    return where
+
+
+def _weeks(grant: CourseGrant, checkin: CheckIn | None, occurrence: Occurrence | None) -> Any:
+    """The occurrences whose tallies make the list's counts."""
+    if occurrence is not None:
+        return [occurrence.id]
+    weeks = select(Occurrence.id).join(CheckIn, CheckIn.id == Occurrence.checkin_id)
     if checkin is not None:
-        answered = answered.where(CheckIn.id == checkin.id)
-    if occurrence is not None:  # a previous answer is never a later one: the rest need not be read
-        answered = answered.where(Occurrence.opens_at <= occurrence.opens_at)
-    inner = answered.subquery("answered")
-    drop = case(
-        (inner.c.score.is_(None) | inner.c.previous.is_(None), 0),
-        else_=inner.c.previous - inner.c.score,
-    )
-    category = case(
-        (inner.c.wants_talk.is_(True), 0),
-        (inner.c.score <= LOW_SCORE, 1),
-        (drop >= BIG_DROP, 2),
-        else_=3,
-    )
-    tutees = select(TutorAllocation.student_id).where(
+        return weeks.where(CheckIn.id == checkin.id)
+    return weeks.where(CheckIn.course_id == grant.course_id, CheckIn.anonymous.is_(False))
+
+
+def _tutees(grant: CourseGrant) -> Select[Any]:
+    return select(TutorAllocation.student_id).where(
         TutorAllocation.course_id == grant.course_id,
         TutorAllocation.tutor_id == grant.person_id,
         TutorAllocation.ended_at.is_(None),
     )
-    listed = select(
-        inner,
-        drop.label("drop"),
-        category.label("category"),
-        case((inner.c.status == ResponseStatus.NEW, 0), else_=1).label("dealt"),
-        case((inner.c.student_id.in_(tutees), 0), else_=1).label("not_mine"),
-    )
-    if occurrence is not None:
-        listed = listed.where(inner.c.occurrence_id == occurrence.id)
-    return listed.subquery("listed")
 
 
-def _order(listed: Any) -> list[ColumnElement[Any]]:
-    """New before dealt with, own tutees first, by category, then the lowest score, the biggest
-    drop, the earliest answer (and the response's id, so no two rows ever tie)."""
-    return [
-        listed.c.dealt,
-        listed.c.not_mine,
-        listed.c.category,
-        func.coalesce(listed.c.score, NO_SCORE),
-        -listed.c.drop,
-        listed.c.submitted_at,
-        listed.c.id,
-    ]
+ORDER = (CheckInResponse.triage_rank, CheckInResponse.submitted_at, CheckInResponse.id)
 
 
-def _page_query(listed: Subquery, page: int) -> Select[Any]:
-    """The page's rows (and one more, to tell whether another page follows), with what each
-    shows: the answer's words, the check-in's title, the student."""
+def _page_query(grant: CourseGrant, listed: list[ColumnElement[bool]], page: int) -> Select[Any]:
+    """The page's rows (and one more, to tell whether another page follows), in the stored
+    order, with what each shows: the answer, the check-in's title, the student, their tutor."""
     shown = (
-        select(listed)
-        .order_by(*_order(listed))
+        select(CheckInResponse.id)
+        .where(*listed)
+        .order_by(*ORDER)
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE + 1)
         .subquery("shown")
     )
+    tutor = aliased(Person, name="tutor")
     return (
         select(
-            shown,
+            CheckInResponse.id,
+            CheckInResponse.student_id,
+            CheckInResponse.score,
+            CheckInResponse.previous_score,
+            CheckInResponse.wants_talk,
+            CheckInResponse.status,
+            CheckInResponse.submitted_at,
+            CheckInResponse.triage_rank,
             CheckInResponse.answers,
             CheckInResponse.thread_id,
+            Occurrence.checkin_id,
             Occurrence.number,
             CheckIn.title,
             Person,
+            tutor,
         )
-        .join(CheckInResponse, CheckInResponse.id == shown.c.id)
-        .join(Occurrence, Occurrence.id == shown.c.occurrence_id)
-        .join(CheckIn, CheckIn.id == shown.c.checkin_id)
-        .join(Person, Person.id == shown.c.student_id)
-        .order_by(*_order(shown))
+        .join(shown, shown.c.id == CheckInResponse.id)
+        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
+        .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
+        .join(Person, Person.id == CheckInResponse.student_id)
+        .outerjoin(
+            TutorAllocation,
+            (TutorAllocation.course_id == grant.course_id)
+            & (TutorAllocation.student_id == CheckInResponse.student_id)
+            & TutorAllocation.ended_at.is_(None),
+        )
+        .outerjoin(tutor, tutor.id == TutorAllocation.tutor_id)
+        .order_by(*ORDER)
     )
 
 
-def _counts(session: Session, listed: Subquery) -> tuple[int, dict[str, int]]:
-    """All the responses listed, and those nobody has dealt with per category: one query (apart
-    from the page's, as one window over both would keep every row to count it)."""
+def _counts(session: Session, listed: list[ColumnElement[bool]]) -> tuple[int, dict[str, int]]:
+    """All the responses listed, and those nobody has dealt with per category, counted: for a
+    tutor's own tutees, whom the weeks' tallies do not tell apart."""
     waiting = dict.fromkeys(CATEGORIES, 0)
     total = 0
-    for category, dealt, count in session.execute(
-        select(listed.c.category, listed.c.dealt, func.count()).group_by(
-            listed.c.category, listed.c.dealt
-        )
+    for rank, count in session.execute(
+        select(CheckInResponse.triage_rank, func.count())
+        .where(*listed)
+        .group_by(CheckInResponse.triage_rank)
     ):
         total += count
-        if dealt == 0:
-            waiting[CATEGORIES[category]] += count
+        if rank is not None and urgency.waiting(rank):
+            waiting[urgency.category_of(rank)] += count
     return total, waiting
 
 
-def _rows(session: Session, found: Sequence[Any]) -> list[TriageRow]:
+def _rows(session: Session, grant: CourseGrant, found: Sequence[Any]) -> list[TriageRow]:
     trends = _trends(session, {(r.student_id, r.checkin_id) for r in found})
     return [
         TriageRow(
@@ -246,12 +231,14 @@ def _rows(session: Session, found: Sequence[Any]) -> list[TriageRow]:
             checkin_title=r.title,
             occurrence_number=r.number,
             score=r.score,
-            previous=r.previous,
+            previous=r.previous_score,
             wants_talk=bool(r.wants_talk),
             text=str((r.answers or {}).get("text") or ""),
             status=ResponseStatus(r.status),
             submitted_at=r.submitted_at,
-            my_tutee=r.not_mine == 0,
+            category=urgency.category_of(int(r.triage_rank)),
+            my_tutee=r.tutor is not None and r.tutor.id == grant.person_id,
+            tutor=r.tutor.name_as("Tutor") if r.tutor is not None else None,
             thread_id=r.thread_id,
             trend=trends[(r.student_id, r.checkin_id)],
         )

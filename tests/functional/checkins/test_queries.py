@@ -1,7 +1,8 @@
 """The triage list for 2,000 students by 10 occurrences renders with a bounded number of queries
-(issue 6): the course-wide triage, one occurrence's triage, a check-in's overview and its
-"not answered" page cost the same SQL statements for 20 students as for 2,000, and the top of
-the list at 2,000 by 10 is in the issue's order."""
+(issues 6 and 15): the course-wide triage (its first and second pages, and kept to a tutor's
+own tutees), one occurrence's triage, a check-in's overview and its "not answered" page cost
+the same SQL statements for 20 students as for 2,000, and the top of the list at 2,000 by 10 is
+in the issues' order (16: urgency first, "my tutees" a filter rather than an order)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
+from lti_tool.services.checkins import urgency
 from lti_tool.services.checkins.schedule import occurrences, parse_schedule
 from lti_tool.services.checkins.service import CheckInForm, questions_from
 from tests.conftest import state
@@ -46,8 +48,10 @@ NOW = datetime(2027, 3, 30, 12, 0, tzinfo=UTC)
 # The most statements each page may take (SQLite and PostgreSQL alike), as counted when this
 # test was written, so that one more query per page shows up as a failure here.
 MOST_STATEMENTS = {
-    "triage, all": 6,
-    "triage, 10th week": 8,
+    "triage, all": 5,
+    "triage, page 2": 5,
+    "triage, my tutees": 5,
+    "triage, 10th week": 7,
     "overview": 7,
     "not answered, 10th week": 7,
 }
@@ -186,6 +190,7 @@ def seed(app: Flask, course_id: int, size: int) -> Seeded:
                 expected[(weeks[k], student)] = (student in tutees, status, kind, score, drop)
                 previous = score
         session.execute(insert(CheckInResponse), rows)
+        urgency.refresh(session, course_id)  # as every bulk writer of responses does
         ids = session.execute(
             select(CheckInResponse.id, CheckInResponse.occurrence_id, CheckInResponse.student_id)
             .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
@@ -200,9 +205,11 @@ def pages_of(seeded: Seeded) -> dict[str, str]:
     tenth = seeded.weeks[-1]
     return {
         "triage, all": "checkins/triage",
+        "triage, page 2": "checkins/triage?page=2",
         "triage, 10th week": f"checkins/triage?occurrence={tenth}",
         "overview": f"checkins/{seeded.checkin}",
         "not answered, 10th week": f"checkins/occurrences/{tenth}/missing",
+        "triage, my tutees": "checkins/triage?mine=1",  # last: the filter stays on after it
     }
 
 
@@ -230,27 +237,29 @@ def measure(app: Flask, url: str, platform: Any, size: int) -> Measured:
 
 
 def order_key(facts: tuple[bool, ResponseStatus, str, int, int]) -> tuple[Any, ...]:
-    """The issue's order: not yet dealt with first; a tutor's own tutees first; then requests
-    to talk, the lowest scores (lowest first), the biggest drops (biggest first), the rest."""
-    tutee, status, kind, score, drop = facts
+    """The issues' order: not yet dealt with first; then requests to talk, the lowest scores
+    (lowest first), the biggest drops (biggest first), the rest; tutees or not."""
+    _, status, kind, score, drop = facts
     within = score if kind == "low" else -drop if kind == "drop" else 0
-    return (status is not ResponseStatus.NEW, not tutee, CATEGORIES.index(kind), within)
+    return (status is not ResponseStatus.NEW, CATEGORIES.index(kind), within)
 
 
 ROW = re.compile(
-    r'<article class="card triage-row (\w+)(?: dealt)?" id="response-(\d+)">\s*'
-    r'<header class="triage-head">\s*<h2 class="triage-name">([^<]*?)'
+    r'<article class="card triage-row (\w+)(?: dealt)?" id="response-(\d+)"[^>]*>\s*'
+    r'<header class="triage-head">\s*<h2 class="triage-name"[^>]*>([^<]*?)'
     r'( <span class="tag">your tutee</span>)?</h2>'
 )
 
 
-def assert_in_the_issues_order(page: str, facts: dict[int, tuple[Any, ...]]) -> None:
+def assert_in_the_issues_order(
+    page: str, facts: dict[int, tuple[Any, ...]], skipped: int = 0
+) -> None:
     shown = ROW.findall(page)
-    assert len(shown) == min(PAGE, len(facts)), "a full first page"
+    assert len(shown) == min(PAGE, len(facts) - skipped), "a full page"
     for kind, response, _, tutee in shown:  # the page says what the seed made each one
         assert (kind, bool(tutee)) == (facts[int(response)][2], facts[int(response)][0])
     keys = [order_key(facts[int(response)]) for _, response, _, _ in shown]
-    assert keys == sorted(map(order_key, facts.values()))[: len(shown)]
+    assert keys == sorted(map(order_key, facts.values()))[skipped : skipped + len(shown)]
     waiting_talk = sum(1 for f in facts.values() if f[2] == "talk" and f[1] is ResponseStatus.NEW)
     assert f"<strong>{waiting_talk}</strong> asked to talk" in page
     assert f"<strong>{len(facts)}</strong> answers in all" in page
@@ -284,12 +293,16 @@ def test_check_in_pages_cost_the_same_statements_for_20_or_2000_students(tool, p
     assert_in_the_issues_order(
         large.shown["triage, 10th week"], {k: v for k, v in facts.items() if k in in_tenth}
     )
-    # The first rows are the tutees' own that nobody has dealt with, then requests to talk.
+    assert_in_the_issues_order(large.shown["triage, page 2"], facts, skipped=PAGE)
+    # Urgency first, whoever's tutee: every waiting request to talk, then the rest.
     first = ROW.findall(large.shown["triage, 10th week"])
-    mine = sum(1 for k in in_tenth if facts[k][0] and facts[k][1] is ResponseStatus.NEW)
-    assert 0 < mine < PAGE
-    assert [bool(tutee) for *_, tutee in first] == [True] * mine + [False] * (len(first) - mine)
-    assert first[mine][0] == "talk"
+    talks = sum(1 for k in in_tenth if facts[k][2] == "talk" and facts[k][1] is ResponseStatus.NEW)
+    assert 0 < talks < PAGE
+    assert [kind for kind, *_ in first[: talks + 1]] == ["talk"] * talks + ["low"]
+    # Kept to my tutees: theirs only, every one of them, in the same order.
+    tutees = {k: v for k, v in facts.items() if v[0]}
+    assert_in_the_issues_order(large.shown["triage, my tutees"], tutees)
+    assert all(tutee for *_, tutee in ROW.findall(large.shown["triage, my tutees"]))
     missing = large.shown["not answered, 10th week"]
     assert f"{LARGE // SKIPPED_LAST} active students have not answered" in missing
     assert missing.count('name="student"') == LARGE // SKIPPED_LAST

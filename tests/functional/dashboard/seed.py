@@ -47,6 +47,7 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
+from lti_tool.services.checkins import urgency
 from lti_tool.services.checkins.schedule import occurrences, parse_schedule
 from lti_tool.services.checkins.service import CheckInForm, questions_from
 
@@ -239,6 +240,7 @@ def _checkins(
         if e.number % 3 == 0:  # anonymous: a low score and a request to talk, never shown
             rows.append(_response(anonymous[0], student_id, 1, True, ResponseStatus.NEW, 0))
     _insert(session, CheckInResponse, rows)
+    urgency.refresh(session, seeded.course_id)  # triage's order, as the service would store it
     seeded.rows["checkin_occurrence"] = weeks + 1
     seeded.rows["checkin_response"] = len(rows)
     return named[0][2]

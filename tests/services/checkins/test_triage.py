@@ -10,6 +10,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import product
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from lti_tool.models import (
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins import triage as checkin_triage
+from lti_tool.services.checkins import urgency
 from tests.conftest import state
 from tests.functional.dashboard.test_queries import LMS
 
@@ -61,6 +63,7 @@ class TiedCourse:
     occurrences: dict[str, list[int]]  # title → occurrence ids, in order
     answers: list[Answer]  # every named response
     tutees: set[int]
+    tutors: dict[int, str]  # student → their current tutor's name
 
 
 def build(app: Flask) -> TiedCourse:
@@ -87,6 +90,7 @@ def build(app: Flask) -> TiedCourse:
             for p in students
         )
         tutees = {p.id for p in students[:6]}
+        tutors = {p.id: "me" if n < 6 else "them" for n, p in enumerate(students[:12])}
         for n, p in enumerate(students[:12]):
             session.add(
                 TutorAllocation(
@@ -144,6 +148,7 @@ def build(app: Flask) -> TiedCourse:
                         )
                     )
         session.flush()
+        urgency.refresh(session, course.id)  # written past the service, ranked as it would
         rows = session.scalars(select(CheckInResponse)).all()
         by_occurrence = {o.id: o for o in session.scalars(select(Occurrence))}
         anonymous = checkins["Anonymous"]
@@ -163,14 +168,14 @@ def build(app: Flask) -> TiedCourse:
             if by_occurrence[r.occurrence_id].checkin_id != anonymous
         ]
         grant = CourseGrant(course.id, me.id, CourseRole.STAFF)
-    return TiedCourse(grant, checkins, occurrences, answers, tutees)
+    return TiedCourse(grant, checkins, occurrences, answers, tutees, tutors)
 
 
 def old_order(
-    made: TiedCourse, checkin: int | None, occurrence: int | None
+    made: TiedCourse, checkin: int | None, occurrence: int | None, mine: bool = False
 ) -> tuple[list[int], dict[int, tuple[int | None, list[int | None]]], dict[str, int]]:
-    """What triage showed when it sorted in Python: the response ids in order, each one's
-    previous answer and trend, and the waiting counts."""
+    """What triage showed when it sorted in Python, urgency first whoever's tutee (issue 16):
+    the response ids in order, each one's previous answer and trend, and the waiting counts."""
     answers = [a for a in made.answers if checkin is None or a.checkin_id == checkin]
     history: dict[tuple[int, int], list[Answer]] = defaultdict(list)
     for a in sorted(answers, key=lambda a: a.opens_at):
@@ -198,7 +203,6 @@ def old_order(
     def key(a: Answer) -> tuple[object, ...]:
         return (
             a.status is not ResponseStatus.NEW,
-            a.student_id not in made.tutees,
             CATEGORIES.index(category(a)),
             a.score if a.score is not None else 6,
             -drop(a),
@@ -206,7 +210,12 @@ def old_order(
             a.id,
         )
 
-    listed = [a for a in answers if occurrence is None or a.occurrence_id == occurrence]
+    listed = [
+        a
+        for a in answers
+        if (occurrence is None or a.occurrence_id == occurrence)
+        and (not mine or a.student_id in made.tutees)
+    ]
     listed.sort(key=key)
     waiting = dict.fromkeys(CATEGORIES, 0)
     for a in listed:
@@ -229,13 +238,13 @@ def test_the_sql_order_is_the_old_python_order_page_after_page(app, monkeypatch)
         (None, made.occurrences["Weekly"][-1]),
     ]
     with state(app).sessions() as session:
-        for checkin, occurrence in filters:
-            order, facts, waiting = old_order(made, checkin, occurrence)
-            assert len(order) > 14, "at least three pages"
+        for (checkin, occurrence), mine in product(filters, (False, True)):
+            order, facts, waiting = old_order(made, checkin, occurrence, mine)
+            assert len(order) > (3 if mine else 14), "pages, and page boundaries"
             shown: list[Any] = []
             page = 1
             while True:
-                got = checkin_triage.triage(session, made.grant, checkin, occurrence, page)
+                got = checkin_triage.triage(session, made.grant, checkin, occurrence, page, mine)
                 assert (got.total, got.waiting) == (len(order), waiting)
                 shown += got.rows
                 if not got.has_more:
@@ -244,10 +253,11 @@ def test_the_sql_order_is_the_old_python_order_page_after_page(app, monkeypatch)
                 page += 1
             assert [r.response_id for r in shown] == order, (checkin, occurrence)
             assert {r.response_id: (r.previous, r.trend) for r in shown} == facts
+            assert all(r.tutor == made.tutors.get(r.student_id) for r in shown)
             assert {r.response_id for r in shown if r.my_tutee} == {
                 a.id for a in made.answers if a.student_id in made.tutees and a.id in facts
             }
-            past = checkin_triage.triage(session, made.grant, checkin, occurrence, page + 1)
+            past = checkin_triage.triage(session, made.grant, checkin, occurrence, page + 1, mine)
             assert (past.rows, past.total, past.has_more) == ([], len(order), False)
 
 

@@ -1,0 +1,78 @@
+// Triage: a reply sent from a card stays on the page. The form posts as it would without
+// this script (same fields, same CSRF token), asking for JSON; the card then shows "Answered"
+// with a link to the conversation, the live region says so, and focus moves to the next card
+// still waiting, so a tutor works down the list without leaving it.
+(function () {
+  "use strict";
+  var status = document.getElementById("triage-status");
+
+  function announce(text, isError) {
+    if (!status) { return; }
+    var p = document.createElement("p");
+    p.className = isError ? "error-summary" : "notice";
+    p.textContent = text;
+    status.replaceChildren(p);
+  }
+
+  function nextCard(card) {
+    var next = card.nextElementSibling;
+    while (next && !(next.matches(".triage-row") && !next.matches(".dealt"))) {
+      next = next.nextElementSibling;
+    }
+    return next || card.nextElementSibling;
+  }
+
+  function markAnswered(card, threadUrl) {
+    var name = card.getAttribute("data-name") || "";
+    card.classList.add("dealt");
+    var state = card.querySelector(".triage-state");
+    if (state) {
+      var tag = document.createElement("span");
+      tag.className = "tag pin";
+      tag.textContent = "Answered";
+      state.replaceChildren(tag);
+    }
+    var actions = card.querySelector(".triage-actions");
+    if (actions) {
+      var p = document.createElement("p");
+      p.className = "small";
+      var link = document.createElement("a");
+      link.href = threadUrl;
+      link.textContent = "Open the conversation with " + name;
+      p.appendChild(link);
+      actions.replaceWith(p);
+    }
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form.triage-answer") || !window.fetch) { return; }
+    event.preventDefault();
+    var card = form.closest(".triage-row");
+    var button = form.querySelector("button[type=submit]");
+    if (button) { button.disabled = true; }
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "Accept": "application/json" },
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (!response.ok) {
+          throw new Error(body.message || "The reply was not sent. Try again.");
+        }
+        return body;
+      });
+    }).then(function (body) {
+      var name = card.getAttribute("data-name") || "the student";
+      var next = nextCard(card);
+      markAnswered(card, body.thread_url);
+      announce("Reply sent to " + name + ": it is in their feedback thread." +
+        (next ? " Next: " + (next.getAttribute("data-name") || "") + "." : ""), false);
+      (next || card).focus();
+    }).catch(function (error) {
+      if (button) { button.disabled = false; }
+      announce("Not sent: " + error.message, true);
+    });
+  });
+})();
