@@ -32,12 +32,14 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def _fill_in(database_url: str) -> None:
     from lti_tool.db import make_engine  # noqa: PLC0415
+    from lti_tool.services.checkins.urgency import rank_unranked  # noqa: PLC0415
     from lti_tool.services.dashboard.summary import summarise_unsummarised  # noqa: PLC0415
 
     engine = make_engine(database_url)
     try:
         with Session(engine) as session, session.begin():
             summarise_unsummarised(session)
+            rank_unranked(session)
     finally:
         engine.dispose()
 

@@ -1,7 +1,8 @@
 """What triage orders check-in responses by, kept on each response and tallied per week
 
-Kept on every write (services/checkins/urgency.py); filled in here for every course, then
-indexed once per list triage shows (the course's, a check-in's, a week's).
+Kept on every write (services/checkins/urgency.py) and indexed once per list triage shows (the
+course's, a check-in's, a week's). The columns start empty: `rapport db upgrade` fills them in at
+the head (lti_tool/migrate.py), with the code that matches the schema there.
 
 Revision ID: 0015_triage_order
 Revises: 0014_settings_history
@@ -12,7 +13,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "0015_triage_order"
 down_revision: str | None = "0014_settings_history"
@@ -44,7 +44,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("occurrence_id", "bucket", name=op.f("pk_checkin_triage_tally")),
     )  # fmt: skip
-    _backfill()
     with op.batch_alter_table("checkin_response", schema=None) as batch_op:
         for name, column in LISTS.items():
             batch_op.create_index(
@@ -52,16 +51,6 @@ def upgrade() -> None:
                 [column, "triage_rank", "submitted_at", "id"],
                 unique=False,
             )
-
-
-def _backfill() -> None:
-    """Every course's responses, ranked by the same statement every write uses."""
-    from lti_tool.services.checkins.urgency import refresh  # noqa: PLC0415
-
-    session = Session(bind=op.get_bind())
-    for course_id in session.scalars(sa.text("SELECT id FROM course ORDER BY id")).all():
-        refresh(session, int(course_id))
-    session.flush()
 
 
 def downgrade() -> None:

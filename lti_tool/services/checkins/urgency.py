@@ -9,7 +9,7 @@ every answer of the course; instead each response keeps its previous score and o
 
 The rank of a response depends on its own answer and status and on the student's answer before
 it, so a write refreshes the student's answers to that check-in (the one written and those after
-it), the same way a whole course is filled in (migration 0015, bulk seeds). Each week also keeps
+it), the same way a whole course is filled in (`rank_unranked` after migration 0015, bulk seeds). Each week also keeps
 a tally of its responses per bucket of the order, so triage's counts never count every answer.
 """
 
@@ -87,10 +87,10 @@ def refresh(
     triage orders by, worked out again from the answers, and keep the weeks' tallies.
 
     For one student (every write): a read, an UPDATE of the rows that change and one upsert of
-    the tallies they move between. For a whole course written at once (migration 0015, bulk
-    seeds): one UPDATE of every row that changes, then the tallies counted again. Both on the
-    session's connection, past the dashboard's tracking of writes: these columns are triage's
-    alone, no fact a student's summary is made of."""
+    the tallies they move between. For a whole course written at once (`rank_unranked` after
+    migration 0015, bulk seeds): one UPDATE of every row that changes, then the tallies
+    counted again. Both on the session's connection, past the dashboard's tracking of writes:
+    these columns are triage's alone, no fact a student's summary is made of."""
     found = _ranked(course_id, checkin_id, student_id).subquery("found")
     rank = _rank(RESPONSES.c.score, found.c.previous, RESPONSES.c.wants_talk, RESPONSES.c.status)
     changed = or_(
@@ -154,6 +154,24 @@ def refresh(
         if r.course_id is not None:
             moved[(r.occurrence_id, bucket(r.rank))] += 1
     _add(session, {key: n for key, n in moved.items() if n})
+
+
+def rank_unranked(session: Session) -> list[int]:
+    """Refresh, whole, every course with a response not ranked yet (after migration 0015 added
+    the columns, each course with answers; later, none): the ids of those courses."""
+    courses = list(
+        session.scalars(
+            select(CheckIn.course_id)
+            .join(Occurrence, Occurrence.checkin_id == CheckIn.id)
+            .join(CheckInResponse, CheckInResponse.occurrence_id == Occurrence.id)
+            .where(CheckInResponse.triage_rank.is_(None))
+            .distinct()
+            .order_by(CheckIn.course_id)
+        )
+    )
+    for course_id in courses:
+        refresh(session, course_id)
+    return courses
 
 
 def bucket(rank: int) -> int:
