@@ -65,6 +65,8 @@ class CheckInResponse(Base):
     __table_args__ = (
         UniqueConstraint("occurrence_id", "student_id"),
         Index("ix_checkin_response_student_id_submitted_at", "student_id", "submitted_at"),
+        # A check-in's overview counts answers per occurrence and score from this index alone.
+        Index("ix_checkin_response_occurrence_id_score", "occurrence_id", "score", "wants_talk"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
