@@ -163,16 +163,20 @@ def seen_list(
         raise PostRefused(403, "Only the course's staff see who has read a post.")
     course = course_of(session, grant)
     post = post_in_course(session, grant, post_id)
-    viewed = (PostView.person_id == Person.id) & (PostView.post_id == post.id)
+    viewed = (PostView.person_id == Membership.person_id) & (PostView.post_id == post.id)
     students = (
-        select(Person, PostView.seen_at)
-        .join(Membership, Membership.person_id == Person.id)
+        select()
+        .select_from(Membership)
         .outerjoin(PostView, viewed)
         .where(*active_students(grant.course_id))
     )
+    # Counted over memberships and views alone; only a page's names need the people.
     total, seen_total = session.execute(
-        students.with_only_columns(func.count(), func.count(PostView.id))
+        students.add_columns(func.count(), func.count(PostView.id))
     ).one()
+    students = students.join(Person, Person.id == Membership.person_id).add_columns(
+        Person, PostView.seen_at
+    )
     not_seen_total = int(total) - int(seen_total)
     seen_page = min(max(1, seen_page), max(1, -(-int(seen_total) // SEEN_PAGE_SIZE)))
     not_seen_page = min(max(1, not_seen_page), max(1, -(-not_seen_total // SEEN_PAGE_SIZE)))
