@@ -30,7 +30,7 @@ def main(names: list[str]) -> int:
             failed.append(name)
         print(f"   ({time.perf_counter() - started:.0f} s)", flush=True)
     figures = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    missed = [f["name"] for f in figures if not f["met"]]
+    missed = [f["name"] for f in figures if f["met"] is False]  # None: informational
     print(f"\n{RESULTS}: {len(figures)} figures, {len(missed)} short of their target")
     for name in missed:
         print(f"  short: {name}")

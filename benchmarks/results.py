@@ -2,7 +2,8 @@
 
 A figure is a value measured beside a baseline in the same run (so machines compare), and the
 target it is held to: `Figure.at_most_ratio("triage p50", 12.0, 1.1, "ms", 10)` is met when
-12.0 / 1.1 <= 10. Figures with no baseline (a count of statements) are held to their value.
+12.0 / 1.1 <= 10. Figures with no baseline (a count of statements) are held to their value;
+an informational figure (target and met null) is held to nothing.
 
     {"name", "value", "unit", "baseline", "ratio", "target", "met"}
 """
@@ -23,8 +24,8 @@ class Figure:
     unit: str
     baseline: float | None
     ratio: float | None
-    target: float
-    met: bool
+    target: float | None  # None: informational, a figure with no target to meet
+    met: bool | None
 
     @classmethod
     def at_most_ratio(
@@ -51,13 +52,19 @@ class Figure:
         ratio = None if baseline is None else round(value / baseline, 3)
         return cls(name, value, unit, baseline, ratio, target, value >= target)
 
+    @classmethod
+    def informational(cls, name: str, value: float, unit: str) -> Figure:
+        """A figure reported for what it says, with no target (so never short of one)."""
+        return cls(name, value, unit, None, None, None, None)
+
     def line(self) -> str:
         baseline = "" if self.baseline is None else f"{self.baseline:>10.2f}"
         ratio = "" if self.ratio is None else f"{self.ratio:>8.2f}x"
         mark = "met" if self.met else "NOT MET"
+        target = "(informational)" if self.target is None else f"target {self.target:g}  {mark}"
         return (
             f"  {self.name:<44} {self.value:>10.2f} {self.unit:<12} {baseline:>10} {ratio:>9}"
-            f"  target {self.target:g}  {mark}"
+            f"  {target}"
         )
 
 

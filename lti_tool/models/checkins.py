@@ -92,6 +92,8 @@ class CheckInResponse(Base):
             "submitted_at",
             "id",
         ),
+        # A check-in's overview counts answers per occurrence and score from this index alone.
+        Index("ix_checkin_response_occurrence_id_score", "occurrence_id", "score", "wants_talk"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

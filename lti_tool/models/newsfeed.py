@@ -116,7 +116,10 @@ class PostView(Base):
     """The first time a person was shown a published post: staff's "seen by" lists."""
 
     __tablename__ = "post_view"
-    __table_args__ = (UniqueConstraint("post_id", "person_id"),)
+    __table_args__ = (
+        UniqueConstraint("post_id", "person_id"),
+        Index("ix_post_view_post_id_seen_at", "post_id", "seen_at"),  # "seen by", first first
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))

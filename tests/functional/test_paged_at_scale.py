@@ -168,3 +168,4 @@ def test_paged_pages_cost_the_same_statements_and_bytes_at_any_size(tool, platfo
     }
     assert grown == {}, "pages that grow with the course"
     assert all(m.streamed for m in measured.values())
+    assert large.statements["check-in CSV"] <= 3  # the entry, the check-in, one streamed query

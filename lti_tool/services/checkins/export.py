@@ -83,9 +83,9 @@ def responses_csv(
 def responses_csv_chunks(
     questions: Sequence[Mapping[str, Any]], rows: Iterable[ExportRow], anonymous: bool
 ) -> Iterator[str]:
-    """`responses_csv` in pieces of about CHUNK_CHARACTERS, for rows that already come in the
-    order their occurrences opened (as `stats.export_rows` reads them): only the rows of one
-    occurrence are held at a time, to be put in order within it."""
+    """`responses_csv` in pieces: the header first, then about CHUNK_CHARACTERS at a time, for
+    rows that already come in the order their occurrences opened (as `stats.export_rows` reads
+    them): only the rows of one occurrence are held at a time, to be put in order within it."""
     ids = [question["id"] for question in questions]
     header = ["occurrence", "opened"]
     if not anonymous:
@@ -101,6 +101,10 @@ def responses_csv_chunks(
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([neutralised(cell) for cell in header])
+    # The header goes at once: the download starts (and shows) before the first answer is read.
+    yield out.getvalue()
+    out.seek(0)
+    out.truncate()
     for opened, together in groupby(rows, key=lambda row: iso_utc(row.opens_at)):
         for row in sorted(together, key=order):
             cells = [row.occurrence, opened]

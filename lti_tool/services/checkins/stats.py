@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import CheckIn, CheckInResponse, Membership, Occurrence, Person
@@ -52,22 +52,25 @@ def checkin_stats(session: Session, grant: CourseGrant, checkin_id: int) -> Chec
     counts: dict[int, dict[int, int]] = defaultdict(dict)
     responses: dict[int, int] = defaultdict(int)
     talk: dict[int, int] = defaultdict(int)
-    # Counted in SQL, one row per occurrence and score, by the occurrences already read: no
-    # join, and nothing per answer comes back to Python.
-    for occurrence_id, score, n, wants_talk in session.execute(
+    # Counted in SQL, one row per occurrence, score and wish to talk, by the occurrences
+    # already read: no join, nothing per answer comes back to Python, and the counting reads
+    # the index on those three columns alone (ix_checkin_response_occurrence_id_score).
+    for occurrence_id, score, wants_talk, n in session.execute(
         select(
             CheckInResponse.occurrence_id,
             CheckInResponse.score,
+            CheckInResponse.wants_talk,
             func.count(),
-            func.count(case((CheckInResponse.wants_talk.is_(True), 1))),
         )
         .where(CheckInResponse.occurrence_id.in_([o.id for o in occurrences]))
-        .group_by(CheckInResponse.occurrence_id, CheckInResponse.score)
+        .group_by(CheckInResponse.occurrence_id, CheckInResponse.score, CheckInResponse.wants_talk)
     ).all():
         responses[occurrence_id] += int(n)
-        talk[occurrence_id] += int(wants_talk)
+        if wants_talk:
+            talk[occurrence_id] += int(n)
         if score is not None:
-            counts[occurrence_id][int(score)] = int(n)
+            by_score = counts[occurrence_id]
+            by_score[int(score)] = by_score.get(int(score), 0) + int(n)
     students = session.scalar(
         select(func.count())
         .select_from(Membership)
@@ -105,45 +108,40 @@ def export_rows(
 
     Who may download is decided now; the rows are read as the export is written, by the
     function returned, from the session it is given (one that lives as long as the stream, not
-    the request's), EXPORT_CHUNK at a time (a server-side cursor on PostgreSQL): so no request
-    holds every answer at once, only the respondents' names and emails, one each."""
+    the request's), in one statement that brings each answer with its student, EXPORT_CHUNK at
+    a time (a server-side cursor on PostgreSQL): so no request holds every answer at once."""
     if not grant.is_staff:
         raise CheckInRefused(403, "Only the course's staff download a check-in's answers.")
     checkin = checkin_in_course(session, grant, checkin_id)
     answered = (
         select(
-            CheckInResponse.student_id,
             CheckInResponse.submitted_at,
             CheckInResponse.answers,
             Occurrence.number,
             Occurrence.opens_at,
         )
+        .select_from(CheckInResponse)
         .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
         .where(Occurrence.checkin_id == checkin.id)
+        .order_by(Occurrence.opens_at, Occurrence.id)
     )
-
     anonymous = checkin.anonymous
+    if not anonymous:  # an anonymous export reads nobody's name, let alone writes it
+        answered = answered.join(Person, Person.id == CheckInResponse.student_id).add_columns(
+            Person
+        )
 
     def rows(session: Session) -> Iterator[ExportRow]:
-        people: dict[int, tuple[str, str | None]] = {}
-        if not anonymous:
-            respondents = answered.with_only_columns(CheckInResponse.student_id).distinct()
-            people = {
-                p.id: (p.name_as("Student"), p.email)
-                for p in session.scalars(select(Person).where(Person.id.in_(respondents)))
-            }
-        found = session.execute(
-            answered.order_by(Occurrence.opens_at, Occurrence.id).execution_options(
-                yield_per=EXPORT_CHUNK
-            )
-        )
-        for student_id, submitted_at, answers, number, opens_at in found:
-            name, email = people.get(student_id, (None, None))
+        # One statement, streamed: each response comes with its student, so nothing is read
+        # per row and no request holds every answer at once.
+        found = session.execute(answered.execution_options(yield_per=EXPORT_CHUNK))
+        for submitted_at, answers, number, opens_at, *student in found:
+            person = student[0] if student else None
             yield ExportRow(
                 occurrence=f"#{number}",
                 opens_at=opens_at,
-                student_name=name,
-                student_email=email,
+                student_name=person.name_as("Student") if person else None,
+                student_email=person.email if person else None,
                 submitted_at=None if anonymous else submitted_at,
                 answers=answers,
             )

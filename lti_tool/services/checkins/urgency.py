@@ -9,8 +9,9 @@ every answer of the course; instead each response keeps its previous score and o
 
 The rank of a response depends on its own answer and status and on the student's answer before
 it, so a write refreshes the student's answers to that check-in (the one written and those after
-it), the same way a whole course is filled in (`rank_unranked` after migration 0015, bulk seeds). Each week also keeps
-a tally of its responses per bucket of the order, so triage's counts never count every answer.
+it), the same way a whole course is filled in (`rank_unranked` after migration 0015, bulk
+seeds). Each week also keeps a tally of its responses per bucket of the order, so triage's
+counts never count every answer.
 """
 
 from __future__ import annotations

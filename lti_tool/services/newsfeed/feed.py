@@ -243,6 +243,17 @@ def _student_count(session: Session, grant: CourseGrant) -> int | None:
     )
 
 
+def own_introduction_among(
+    session: Session, grant: CourseGrant, posts: Sequence[Post]
+) -> Post | None:
+    """The viewer's introduction: from the posts a page read already when it is among them (a
+    person has one per course, `uq_post_one_introduction`), else read."""
+    for post in posts:
+        if post.author_id == grant.person_id and post.kind != PostKind.NEWS:
+            return post
+    return own_introduction(session, grant)
+
+
 def _feed_order(query: Select[Post]) -> Select[Post]:
     return query.order_by(Post.pinned.desc(), Post.publish_at.desc(), Post.id.desc())
 
@@ -287,7 +298,9 @@ def feed_page(
     decorate = PostDecorator(session, grant, settings, now)
     everything = decorate.shown([*introductions, *news[:PAGE_SIZE], *pending], REPLIES_IN_FEED)
     intro_count, news_count = len(introductions), min(len(news), PAGE_SIZE)
-    mine = own_introduction(session, grant) if can_write_introduction(grant, settings) else None
+    mine = None
+    if can_write_introduction(grant, settings):
+        mine = own_introduction_among(session, grant, [*introductions, *pending])
     return FeedPage(
         course=course,
         grant=grant,

@@ -6,6 +6,7 @@ at any course size.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from lti_tool.services.newsfeed.feed import (
     ShownPost,
     active_students,
     course_of,
+    own_introduction_among,
     published,
 )
 from lti_tool.services.newsfeed.service import (
@@ -33,7 +35,6 @@ from lti_tool.services.newsfeed.service import (
     can_hide_reply,
     can_see_who_saw,
     can_write_introduction,
-    own_introduction,
     post_in_course,
     visible_post,
 )
@@ -57,11 +58,18 @@ class IntroductionsPage:
 
 
 def introductions_page(
-    session: Session, grant: CourseGrant, now: datetime, page: int = 1
+    session: Session,
+    grant: CourseGrant,
+    now: datetime,
+    page: int = 1,
+    settings: Mapping[str, Any] | None = None,
+    student_count: int | None = None,
 ) -> IntroductionsPage:
-    """The course team's introductions, then the students' own, newest first."""
+    """The course team's introductions, then the students' own, newest first. The course's
+    settings and (staff) its active students, when the caller read them already."""
     course = course_of(session, grant)
-    settings = course_settings(session, grant.course_id)
+    if settings is None:
+        settings = course_settings(session, grant.course_id)
     page = max(1, page)
     in_course = Post.course_id == grant.course_id
     visible: list[ColumnElement[bool]] = [in_course]
@@ -93,10 +101,19 @@ def introductions_page(
         page=page,
         has_more=len(students) > INTRODUCTIONS_PAGE_SIZE,
         can_write_introduction=writes,
-        own=own_introduction(session, grant) if writes or grant.is_student else None,
+        own=own_introduction_among(session, grant, [*staff, *students])
+        if writes or grant.is_student
+        else None,
         student_introductions_open=bool(settings[options.STUDENT_INTRODUCTIONS]),
-        student_count=_active_student_count(session, grant) if can_see_who_saw(grant) else None,
+        student_count=_student_count(session, grant, student_count),
     )
+
+
+def _student_count(session: Session, grant: CourseGrant, known: int | None) -> int | None:
+    """Active students, for "seen by n of N" to those who may see who saw; None for others."""
+    if not can_see_who_saw(grant):
+        return None
+    return known if known is not None else _active_student_count(session, grant)
 
 
 def _active_student_count(session: Session, grant: CourseGrant) -> int:
@@ -163,16 +180,20 @@ def seen_list(
         raise PostRefused(403, "Only the course's staff see who has read a post.")
     course = course_of(session, grant)
     post = post_in_course(session, grant, post_id)
-    viewed = (PostView.person_id == Person.id) & (PostView.post_id == post.id)
+    viewed = (PostView.person_id == Membership.person_id) & (PostView.post_id == post.id)
     students = (
-        select(Person, PostView.seen_at)
-        .join(Membership, Membership.person_id == Person.id)
+        select()
+        .select_from(Membership)
         .outerjoin(PostView, viewed)
         .where(*active_students(grant.course_id))
     )
+    # Counted over memberships and views alone; only a page's names need the people.
     total, seen_total = session.execute(
-        students.with_only_columns(func.count(), func.count(PostView.id))
+        students.add_columns(func.count(), func.count(PostView.id))
     ).one()
+    students = students.join(Person, Person.id == Membership.person_id).add_columns(
+        Person, PostView.seen_at
+    )
     not_seen_total = int(total) - int(seen_total)
     seen_page = min(max(1, seen_page), max(1, -(-int(seen_total) // SEEN_PAGE_SIZE)))
     not_seen_page = min(max(1, not_seen_page), max(1, -(-not_seen_total // SEEN_PAGE_SIZE)))

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from lti_tool.models import Post, PostView, Reaction, Reply
 from lti_tool.services.access import CourseGrant
@@ -106,4 +109,12 @@ def record_views(session: Session, person_id: int, post_ids: list[int], now: dat
     """Note that the person was shown these published posts (once each): one statement."""
     if post_ids:
         rows = [{"post_id": pid, "person_id": person_id, "seen_at": now} for pid in post_ids]
-        insert_ignoring_conflicts(session, PostView, rows)
+        # One statement for any number of posts, with the rows as its parameters: SQLAlchemy
+        # compiles it once per process, not once per page of posts shown.
+        session.execute(_view_once(session.get_bind().dialect.name), rows)
+
+
+@cache
+def _view_once(dialect: str) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(PostView).on_conflict_do_nothing(index_elements=["post_id", "person_id"])

@@ -21,6 +21,7 @@ from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.feedback.viewers import viewer_for
 from lti_tool.services.refusals import Refused
+from lti_tool.services.roster.people import sort_name
 from lti_tool.services.tutors.service import students_with_their_tutor
 
 PICKED = "picked"  # students chosen one by one, not a group
@@ -77,12 +78,6 @@ def _reachable(grant: CourseGrant, everyone: bool) -> Select[Any]:
     return query if everyone else query.where(_mine(grant))
 
 
-def _name_order(person: Any) -> Any:
-    return func.lower(
-        func.coalesce(person.name, person.family_name, person.given_name, person.email, "~")
-    )
-
-
 def group_sizes(session: Session, grant: CourseGrant, everyone: bool) -> dict[str, int]:
     """How many students each group holds for this staff member; one query."""
     contacted = _contacted(grant)
@@ -115,7 +110,7 @@ def group_members(session: Session, grant: CourseGrant, group: str) -> list[int]
         query = query.outerjoin(contacted, contacted.c.student_id == Person.id).where(
             contacted.c.student_id.is_(None)
         )
-    return list(session.scalars(query.order_by(_name_order(Person), Person.id)))
+    return list(session.scalars(query.order_by(sort_name(), Person.id)))
 
 
 def _matching(search: str) -> ColumnElement[bool]:
@@ -148,14 +143,14 @@ def picker_page(
     page = min(max(1, page), pages)
     on_page = (  # ordered by name over narrow rows; only this page's are then read whole
         query.add_columns(Person.id)
-        .order_by(_name_order(Person), Person.id)
+        .order_by(sort_name(), Person.id)
         .limit(PICKER_PAGE_SIZE)
         .offset((page - 1) * PICKER_PAGE_SIZE)
     )
     rows = session.execute(
         query.add_columns(Person, Membership.section, func.coalesce(_mine(grant), False))
         .where(Person.id.in_(on_page.scalar_subquery()))
-        .order_by(_name_order(Person), Person.id)
+        .order_by(sort_name(), Person.id)
     ).all()
     students = [
         StudentChoice(person.id, person.name_as("Student"), section, bool(mine))

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAllocation
-from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.refusals import Refused
+from lti_tool.services.roster.people import sort_name
 from lti_tool.services.tutors.service import (
     active_staff,
     require_staff,
@@ -65,15 +65,10 @@ class TutorsPage:
         return self.counts[self.show]
 
 
-def _name_order(person: Any) -> Any:
-    return func.lower(
-        func.coalesce(person.name, person.family_name, person.given_name, person.email, "~")
-    )
-
-
 def allocation_page(session: Session, grant: CourseGrant, show: str, page: int) -> TutorsPage:
     """One page of the course's active students with their tutors, the staff with their loads,
-    and how many students each filter shows; four queries for any course size."""
+    and how many students each filter shows; four queries for any course size (one of them
+    reads every student, a count per tutor; the page is read in name order from an index)."""
     require_staff(grant)
     if show not in FILTERS:
         raise Refused(400, "Show all, mine or unallocated students.")
@@ -81,42 +76,33 @@ def allocation_page(session: Session, grant: CourseGrant, show: str, page: int) 
     if course is None:
         raise Refused(404, "This course is not known here.")
     tutor, tutor_member = aliased(Person), aliased(Membership)
-    students = (
-        students_with_their_tutor(course.id)
-        .join(Person, Person.id == Membership.person_id)
-        .outerjoin(
-            tutor_member,
-            active_staff(tutor_member, Membership.course_id, TutorAllocation.tutor_id),
-        )
+    students = students_with_their_tutor(course.id).outerjoin(
+        tutor_member, active_staff(tutor_member, Membership.course_id, TutorAllocation.tutor_id)
     )
-    mine = TutorAllocation.tutor_id == grant.person_id
-    unallocated = tutor_member.id.is_(None)
-    totals = session.execute(
-        students.add_columns(
-            func.count(),
-            func.coalesce(func.sum(case((mine, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((unallocated, 1), else_=0)), 0),
-            func.count(Membership.section),
-        )
-    ).one()
-    counts = {"all": int(totals[0]), "mine": int(totals[1]), "unallocated": int(totals[2])}
+    tally = _tally(session, students, tutor_member)
+    counts = {
+        "all": sum(t.students for t in tally),
+        "mine": sum(t.students for t in tally if t.tutor_id == grant.person_id),
+        "unallocated": sum(t.students for t in tally if not t.tutor_active),
+    }
     pages = max(1, -(-counts[show] // PAGE_SIZE))
     page = min(max(1, page), pages)
     chosen = {
         "all": students,
-        "mine": students.where(mine),
-        "unallocated": students.where(unallocated),
-    }[show]
+        "mine": students.where(TutorAllocation.tutor_id == grant.person_id),
+        "unallocated": students.where(tutor_member.id.is_(None)),
+    }[show].join(Person, Person.id == Membership.person_id)
     # The page's students first, ordered by name over narrow rows; only those hundred are then
     # read whole, with their tutors.
     on_page = (
         chosen.add_columns(Membership.person_id)
-        .order_by(_name_order(Person), Person.id)
+        .order_by(sort_name(), Person.id)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     )
     rows = session.execute(
-        students.add_columns(
+        students.join(Person, Person.id == Membership.person_id)
+        .add_columns(
             Person,
             Membership.section,
             TutorAllocation.tutor_id,
@@ -126,7 +112,7 @@ def allocation_page(session: Session, grant: CourseGrant, show: str, page: int) 
         )
         .outerjoin(tutor, tutor.id == TutorAllocation.tutor_id)
         .where(Membership.person_id.in_(on_page.scalar_subquery()))
-        .order_by(_name_order(Person), Person.id)
+        .order_by(sort_name(), Person.id)
     ).all()
     return TutorsPage(
         course=course,
@@ -144,43 +130,54 @@ def allocation_page(session: Session, grant: CourseGrant, show: str, page: int) 
             )
             for person, section, tutor_id, since, tutor_person, member_id in rows
         ],
-        staff=_staff_loads(session, course.id),
+        staff=_staff_loads(session, course.id, tally),
         page=page,
         pages=pages,
         counts=counts,
-        with_section=int(totals[3]),
+        with_section=sum(t.with_section for t in tally),
     )
 
 
-def _staff_loads(session: Session, course_id: int) -> list[TutorLoad]:
-    """Active staff, by name, with how many active students each tutors; one query."""
-    student = aliased(Membership)
-    loads = (
-        select(TutorAllocation.tutor_id, func.count().label("tutees"))
-        .join(
-            student,
-            and_(
-                student.course_id == TutorAllocation.course_id,
-                student.person_id == TutorAllocation.student_id,
-                student.active.is_(True),
-                student.role == CourseRole.STUDENT,
-            ),
-        )
-        .where(TutorAllocation.course_id == course_id, TutorAllocation.ended_at.is_(None))
-        .group_by(TutorAllocation.tutor_id)
-        .subquery()
-    )
+@dataclass(frozen=True)
+class _Tally:
+    """Active students who share a current tutor (or have none): how many, with a section."""
+
+    tutor_id: int | None
+    tutor_active: bool  # the tutor is active staff of the course
+    students: int
+    with_section: int
+
+
+def _tally(session: Session, students: Select[Any], tutor_member: Any) -> list[_Tally]:
+    """The course's active students counted per current tutor, in one pass over them: the
+    filters' counts and the staff's loads both add up from these few rows."""
     rows = session.execute(
-        select(Person, Membership.section, StaffProfile.role_title, loads.c.tutees)
+        students.add_columns(
+            TutorAllocation.tutor_id,
+            tutor_member.id.is_not(None),
+            func.count(),
+            func.count(Membership.section),
+        ).group_by(TutorAllocation.tutor_id, tutor_member.id)
+    ).all()
+    return [
+        _Tally(tutor_id, bool(active), int(n), int(sections))
+        for tutor_id, active, n, sections in rows
+    ]
+
+
+def _staff_loads(session: Session, course_id: int, tally: list[_Tally]) -> list[TutorLoad]:
+    """Active staff, by name, with how many active students each tutors; one query."""
+    loads = {t.tutor_id: t.students for t in tally if t.tutor_id is not None}
+    rows = session.execute(
+        select(Person, Membership.section, StaffProfile.role_title)
         .join(Membership, active_staff(Membership, course_id, Person.id))
         .outerjoin(
             StaffProfile,
             (StaffProfile.course_id == course_id) & (StaffProfile.person_id == Person.id),
         )
-        .outerjoin(loads, loads.c.tutor_id == Person.id)
-        .order_by(_name_order(Person), Person.id)
+        .order_by(sort_name(), Person.id)
     ).all()
     return [
-        TutorLoad(person.id, person.name_as("Staff"), section, title, int(tutees or 0))
-        for person, section, title, tutees in rows
+        TutorLoad(person.id, person.name_as("Staff"), section, title, loads.get(person.id, 0))
+        for person, section, title in rows
     ]

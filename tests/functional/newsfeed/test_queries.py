@@ -27,10 +27,10 @@ REPLIES_EACH, REACTIONS_EACH = 5, 3
 # student's open check-ins at the top of the home (issue 6).
 MOST_STATEMENTS = {
     "feed for a student": 14,
-    "feed for staff": 17,
-    "introductions": 11,
+    "feed for staff": 10,
+    "introductions": 9,
     "a post": 9,
-    "who has seen it": 6,
+    "who has seen it": 5,
 }
 
 

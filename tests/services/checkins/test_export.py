@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from lti_tool.services.checkins.export import ExportRow, answer_text, responses_csv
+from lti_tool.services.checkins.export import (
+    ExportRow,
+    answer_text,
+    responses_csv,
+    responses_csv_chunks,
+)
 
 FORMULAS = [
     "=1+1",
@@ -186,3 +191,20 @@ def test_anonymous_rows_follow_their_answers_not_who_answered_first() -> None:
         assert [r[2:] for r in export(arrival, anonymous=True)[1:]] == by_answers
     in_submission_order = [[answer_text(a.get(q["id"])) for q in QUESTIONS] for a in answers]
     assert by_answers != in_submission_order
+
+
+def test_the_header_is_sent_before_any_answer_is_read() -> None:
+    """A streamed download starts at once: the first piece is the header alone."""
+    read: list[str] = []
+
+    def rows() -> Iterable[ExportRow]:
+        read.append("Ada")
+        yield row("Ada", {"scale": 3})
+
+    pieces = responses_csv_chunks(QUESTIONS, rows(), anonymous=False)
+    first = next(pieces)
+    assert read == []
+    assert first == "\ufeffoccurrence,opened,student,email,submitted," + (
+        "How confident do you feel?,Anything else?,I'd like to talk to someone\r\n"
+    )
+    assert "ada@example.edu" in "".join(pieces)
