@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from lti_tool.extensions import db, rapport
 from lti_tool.jobs import enqueue_after_commit
 from lti_tool.models import BulkStart, Course
+from lti_tool.services.checkins import placed as placed_checkins
 from lti_tool.services.checkins import replies as checkin_replies
 from lti_tool.services.checkins import service as checkins
 from lti_tool.services.checkins import settings as defaults
@@ -46,7 +47,9 @@ register_kind(
         description="Short, regular questions each student answers in under a minute; your "
         "team sees who needs a word first.",
         gradable=False,
-        view_endpoint="checkins.index",
+        view_endpoint="checkins.placed",
+        opens_placement=True,
+        targets=placed_checkins.CheckInTargets(),
     )
 )
 
@@ -72,6 +75,14 @@ def index(course_id: int) -> str:
     return render_template(
         "checkins/index.html", course=_course(), checkins=listed, grant=grant, now=_now()
     )
+
+
+@bp.get("/courses/<int:course_id>/checkins/placed/<int:placement_id>")
+@course_grant_required
+def placed(course_id: int, placement_id: int) -> Response:
+    """Where a link placed in the LMS lands: its check-in (`services/checkins/placed.py`)."""
+    endpoint, values = placed_checkins.landing(db(), g.grant, placement_id, _now())
+    return redirect(url_for(endpoint, **values), code=303)
 
 
 def _defaults(zone: str) -> dict[str, str]:
