@@ -27,7 +27,7 @@ from lti_tool.services.checkins.charts import (
 )
 from lti_tool.services.checkins.schedule import parse_schedule
 from lti_tool.services.checkins.service import CheckInForm
-from lti_tool.services.checkins.settings import QUESTION_PRESETS
+from lti_tool.services.checkins.settings import QUESTION_PRESETS, holiday_dates
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
 from lti_tool.services.feedback import viewers
 from lti_tool.services.placements import PlaceableKind, register_kind
@@ -145,6 +145,7 @@ def new(course_id: int) -> Any:
                 values.get("count", ""),
                 values.get("open_hours", ""),
                 values.get("time_zone", ""),
+                holiday_dates(str(g.course_settings[defaults.HOLIDAYS])),
             )
         except Refused as refused:
             errors = {**errors, **refused.errors}
@@ -153,8 +154,14 @@ def new(course_id: int) -> Any:
             db().commit()
             target = url_for("checkins.overview", course_id=course_id, checkin_id=made.id)
             return redirect(target, code=303)
+    holidays = holiday_dates(str(g.course_settings[defaults.HOLIDAYS]))
     page = render_template(
-        "checkins/new.html", course=_course(), values=values, errors=errors, grant=g.grant
+        "checkins/new.html",
+        course=_course(),
+        values=values,
+        errors=errors,
+        grant=g.grant,
+        holidays=holidays,
     )
     return page, 400 if errors else 200
 
