@@ -7,6 +7,8 @@ login initiation form to the tool, as Moodle does.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -14,6 +16,10 @@ from lti_tool.demo.blueprint import bp
 from lti_tool.demo.messages import TARGETS, LaunchRequest
 from lti_tool.demo.people import RAPPORT_LINK, DemoPerson
 from lti_tool.demo.platform import DemoPlatform, demo
+
+# The heights (px) the frame takes when Rapport asks (lti.frameResize): never so short that the
+# page inside cannot show, never so tall that a runaway page makes the LMS page endless.
+FRAME_BOUNDS = (240, 16_000)
 
 
 def _person(platform: DemoPlatform, person_id: str) -> DemoPerson:
@@ -87,7 +93,15 @@ def launch(person_id: str) -> str:
         launch=launch,
         frame_query=_query(launch, "iframe"),
         window_query=_query(launch, "window"),
+        tool_origin=_origin(platform.tool_login_url),
+        frame_bounds=FRAME_BOUNDS,
     )
+
+
+def _origin(url: str) -> str:
+    """Where the frame's messages come from: scheme, host and port, as a browser names them."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @bp.get("/launch/<person_id>/start")

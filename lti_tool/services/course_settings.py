@@ -14,7 +14,7 @@ save, which the settings page's history reads too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -31,10 +31,11 @@ from lti_tool.services.refusals import Refused
 from lti_tool.services.upsert import upsert
 
 SettingValue = bool | int | str
-SettingKind = Literal["bool", "int", "choice", "time_zone"]
+SettingKind = Literal["bool", "int", "choice", "time_zone", "text"]
 _TRUE = frozenset({"on", "true", "1", "yes"})
 _FALSE = frozenset({"off", "false", "0", "no", ""})
 MAX_INPUT = 64  # no option's value is longer; longer input is refused before it is parsed
+MAX_TEXT = 400  # a text option's (a list of dates), refused longer before it is parsed
 
 
 @cache
@@ -65,9 +66,15 @@ class SettingSpec:
     choices: tuple[tuple[str, str], ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    normal: Callable[[str], str] | None = None  # "text": as stored, or SettingInvalid
 
     def accepts(self, value: object) -> bool:
         """Whether `value` is a valid value of this option (stored values are checked too)."""
+        if self.kind == "text":
+            try:
+                return isinstance(value, str) and self._normal(value) == value
+            except SettingInvalid:
+                return False
         if self.kind == "bool":
             return isinstance(value, bool)
         if self.kind == "int":
@@ -92,6 +99,10 @@ class SettingSpec:
         text = (raw or "").strip()
         if self.kind == "int":
             return self._parse_int(text)
+        if self.kind == "text":
+            if len(text) > MAX_TEXT:
+                raise SettingInvalid(f"Write at most {MAX_TEXT} characters.")
+            return self._normal(text)
         if self.kind == "choice":
             if text in dict(self.choices):
                 return text
@@ -106,6 +117,9 @@ class SettingSpec:
             f"“{shown}” is not a time zone Rapport knows. "
             "Choose one from the list, for example Europe/London or America/New_York."
         )
+
+    def _normal(self, text: str) -> str:
+        return self.normal(text) if self.normal else text
 
     def _parse_int(self, text: str) -> int:
         wanted = "Enter a whole number"
@@ -125,7 +139,7 @@ class SettingSpec:
 
     def describe(self, value: object) -> str:
         """A value as the change log shows it: On/Off, a choice's label, the number or zone."""
-        if value is None:
+        if value is None or value == "":
             return "—"
         if self.kind == "bool" and isinstance(value, bool):
             return "On" if value else "Off"

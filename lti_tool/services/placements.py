@@ -20,7 +20,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +36,19 @@ PLACEMENT_PARAM = "rapport_placement"
 KIND_PARAM = "rapport_kind"
 MAX_TITLE = 255
 MAX_POINTS = 10_000.0
+
+
+class PlacementTargets(Protocol):
+    """What one placement of a kind can open instead of the kind's page: one of the course's
+    own things (a check-in rather than the list), chosen in the picker and bound at placing."""
+
+    def offered(self, session: Session, course_id: int) -> list[tuple[int, str]]:
+        """(id, label) of each the picker offers in this course, newest first."""
+        ...
+
+    def bind(self, session: Session, placement: Placement, target_id: int) -> None:
+        """Make a launch of `placement` open this one."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,7 @@ class PlaceableKind:
     view_endpoint: str
     opens_placement: bool = False
     default_points: float = 10.0
+    targets: PlacementTargets | None = None  # one of the course's own, e.g. one check-in
 
     def view_values(self, placement: Placement) -> dict[str, Any]:
         values: dict[str, Any] = {"course_id": placement.course_id}
@@ -106,6 +120,7 @@ class PlacementChoice:
     title: str
     graded: bool = False
     points: float | None = None
+    target: int | None = None  # the one thing of the course it opens (`PlacementTargets`)
 
 
 def check_choice(choice: PlacementChoice, line_items_allowed: bool) -> PlacementChoice:
@@ -114,8 +129,9 @@ def check_choice(choice: PlacementChoice, line_items_allowed: bool) -> Placement
     if kind is None:
         raise Refused(400, f"Rapport has no activity called {choice.kind!r}.")
     title = " ".join(choice.title.split())[:MAX_TITLE] or kind.title
+    target = choice.target if kind.targets is not None else None
     if not choice.graded:
-        return PlacementChoice(kind.kind, title)
+        return PlacementChoice(kind.kind, title, target=target)
     if not kind.gradable:
         raise Refused(400, f"“{kind.title}” cannot be graded.")
     if not line_items_allowed:
@@ -125,7 +141,24 @@ def check_choice(choice: PlacementChoice, line_items_allowed: bool) -> Placement
         raise Refused(
             400, f"Give “{title}” a number of points greater than 0 and at most {MAX_POINTS:g}."
         )
-    return PlacementChoice(kind.kind, title, True, float(points))
+    return PlacementChoice(kind.kind, title, True, float(points), target)
+
+
+def check_targets(
+    session: Session, course_id: int, choices: list[PlacementChoice]
+) -> list[PlacementChoice]:
+    """The choices, or Refused(400) when one names a target its kind does not offer in this
+    course (another course's check-in, one archived since the picker was drawn)."""
+    errors: dict[str, str] = {}
+    for choice in choices:
+        kind = kind_named(choice.kind)
+        if choice.target is None or kind is None or kind.targets is None:
+            continue
+        if choice.target not in dict(kind.targets.offered(session, course_id)):
+            errors[choice.kind] = f"Choose which {kind.title.lower()} “{choice.title}” opens."
+    if errors:
+        raise Refused(400, " ".join(errors.values()), errors)
+    return choices
 
 
 def check_choices(
@@ -194,6 +227,8 @@ def create_placements(
             gradable_activity(session, course, spec)
         placements.append(placement)
         kind = kind_named(choice.kind)
+        if choice.target is not None and kind is not None and kind.targets is not None:
+            kind.targets.bind(session, placement, choice.target)
         details = {
             "placement_id": placement.id,
             "kind": choice.kind,

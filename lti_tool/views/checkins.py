@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from lti_tool.extensions import db, rapport
 from lti_tool.jobs import enqueue_after_commit
 from lti_tool.models import BulkStart, Course
+from lti_tool.services.checkins import placed as placed_checkins
 from lti_tool.services.checkins import replies as checkin_replies
 from lti_tool.services.checkins import service as checkins
 from lti_tool.services.checkins import settings as defaults
@@ -36,7 +37,7 @@ from lti_tool.services.checkins.charts import (
 )
 from lti_tool.services.checkins.schedule import parse_schedule
 from lti_tool.services.checkins.service import CheckInForm
-from lti_tool.services.checkins.settings import QUESTION_PRESETS
+from lti_tool.services.checkins.settings import QUESTION_PRESETS, holiday_dates
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
 from lti_tool.services.feedback import viewers
 from lti_tool.services.placements import PlaceableKind, register_kind
@@ -56,7 +57,9 @@ register_kind(
         description="Short, regular questions each student answers in under a minute; your "
         "team sees who needs a word first.",
         gradable=False,
-        view_endpoint="checkins.index",
+        view_endpoint="checkins.placed",
+        opens_placement=True,
+        targets=placed_checkins.CheckInTargets(),
     )
 )
 
@@ -82,6 +85,14 @@ def index(course_id: int) -> str:
     return render_template(
         "checkins/index.html", course=_course(), checkins=listed, grant=grant, now=_now()
     )
+
+
+@bp.get("/courses/<int:course_id>/checkins/placed/<int:placement_id>")
+@course_grant_required
+def placed(course_id: int, placement_id: int) -> Response:
+    """Where a link placed in the LMS lands: its check-in (`services/checkins/placed.py`)."""
+    endpoint, values = placed_checkins.landing(db(), g.grant, placement_id, _now())
+    return redirect(url_for(endpoint, **values), code=303)
 
 
 def _defaults(zone: str) -> dict[str, str]:
@@ -144,6 +155,7 @@ def new(course_id: int) -> Any:
                 values.get("count", ""),
                 values.get("open_hours", ""),
                 values.get("time_zone", ""),
+                holiday_dates(str(g.course_settings[defaults.HOLIDAYS])),
             )
         except Refused as refused:
             errors = {**errors, **refused.errors}
@@ -152,8 +164,14 @@ def new(course_id: int) -> Any:
             db().commit()
             target = url_for("checkins.overview", course_id=course_id, checkin_id=made.id)
             return redirect(target, code=303)
+    holidays = holiday_dates(str(g.course_settings[defaults.HOLIDAYS]))
     page = render_template(
-        "checkins/new.html", course=_course(), values=values, errors=errors, grant=g.grant
+        "checkins/new.html",
+        course=_course(),
+        values=values,
+        errors=errors,
+        grant=g.grant,
+        holidays=holidays,
     )
     return page, 400 if errors else 200
 

@@ -43,6 +43,7 @@ from lti_tool.services.placements import (
     PlacementChoice,
     can_place_content,
     check_choices,
+    check_targets,
     content_item,
     create_placements,
     placeable_kinds,
@@ -140,10 +141,15 @@ class KindField:
     graded: bool
     points: str
     error: str | None = None
+    targets: tuple[tuple[int, str], ...] = ()  # which one of the course's it may open
+    target: str = ""
 
 
 def _fields(
-    settings: DeepLinkingSettings, form: dict[str, Any] | None, errors: dict[str, str]
+    course_id: int,
+    settings: DeepLinkingSettings,
+    form: dict[str, Any] | None,
+    errors: dict[str, str],
 ) -> list[KindField]:
     kinds = placeable_kinds()
     chosen = set(form.get("kind", [])) if form else ({kinds[0].kind} if len(kinds) == 1 else set())
@@ -159,6 +165,8 @@ def _fields(
                 graded=_first(values, f"graded-{kind.kind}") == "yes",
                 points=_first(values, f"points-{kind.kind}") or f"{kind.default_points:g}",
                 error=errors.get(kind.kind),
+                targets=tuple(kind.targets.offered(db(), course_id)) if kind.targets else (),
+                target=_first(values, f"target-{kind.kind}"),
             )
         )
     return fields
@@ -182,7 +190,7 @@ def _render_picker(
         "deep_linking/picker.html",
         course=course,
         settings=settings,
-        fields=_fields(settings, form, errors or {}),
+        fields=_fields(pending.course_id, settings, form, errors or {}),
         errors=errors or {},
         request_id=request_id,
         platform_host=_host(settings.return_url),
@@ -207,6 +215,10 @@ def _points(text: str) -> float | None:
         return None
 
 
+def _target(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
 def _choices(form: dict[str, list[str]]) -> list[PlacementChoice]:
     """What the picker form says was chosen, one choice per kind ticked, unchecked."""
     choices = []
@@ -218,6 +230,7 @@ def _choices(form: dict[str, list[str]]) -> list[PlacementChoice]:
                 title=_first(form, f"title-{name}"),
                 graded=graded,
                 points=_points(_first(form, f"points-{name}")) if graded else None,
+                target=_target(_first(form, f"target-{name}")),
             )
         )
     return choices
@@ -232,7 +245,11 @@ def place(course_id: int, request_id: str) -> Response:
         abort(400, description="Your LMS did not ask for LTI links here, so nothing can be added.")
     form = request.form.to_dict(flat=False)
     choices, errors = committed(  # nothing is written yet: the picker is only checked
-        lambda: check_choices(_choices(form), settings.accepts_line_items, settings.accept_multiple)
+        lambda: check_targets(
+            db(),
+            course_id,
+            check_choices(_choices(form), settings.accepts_line_items, settings.accept_multiple),
+        )
     )
     if choices is None:
         return _render_picker(pending, request_id, form, errors, status=422)

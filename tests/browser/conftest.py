@@ -106,3 +106,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if folder in item.path.parents:
             item.add_marker(pytest.mark.browser)
+
+
+def course_page(frame: Any, name: str) -> None:
+    """Follow the course navigation to a page as a person would at any width: through "More"
+    when the page is not in a phone's row."""
+    nav = frame.get_by_role("navigation", name="Course")
+    nav.wait_for()
+    link = nav.get_by_role("link", name=name, exact=True)
+    if link.count() == 0:
+        nav.locator("summary").click()
+    link.click()

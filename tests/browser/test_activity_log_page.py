@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import course_page
 from tests.browser.test_newsfeed_pages import full_view, launch_as
 
 
@@ -19,12 +20,12 @@ def test_an_instructor_reads_the_activity_log_at_any_width(demo, page_in, width)
     frame.get_by_label("Pin to the top of the feed").check()
     frame.get_by_role("button", name="Save").click()
     frame.get_by_role("heading", name="Week 2 reading is up").wait_for()
-    frame.get_by_role("link", name="Settings").click()
+    course_page(frame, "Settings")
     frame.get_by_role("checkbox", name="Reactions").uncheck()
     frame.get_by_role("button", name="Save settings").click()
     frame.get_by_text("Saved: 1 change.").wait_for()
 
-    frame.get_by_role("link", name="Activity log").click()
+    course_page(frame, "Activity log")
     log = frame.get_by_role("list", name="Activity log")
     log.wait_for()
     lines = log.get_by_role("listitem").all_inner_texts()

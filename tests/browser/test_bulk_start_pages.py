@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import course_page, screenshot
 from tests.browser.test_newsfeed_pages import launch_as
 
 
@@ -14,7 +14,7 @@ from tests.browser.test_newsfeed_pages import launch_as
 def test_an_instructor_writes_to_three_students_from_a_snippet(demo, page_in, width):
     page = page_in(width, 900)
     frame = launch_as(page, demo, "Margaret Chen")
-    frame.get_by_role("link", name="Snippets").click()
+    course_page(frame, "Snippets")
     frame.get_by_label("Name in the library").fill("Welcome")
     frame.locator("#field-body").fill(
         "Hello {first_name}, welcome to {course_title}! I'm glad you're here."

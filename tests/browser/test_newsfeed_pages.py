@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS, screenshot
+from tests.browser.conftest import SCREENSHOTS, course_page, screenshot
 
 
 def full_view(page: Any, name: str) -> None:
@@ -38,7 +38,7 @@ def launch_as(page: Any, demo: str, name: str) -> Any:
 
 
 def instructor_writes(frame: Any) -> None:
-    frame.get_by_role("link", name="My profile").click()
+    course_page(frame, "My profile")
     frame.get_by_label("Pronouns").fill("she/her")
     frame.get_by_label("Role title").fill("Module leader")
     frame.get_by_label("About you").fill("I research how memory changes as we learn.")
@@ -110,7 +110,7 @@ def test_the_feed_as_instructor_and_as_student(demo, page_in, width):
     frame.get_by_text("Not seen yet").wait_for()
     assert "Amara Okafor" in frame.locator("#seen").locator("..").inner_text()
     full_view(staff_page, f"newsfeed-seen-{width}")
-    frame.get_by_role("link", name="My profile").click()
+    course_page(frame, "My profile")
     full_view(staff_page, f"newsfeed-profile-{width}")
 
 
@@ -140,7 +140,7 @@ def test_a_student_reaches_every_reaction_and_the_reply_box_by_keyboard(demo, pa
 def test_staff_switch_replies_off_on_the_settings_page(demo, page_in, width):
     page = page_in(width, 900)
     frame = launch_as(page, demo, "Margaret Chen")
-    frame.get_by_role("link", name="Settings").click()
+    course_page(frame, "Settings")
     frame.get_by_label("Replies").uncheck()
     frame.get_by_role("button", name="Save settings").click()
     frame.get_by_text("Saved: 1 change.").wait_for()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import course_page
 from tests.browser.test_newsfeed_pages import full_view, launch_as
 
 
@@ -19,14 +20,14 @@ def wait_for_roster(frame: Any) -> None:
     while "Amara Okafor" not in frame.locator("main").inner_text():
         assert time.monotonic() < deadline, "the roster never arrived"
         time.sleep(0.3)
-        frame.get_by_role("link", name="Tutors", exact=True).click()
+        course_page(frame, "Tutors")
 
 
 @pytest.mark.parametrize("width", [1280, 375])
 def test_staff_share_out_tutees_and_a_student_meets_their_tutor(demo, page_in, width):
     ta_page = page_in(width, 900)
     frame = launch_as(ta_page, demo, "Tomás Rivera")
-    frame.get_by_role("link", name="My profile").click()
+    course_page(frame, "My profile")
     frame.get_by_label("Pronouns").fill("he/him")
     frame.get_by_label("Role title").fill("Personal tutor")
     frame.get_by_label("How and when to reach you").fill(
@@ -37,7 +38,7 @@ def test_staff_share_out_tutees_and_a_student_meets_their_tutor(demo, page_in, w
 
     staff_page = page_in(width, 900)
     frame = launch_as(staff_page, demo, "Margaret Chen")
-    frame.get_by_role("link", name="Tutors", exact=True).click()
+    course_page(frame, "Tutors")
     wait_for_roster(frame)
     full_view(staff_page, f"tutors-empty-{width}")
     frame.get_by_role("button", name="Share out students").click()

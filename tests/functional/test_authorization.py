@@ -455,6 +455,9 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     # Check-ins.
     ("checkins.index", "GET"): Entry(MEMBER_PAGE),
     ("checkins.mine", "GET"): Entry((200, 200, 403, 403, 403)),
+    # A placed link with no check-in bound to it lands on the list (the landing itself:
+    # tests/functional/checkins/test_placed.py).
+    ("checkins.placed", "GET"): Entry((303,) * 5, _shared(placement_id="placement")),
     ("checkins.new", "GET"): Entry(STAFF_PAGE),
     ("checkins.new", "POST"): Entry(STAFF_FORM, form=lambda w, n: {**WEEKLY, "title": f"C{n}"}),
     ("checkins.overview", "GET"): Entry(STAFF_PAGE, _shared(checkin_id="checkin")),

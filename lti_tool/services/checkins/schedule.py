@@ -4,18 +4,25 @@ the course's time zone, so that 09:00 stays 09:00 on both sides of a daylight-sa
 Occurrences are worked out on the wall clock of the zone and stored in UTC. A local time that
 does not exist on a given day (clocks jump forward over it) is read with the offset from before
 the jump, as `zoneinfo` does (PEP 495, fold=0).
+
+A course names weeks without check-ins (holidays) in its settings, by a date in each week. A
+repeating check-in opens in none of them (the week runs Monday to Sunday, of the opening's local
+date) and still opens as many times as asked: it runs on after the last one. A one-off keeps the
+date it was given. The weeks skipped are kept with the schedule, for its page to show.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lti_tool.services.refusals import Refused
 
 MAX_OCCURRENCES = 52
+
 MAX_OPEN_HOURS = 24 * 14
 # A first opening outside these years is a typing slip (and 9999-12-31 would overflow the
 # calendar once the zone and the repeats are added).
@@ -29,31 +36,64 @@ class Schedule:
     count: int
     open_hours: int
     time_zone: str
+    holiday_weeks: frozenset[date] = frozenset()  # the Mondays of the course's weeks off
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        shape: dict[str, Any] = {
             "first": self.first.strftime("%Y-%m-%dT%H:%M"),
             "every_days": self.every_days,
             "count": self.count,
             "open_hours": self.open_hours,
             "time_zone": self.time_zone,
         }
+        skipped = skipped_weeks(self)
+        if skipped:
+            shape["skipped_weeks"] = [week.isoformat() for week in skipped]
+        return shape
+
+
+def week_of(day: date) -> date:
+    """The Monday of the week a day falls in: how a holiday names its week."""
+    return day - timedelta(days=day.weekday())
+
+
+def _openings(schedule: Schedule) -> Iterator[tuple[datetime, bool]]:
+    """Each local opening in turn, and whether it falls in a week off, until `count` are not."""
+    wanted = schedule.count if schedule.every_days else 1
+    n = 0
+    while wanted:
+        local = schedule.first + timedelta(days=schedule.every_days * n)
+        n += 1
+        off = bool(schedule.every_days) and week_of(local.date()) in schedule.holiday_weeks
+        wanted -= not off
+        yield local, off
 
 
 def occurrences(schedule: Schedule) -> list[tuple[datetime, datetime]]:
     """(opens, closes) in UTC for each time the check-in opens."""
     zone = ZoneInfo(schedule.time_zone)
     times = []
-    for n in range(schedule.count if schedule.every_days else 1):
-        local = schedule.first + timedelta(days=schedule.every_days * n)
+    for local, off in _openings(schedule):
+        if off:
+            continue
         opens = local.replace(tzinfo=zone).astimezone(UTC)
         closes = (local + timedelta(hours=schedule.open_hours)).replace(tzinfo=zone)
         times.append((opens, closes.astimezone(UTC)))
     return times
 
 
+def skipped_weeks(schedule: Schedule) -> list[date]:
+    """The weeks off the check-in would have opened in, as their Mondays."""
+    return [week_of(local.date()) for local, off in _openings(schedule) if off]
+
+
 def parse_schedule(
-    first: str, every_days: str, count: str, open_hours: str, time_zone: str
+    first: str,
+    every_days: str,
+    count: str,
+    open_hours: str,
+    time_zone: str,
+    holidays: Iterable[date] = (),
 ) -> Schedule:
     """The schedule a form sent, or Refused(400) naming each field to fix."""
     errors: dict[str, str] = {}
@@ -83,7 +123,8 @@ def parse_schedule(
         errors["open_hours"] = "It must close before it opens again."
     if errors or start is None:
         raise Refused(400, "The check-in was not saved.", errors)
-    return Schedule(start, every, times if every else 1, hours, time_zone)
+    weeks_off = frozenset(week_of(day) for day in holidays)
+    return Schedule(start, every, times if every else 1, hours, time_zone, weeks_off)
 
 
 def _number(raw: str, allowed: set[int], key: str, message: str, errors: dict[str, str]) -> int:

@@ -1,10 +1,17 @@
-"""The check-ins' defaults on the course settings page: what a new check-in starts with."""
+"""The check-ins' defaults on the course settings page: what a new check-in starts with, and the
+course's weeks without check-ins (holidays), which a new repeating check-in skips."""
 
 from __future__ import annotations
 
-from lti_tool.services.course_settings import SettingSpec, register_setting
+import re
+from datetime import date
+
+from lti_tool.services.checkins.schedule import FIRST_YEARS
+from lti_tool.services.course_settings import SettingInvalid, SettingSpec, register_setting
 
 FEATURE = "Check-ins"
+MAX_HOLIDAYS = 30
+_DATE_SEPARATORS = re.compile(r"[\s,;]+")
 
 QUESTION_PRESETS: dict[str, tuple[str, str, str]] = {
     # key: (the 1 to 5 question, words under 1, words under 5)
@@ -93,5 +100,45 @@ POINTS = register_setting(
         kind="int",
         minimum=1,
         maximum=1000,
+    )
+).key
+
+
+def holiday_dates(text: str) -> list[date]:
+    """The course's weeks without check-ins as its setting holds them ("2027-04-05, 2027-04-12"),
+    sorted; SettingInvalid saying what to type instead."""
+    days = set()
+    for word in _DATE_SEPARATORS.split(text.strip()):
+        if not word:
+            continue
+        try:
+            day = date.fromisoformat(word)
+        except ValueError:
+            day = None
+        if day is None or day.year not in FIRST_YEARS:
+            shown = word if len(word) <= 20 else word[:20] + "…"
+            raise SettingInvalid(f"“{shown}” is not a date: write each as 2027-04-05.")
+        days.add(day)
+    if len(days) > MAX_HOLIDAYS:
+        raise SettingInvalid(f"Name at most {MAX_HOLIDAYS} weeks.")
+    return sorted(days)
+
+
+def normal_holidays(text: str) -> str:
+    """The setting as it is stored: each date once, in order, separated by commas."""
+    return ", ".join(day.isoformat() for day in holiday_dates(text))
+
+
+HOLIDAYS = register_setting(
+    SettingSpec(
+        key="checkins.holidays",
+        feature=FEATURE,
+        label="Weeks without check-ins",
+        help="A date in each week with no check-in, such as a holiday or a reading week, "
+        "e.g. 2027-04-05, 2027-04-12. A new weekly or fortnightly check-in skips those weeks "
+        "(Monday to Sunday) and still opens as many times.",
+        default="",
+        kind="text",
+        normal=normal_holidays,
     )
 ).key

@@ -250,7 +250,7 @@ def post_message(
     thread.last_message_at = now
     thread.last_author_id = viewer.grant.person_id
     if score is not None and placement is not None:
-        _send_grade(session, thread, placement, score, now)
+        _send_grade(session, thread, placement, score, text, now)
         audit.graded(session, viewer.grant, thread, placement, score, now)
     session.flush()
     mark_read(session, thread.id, viewer.grant.person_id, now)
@@ -258,8 +258,14 @@ def post_message(
 
 
 def _send_grade(
-    session: Session, thread: FeedbackThread, placement: Placement, score: float, now: datetime
+    session: Session,
+    thread: FeedbackThread,
+    placement: Placement,
+    score: float,
+    comment: str,
+    now: datetime,
 ) -> None:
+    """Queue the grade with the message it came with, which the gradebook shows beside it."""
     course = session.get_one(Course, thread.course_id)
     student = session.get_one(Person, thread.student_id)
     assert placement.score_maximum is not None
@@ -267,7 +273,7 @@ def _send_grade(
         activity_key(placement), placement.title, placement.score_maximum, tag=FEEDBACK_KIND
     )
     try:
-        record_score(session, course, spec, student, score, now=now)
+        record_score(session, course, spec, student, score, comment=comment, now=now)
     except InvalidScore as refused:
         raise FeedbackRefused(400, "Nothing was sent.", {"grade": str(refused)}) from refused
 

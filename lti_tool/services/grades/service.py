@@ -12,6 +12,7 @@ the platform grants only the score scope (Moodle's "grade sync only").
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +26,12 @@ from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelive
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.grades import audit
 from lti_tool.services.grades.queue import newer_score, supersede_undelivered
+from lti_tool.services.markup import plain_text
 from lti_tool.services.upsert import upsert
+
+# A gradebook shows the comment in a cell or a tooltip: a paragraph, not a whole thread.
+MAX_COMMENT_CHARS = 1000
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 
 
 class GradebookUnavailable(Exception):  # noqa: N818 - reads as the state it reports
@@ -45,6 +51,15 @@ class ActivitySpec:
     score_maximum: float
     resource_link_id: str | None = None  # the placement the grade belongs to, when there is one
     tag: str | None = None
+
+
+def score_comment(text: str | None) -> str | None:
+    """A message as the gradebook's comment (AGS 2.0 §3.4.5): plain text of at most
+    `MAX_COMMENT_CHARS`, or None. Platforms differ in whether they show it as text or as HTML,
+    so neither Markdown nor anything that looks like a tag is sent."""
+    if not text:
+        return None
+    return _TAG.sub("", plain_text(text, MAX_COMMENT_CHARS)).strip() or None
 
 
 def can_manage_grades(grant: CourseGrant) -> bool:
@@ -90,7 +105,9 @@ def record_score(
     grading_progress: str = "FullyGraded",
     now: datetime | None = None,
 ) -> GradeDelivery:
-    """Queue a score for the LMS gradebook; the caller commits with its unit of work."""
+    """Queue a score for the LMS gradebook; the caller commits with its unit of work.
+
+    `comment` is the grader's words as they wrote them (Markdown): it is sent as plain text."""
     maximum = activity.score_maximum if score_maximum is None else score_maximum
     _check_score(score_given, maximum)
     _check_score(None, activity.score_maximum)
@@ -104,7 +121,7 @@ def record_score(
         person_id=person.id,
         score_given=score_given,
         score_maximum=maximum,
-        comment=comment or None,
+        comment=score_comment(comment),
         activity_progress=activity_progress,
         grading_progress=grading_progress,
         scored_at=moment,
