@@ -63,7 +63,7 @@ def pages(course: BenchCourse) -> dict[str, str]:
         "dashboard": f"{c}/dashboard",
         "dashboard page 3": f"{c}/dashboard?page=3",
         "dashboard by tutor": f"{c}/dashboard?tutor={tutor}",
-        "dashboard name search": f"{c}/dashboard?search=maya",
+        "dashboard name search": f"{c}/dashboard?q=maya",
         "dashboard.csv": f"{c}/dashboard.csv",
         "triage": f"{c}/checkins/triage",
         "triage page 3": f"{c}/checkins/triage?page=3",

@@ -8,12 +8,14 @@ reader hears what a sighted reader sees.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from statistics import fmean
 
 from markupsafe import Markup
 
 from lti_tool.services.svg import ACCENT, GRID, Point, broken_line, element
 
+WIDTH, HEIGHT = 80, 20
 RISE = 0.5  # how far the latest answer must be from the ones before to count as a change
 
 
@@ -36,18 +38,36 @@ def sparkline(values: Sequence[int | None], label: str) -> Markup:
 
     Its name says whose (`label`, e.g. the student's name; may be empty) and the values in
     words: "Ada Lovelace, scores 3, 4, missed, 2: falling"."""
+    values = tuple(values)
     scores = ", ".join("missed" if v is None else str(v) for v in values)
     answered = any(v is not None for v in values)
     words = f"scores {scores}: {trend(values)}" if answered else "no answers"
     name = f"{label}, {words}" if label else words[:1].upper() + words[1:]
-    width, height, pad = 80, 20, 2.5
-    step = (width - 2 * pad) / max(len(values) - 1, 1)
+    return element(
+        "svg",
+        element("title", name) + _drawing(values),
+        xmlns="http://www.w3.org/2000/svg",
+        viewBox=f"0 0 {WIDTH} {HEIGHT}",
+        width=WIDTH,
+        height=HEIGHT,
+        class_="sparkline",
+        role="img",
+        aria_label=name,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _drawing(values: tuple[int | None, ...]) -> Markup:
+    """The line itself, which depends on the values alone: a page of a hundred students draws
+    a few dozen different ones (a triage page spent a third of its time drawing them)."""
+    pad = 2.5
+    step = (WIDTH - 2 * pad) / max(len(values) - 1, 1)
 
     def point(i: int, value: int) -> Point:
-        x = pad + step * i if len(values) > 1 else width / 2
-        return x, height - pad - (height - 2 * pad) * (min(max(value, 1), 5) - 1) / 4
+        x = pad + step * i if len(values) > 1 else WIDTH / 2
+        return x, HEIGHT - pad - (HEIGHT - 2 * pad) * (min(max(value, 1), 5) - 1) / 4
 
-    body = [element("line", x1=0, x2=width, y1=10, y2=10, stroke=GRID)]  # the scale's middle, 3
+    body = [element("line", x1=0, x2=WIDTH, y1=10, y2=10, stroke=GRID)]  # the scale's middle, 3
     body += broken_line(
         [None if v is None else point(i, v) for i, v in enumerate(values)], ACCENT, 1.5, 1.8
     )
@@ -55,14 +75,4 @@ def sparkline(values: Sequence[int | None], label: str) -> Markup:
     body += [
         element("circle", cx=x, cy=y, r=2.4, fill=ACCENT) for x, y in (point(*p) for p in last)
     ]
-    return element(
-        "svg",
-        element("title", name) + Markup("").join(body),
-        xmlns="http://www.w3.org/2000/svg",
-        viewBox=f"0 0 {width} {height}",
-        width=width,
-        height=height,
-        class_="sparkline",
-        role="img",
-        aria_label=name,
-    )
+    return Markup("").join(body)
