@@ -23,6 +23,7 @@ from lti_tool.services.newsfeed.service import (
     can_reply,
     visible_post,
 )
+from lti_tool.services.notifications import outbox as notifications
 from lti_tool.services.upsert import insert_ignoring_conflicts
 
 
@@ -55,6 +56,7 @@ def add_reply(
     )
     session.add(reply)
     session.flush()
+    notifications.reply_written(session, post, reply, grant.is_staff)
     return reply
 
 
