@@ -33,7 +33,10 @@ from lti_tool.models import (
     Reply,
     ResponseStatus,
 )
+from lti_tool.models.course import CourseRole
+from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
+from lti_tool.services.feedback.viewers import students_they_write_to, viewer_for
 from lti_tool.services.notifications import outbox
 from lti_tool.services.notifications.settings import QUOTE
 from lti_tool.views.times import format_time, zone_named
@@ -128,7 +131,10 @@ def compose(
     ]
     digest = None
     if any(row.kind == outbox.DIGEST for row in rows):
-        digest = _digest(session, course.id, lambda t: format_time(t, zone))
+        staff = CourseGrant(course.id, recipient.id, CourseRole.STAFF)
+        # A teaching assistant who reads only their tutees' threads hears only of those.
+        scope = students_they_write_to(session, viewer_for(session, staff, settings))
+        digest = _digest(session, course.id, lambda t: format_time(t, zone), scope)
         if digest.empty:
             digest = None
     if not items and digest is None:
@@ -194,7 +200,7 @@ def _item(session: Session, row: Notification, course: str, quote: bool, when: W
     return Item(headline, about, when(row.created_at), shown)
 
 
-def _digest(session: Session, course_id: int, when: When) -> Digest:
+def _digest(session: Session, course_id: int, when: When, scope: set[int] | None) -> Digest:
     """Asked to talk, waiting for a reply (longest first), and check-in answers nobody has
     dealt with yet: what staff should look at today."""
     new = (
@@ -208,6 +214,10 @@ def _digest(session: Session, course_id: int, when: When) -> Digest:
             CheckInResponse.status == ResponseStatus.NEW,
         )
     )
+    threads = select(FeedbackThread, Person).join(Person, Person.id == FeedbackThread.student_id)
+    if scope is not None:
+        new = new.where(CheckInResponse.student_id.in_(scope))
+        threads = threads.where(FeedbackThread.student_id.in_(scope))
     talk = [
         person.name_as("Student")
         for _, person in session.execute(
@@ -220,9 +230,7 @@ def _digest(session: Session, course_id: int, when: When) -> Digest:
     waiting = [
         (person.name_as("Student"), thread.title, when(thread.last_message_at))
         for thread, person in session.execute(
-            select(FeedbackThread, Person)
-            .join(Person, Person.id == FeedbackThread.student_id)
-            .where(
+            threads.where(
                 FeedbackThread.course_id == course_id,
                 FeedbackThread.last_author_id == FeedbackThread.student_id,
             )

@@ -87,6 +87,9 @@ def test_a_tutors_message_reaches_the_student_by_mail_until_they_unsubscribe(
     assert unsubscribe.startswith(url + "/notifications/unsubscribe/")
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
+    # Following the link (a person, or a mail scanner) only asks; a POST unsubscribes.
+    asked = requests.get(unsubscribe, timeout=10)
+    assert asked.status_code == 200 and "Stop email about Course course-1?" in asked.text
     # The mail client's one-click POST: no login, no CSRF token, only the signature.
     tampered = requests.post(unsubscribe[:-2] + "xx", data="List-Unsubscribe=One-Click")
     assert tampered.status_code == 404

@@ -28,7 +28,10 @@ from lti_tool.models import (
     NotificationStatus,
     Occurrence,
     Person,
+    Post,
+    PostKind,
     Registration,
+    Reply,
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
@@ -352,3 +355,67 @@ def test_smtp_url(url, server):
 def test_an_smtp_url_that_is_not_one_is_refused():
     with pytest.raises(ValueError, match="SMTP_URL"):
         SmtpServer.from_url("http://mail.example.edu")
+
+
+def test_each_kind_of_event_reaches_the_student_it_is_about(world):
+    with world.session() as session:
+        checkin = CheckIn(course_id=world.course, title="Week 1", questions=[], schedule={})
+        session.add(checkin)
+        session.flush()
+        thread = FeedbackThread(course_id=world.course, student_id=world.student, title="Check-in",
+                                checkin_id=checkin.id, last_author_id=world.staff)  # fmt: skip
+        session.add(thread)
+        session.flush()
+        answer = FeedbackMessage(thread_id=thread.id, author_id=world.staff, body="Thanks.",
+                                 body_html="", created_at=T0)  # fmt: skip
+        session.add(answer)
+        session.flush()
+        outbox.message_written(session, thread, answer)
+        outbox.bulk_written(session, world.course, 9, world.staff, {world.student: thread.id},
+                            True, T0)  # fmt: skip
+        intro = Post(course_id=world.course, author_id=world.student,
+                     kind=PostKind.STUDENT_INTRODUCTION, body="Hi", body_html="Hi")  # fmt: skip
+        session.add(intro)
+        session.flush()
+        for author in (world.staff, world.student):
+            reply = Reply(post_id=intro.id, author_id=author, body="Welcome", body_html="",
+                          created_at=T0)  # fmt: skip
+            session.add(reply)
+            session.flush()
+            outbox.reply_written(session, intro, reply, by_staff=author == world.staff)
+    assert [(r.recipient_id, r.kind) for r in rows(world)] == [
+        (world.student, outbox.CHECKIN_REPLY),
+        (world.student, outbox.NUDGE),
+        (world.student, outbox.INTRO_REPLY),
+    ]
+    with world.session() as session:
+        mail = compose(session, rows(world), session.get_one(Person, world.student), "u")
+    assert mail is not None
+    assert [item.headline for item in mail.items] == [
+        "Margaret Chen answered your check-in in Poetry",
+        "Margaret Chen sent you a reminder in Poetry",
+        "Margaret Chen replied to your introduction in Poetry",
+    ]
+
+
+def test_a_teaching_assistant_who_reads_only_tutees_threads_hears_only_of_those(world):
+    assistant = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
+    with world.session() as session:
+        session.add(CourseSetting(course_id=world.course, key="feedback.visibility",
+                                  value="tutor_and_instructors"))  # fmt: skip
+        session.execute(
+            update(Membership)
+            .where(Membership.person_id == world.staff)
+            .values(lti_roles=[assistant])
+        )
+        session.add(TutorAllocation(course_id=world.course, student_id=world.student,
+                                    tutor_id=world.staff))  # fmt: skip
+        for student in (world.student, world.other):
+            session.add(FeedbackThread(course_id=world.course, student_id=student, title="Hi",
+                                       last_message_at=T0, last_author_id=student))  # fmt: skip
+        digest = outbox.Event("d", world.staff, None, outbox.DIGEST, None)
+        outbox.record(session, world.course, [digest], T0, due=T0)
+    with world.session() as session:
+        mail = compose(session, rows(world), session.get_one(Person, world.staff), "u")
+    assert mail is not None and mail.digest is not None
+    assert [name for name, _, _ in mail.digest.waiting] == ["Amara Okafor"]
