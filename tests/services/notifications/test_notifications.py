@@ -48,6 +48,7 @@ from lti_tool.services.notifications.sender import LEASE, MAX_ATTEMPTS, Notifica
 from lti_tool.services.notifications.settings import QUOTE
 from tests.conftest import state
 from tests.mailbox import Mailbox, html_of, mailbox, text_of
+from tests.services.test_course_settings import statements
 
 T0 = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -419,3 +420,29 @@ def test_a_teaching_assistant_who_reads_only_tutees_threads_hears_only_of_those(
         mail = compose(session, rows(world), session.get_one(Person, world.staff), "u")
     assert mail is not None and mail.digest is not None
     assert [name for name, _, _ in mail.digest.waiting] == ["Amara Okafor"]
+
+
+def test_a_message_adds_two_statements_with_email_on_and_none_with_it_off(world, app):
+    """What a write pays for its notification: the recipient's choice, then the row (the
+    bulk start's chunk the same two, whatever its size)."""
+    with world.session() as session:
+        thread = FeedbackThread(course_id=world.course, student_id=world.student, title="Hi")
+        session.add(thread)
+        session.flush()
+        message = FeedbackMessage(thread_id=thread.id, author_id=world.staff, body="Hi",
+                                  body_html="", created_at=T0)  # fmt: skip
+        session.add(message)
+        session.flush()
+        with statements(world.sessions) as seen:
+            outbox.message_written(session, thread, message)
+        assert len(seen) == 2, seen
+        many = {world.student: thread.id, world.other: thread.id}
+        with statements(world.sessions) as seen:
+            outbox.bulk_written(session, world.course, 1, world.staff, many, False, T0)
+        assert len(seen) == 2, seen
+    with transaction(state(app).sessions) as session:  # the app's own: no SMTP_URL
+        thread = session.get_one(FeedbackThread, thread.id)
+        message = session.get_one(FeedbackMessage, message.id)
+        with statements(state(app).sessions) as seen:
+            outbox.message_written(session, thread, message)
+        assert seen == []
