@@ -56,6 +56,11 @@ HEADLINES = {
 }
 
 
+def one_line(text: str) -> str:
+    """Text for a mail header: names and titles come from the LMS, and may hold line breaks."""
+    return " ".join(text.split())
+
+
 @cache
 def templates() -> Environment:
     return Environment(
@@ -149,9 +154,9 @@ def compose(
         select(Registration.issuer).where(Registration.id == course.registration_id)
     )
     return Mail(
-        to_name=recipient.display_name,
+        to_name=one_line(recipient.display_name),
         to_address=recipient.email or "",
-        subject=subject,
+        subject=one_line(subject),
         course=title,
         lms_url=course.lms_url or issuer or "",
         items=items,

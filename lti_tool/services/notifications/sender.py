@@ -92,13 +92,19 @@ class NotificationSender:
                 _settle(session, ids, NotificationStatus.SKIPPED, now, skipped)
                 metrics.notification_outcome("skipped", len(ids))
                 return 0
+            try:
+                message = mail.message(self.mailer.sender, self.domain)
+            except ValueError as unsendable:  # an address no header can hold, say
+                _settle(session, ids, NotificationStatus.FAILED, now, str(unsendable)[:1000])
+                metrics.notification_outcome("failed", len(ids))
+                return 0
             session.execute(
                 update(Notification)
                 .where(Notification.id.in_(ids))
                 .values(status=SENDING, claimed_at=now, attempts=Notification.attempts + 1)
             )
         try:
-            self.mailer.send(mail.message(self.mailer.sender, self.domain))
+            self.mailer.send(message)
         except MailFailed as failed:
             return self._failed(ids, now, attempts, failed)
         with transaction(self.sessions) as session:

@@ -446,3 +446,21 @@ def test_a_message_adds_two_statements_with_email_on_and_none_with_it_off(world,
         with statements(state(app).sessions) as seen:
             outbox.message_written(session, thread, message)
         assert seen == []
+
+
+def test_line_breaks_from_the_lms_never_reach_a_header_and_an_unusable_address_fails(world):
+    with world.session() as session:
+        session.execute(
+            update(Person).where(Person.id == world.staff).values(name="Mal\r\nBcc: x@evil.example")
+        )
+        session.execute(
+            update(Person).where(Person.id == world.student).values(email="a@example.edu\nBcc: y")
+        )
+    thread_with_message(world, world.staff, "Hi.")
+    with world.session() as session:
+        mail = compose(session, rows(world), session.get_one(Person, world.student), "u")
+    assert mail is not None and mail.subject == "Mal Bcc: x@evil.example wrote to you in Poetry"
+    mailer = FakeMailer()
+    sender(world, mailer).deliver_due(T0 + outbox.COALESCE)
+    assert mailer.sent == []
+    assert rows(world)[0].status is NotificationStatus.FAILED
