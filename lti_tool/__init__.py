@@ -121,6 +121,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     jobs.install(app, settings)
     jobs.send_on_commit(app, app.extensions["rapport"].sessions)
     tasks.deliver_new_scores(app.extensions["rapport"].sessions)
+    tasks.notify_when_mail_is_on(app.extensions["rapport"].sessions, settings)
     from lti_tool.views import register_views
 
     register_views(app)

@@ -49,6 +49,10 @@ class Settings:
     jobs_queue_name: str = "rapport"
     log_format: str = "json"  # or "text" (lti_tool.observability)
     metrics_token: str | None = None  # a Bearer token /metrics asks for; unset: inside only
+    # Email notifications (services/notifications): off unless an SMTP server is named, as
+    # smtp://user:pass@host:587 (STARTTLS when ?starttls=1), or smtps://host:465 (TLS).
+    smtp_url: str | None = None
+    mail_from: str | None = None  # the From address, e.g. "Rapport <rapport@example.edu>"
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -124,4 +128,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         log_format=_log_format(source, demo),
         metrics_token=source.get("METRICS_TOKEN") or None,
+        smtp_url=source.get("SMTP_URL") or None,
+        mail_from=source.get("MAIL_FROM") or None,
     )

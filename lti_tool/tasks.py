@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from huey import crontab
 from huey.exceptions import TaskLockedException
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from lti_tool.config import Settings
 from lti_tool.db import transaction
 from lti_tool.extensions import cache, rapport
 from lti_tool.jobs import EVERY_MINUTE, enqueue_after_commit, job, jobs
@@ -20,6 +22,10 @@ from lti_tool.models import BulkStart, GradeDelivery
 from lti_tool.services.dashboard.pending import summarise_members
 from lti_tool.services.dashboard.tracking import SUMMARISE_MEMBERS
 from lti_tool.services.grades.worker import GradeWorker
+from lti_tool.services.notifications import outbox
+from lti_tool.services.notifications.mailer import Mailer
+from lti_tool.services.notifications.preferences import unsubscribe_token
+from lti_tool.services.notifications.sender import NotificationSender
 from lti_tool.services.roster.service import RosterSync, RosterSyncResult
 from lti_tool.services.snippets.bulk_run import RUNNING, run_bulk
 
@@ -112,3 +118,71 @@ def deliver_new_scores(sessions: Any) -> None:
     def _queued(session: Session, _context: Any) -> None:
         if any(isinstance(row, GradeDelivery) for row in session.new):
             enqueue_after_commit(session, DELIVER_GRADES)
+
+
+ANNOUNCE_CHECKINS = "notifications.announce_checkins"
+QUEUE_DIGESTS = "notifications.digests"
+
+
+def notification_sender() -> NotificationSender | None:
+    """The sender the settings describe; None when no SMTP server is configured (email off)."""
+    settings = rapport().settings
+    mailer = Mailer.configured(settings.smtp_url, settings.mail_from)
+    if mailer is None:
+        return None
+    base = settings.public_url
+
+    def unsubscribe_url(person_id: int, course_id: int) -> str:
+        token = unsubscribe_token(settings.secret_key, person_id, course_id)
+        return f"{base}/notifications/unsubscribe/{token}"
+
+    return NotificationSender(rapport().sessions, mailer, settings.public_host, unsubscribe_url)
+
+
+def notify_when_mail_is_on(sessions: Any, settings: Settings) -> None:
+    """Writes record notifications only when this app can mail them (SMTP_URL)."""
+    if settings.smtp_url:
+        outbox.enable(sessions)
+
+
+@job(outbox.DELIVER, periodic=EVERY_MINUTE)
+def deliver_notifications() -> int:
+    """Mail what is due (services/notifications/sender.py); on SQLite, which cannot lock a
+    row, one run at a time. A mail due within the minute gets a run of its own."""
+    sender = notification_sender()
+    if sender is None:
+        return 0
+    if rapport().engine.dialect.name != "sqlite":
+        return _deliver_notifications(sender)
+    try:
+        with jobs().huey.lock_task(outbox.DELIVER):
+            return _deliver_notifications(sender)
+    except TaskLockedException:
+        return 0
+
+
+def _deliver_notifications(sender: NotificationSender) -> int:
+    now = rapport().clock()
+    sent = sender.deliver_due(now)
+    wake = sender.next_due()
+    if wake is not None and (delay := (wake - now).total_seconds()) < FOLLOW_UP_SECONDS:
+        jobs().schedule(outbox.DELIVER, max(1.0, delay))
+    return sent
+
+
+@job(ANNOUNCE_CHECKINS, periodic=EVERY_MINUTE)
+def announce_checkins() -> int:
+    """Tell students of the check-ins that opened since the last run."""
+    if not rapport().settings.smtp_url:
+        return 0
+    with transaction(rapport().sessions) as session:
+        return outbox.announce_openings(session, rapport().clock())
+
+
+@job(QUEUE_DIGESTS, periodic=crontab(minute="5"))
+def queue_digests() -> int:
+    """Staff's daily digests, each once its course's morning has come (hourly)."""
+    if not rapport().settings.smtp_url:
+        return 0
+    with transaction(rapport().sessions) as session:
+        return outbox.queue_digests(session, rapport().clock())

@@ -15,7 +15,7 @@ from lti_tool.cli import main as rapport_cli
 from lti_tool.config import PROJECT_ROOT
 from lti_tool.db import Base, UTCDateTime, make_engine
 from lti_tool.migrate import alembic_config, upgrade
-from lti_tool.models import Course, Person, Registration
+from lti_tool.models import Person, Registration
 from lti_tool.services.audit import record
 from lti_tool.services.course_settings import SETTINGS_CHANGED, recent_changes
 from tests.conftest import state
@@ -75,10 +75,15 @@ def test_settings_saved_before_the_activity_log_move_into_it_and_come_back_on_do
         )
         session.add(lms)
         session.flush()
-        session.add_all(
-            [Course(id=1, registration_id=lms.id, context_id="c1"),
-             Person(id=7, registration_id=lms.id, sub="s7")]
+        # The course's columns as they were then (later revisions add to the model's).
+        course = sa.table("course", sa.column("id"), sa.column("registration_id"),
+                          sa.column("context_id"), sa.column("created_at", UTCDateTime()),
+                          sa.column("updated_at", UTCDateTime()))  # fmt: skip
+        session.execute(
+            sa.insert(course).values(id=1, registration_id=lms.id, context_id="c1",
+                                     created_at=old, updated_at=old)
         )  # fmt: skip
+        session.add(Person(id=7, registration_id=lms.id, sub="s7"))
     change = sa.table(
         "setting_change",
         sa.column("course_id"), sa.column("person_id"), sa.column("key"),

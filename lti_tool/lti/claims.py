@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from lti_tool.lti.roles import course_role
 from lti_tool.models.course import CourseRole
@@ -98,6 +98,9 @@ class LaunchClaims:
     # Web origins of the LMS pages this launch names (its return URLs): the LMS frames Rapport
     # from there, and forms go back there.
     platform_origins: tuple[str, ...] = ()
+    # Where the LMS shows the course (`launch_presentation.return_url`): links in email go
+    # there, through the LMS, never around it.
+    return_url: str | None = None
 
     @property
     def is_deep_linking(self) -> bool:
@@ -131,6 +134,17 @@ def web_origin(url: object) -> str | None:
 def web_origins(urls: Iterable[object]) -> frozenset[str]:
     """The origins of those of `urls` that are http(s) addresses."""
     return frozenset(origin for url in urls if (origin := web_origin(url)))
+
+
+def course_return_url(url: object) -> str | None:
+    """The launch's return URL as a link anyone in the course may follow: http(s) only, and
+    without Moodle's `sesskey` (one person's session token, which others must not be sent)."""
+    if web_origin(url) is None:
+        return None
+    parts = split_url(str(url).strip())
+    assert parts is not None
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "sesskey"])
+    return urlunsplit(parts._replace(query=query, fragment=""))[:2000]
 
 
 def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
@@ -173,6 +187,7 @@ def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
         nrps_url=_text(nrps.get("context_memberships_url"), 2000),
         ags_endpoint=_without_nul(ags_clean) or None,
         deep_linking_settings=_without_nul(_obj(body, CLAIM_DEEP_LINKING)) or None,
+        return_url=course_return_url(presentation.get("return_url")),
         platform_origins=tuple(
             sorted(
                 web_origins(

@@ -14,6 +14,13 @@ from lti_tool.models.feedback import (
 )
 from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery, GradeSend
 from lti_tool.models.newsfeed import Post, PostKind, PostView, Reaction, Reply, StaffProfile
+from lti_tool.models.notifications import (
+    CheckInAnnouncement,
+    Notification,
+    NotificationMode,
+    NotificationPreference,
+    NotificationStatus,
+)
 from lti_tool.models.person import Person
 from lti_tool.models.placement import Placement
 from lti_tool.models.platform import Deployment, Registration, RegistrationInvite
@@ -24,6 +31,7 @@ __all__ = [
     "AuditEntry",
     "BulkStart",
     "CheckIn",
+    "CheckInAnnouncement",
     "CheckInResponse",
     "Course",
     "CourseSetting",
@@ -35,6 +43,10 @@ __all__ = [
     "GradeDelivery",
     "GradeSend",
     "Membership",
+    "Notification",
+    "NotificationMode",
+    "NotificationPreference",
+    "NotificationStatus",
     "Occurrence",
     "Person",
     "Placement",

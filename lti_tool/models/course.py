@@ -45,6 +45,9 @@ class Course(Base):
     label: Mapped[str | None] = mapped_column(String(255))
     nrps_url: Mapped[str | None] = mapped_column(Text)
     ags_endpoint: Mapped[dict[str, Any] | None]
+    # Where the LMS shows the course (the launch's `return_url`): email links go there, so
+    # that people come back through the LMS launch.
+    lms_url: Mapped[str | None] = mapped_column(Text)
     # Roster sync over NRPS (issue: LTI Advantage services).
     roster_synced_at: Mapped[datetime | None]
     roster_sync_started_at: Mapped[datetime | None]

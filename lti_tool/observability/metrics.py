@@ -59,6 +59,11 @@ GRADE_DELIVERIES = Counter(
 ROSTER_SYNCS = Counter(
     "rapport_roster_syncs", "Course roster syncs over NRPS, by outcome.", ["outcome"]
 )
+NOTIFICATIONS = Counter(
+    "rapport_notifications",
+    "Email notifications by what became of them (sent, retry, failed, skipped).",
+    ["outcome"],
+)
 JOBS_FAILED = Counter("rapport_jobs_failed", "Background jobs that failed, by job.", ["job"])
 
 # Series that exist from the start, so that rates and alerts see a zero, not nothing.
@@ -68,6 +73,13 @@ for _outcome in ("sent", "retry", "refused", "superseded"):
     GRADE_DELIVERIES.labels(_outcome)
 for _outcome in ("synced", "failed"):
     ROSTER_SYNCS.labels(_outcome)
+for _outcome in ("sent", "retry", "failed", "skipped"):
+    NOTIFICATIONS.labels(_outcome)
+
+
+def notification_outcome(outcome: str, count: int = 1) -> None:
+    """For the notifications' sender: `count` notifications sent, to retry, failed or skipped."""
+    NOTIFICATIONS.labels(outcome).inc(count)
 
 
 def job_failed(job: str) -> None:

@@ -66,6 +66,7 @@ def record_launch(
         "label": claims.context_label,
         "nrps_url": claims.nrps_url,
         "ags_endpoint": claims.ags_endpoint,
+        "lms_url": claims.return_url,
         "updated_at": now,
     }
     course = None

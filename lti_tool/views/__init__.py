@@ -25,6 +25,7 @@ def register_views(app: Flask) -> None:
         lti,
         metrics,
         newsfeed,
+        notifications,
         roster,
         settings,
         snippets,
@@ -47,9 +48,11 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(audit.bp)
     app.register_blueprint(snippets.bp)
     app.register_blueprint(tutors.bp)
+    app.register_blueprint(notifications.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     errors.register(app)
     health.register(app)
     headers.register(app)
     times.register(app)
+    notifications.register(app)

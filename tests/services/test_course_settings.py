@@ -118,6 +118,7 @@ def test_the_registry_groups_options_by_feature_in_the_course_s_order():
         "Feedback",
         "Check-ins",
         "Contact",
+        "Notifications",  # not in FEATURE_ORDER: after those that are
     ]
     assert [s.key for s in groups["Course"]] == [COURSE_TIME_ZONE]
     assert [s.key for s in groups["Newsfeed"]] == [REPLIES, REACTIONS, STUDENT_INTRODUCTIONS]

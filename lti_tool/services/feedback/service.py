@@ -36,6 +36,7 @@ from lti_tool.services.feedback.viewers import (
 )
 from lti_tool.services.grades.service import ActivitySpec, InvalidScore, record_score
 from lti_tool.services.markup import render_markdown
+from lti_tool.services.notifications import outbox as notifications
 from lti_tool.services.placements import activity_key
 from lti_tool.services.refusals import Refused
 from lti_tool.services.tutors.service import current_tutor_ids
@@ -254,6 +255,7 @@ def post_message(
         audit.graded(session, viewer.grant, thread, placement, score, now)
     session.flush()
     mark_read(session, thread.id, viewer.grant.person_id, now)
+    notifications.message_written(session, thread, message)
     return message
 
 

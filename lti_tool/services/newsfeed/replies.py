@@ -26,6 +26,7 @@ from lti_tool.services.newsfeed.service import (
     can_reply,
     visible_post,
 )
+from lti_tool.services.notifications import outbox as notifications
 from lti_tool.services.upsert import insert_ignoring_conflicts
 
 
@@ -58,6 +59,7 @@ def add_reply(
     )
     session.add(reply)
     session.flush()
+    notifications.reply_written(session, post, reply, grant.is_staff)
     return reply
 
 

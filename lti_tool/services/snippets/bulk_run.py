@@ -29,6 +29,7 @@ from lti_tool.models import (
     Placement,
 )
 from lti_tool.services.markup import render_markdown
+from lti_tool.services.notifications import outbox as notifications
 from lti_tool.services.snippets.service import (
     MergeValues,
     fill,
@@ -203,6 +204,9 @@ def _start_threads(
         for student_id, (thread_id, _) in threads.items()
     ]
     session.execute(insert(FeedbackMessage).values(messages))
+    written = {student: thread for student, (thread, _) in threads.items()}
+    notifications.bulk_written(session, words.course_id, words.bulk_id, words.author_id, written,
+                               words.checkin_id is not None, now)  # fmt: skip
     continued = [thread_id for thread_id, ours in threads.values() if not ours]
     if continued:
         session.execute(

@@ -1,0 +1,18 @@
+"""The notifications' option on the course settings page."""
+
+from __future__ import annotations
+
+from lti_tool.services.course_settings import SettingSpec, register_setting
+
+FEATURE = "Notifications"
+
+QUOTE = register_setting(
+    SettingSpec(
+        key="notifications.quote",
+        feature=FEATURE,
+        label="Quote messages in email",
+        help="Off: an email says who wrote and links to the course in the LMS, and private "
+        "words stay there. On: the email quotes the message too.",
+        default=False,
+    )
+).key
