@@ -9,7 +9,7 @@ Each response stores its rank when it is written, so a page is an index scan wit
 the course's (one check-in's, one week's) responses; the counts per category add up each week's
 tallies, kept with the ranks (a tutor's own tutees are counted over the index); names, tutors,
 answers' words and trends are read for the page's students only. A page costs the same few
-statements, and carries the same hundred rows, for 20 students or 5,000 with ten weeks of
+statements, and carries the same page of cards, for 20 students or 5,000 with ten weeks of
 answers each.
 
 Anonymous check-ins never appear here: staff see only their aggregates.
@@ -44,7 +44,9 @@ from lti_tool.services.checkins.service import (
 )
 from lti_tool.services.checkins.urgency import CATEGORIES
 
-PAGE_SIZE = 100
+# Each card carries the answer and a reply form: 25 keep a page light on a phone (~70 KB) and
+# are more than a morning's first sitting; the order puts the most urgent on the first.
+PAGE_SIZE = 25
 
 
 @dataclass
