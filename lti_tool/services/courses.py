@@ -44,10 +44,6 @@ class CourseHome:
     def people_total(self) -> int:
         return sum((self.people_known or {}).values())
 
-    @property
-    def students(self) -> int | None:
-        """Active students, for staff ("seen by n of m"); None for everyone else."""
-        return None if self.people_known is None else self.people_known.get("student", 0)
 
 
 @dataclass(frozen=True)

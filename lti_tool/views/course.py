@@ -110,7 +110,6 @@ def home(course_id: int) -> str:
         rapport().clock(),
         page_from(request.args),
         settings=entry.settings,
-        students=page.students,
     )
     open_checkins = open_for_student(session, grant, rapport().clock())
     waiting = None

@@ -187,6 +187,10 @@ def start(course_id: int) -> Any:
     if snippet_id is not None:
         snippet = snippets.snippet_in_course(db(), _grant(), snippet_id)
         form.title, form.body = snippet.title, snippet.body
+    unseen = chosen_id(args.get("not_seen"))
+    if unseen is not None:  # from a post's "who has seen it": those who have not, picked
+        form.to = choosing.PICKED
+        form.student_ids = bulk_start.not_seen_by(db(), _grant(), unseen)
     return _start_page(form, {}, snippet_id=snippet_id)
 
 

@@ -21,6 +21,7 @@ from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.feedback.viewers import students_they_write_to, viewer_for
 from lti_tool.services.markup import render_markdown
+from lti_tool.services.newsfeed.pages import not_seen_ids
 from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets import audit
 from lti_tool.services.snippets.bulk_run import (
@@ -73,6 +74,15 @@ def feedback_activities(session: Session, course_id: int) -> list[Placement]:
             .order_by(Placement.title, Placement.id)
         )
     )
+
+
+def not_seen_by(session: Session, grant: CourseGrant, post_id: int) -> list[int]:
+    """The students a post has not been shown to whom this staff member may write to, at most
+    MAX_STUDENTS: "write to the students who have not seen it" picks them."""
+    _require_staff(grant)
+    unseen = not_seen_ids(session, grant, post_id, MAX_STUDENTS)
+    writable = _writable(session, grant)
+    return unseen if writable is None else [i for i in unseen if i in writable]
 
 
 # -- checking and previewing ------------------------------------------------------------------
