@@ -205,6 +205,17 @@ def preview(course_id: int) -> Any:
         shown = bulk_start.preview(
             session, grant, form.student_ids, form.title, form.body, form.placement_id, form.to
         )
+        missing = request.form.get("missing")
+        if shown.missing and missing in ("fallback", "skip"):  # the preview's own choice
+            if missing == "skip":
+                form.to, form.student_ids = choosing.PICKED, shown.complete
+            else:
+                given = {f: request.form.get(f"fallback_{f}", "") for f in MERGE_FIELDS}
+                form.title = snippets.with_fallbacks(form.title, given)
+                form.body = snippets.with_fallbacks(form.body, given)
+            shown = bulk_start.preview(
+                session, grant, form.student_ids, form.title, form.body, form.placement_id, form.to
+            )
     except BulkStartRefused as refused:
         if refused.status != 400:
             raise

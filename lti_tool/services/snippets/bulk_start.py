@@ -9,7 +9,7 @@ threads in the background, and `bulk_progress` says how far it has got.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -33,7 +33,14 @@ from lti_tool.services.snippets.bulk_run import (
     run_bulk,  # noqa: F401 - re-exported: part of this service's API
 )
 from lti_tool.services.snippets.choosing import GROUPS, PICKED, group_members
-from lti_tool.services.snippets.service import MAX_BODY, clean_body, clean_title, fill
+from lti_tool.services.snippets.service import (
+    MAX_BODY,
+    MAY_BE_MISSING,
+    clean_body,
+    clean_title,
+    fields_without_fallback,
+    fill,
+)
 
 FEEDBACK_KIND = "feedback"
 MAX_STUDENTS = 2_000
@@ -186,9 +193,20 @@ class PreviewMessage:
 
 
 @dataclass(frozen=True)
+class MissingField:
+    """A merge field some selected students have no value for, written with no fallback."""
+
+    name: str
+    why: str
+    students: int  # how many of those selected
+
+
+@dataclass(frozen=True)
 class BulkPreview:
     request: BulkRequest
     messages: list[PreviewMessage]
+    missing: list[MissingField] = field(default_factory=list)
+    complete: list[int] = field(default_factory=list)  # the students no field is missing for
 
 
 def preview(
@@ -215,12 +233,19 @@ def preview(
         course_title=course.display_title,
         activity_title=request.placement.title if request.placement else None,
     )
-    shown = recipients(session, run, request.student_ids[:limit])
+    everyone = recipients(session, run, request.student_ids)  # two queries, whoever they are
     messages = [
         PreviewMessage(r.name, r.title, render_markdown(fill(run.body, r.values)))
-        for r in shown.values()
+        for r in list(everyone.values())[:limit]
     ]
-    return BulkPreview(request, messages)
+    used = fields_without_fallback(request.body + "\n" + request.title)
+    missing = [
+        MissingField(name, MAY_BE_MISSING[name], n)
+        for name in sorted(used)
+        if (n := sum(1 for r in everyone.values() if name in r.values.missing))
+    ]
+    complete = [i for i, r in everyone.items() if not (used & r.values.missing)]
+    return BulkPreview(request, messages, missing, complete)
 
 
 # -- starting and running ---------------------------------------------------------------------
