@@ -45,7 +45,6 @@ class CourseHome:
         return sum((self.people_known or {}).values())
 
 
-
 @dataclass(frozen=True)
 class HomeEntry(CourseEntry):
     home: CourseHome

@@ -22,10 +22,8 @@ def wait_for_roster(frame: Any) -> None:
         frame.get_by_role("link", name="Tutors", exact=True).click()
 
 
-@pytest.mark.parametrize("width", [1280, 375])
-def test_staff_share_out_tutees_and_a_student_meets_their_tutor(demo, page_in, width):
-    ta_page = page_in(width, 900)
-    frame = launch_as(ta_page, demo, "Tomás Rivera")
+def tutor_profile(frame: Any) -> None:
+    """Tomás presents himself as a personal tutor, saying how and when to reach him."""
     frame.get_by_role("link", name="My profile").click()
     frame.get_by_label("Pronouns").fill("he/him")
     frame.get_by_label("Role title").fill("Personal tutor")
@@ -34,6 +32,13 @@ def test_staff_share_out_tutees_and_a_student_meets_their_tutor(demo, page_in, w
     )
     frame.get_by_role("button", name="Save profile").click()
     frame.get_by_text("Profile saved.").wait_for()
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_staff_share_out_tutees_and_a_student_meets_their_tutor(demo, page_in, width):
+    ta_page = page_in(width, 900)
+    frame = launch_as(ta_page, demo, "Tomás Rivera")
+    tutor_profile(frame)
 
     staff_page = page_in(width, 900)
     frame = launch_as(staff_page, demo, "Margaret Chen")
