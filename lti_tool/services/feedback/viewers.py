@@ -54,7 +54,7 @@ def viewer_for(session: Session, grant: CourseGrant, settings: Mapping[str, Any]
                 )
             )
             lead = leads_course(roles or [])
-    return Viewer(grant, lead, visibility, bool(settings[options.STUDENTS_START]))
+    return Viewer(grant, lead, visibility, bool(settings.get(options.STUDENTS_START, True)))
 
 
 # -- rules ------------------------------------------------------------------------------------
