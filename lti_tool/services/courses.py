@@ -17,6 +17,8 @@ from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAlloc
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant, can_see_course_people
 from lti_tool.services.entry import CourseEntry, entry_from, entry_query
+from lti_tool.services.feedback.viewers import viewer_for
+from lti_tool.services.feedback.waiting import WaitingCounts, waiting_columns, waiting_counts
 from lti_tool.services.profiles import AuthorCard, card_for
 from lti_tool.services.tutors.service import TUTOR_MEMBERSHIP, active_staff
 
@@ -31,6 +33,7 @@ class CourseHome:
     role: CourseRole
     people_known: dict[str, int] | None
     tutor: AuthorCard | None = None  # a student's personal tutor, shown on their home
+    waiting: WaitingCounts | None = None  # staff: replies owed and requests to talk
 
     @property
     def person_name(self) -> str:
@@ -40,11 +43,6 @@ class CourseHome:
     @property
     def people_total(self) -> int:
         return sum((self.people_known or {}).values())
-
-    @property
-    def students(self) -> int | None:
-        """Active students, for staff ("seen by n of m"); None for everyone else."""
-        return None if self.people_known is None else self.people_known.get("student", 0)
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,8 @@ def _active_with_role(course_id: int, role: CourseRole) -> Any:
 def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
     """The course entry (`services/entry.py`) with the home's facts, in one query: the
     student's current tutor while they are still active staff, and for staff (as the session
-    knew them) how many active people of each role the course has."""
+    knew them) how many active people of each role the course has and what waits for them
+    (`feedback.waiting`)."""
     course_id = grant.course_id
     query = (
         entry_query(grant)
@@ -90,6 +89,7 @@ def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
     )
     if grant.is_staff:
         query = query.add_columns(*(_active_with_role(course_id, role) for role in CourseRole))
+        query = query.add_columns(*waiting_columns(course_id, grant.person_id))
     rows = session.execute(query).all()
     entry = entry_from(grant, rows)
     if entry is None:
@@ -105,7 +105,10 @@ def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
     tutor = None
     if current.is_student and first[TUTOR] is not None:
         tutor = card_for(first[TUTOR], CourseRole.STAFF, first[StaffProfile])
-    home = CourseHome(entry.course, entry.person, current.role, counts, tutor)
+    waiting = None
+    if grant.is_staff and current.is_staff:
+        waiting = waiting_counts(viewer_for(session, current, entry.settings), first)
+    home = CourseHome(entry.course, entry.person, current.role, counts, tutor, waiting)
     return HomeEntry(entry.grant, entry.settings, entry.course, entry.person, home)
 
 

@@ -39,7 +39,7 @@ from lti_tool.services.checkins.schedule import parse_schedule
 from lti_tool.services.checkins.service import CheckInForm
 from lti_tool.services.checkins.settings import QUESTION_PRESETS, holiday_dates
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
-from lti_tool.services.feedback import viewers
+from lti_tool.services.feedback import viewers, waiting
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets import service as snippets
@@ -78,8 +78,15 @@ def index(course_id: int) -> str:
     grant = g.grant
     if grant.is_student:
         open_now = checkins.open_for_student(db(), grant, _now())
+        answerer = None
+        if request.args.get("talk"):
+            answerer = waiting.who_answers(db(), course_id, grant.person_id)
         return render_template(
-            "checkins/student.html", course=_course(), open_now=open_now, grant=grant
+            "checkins/student.html",
+            course=_course(),
+            open_now=open_now,
+            grant=grant,
+            answerer=answerer,
         )
     listed = checkin_stats.course_checkins(db(), grant)
     return render_template(
@@ -383,7 +390,9 @@ def answer(course_id: int, occurrence_id: int) -> Any:
         )
         given = dict(request.form.items())
         if saved is not None:
-            return redirect(url_for("checkins.index", course_id=course_id, saved=1), code=303)
+            talk = 1 if saved.wants_talk else None  # the student is told who will answer
+            target = url_for("checkins.index", course_id=course_id, saved=1, talk=talk)
+            return redirect(target, code=303)
     elif not (occurrence.opens_at <= _now() < occurrence.closes_at):
         abort(403, description="This check-in is not open now.")
     page = render_template(

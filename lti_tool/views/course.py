@@ -17,6 +17,8 @@ from lti_tool.services.checkins.service import open_for_student
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
 from lti_tool.services.courses import HomeEntry, enter_course_home
 from lti_tool.services.entry import CourseEntry, enter_course
+from lti_tool.services.feedback.viewers import viewer_for
+from lti_tool.services.feedback.waiting import waiting_for
 from lti_tool.services.newsfeed.feed import feed_page
 from lti_tool.services.refusals import Refused
 from lti_tool.views.params import page_from
@@ -108,11 +110,18 @@ def home(course_id: int) -> str:
         rapport().clock(),
         page_from(request.args),
         settings=entry.settings,
-        students=page.students,
     )
     open_checkins = open_for_student(session, grant, rapport().clock())
+    waiting = None
+    if page.waiting is not None and page.waiting.total:
+        waiting = waiting_for(session, viewer_for(session, grant, entry.settings), page.waiting)
     html = render_template(
-        "course/home.html", page=page, feed=news, grant=grant, open_checkins=open_checkins
+        "course/home.html",
+        page=page,
+        feed=news,
+        grant=grant,
+        open_checkins=open_checkins,
+        waiting=waiting,
     )
     # The views recorded for "seen by", committed once the page (its navigation reads the
     # unread count) is made: one transaction and one pooled connection for the whole page.

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course, FeedbackMessage
-from lti_tool.services.feedback import pages, students, viewers
+from lti_tool.services.feedback import pages, students, viewers, waiting
 from lti_tool.services.feedback import service as feedback
 from lti_tool.services.feedback.service import FeedbackRefused
 from lti_tool.services.feedback.viewers import Viewer
@@ -60,7 +60,11 @@ def _feedback_unread() -> int:
 @course_grant_required
 def index(course_id: int) -> str:
     page = pages.thread_list(
-        db(), _viewer(), request.args.get("show", "all"), page_from(request.args)
+        db(),
+        _viewer(),
+        request.args.get("show", "all"),
+        page_from(request.args),
+        request.args.get("q", ""),
     )
     return render_template("feedback/index.html", page=page, grant=g.grant)
 
@@ -137,7 +141,9 @@ def edit_message(course_id: int, message_id: int) -> Any:
 def new(course_id: int) -> Any:
     viewer = _viewer()
     if not viewers.can_start_thread(viewer):
-        abort(403, description="Only the course's staff start feedback conversations.")
+        abort(403, description=feedback.STARTING_REFUSED)
+    if g.grant.is_student:
+        return _new_from_student(course_id, viewer)
     form = request.form if request.method == "POST" else request.args
     chosen = id_from(form, "student")
     title, body = form.get("title", ""), form.get("body", "")
@@ -159,6 +165,31 @@ def new(course_id: int) -> Any:
         course=db().get_one(Course, course_id),
         choices=students.student_choices(db(), viewer, request.args.get("q", ""), chosen),
         chosen=chosen,
+        title=title,
+        body=body,
+        errors=errors,
+        grant=g.grant,
+    )
+    return page, 400 if errors else 200
+
+
+def _new_from_student(course_id: int, viewer: Viewer) -> Any:
+    """A student writes first: to their tutor, or to the course team without one."""
+    title, body = request.form.get("title", ""), request.form.get("body", "")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        # The thread is the student's own: a form naming anyone else is refused (404).
+        student = id_from(request.form, "student") or viewer.grant.person_id
+        started, errors = committed(
+            lambda: feedback.start_thread(db(), viewer, student, title, body, _now())
+        )
+        if started is not None:
+            target = url_for("feedback.thread", course_id=course_id, thread_id=started.id)
+            return redirect(target, code=303)
+    page = render_template(
+        "feedback/new_student.html",
+        course=db().get_one(Course, course_id),
+        answerer=waiting.who_answers(db(), course_id, viewer.grant.person_id),
         title=title,
         body=body,
         errors=errors,

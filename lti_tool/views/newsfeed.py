@@ -63,7 +63,7 @@ def _form_zone(form: PostForm) -> ZoneInfo:
 
 
 @bp.get("/courses/<int:course_id>/introductions")
-@entered_by(enter_course_home)  # the course's settings and head count come with the entry
+@entered_by(enter_course_home)  # the course's settings come with the entry
 def introductions(course_id: int) -> str:
     entry: HomeEntry = g.course_entry
     page = pages.introductions_page(
@@ -72,7 +72,6 @@ def introductions(course_id: int) -> str:
         _now(),
         page_from(request.args),
         settings=entry.settings,
-        student_count=entry.home.students,
     )
     db().commit()  # the views recorded for "seen by"
     return render_template("newsfeed/introductions.html", page=page, grant=_grant())

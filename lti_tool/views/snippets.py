@@ -187,6 +187,10 @@ def start(course_id: int) -> Any:
     if snippet_id is not None:
         snippet = snippets.snippet_in_course(db(), _grant(), snippet_id)
         form.title, form.body = snippet.title, snippet.body
+    unseen = chosen_id(args.get("not_seen"))
+    if unseen is not None:  # from a post's "who has seen it": those who have not, picked
+        form.to = choosing.PICKED
+        form.student_ids = bulk_start.not_seen_by(db(), _grant(), unseen)
     return _start_page(form, {}, snippet_id=snippet_id)
 
 
@@ -201,6 +205,17 @@ def preview(course_id: int) -> Any:
         shown = bulk_start.preview(
             session, grant, form.student_ids, form.title, form.body, form.placement_id, form.to
         )
+        missing = request.form.get("missing")
+        if shown.missing and missing in ("fallback", "skip"):  # the preview's own choice
+            if missing == "skip":
+                form.to, form.student_ids = choosing.PICKED, shown.complete
+            else:
+                given = {f: request.form.get(f"fallback_{f}", "") for f in MERGE_FIELDS}
+                form.title = snippets.with_fallbacks(form.title, given)
+                form.body = snippets.with_fallbacks(form.body, given)
+            shown = bulk_start.preview(
+                session, grant, form.student_ids, form.title, form.body, form.placement_id, form.to
+            )
     except BulkStartRefused as refused:
         if refused.status != 400:
             raise

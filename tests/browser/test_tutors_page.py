@@ -23,10 +23,8 @@ def wait_for_roster(frame: Any) -> None:
         course_page(frame, "Tutors")
 
 
-@pytest.mark.parametrize("width", [1280, 375])
-def test_staff_share_out_tutees_and_a_student_meets_their_tutor(demo, page_in, width):
-    ta_page = page_in(width, 900)
-    frame = launch_as(ta_page, demo, "Tomás Rivera")
+def tutor_profile(frame: Any) -> None:
+    """Tomás presents himself as a personal tutor, saying how and when to reach him."""
     course_page(frame, "My profile")
     frame.get_by_label("Pronouns").fill("he/him")
     frame.get_by_label("Role title").fill("Personal tutor")
@@ -35,6 +33,13 @@ def test_staff_share_out_tutees_and_a_student_meets_their_tutor(demo, page_in, w
     )
     frame.get_by_role("button", name="Save profile").click()
     frame.get_by_text("Profile saved.").wait_for()
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_staff_share_out_tutees_and_a_student_meets_their_tutor(demo, page_in, width):
+    ta_page = page_in(width, 900)
+    frame = launch_as(ta_page, demo, "Tomás Rivera")
+    tutor_profile(frame)
 
     staff_page = page_in(width, 900)
     frame = launch_as(staff_page, demo, "Margaret Chen")

@@ -443,9 +443,10 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     ("feedback.edit_message", "POST"): Entry(
         (403, 404, 404, 403, 303), _fresh_message, lambda w, n: {"body": f"Better {n}."}
     ),
-    ("feedback.new", "GET"): Entry(STAFF_PAGE),
+    # Students write first (the course's default): a thread of their own, nobody else's.
+    ("feedback.new", "GET"): Entry((200, 200, 200, 200, 200)),
     ("feedback.new", "POST"): Entry(
-        (403, 403, 403, 303, 303),
+        (303, 404, 403, 303, 303),
         form=lambda w, n: {"student": w.people["amara"], "title": f"T{n}", "body": "Hi."},
     ),
     ("feedback.activity", "GET"): Entry(

@@ -29,13 +29,19 @@ from lti_tool.services.course_settings import (
     registered_settings,
     settings_by_feature,
 )
-from lti_tool.services.feedback.settings import ALL_STAFF, VISIBILITY
+from lti_tool.services.feedback.settings import ALL_STAFF, STUDENTS_START, VISIBILITY
 from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from lti_tool.services.refusals import Refused
 from tests.conftest import state
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
-ALL_ON = {REPLIES: "on", REACTIONS: "on", STUDENT_INTRODUCTIONS: "on", COURSE_TIME_ZONE: "UTC"}
+ALL_ON = {
+    REPLIES: "on",
+    REACTIONS: "on",
+    STUDENT_INTRODUCTIONS: "on",
+    STUDENTS_START: "on",
+    COURSE_TIME_ZONE: "UTC",
+}
 GOAL = SettingSpec(
     key="test.contact_goal",
     feature="Relationships",
@@ -122,7 +128,7 @@ def test_the_registry_groups_options_by_feature_in_the_course_s_order():
     ]
     assert [s.key for s in groups["Course"]] == [COURSE_TIME_ZONE]
     assert [s.key for s in groups["Newsfeed"]] == [REPLIES, REACTIONS, STUDENT_INTRODUCTIONS]
-    assert [s.key for s in groups["Feedback"]] == [VISIBILITY]
+    assert [s.key for s in groups["Feedback"]] == [VISIBILITY, STUDENTS_START]
     assert all(spec.help.endswith(".") for spec in registered_settings())
 
 
@@ -370,12 +376,19 @@ def test_the_change_log_outlives_people_and_removed_options(
 def test_an_option_missing_from_the_form_keeps_its_value_but_a_missing_checkbox_is_off(
     sessions, course
 ):
-    assert save(sessions, course, {COURSE_TIME_ZONE: "Europe/Paris", REPLIES: "on"}) == [
+    # (Options come in the order features registered them, which import order decides.)
+    assert sorted(save(sessions, course, {COURSE_TIME_ZONE: "Europe/Paris", REPLIES: "on"})) == [
         (COURSE_TIME_ZONE, "UTC", "Europe/Paris"),
+        (STUDENTS_START, True, False),
         (REACTIONS, True, False),
         (STUDENT_INTRODUCTIONS, True, False),
     ]
     # A form from before the time zone option existed: the zone stays, the boxes say what's on.
-    assert save(sessions, course, {REPLIES: "on", REACTIONS: "on"}) == [(REACTIONS, False, True)]
+    assert sorted(
+        save(sessions, course, {REPLIES: "on", REACTIONS: "on", STUDENTS_START: "on"})
+    ) == [
+        (STUDENTS_START, False, True),
+        (REACTIONS, False, True),
+    ]
     with transaction(sessions) as session:
         assert course_settings(session, course[0])[COURSE_TIME_ZONE] == "Europe/Paris"

@@ -22,14 +22,14 @@ from lti_tool.models import (
 )
 from lti_tool.models.grades import DeliveryStatus
 from lti_tool.services.feedback.service import mark_read, readable_thread
-from lti_tool.services.feedback.students import tutees_of
+from lti_tool.services.feedback.students import QUERY_LENGTH, matches_search, tutees_of
 from lti_tool.services.feedback.viewers import Viewer, can_edit_message, can_grade, can_start_thread
 from lti_tool.services.placements import activity_key
 from lti_tool.services.profiles import AuthorCard, author_cards
 from lti_tool.services.tutors.service import current_tutor_ids
 
 PAGE_SIZE = 50
-SHOWS = ("all", "unread", "mine")
+SHOWS = ("all", "unread", "mine", "waiting")
 
 
 def _tutees(viewer: Viewer) -> ColumnElement[bool]:
@@ -115,17 +115,27 @@ class ThreadList:
     has_more: bool
     unread: int
     can_start: bool
+    query: str = ""  # staff: the student searched for, by name or email
 
 
-def thread_list(session: Session, viewer: Viewer, show: str = "all", page: int = 1) -> ThreadList:
+def thread_list(
+    session: Session, viewer: Viewer, show: str = "all", page: int = 1, query: str = ""
+) -> ThreadList:
+    """A page of the viewer's conversations, latest first; staff may narrow them to a student
+    by name or email (matched in SQL, so the page costs the same at any course size)."""
     course = session.get_one(Course, viewer.grant.course_id)
     show = show if show in SHOWS else "all"
     page = max(1, page)
+    query = " ".join(query.split())[:QUERY_LENGTH] if viewer.grant.is_staff else ""
     where = _visible(viewer)
     if show == "unread":
         where.append(_unread(viewer))
     elif show == "mine" and viewer.grant.is_staff:
         where.append(_tutees(viewer))
+    elif show == "waiting" and viewer.grant.is_staff:
+        where.append(FeedbackThread.last_author_id == FeedbackThread.student_id)
+    if query:
+        where.append(matches_search(query))
     rows = session.execute(
         select(FeedbackThread, Person, ThreadRead.read_at, Placement.title)
         .join(Person, Person.id == FeedbackThread.student_id)
@@ -158,6 +168,7 @@ def thread_list(session: Session, viewer: Viewer, show: str = "all", page: int =
         has_more=len(rows) > PAGE_SIZE,
         unread=unread_count(session, viewer),
         can_start=can_start_thread(viewer),
+        query=query,
     )
 
 

@@ -51,6 +51,11 @@ class FeedbackRefused(Refused):
     """A refusal about feedback (see Refused)."""
 
 
+STARTING_REFUSED = (
+    "Only the course's staff start conversations here; answer in a conversation they start."
+)
+
+
 def not_found() -> FeedbackRefused:
     return FeedbackRefused(404, "There is no such conversation in this course.")
 
@@ -178,10 +183,13 @@ def start_thread(
     placement_id: int | None = None,
 ) -> FeedbackThread:
     """Staff open a conversation with a student on the roster (who may never have launched
-    Rapport: they find it on their first launch)."""
+    Rapport: they find it on their first launch); a student opens one of their own, which
+    their tutor (or, without one, the course team) reads as any other of theirs."""
     if not can_start_thread(viewer):
-        raise FeedbackRefused(403, "Only the course's staff start feedback conversations.")
-    if placement_id:
+        raise FeedbackRefused(403, STARTING_REFUSED)
+    if viewer.grant.is_student and student_id != viewer.grant.person_id:
+        raise not_found()  # a student writes first only in a thread of their own
+    if placement_id and viewer.grant.is_staff:
         thread = thread_for_activity(session, viewer, placement_id, student_id, now)
     else:
         student = active_student(session, viewer.grant.course_id, student_id)
@@ -198,7 +206,7 @@ def start_thread(
         session.flush()
     first = thread.last_author_id is None  # an activity's thread may exist, still empty
     post_message(session, viewer, thread.id, body, now)
-    if first:
+    if first and viewer.grant.is_staff:  # a student's own words stay out of the staff's log
         audit.thread_started(session, viewer.grant, thread, now)
     return thread
 

@@ -22,3 +22,15 @@ VISIBILITY = register_setting(
         ),
     )
 ).key
+
+STUDENTS_START = register_setting(
+    SettingSpec(
+        key="feedback.students_start",
+        feature="Feedback",
+        label="Students can start a conversation",
+        help="Students can write first to their personal tutor (or to the course team when "
+        "they have none), from their tutor's card and their Feedback page. When off, only "
+        "staff start conversations and students answer in them.",
+        default=True,
+    )
+).key

@@ -41,6 +41,17 @@ def tutees_of(viewer: Viewer) -> Select[int]:
     )
 
 
+def matches_search(query: str) -> ColumnElement[bool]:
+    """The person's name, given or family name, or email holds the search, in any case: over
+    Person, joined by the caller."""
+    return or_(
+        *(
+            func.lower(column).contains(query.casefold(), autoescape=True)
+            for column in (Person.name, Person.given_name, Person.family_name, Person.email)
+        )
+    )
+
+
 def _listed(viewer: Viewer) -> list[ColumnElement[bool]]:
     """The course's active students this viewer writes to, as WHERE clauses over Person."""
     where = [
@@ -148,15 +159,9 @@ def student_choices(
     email holds `query`, and the student already chosen (from `?student=`) if they are one
     the viewer writes to. One query."""
     query = " ".join(query.split())[:QUERY_LENGTH]
-    matching = or_(
-        *(
-            func.lower(column).contains(query.casefold(), autoescape=True)
-            for column in (Person.name, Person.given_name, Person.family_name, Person.email)
-        )
-    )
     where = _listed(viewer)
     if query:
-        where.append(or_(matching, Person.id == (chosen or 0)))
+        where.append(or_(matches_search(query), Person.id == (chosen or 0)))
     found = session.scalars(
         select(Person)
         .where(*where)

@@ -29,6 +29,7 @@ class Viewer:
     grant: CourseGrant
     is_instructor: bool
     visibility: str
+    students_start: bool = True  # the course lets students write first
 
     @property
     def reads_every_thread(self) -> bool:
@@ -53,7 +54,7 @@ def viewer_for(session: Session, grant: CourseGrant, settings: Mapping[str, Any]
                 )
             )
             lead = leads_course(roles or [])
-    return Viewer(grant, lead, visibility)
+    return Viewer(grant, lead, visibility, bool(settings.get(options.STUDENTS_START, True)))
 
 
 # -- rules ------------------------------------------------------------------------------------
@@ -87,7 +88,9 @@ def students_they_write_to(session: Session, viewer: Viewer) -> set[int] | None:
 
 
 def can_start_thread(viewer: Viewer) -> bool:
-    return viewer.grant.is_staff
+    """Staff start conversations with students; a student starts one of their own (with their
+    tutor, or the course team) where the course lets students write first."""
+    return viewer.grant.is_staff or (viewer.grant.is_student and viewer.students_start)
 
 
 def can_grade(viewer: Viewer, placement: Placement | None) -> bool:

@@ -73,6 +73,7 @@ class ShownPost:
     reply_count: int = 0
     reactions: list[ReactionCount] = field(default_factory=list)
     seen_by: int | None = None
+    students: int | None = None  # "seen by `seen_by` of `students`", to who may see who saw
     can_edit: bool = False
     can_delete: bool = False
     can_restore: bool = False
@@ -96,7 +97,6 @@ class FeedPage:
     pending: list[ShownPost]  # staff: drafts and scheduled posts
     page: int
     has_more: bool
-    students: int | None  # staff: active students, for "seen by n of m"
     can_write_news: bool
     can_write_introduction: bool
     has_introduction: bool
@@ -135,7 +135,8 @@ class PostDecorator:
         authors = {p.author_id for p in posts} | {r.author_id for r, _ in replies}
         cards = author_cards(self.session, self.grant.course_id, authors)
         reactions = self._reactions(ids)
-        seen = self._seen(ids) if can_see_who_saw(self.grant) else {}
+        sees = can_see_who_saw(self.grant)
+        counts = seen_counts(self.session, self.grant.course_id, ids) if sees else None
         by_post: dict[int, list[ShownReply]] = defaultdict(list)
         totals: dict[int, int] = {}
         for reply, total in replies:
@@ -153,7 +154,8 @@ class PostDecorator:
                     replies=by_post.get(post.id, []),
                     reply_count=totals.get(post.id, 0),
                     reactions=reactions.get(post.id, []),
-                    seen_by=seen.get(post.id, 0) if can_see_who_saw(self.grant) else None,
+                    seen_by=counts.seen.get(post.id, 0) if counts else None,
+                    students=counts.students if counts else None,
                     can_edit=can_edit_post(self.grant, post),
                     can_delete=can_delete_post(self.grant, post),
                     can_restore=can_restore_post(self.grant, post),
@@ -207,15 +209,6 @@ class PostDecorator:
             for post_id, found in counts.items()
         }
 
-    def _seen(self, post_ids: list[int]) -> dict[int, int]:
-        rows = self.session.execute(
-            select(PostView.post_id, func.count())
-            .join(Membership, Membership.person_id == PostView.person_id)
-            .where(PostView.post_id.in_(post_ids), *active_students(self.grant.course_id))
-            .group_by(PostView.post_id)
-        ).all()
-        return {post_id: int(n) for post_id, n in rows}
-
 
 def active_students(course_id: int) -> list[ColumnElement[bool]]:
     return [
@@ -232,15 +225,40 @@ def course_of(session: Session, grant: CourseGrant) -> Course:
     return course
 
 
-def _student_count(session: Session, grant: CourseGrant) -> int | None:
-    if not can_see_who_saw(grant):
-        return None
-    return int(
-        session.scalar(
-            select(func.count()).select_from(Membership).where(*active_students(grant.course_id))
-        )
-        or 0
+@dataclass(frozen=True)
+class SeenCounts:
+    students: int  # the course's active students
+    seen: dict[int, int]  # by post id: how many of them were shown the post
+
+
+def seen_counts(session: Session, course_id: int, post_ids: Sequence[int]) -> SeenCounts:
+    """The one count behind every "seen by n of m": how many of the course's active students
+    were shown each post, and how many active students there are, in one query. The home, a
+    post's page, the introductions and the who-has-seen-it list all read it here, so they
+    cannot disagree (they did when the home took its m from the course's head count and the
+    other pages each counted their own)."""
+    students = (
+        select(func.count())
+        .select_from(Membership)
+        .where(*active_students(course_id))
+        .scalar_subquery()
     )
+    if not post_ids:
+        return SeenCounts(int(session.scalar(select(students)) or 0), {})
+    shown = (
+        select(PostView.post_id, func.count().label("seen"))
+        .join(Membership, Membership.person_id == PostView.person_id)
+        .where(PostView.post_id.in_(post_ids), *active_students(course_id))
+        .group_by(PostView.post_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Post.id, func.coalesce(shown.c.seen, 0), students)
+        .outerjoin(shown, shown.c.post_id == Post.id)
+        .where(Post.id.in_(post_ids))
+    ).all()
+    total = int(rows[0][2]) if rows else 0
+    return SeenCounts(total, {post_id: int(seen) for post_id, seen, _ in rows})
 
 
 def own_introduction_among(
@@ -264,10 +282,9 @@ def feed_page(
     now: datetime,
     page: int = 1,
     settings: Mapping[str, Any] | None = None,
-    students: int | None = None,
 ) -> FeedPage:
     """Staff introductions first, then news: pinned first, then newest, a page at a time.
-    The course's settings and (staff) active students, when the caller read them already."""
+    The course's settings, when the caller read them already."""
     course = course_of(session, grant)
     if settings is None:
         settings = course_settings(session, grant.course_id)
@@ -310,7 +327,6 @@ def feed_page(
         pending=everything[intro_count + news_count :],
         page=page,
         has_more=len(news) > PAGE_SIZE,
-        students=_student_count(session, grant) if students is None else students,
         can_write_news=can_write_news(grant),
         can_write_introduction=can_write_introduction(grant, settings),
         has_introduction=mine is not None,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import Course, Membership, Person, Post, PostKind, PostView
@@ -29,6 +29,7 @@ from lti_tool.services.newsfeed.feed import (
     course_of,
     own_introduction_among,
     published,
+    seen_counts,
 )
 from lti_tool.services.newsfeed.service import (
     PostRefused,
@@ -54,7 +55,6 @@ class IntroductionsPage:
     can_write_introduction: bool
     own: Post | None
     student_introductions_open: bool
-    student_count: int | None = None  # for "seen by n of N", to those who may see who saw
 
 
 def introductions_page(
@@ -66,7 +66,7 @@ def introductions_page(
     student_count: int | None = None,
 ) -> IntroductionsPage:
     """The course team's introductions, then the students' own, newest first. The course's
-    settings and (staff) its active students, when the caller read them already."""
+    settings, when the caller read them already."""
     course = course_of(session, grant)
     if settings is None:
         settings = course_settings(session, grant.course_id)
@@ -105,22 +105,7 @@ def introductions_page(
         if writes or grant.is_student
         else None,
         student_introductions_open=bool(settings[options.STUDENT_INTRODUCTIONS]),
-        student_count=_student_count(session, grant, student_count),
     )
-
-
-def _student_count(session: Session, grant: CourseGrant, known: int | None) -> int | None:
-    """Active students, for "seen by n of N" to those who may see who saw; None for others."""
-    if not can_see_who_saw(grant):
-        return None
-    return known if known is not None else _active_student_count(session, grant)
-
-
-def _active_student_count(session: Session, grant: CourseGrant) -> int:
-    count = session.scalar(
-        select(func.count()).select_from(Membership).where(*active_students(grant.course_id))
-    )
-    return int(count or 0)
 
 
 @dataclass(frozen=True)
@@ -175,26 +160,23 @@ def seen_list(
     session: Session, grant: CourseGrant, post_id: int, seen_page: int = 1, not_seen_page: int = 1
 ) -> SeenList:
     """The course's active students, split by whether the post was shown to them: how many on
-    each side (one query), and a page of each (one query each, none for an empty side)."""
+    each side (`seen_counts`, as every "seen by" reads them: one query), and a page of each
+    (one query each, none for an empty side)."""
     if not can_see_who_saw(grant):
         raise PostRefused(403, "Only the course's staff see who has read a post.")
     course = course_of(session, grant)
     post = post_in_course(session, grant, post_id)
     viewed = (PostView.person_id == Membership.person_id) & (PostView.post_id == post.id)
     students = (
-        select()
+        select(Person, PostView.seen_at)
         .select_from(Membership)
+        .join(Person, Person.id == Membership.person_id)
         .outerjoin(PostView, viewed)
         .where(*active_students(grant.course_id))
     )
-    # Counted over memberships and views alone; only a page's names need the people.
-    total, seen_total = session.execute(
-        students.add_columns(func.count(), func.count(PostView.id))
-    ).one()
-    students = students.join(Person, Person.id == Membership.person_id).add_columns(
-        Person, PostView.seen_at
-    )
-    not_seen_total = int(total) - int(seen_total)
+    counts = seen_counts(session, grant.course_id, [post.id])
+    seen_total = counts.seen.get(post.id, 0)
+    not_seen_total = counts.students - seen_total
     seen_page = min(max(1, seen_page), max(1, -(-int(seen_total) // SEEN_PAGE_SIZE)))
     not_seen_page = min(max(1, not_seen_page), max(1, -(-not_seen_total // SEEN_PAGE_SIZE)))
 
@@ -238,3 +220,22 @@ def deleted_posts(session: Session, grant: CourseGrant, now: datetime) -> Delete
     ).all()
     settings = course_settings(session, grant.course_id)
     return DeletedPosts(course, PostDecorator(session, grant, settings, now).shown(posts, 0))
+
+
+def not_seen_ids(session: Session, grant: CourseGrant, post_id: int, limit: int) -> list[int]:
+    """The active students the post has not been shown to, by name, at most `limit`: whom
+    "write to the students who have not seen it" preselects. One query."""
+    if not can_see_who_saw(grant):
+        raise PostRefused(403, "Only the course's staff see who has read a post.")
+    post = post_in_course(session, grant, post_id)
+    viewed = (PostView.person_id == Person.id) & (PostView.post_id == post.id)
+    return list(
+        session.scalars(
+            select(Person.id)
+            .join(Membership, Membership.person_id == Person.id)
+            .outerjoin(PostView, viewed)
+            .where(*active_students(grant.course_id), PostView.id.is_(None))
+            .order_by(sort_name(), Person.id)
+            .limit(limit)
+        )
+    )

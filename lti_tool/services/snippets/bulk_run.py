@@ -35,6 +35,7 @@ from lti_tool.services.snippets.service import (
     fill,
     fill_text,
     first_name_of,
+    missing_for,
     tutor_name_of,
 )
 from lti_tool.services.tutors.service import current_tutor_ids
@@ -86,12 +87,13 @@ def recipients(
         student = people.get(student_id)
         if student is None:
             continue  # removed from Rapport since the start was confirmed
-        tutor_id = tutors.get(student_id)
+        tutor = people.get(tutors.get(student_id) or 0)
         values = MergeValues(
             first_name=first_name_of(student),
-            tutor_name=tutor_name_of(people.get(tutor_id) if tutor_id else None),
+            tutor_name=tutor_name_of(tutor),
             course_title=words.course_title,
             activity_title=words.activity_title or "",
+            missing=missing_for(student, tutor),
         )
         title = fill_text(words.title, values)[:MAX_TITLE]
         if words.activity_title is None:  # without an activity, the thread's own title

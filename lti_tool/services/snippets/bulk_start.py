@@ -9,7 +9,7 @@ threads in the background, and `bulk_progress` says how far it has got.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.feedback.viewers import students_they_write_to, viewer_for
 from lti_tool.services.markup import render_markdown
+from lti_tool.services.newsfeed.pages import not_seen_ids
 from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets import audit
 from lti_tool.services.snippets.bulk_run import (
@@ -32,7 +33,14 @@ from lti_tool.services.snippets.bulk_run import (
     run_bulk,  # noqa: F401 - re-exported: part of this service's API
 )
 from lti_tool.services.snippets.choosing import GROUPS, PICKED, group_members
-from lti_tool.services.snippets.service import MAX_BODY, clean_body, clean_title, fill
+from lti_tool.services.snippets.service import (
+    MAX_BODY,
+    MAY_BE_MISSING,
+    clean_body,
+    clean_title,
+    fields_without_fallback,
+    fill,
+)
 
 FEEDBACK_KIND = "feedback"
 MAX_STUDENTS = 2_000
@@ -73,6 +81,15 @@ def feedback_activities(session: Session, course_id: int) -> list[Placement]:
             .order_by(Placement.title, Placement.id)
         )
     )
+
+
+def not_seen_by(session: Session, grant: CourseGrant, post_id: int) -> list[int]:
+    """The students a post has not been shown to whom this staff member may write to, at most
+    MAX_STUDENTS: "write to the students who have not seen it" picks them."""
+    _require_staff(grant)
+    unseen = not_seen_ids(session, grant, post_id, MAX_STUDENTS)
+    writable = _writable(session, grant)
+    return unseen if writable is None else [i for i in unseen if i in writable]
 
 
 # -- checking and previewing ------------------------------------------------------------------
@@ -176,9 +193,20 @@ class PreviewMessage:
 
 
 @dataclass(frozen=True)
+class MissingField:
+    """A merge field some selected students have no value for, written with no fallback."""
+
+    name: str
+    why: str
+    students: int  # how many of those selected
+
+
+@dataclass(frozen=True)
 class BulkPreview:
     request: BulkRequest
     messages: list[PreviewMessage]
+    missing: list[MissingField] = field(default_factory=list)
+    complete: list[int] = field(default_factory=list)  # the students no field is missing for
 
 
 def preview(
@@ -205,12 +233,19 @@ def preview(
         course_title=course.display_title,
         activity_title=request.placement.title if request.placement else None,
     )
-    shown = recipients(session, run, request.student_ids[:limit])
+    everyone = recipients(session, run, request.student_ids)  # two queries, whoever they are
     messages = [
         PreviewMessage(r.name, r.title, render_markdown(fill(run.body, r.values)))
-        for r in shown.values()
+        for r in list(everyone.values())[:limit]
     ]
-    return BulkPreview(request, messages)
+    used = fields_without_fallback(request.body + "\n" + request.title)
+    missing = [
+        MissingField(name, MAY_BE_MISSING[name], n)
+        for name in sorted(used)
+        if (n := sum(1 for r in everyone.values() if name in r.values.missing))
+    ]
+    complete = [i for i, r in everyone.items() if not (used & r.values.missing)]
+    return BulkPreview(request, messages, missing, complete)
 
 
 # -- starting and running ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ Only the course's staff see and edit the library.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 
@@ -34,8 +35,15 @@ MERGE_FIELDS: dict[str, str] = {
     "activity_title": "The feedback activity's title, or the thread's title without one.",
 }
 
-# A merge field is a name in braces, exactly: `{first_name}`.
-_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# A merge field is a name in braces, exactly: `{first_name}`, or with the words a student
+# whose value is missing reads instead: `{tutor_name|the course team}`.
+_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\|([^{}|\n]{1,100}))?\}")
+MAX_FALLBACK = 100
+# Fields whose value a student may lack: they then read the default below, or the fallback.
+MAY_BE_MISSING = {
+    "first_name": "they have no first name in the LMS, so it is their full name",
+    "tutor_name": "they have no personal tutor, so it reads “your course team”",
+}
 # Every character that can start or end Markdown syntax inline or at a line's start; quotes,
 # commas and the like never do, so names such as O'Neil keep a readable source.
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!<>&|~^=])")
@@ -54,15 +62,32 @@ class MergeValues:
     tutor_name: str
     course_title: str
     activity_title: str
+    missing: frozenset[str] = frozenset()  # fields holding a stand-in, not the student's own
 
     def as_dict(self) -> dict[str, str]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "missing"}
+
+    def value(self, name: str, fallback: str | None) -> str | None:
+        """What `{name}` (or `{name|fallback}`) becomes for this student; None if unknown."""
+        if fallback is not None and name in self.missing:
+            return fallback
+        return self.as_dict().get(name)
 
 
 def first_name_of(person: Person) -> str:
     """The given name, else the name the rest of Rapport shows ("Student 4f2a" at worst)."""
     given = " ".join((person.given_name or "").split())
     return given or person.name_as("Student")
+
+
+def missing_for(student: Person, tutor: Person | None) -> frozenset[str]:
+    """The fields of MAY_BE_MISSING this student has no value of their own for."""
+    missing = set()
+    if not " ".join((student.given_name or "").split()):
+        missing.add("first_name")
+    if tutor is None:
+        missing.add("tutor_name")
+    return frozenset(missing)
 
 
 def tutor_name_of(tutor: Person | None) -> str:
@@ -75,17 +100,44 @@ def escape_markdown(value: str) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", flat)
 
 
+def _filled(template: str, values: MergeValues, as_text: Callable[[str], str]) -> str:
+    def one(match: re.Match[str]) -> str:
+        value = values.value(match.group(1), match.group(2))
+        return match.group(0) if value is None else as_text(value)
+
+    return _FIELD.sub(one, template)
+
+
 def fill(template: str, values: MergeValues) -> str:
     """The template's Markdown with each known merge field replaced by its escaped value."""
-    known = {name: escape_markdown(value) for name, value in values.as_dict().items()}
-    return _FIELD.sub(lambda m: known.get(m.group(1), m.group(0)), template)
+    return _filled(template, values, escape_markdown)
 
 
 def fill_text(template: str, values: MergeValues) -> str:
     """Plain text (a thread's title) with its merge fields filled; nothing is escaped, as
     pages escape titles when they show them."""
-    known = {name: " ".join(value.split()) for name, value in values.as_dict().items()}
-    return _FIELD.sub(lambda m: known.get(m.group(1), m.group(0)), template)
+    return _filled(template, values, lambda value: " ".join(value.split()))
+
+
+def fields_without_fallback(template: str) -> set[str]:
+    """The fields that may be missing (MAY_BE_MISSING) written with no fallback."""
+    return {
+        m.group(1)
+        for m in _FIELD.finditer(template)
+        if m.group(1) in MAY_BE_MISSING and not m.group(2)
+    }
+
+
+def with_fallbacks(template: str, fallbacks: Mapping[str, str]) -> str:
+    """`{field}` written `{field|fallback}` for each field given a fallback (one line, without
+    braces or bars, at most MAX_FALLBACK characters); the others as they were."""
+
+    def one(match: re.Match[str]) -> str:
+        name, given = match.group(1), match.group(2)
+        words = " ".join(re.sub(r"[{}|]", " ", fallbacks.get(name, "")).split())[:MAX_FALLBACK]
+        return "{" + name + "|" + words + "}" if words and not given else match.group(0)
+
+    return _FIELD.sub(one, template)
 
 
 def unknown_fields(template: str) -> list[str]:

@@ -38,7 +38,10 @@ def test_an_instructor_reads_what_staff_did_newest_first(tool, platform):
     news_id = write_news(tomas, "Week 1")
     assert margaret.post(f"posts/{news_id}/pin", {"pinned": "1"}).status_code == 303
     assert amara.post(f"posts/{news_id}/replies", {"body": "Thanks!"}).status_code == 303
-    saved = margaret.post("settings", {"newsfeed.reactions": "on", "course.time_zone": "UTC"})
+    saved = margaret.post(
+        "settings",
+        {"newsfeed.reactions": "on", "feedback.students_start": "on", "course.time_zone": "UTC"},
+    )
     assert saved.status_code == 303
 
     page = margaret.text("audit")

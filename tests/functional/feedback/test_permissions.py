@@ -68,7 +68,8 @@ TA = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssis
 #   directly for those who could never write it — the rule must not rest on authorship alone;
 #   "no session" has no person, and tries the staff message); "edit own, late": eleven minutes.
 # "edit other's": the staff message (the instructor tries Amara's reply instead).
-# "start": a new thread with Amara. "grade": a reply carrying 8 / 10.
+# "start": a new thread with Amara (a student starts one of their own only: Amara's works, by
+#   default students may write first; anyone else's is not found). "grade": a reply with 8 / 10.
 # "open activity": GET the activity (staff: overview; students: their own thread).
 # "student's thread": the staff route opening Cleo's thread for the activity (made if need be).
 # "another course" is the staff member of course B, in a browser that launched into B only,
@@ -107,12 +108,12 @@ EXPECTED: dict[str, dict[str, str]] = {
     },
     "the thread's student": {
         "list": "200", "read": "200", "reply": "303", "edit own": "303",
-        "edit own, late": "403", "edit other's": "403", "start": "403", "grade": "403",
+        "edit own, late": "403", "edit other's": "403", "start": "303", "grade": "403",
         "open activity": "302", "student's thread": "403",
     },
     "another student": {
         "list": "200-", "read": "404", "reply": "404", "edit own": "404",
-        "edit own, late": "404", "edit other's": "404", "start": "403", "grade": "404",
+        "edit own, late": "404", "edit other's": "404", "start": "404", "grade": "404",
         "open activity": "302-", "student's thread": "403",
     },
     "mentor": {

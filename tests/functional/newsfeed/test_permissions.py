@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from lti_tool.models import Post, PostKind, Reaction, Reply
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings, recent_changes
+from lti_tool.services.feedback.settings import STUDENTS_START
 from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from tests.conftest import (
     RunningTool,
@@ -180,6 +181,7 @@ NEW_SETTINGS = {
     REPLIES: "on",
     REACTIONS: "on",
     STUDENT_INTRODUCTIONS: "on",
+    STUDENTS_START: "on",
 }
 SCHEDULED = {
     "title": "Later",

@@ -41,7 +41,7 @@ from lti_tool.services.snippets.bulk_start import (
     run_bulk,
     start_bulk,
 )
-from lti_tool.services.snippets.service import first_name_of
+from lti_tool.services.snippets.service import first_name_of, with_fallbacks
 from tests.conftest import state
 
 NOW = datetime(2027, 1, 25, 12, 0, tzinfo=UTC)
@@ -572,3 +572,31 @@ def test_the_picker_pages_and_searches_the_students_in_sql(sessions, course500):
     with transaction(sessions) as session, pytest.raises(Refused) as refused:
         choosing.choices(session, course500.grant("student"), "", 1)
     assert refused.value.status == 403
+
+
+# -- empty merge fields ----------------------------------------------------------------------
+
+MISSING_BODY = "Hello {first_name}. Your tutor {tutor_name} and I will read your essay."
+
+
+def preview_of(sessions, course: Course500, students: list[int], body: str = MISSING_BODY):
+    with transaction(sessions) as session:
+        return bulk_start.preview(session, course.grant(), students, "Essay", body, None)
+
+
+def test_the_preview_counts_every_selected_student_missing_a_field(sessions, course500):
+    # The first 100 students: every third has no tutor, and the 50th shares no name at all.
+    chosen = course500.students[:100]
+    shown = preview_of(sessions, course500, chosen)
+    missing = {gap.name: gap.students for gap in shown.missing}
+    assert missing == {"tutor_name": 33, "first_name": 2}
+    no_tutor = {s for n, s in enumerate(chosen) if n % 3 == 2}
+    nameless = {chosen[49], chosen[99]}
+    assert set(shown.complete) == set(chosen) - no_tutor - nameless
+    assert len(shown.messages) == 2  # still the first two, as they will read them
+
+    fixed = preview_of(
+        sessions, course500, chosen, with_fallbacks(MISSING_BODY, {"tutor_name": "the team"})
+    )
+    assert [gap.name for gap in fixed.missing] == ["first_name"]
+    assert preview_of(sessions, course500, shown.complete).missing == []

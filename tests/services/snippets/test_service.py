@@ -23,6 +23,7 @@ from lti_tool.services.snippets.service import (
     can_use_snippets,
     delete_snippet,
     escape_markdown,
+    fields_without_fallback,
     fill,
     fill_text,
     first_name_of,
@@ -30,6 +31,7 @@ from lti_tool.services.snippets.service import (
     save_snippet,
     tutor_name_of,
     unknown_fields,
+    with_fallbacks,
 )
 from tests.conftest import state
 from tests.xss_corpus import XSS_CORPUS, assert_inert
@@ -252,3 +254,29 @@ def test_a_refused_snippet_names_what_to_fix_and_saves_nothing(
     assert refused.value.status == 400 and set(refused.value.errors) == fields
     with transaction(sessions) as session:
         assert list_snippets(session, grant(course_id, person_id)) == []
+
+
+# -- missing values and fallbacks ------------------------------------------------------------
+
+MISSING_BODY = "Hello {first_name}. Your tutor {tutor_name} and I will read your essay."
+
+
+def stand_in(missing: frozenset[str] = frozenset()) -> MergeValues:
+    return MergeValues("Student 4f2a", "your course team", "Poetry", "Essay", missing)
+
+
+def test_a_fallback_is_read_only_by_students_missing_the_value():
+    body = with_fallbacks(MISSING_BODY, {"tutor_name": "the {course} | team", "first_name": ""})
+    assert (
+        body
+        == "Hello {first_name}. Your tutor {tutor_name|the course team} and I will read your essay."
+    )
+    assert fields_without_fallback(body) == {"first_name"}
+    assert unknown_fields(body) == []
+    tutored = MergeValues("Amara", "Tom Reyes", "Poetry", "Essay")
+    assert fill(body, tutored) == "Hello Amara. Your tutor Tom Reyes and I will read your essay."
+    untutored = fill(body, stand_in(frozenset({"tutor_name"})))
+    assert untutored == "Hello Student 4f2a. Your tutor the course team and I will read your essay."
+    # A fallback already written is kept; the stand-in without one is as before.
+    assert with_fallbacks(body, {"tutor_name": "someone"}) == body
+    assert "your course team" in fill(MISSING_BODY, stand_in(frozenset({"tutor_name"})))

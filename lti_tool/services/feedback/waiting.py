@@ -1,0 +1,210 @@
+"""Conversations either way: who answers a student who writes first or asks to talk, and
+what waits for a staff member on their course home.
+
+A student's words go to their personal tutor, with the "how and when to reach me" of the
+tutor's profile; a student with no tutor (or whose tutor left the course's staff) writes to
+the course team. On the other side, a staff member's home lists the conversations where a
+student wrote last (a reply is owed) and the check-in answers that asked to talk and nobody
+has dealt with yet: their tutees', and — for staff who read every thread — those of students
+without a tutor.
+
+The home counts what waits inside its one entry query (`waiting_columns`, scalar subqueries),
+so a home with nothing waiting costs no statement more; the list is read only when something
+waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.orm import Session
+
+from lti_tool.models import (
+    CheckIn,
+    CheckInResponse,
+    FeedbackThread,
+    Occurrence,
+    Person,
+    ResponseStatus,
+    TutorAllocation,
+)
+from lti_tool.services.feedback.viewers import Viewer
+from lti_tool.services.profiles import AuthorCard
+from lti_tool.services.tutors.service import tutor_card_for
+
+LISTED = 5  # of each kind, on the home; the rest are a link away
+MINE, TEAM = "mine", "team"  # whose students: the viewer's tutees, or nobody's
+
+
+@dataclass(frozen=True)
+class Answerer:
+    """Who reads what a student writes first: their tutor, or (None) the course team."""
+
+    tutor: AuthorCard | None
+
+    @property
+    def name(self) -> str:
+        return self.tutor.name if self.tutor is not None else "the course team"
+
+
+def who_answers(session: Session, course_id: int, student_id: int) -> Answerer:
+    """The student's tutor while still active staff (one query), else the course team."""
+    return Answerer(tutor_card_for(session, course_id, student_id))
+
+
+# -- what waits for staff ------------------------------------------------------------------
+
+
+def _allocated(student: Any) -> ColumnElement[bool]:
+    return and_(
+        TutorAllocation.student_id == student,
+        TutorAllocation.ended_at.is_(None),
+    )
+
+
+def _whose(query: Select[Any], student: Any, course_id: int, whose: str, me: int) -> Select[Any]:
+    """Narrow `query` to the viewer's tutees (MINE) or to students without a tutor (TEAM)."""
+    joined = and_(_allocated(student), TutorAllocation.course_id == course_id)
+    if whose == MINE:
+        return query.join(TutorAllocation, joined).where(TutorAllocation.tutor_id == me)
+    return query.outerjoin(TutorAllocation, joined).where(TutorAllocation.id.is_(None))
+
+
+def _owed(course_id: int, *columns: Any) -> Select[Any]:
+    """Conversations in which the student wrote last."""
+    return (
+        select(*(columns or (FeedbackThread.id,)))
+        .select_from(FeedbackThread)
+        .where(
+            FeedbackThread.course_id == course_id,
+            FeedbackThread.last_author_id == FeedbackThread.student_id,
+        )
+    )
+
+
+def _asked(course_id: int, *columns: Any) -> Select[Any]:
+    """Check-in answers asking to talk that nobody has answered or dealt with."""
+    return (
+        select(*(columns or (CheckInResponse.id,)))
+        .select_from(CheckInResponse)
+        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
+        .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
+        .where(
+            CheckIn.course_id == course_id,
+            CheckIn.anonymous.is_(False),
+            CheckInResponse.wants_talk.is_(True),
+            CheckInResponse.status == ResponseStatus.NEW,
+        )
+    )
+
+
+def _counted(query: Select[Any], label: str) -> Any:
+    return (
+        select(func.count())
+        .select_from(query.subquery())
+        .correlate(None)  # the home's query joins the same tables: count apart from them
+        .scalar_subquery()
+        .label(label)
+    )
+
+
+def waiting_columns(course_id: int, person_id: int) -> list[Any]:
+    """Four counts to add to the home's entry query: replies owed and requests to talk, of
+    this staff member's tutees and of students without a tutor."""
+    columns = []
+    for kind, query, student in (
+        ("owed", _owed(course_id), FeedbackThread.student_id),
+        ("asked", _asked(course_id), CheckInResponse.student_id),
+    ):
+        for whose in (MINE, TEAM):
+            narrowed = _whose(query, student, course_id, whose, person_id)
+            columns.append(_counted(narrowed, f"waiting_{kind}_{whose}"))
+    return columns
+
+
+@dataclass(frozen=True)
+class WaitingCounts:
+    owed: int  # conversations where a student wrote last
+    asked: int  # students who asked to talk
+
+    @property
+    def total(self) -> int:
+        return self.owed + self.asked
+
+
+def waiting_counts(viewer: Viewer, row: Mapping[Any, Any]) -> WaitingCounts:
+    """The counts of `waiting_columns` that are this viewer's: their tutees', and students
+    without a tutor where they read every thread (the course team's)."""
+    team = viewer.reads_every_thread
+
+    def count(kind: str) -> int:
+        mine = int(row[f"waiting_{kind}_{MINE}"] or 0)
+        return mine + (int(row[f"waiting_{kind}_{TEAM}"] or 0) if team else 0)
+
+    return WaitingCounts(count("owed"), count("asked"))
+
+
+@dataclass(frozen=True)
+class WaitingItem:
+    student_name: str
+    title: str
+    since: datetime
+    thread_id: int | None  # a conversation owed a reply
+    response_id: int | None  # a check-in answer asking to talk
+    my_tutee: bool
+
+
+@dataclass(frozen=True)
+class Waiting:
+    counts: WaitingCounts
+    owed: list[WaitingItem]  # the longest waiting first
+    asked: list[WaitingItem]
+
+
+def _read(session: Session, viewer: Viewer, kind: str) -> list[WaitingItem]:
+    """The LISTED longest waiting of one kind: one query for the viewer's tutees, one more
+    for students without a tutor when the viewer reads every thread."""
+    course_id, me = viewer.grant.course_id, viewer.grant.person_id
+    if kind == "owed":
+        since: Any = FeedbackThread.last_message_at
+        student: Any = FeedbackThread.student_id
+        query = _owed(course_id, FeedbackThread.id, FeedbackThread.title, since)
+    else:
+        since, student = CheckInResponse.updated_at, CheckInResponse.student_id
+        query = _asked(course_id, CheckInResponse.id, CheckIn.title, since)
+    items: list[WaitingItem] = []
+    for whose in (MINE, TEAM) if viewer.reads_every_thread else (MINE,):
+        rows = session.execute(
+            _whose(query, student, course_id, whose, me)
+            .join(Person, Person.id == student)
+            .add_columns(Person)
+            .order_by(since)
+            .limit(LISTED)
+        ).all()
+        items += [
+            WaitingItem(
+                student_name=person.name_as("Student"),
+                title=title,
+                since=when,
+                thread_id=ident if kind == "owed" else None,
+                response_id=ident if kind == "asked" else None,
+                my_tutee=whose == MINE,
+            )
+            for ident, title, when, person in rows
+        ]
+    items.sort(key=lambda item: item.since)
+    return items[:LISTED]
+
+
+def waiting_for(session: Session, viewer: Viewer, counts: WaitingCounts) -> Waiting | None:
+    """What waits for this staff member, listed (two to four queries) only when the counts
+    say something does; None otherwise."""
+    if not viewer.grant.is_staff or counts.total == 0:
+        return None
+    owed = _read(session, viewer, "owed") if counts.owed else []
+    asked = _read(session, viewer, "asked") if counts.asked else []
+    return Waiting(counts, owed, asked)
