@@ -113,6 +113,7 @@ class Form:
     action: str
     method: str
     controls: list[Control] = field(default_factory=list)
+    id: str = ""
 
     def names(self, kind: str | None = None) -> list[str]:
         return [c.name for c in self.controls if kind is None or c.type == kind]
@@ -133,11 +134,19 @@ class _Forms(HTMLParser):
         self.scripts: list[str] = []
         self._in_script = self._in_textarea = False
         self._select: Control | None = None
+        # Buttons outside their form (`form="id"`), each its own submission where it names
+        # another action (`formaction`), as a browser sends them: resolved once all is read.
+        self._owned: list[tuple[str, str, Control]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self.forms.append(Form(a.get("action", ""), a.get("method", "get").lower()))
+            self.forms.append(
+                Form(a.get("action", ""), a.get("method", "get").lower(), id=a.get("id", ""))
+            )
+        elif tag == "button" and a.get("form") and a.get("name"):
+            control = Control(tag, a.get("type", "submit"), a["name"], a.get("value", ""), False)
+            self._owned.append((a["form"], a.get("formaction", ""), control))
         elif tag in {"input", "button", "textarea", "select"} and self.forms and a.get("name"):
             default = {"input": "text", "button": "submit"}.get(tag, tag)
             kind = a.get("type", default) if tag in {"input", "button"} else default
@@ -166,6 +175,11 @@ class _Forms(HTMLParser):
 def parse(page: str) -> _Forms:
     parser = _Forms()
     parser.feed(page)
+    by_id = {form.id: form for form in parser.forms if form.id}
+    for owner, action, control in parser._owned:
+        form = by_id.get(owner)
+        if form is not None:
+            parser.forms.append(Form(action or form.action, form.method, [*form.controls, control]))
     return parser
 
 

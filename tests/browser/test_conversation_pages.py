@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from tests.browser.conftest import course_page
 from tests.browser.test_newsfeed_pages import full_view, launch_as
 from tests.browser.test_tutors_page import tutor_profile, wait_for_roster
 
@@ -19,7 +20,7 @@ def test_a_student_writes_first_to_their_tutor_at_phone_width(demo, page_in):
 
     staff_page = page_in(WIDTH, 900)
     frame = launch_as(staff_page, demo, "Margaret Chen")
-    frame.get_by_role("link", name="Tutors", exact=True).click()
+    course_page(frame, "Tutors")
     wait_for_roster(frame)
     frame.get_by_label("Tutor for Amara Okafor").select_option(label="Tomás Rivera")
     frame.get_by_role("button", name="Save tutor for Amara Okafor").click()

@@ -522,6 +522,13 @@ ENTRIES: dict[tuple[str, str], Entry] = {
         form=lambda w, n: {"student": w.people["amara"], "title": "T", "body": f"B{n}"},
     ),
     ("snippets.progress", "GET"): Entry(STAFF_PAGE, _shared(bulk_id="bulk")),
+    # Email: each member's own choice; the unsubscribe link is signed (a forged one is 404).
+    ("notifications.preferences", "GET"): Entry(MEMBER_PAGE),
+    ("notifications.preferences", "POST"): Entry(MEMBER_FORM, form=lambda w, n: {"mode": "daily"}),
+    ("notifications.unsubscribe", "GET"): Entry((404,), lambda w: {"token": "forged"}, public=True),
+    ("notifications.unsubscribe", "POST"): Entry(
+        (404,), lambda w: {"token": "forged"}, public=True
+    ),
     # Grades.
     ("grades.index", "GET"): Entry(STAFF_PAGE),
     ("grades.activity", "GET"): Entry(STAFF_PAGE, _shared(activity_id="activity")),

@@ -31,6 +31,7 @@ from lti_tool.models.course import CourseRole
 from lti_tool.models.grades import DeliveryStatus
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins import service as checkins
+from lti_tool.services.notifications.preferences import unsubscribe_token
 from tests.conftest import RunningTool, running_tool, state
 from tests.deep_linking_flow import Form, dl_launch, open_picker, parse, submit
 from tests.newsfeed_flow import Clock, Visitor, enter, teacher, use_clock, write_news
@@ -173,7 +174,9 @@ def _seed(tool: RunningTool, clock: Clock) -> SeededCourse:
     # Where the LMS opens Rapport besides the course home (the picker of a deep-linking request,
     # the placed activity), and where deleting a post lands.
     crawl(course, "staff", [picker, f"{staff.course}feedback/activities/{activity}", deleted])
-    crawl(course, "student", [])
+    # The page a mail's unsubscribe link opens (signed, outside the course's pages).
+    token = unsubscribe_token(state(tool.app).settings.secret_key, amara_id, course_id(amara))
+    crawl(course, "student", [f"/notifications/unsubscribe/{token}"])
     # The bulk start's confirmation is a form on its preview, which a form posts to.
     preview = {"student": str(amara_id), "title": "Hello", "body": "Hello {first_name}"}
     page = _page(staff.post("snippets/start/preview", preview))
