@@ -294,7 +294,7 @@ def edit_message(
     message = session.get(FeedbackMessage, message_id)
     if message is None:
         raise not_found()
-    readable_thread(session, viewer, message.thread_id)
+    thread = readable_thread(session, viewer, message.thread_id)
     if not can_edit_message(viewer, message, now):
         raise FeedbackRefused(403, "A message can be edited by its author for ten minutes.")
     text = _clean_body(body, required=message.score_given is None)
@@ -302,8 +302,30 @@ def edit_message(
         message.body = text
         message.body_html = render_markdown(text) if text else ""
         message.edited_at = now
+        placement = session.get(Placement, thread.placement_id) if thread.placement_id else None
+        if (
+            message.score_given is not None
+            and placement is not None
+            and _latest_grade(session, thread, message)
+        ):
+            # The gradebook shows the grade's words: the edited words go after them.
+            _send_grade(session, thread, placement, message.score_given, text, now)
     session.flush()
     return message
+
+
+def _latest_grade(session: Session, thread: FeedbackThread, message: FeedbackMessage) -> bool:
+    """Whether no later message of the thread gave a grade (which the gradebook shows now)."""
+    later = session.scalar(
+        select(FeedbackMessage.id)
+        .where(
+            FeedbackMessage.thread_id == thread.id,
+            FeedbackMessage.score_given.is_not(None),
+            FeedbackMessage.id > message.id,
+        )
+        .limit(1)
+    )
+    return later is None
 
 
 def mark_read(session: Session, thread_id: int, person_id: int, now: datetime) -> None:

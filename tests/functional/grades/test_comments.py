@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from lti_tool.db import transaction
+from lti_tool.models import FeedbackMessage
 from lti_tool.services.grades.service import MAX_COMMENT_CHARS
+from tests.conftest import state
 from tests.functional.feedback.test_grades import GradedThread, graded
 from tests.functional.grades.test_demo import gradebook_text, worker_for
 
@@ -39,3 +44,16 @@ def test_a_long_message_is_cut_short_and_a_grade_alone_carries_no_comment(graded
     assert comment.startswith("Thorough work on the method.") and comment.endswith("…")
     assert graded.grade("7").status_code == 303
     assert sent_comments(graded) == [None]  # the regrade replaced the score and its comment
+
+
+def test_editing_the_graded_message_sends_its_new_words_to_the_gradebook(graded: Any) -> None:
+    assert graded.grade("8", "Good strucutre.").status_code == 303
+    assert sent_comments(graded) == ["Good strucutre."]
+    with transaction(state(graded.app).sessions) as session:
+        message_id = session.scalars(
+            select(FeedbackMessage.id).where(FeedbackMessage.score_given.is_not(None))
+        ).one()
+    edited = graded.staff.post(f"feedback/messages/{message_id}/edit", {"body": "Good structure."})
+    assert edited.status_code == 303
+    assert sent_comments(graded) == ["Good structure."]
+    assert graded.in_gradebook() == [8.0]  # the same grade, with the corrected words
