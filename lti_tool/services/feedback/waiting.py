@@ -29,9 +29,9 @@ from lti_tool.models import (
     FeedbackThread,
     Occurrence,
     Person,
-    ResponseStatus,
     TutorAllocation,
 )
+from lti_tool.services.checkins.urgency import waiting_to_talk
 from lti_tool.services.feedback.viewers import Viewer
 from lti_tool.services.profiles import AuthorCard
 from lti_tool.services.tutors.service import tutor_card_for
@@ -93,12 +93,7 @@ def _asked(course_id: int, *columns: Any) -> Select[Any]:
         .select_from(CheckInResponse)
         .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
         .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
-        .where(
-            CheckIn.course_id == course_id,
-            CheckIn.anonymous.is_(False),
-            CheckInResponse.wants_talk.is_(True),
-            CheckInResponse.status == ResponseStatus.NEW,
-        )
+        .where(*waiting_to_talk(course_id))  # along triage's index
     )
 
 
