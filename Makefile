@@ -31,7 +31,7 @@ browsers:
 	bash .ci/install-browser
 
 test-sqlite: install browsers
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n $$(( $$(nproc) + 1 )) --dist worksteal
 
 test-postgres: install
 	bash .ci/services

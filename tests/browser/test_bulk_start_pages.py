@@ -24,6 +24,7 @@ def test_an_instructor_writes_to_three_students_from_a_snippet(demo, page_in, wi
     frame.get_by_role("radio", name="Students I pick below").wait_for()
     frame.get_by_label("Find a student by name or email").fill("amara")
     frame.get_by_role("button", name="Search").click()
+    frame.get_by_text("1 student found").wait_for()  # the results, not the page before them
     frame.get_by_label("Amara Okafor").check()  # picked from a search...
     frame.get_by_label("Find a student by name or email").fill("")
     frame.get_by_role("button", name="Search").click()
