@@ -35,20 +35,26 @@ def _write(connection: object, model: type, rows: list[dict[str, object]]) -> li
     return [int(row[0]) for row in found]
 
 
+def lms_with_courses(connection: object, count: int) -> tuple[int, list[int]]:
+    """A registration and `count` courses of it, written as an older schema's rows."""
+    (lms,) = _write(connection, Registration, [
+        {"issuer": "https://lms.example.edu", "client_id": "c", "frame_origins": [],
+         "auth_login_url": "https://lms.example.edu/a",
+         "auth_token_url": "https://lms.example.edu/t"},
+    ])  # fmt: skip
+    courses = _write(connection, Course, [
+        {"registration_id": lms, "context_id": f"c{n}", "created_at": T0, "updated_at": T0}
+        for n in range(count)
+    ])  # fmt: skip
+    return lms, courses
+
+
 def test_0013_backfills_every_courses_students(tmp_path):
     url = fresh_database(tmp_path, create_schema=False, templates=tmp_path)
     upgrade(url, "0012_nudges_as_bulk_starts")
     engine = make_engine(url)
     with engine.begin() as connection:
-        (lms,) = _write(connection, Registration, [
-            {"issuer": "https://lms.example.edu", "client_id": "c", "frame_origins": [],
-             "auth_login_url": "https://lms.example.edu/a",
-             "auth_token_url": "https://lms.example.edu/t"},
-        ])  # fmt: skip
-        courses = _write(connection, Course, [
-            {"registration_id": lms, "context_id": f"c{n}", "created_at": T0, "updated_at": T0}
-            for n in range(2)
-        ])  # fmt: skip
+        lms, courses = lms_with_courses(connection, 2)
         names = ["Tess", "Ada", "Ben", "Chloé"]
         staff, ada, ben, chloe = _write(connection, Person, [
             {"registration_id": lms, "sub": name.lower(), "name": name, "created_at": T0,

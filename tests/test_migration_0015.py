@@ -13,15 +13,13 @@ from lti_tool.migrate import upgrade
 from lti_tool.models import (
     CheckIn,
     CheckInResponse,
-    Course,
     Occurrence,
     Person,
-    Registration,
 )
 from lti_tool.services.checkins.urgency import rank_unranked
 from tests.databases import fresh_database
 from tests.services.checkins.test_urgency import kept, recomputed
-from tests.test_migration_0013 import _write
+from tests.test_migration_0013 import _write, lms_with_courses
 
 T0 = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 
@@ -31,14 +29,7 @@ def test_0015_ranks_the_answers_a_database_holds(tmp_path):
     upgrade(url, "0014_settings_history")
     engine = make_engine(url)
     with engine.begin() as connection:
-        (lms,) = _write(connection, Registration, [
-            {"issuer": "https://lms.example.edu", "client_id": "c", "frame_origins": [],
-             "auth_login_url": "https://lms.example.edu/a",
-             "auth_token_url": "https://lms.example.edu/t"},
-        ])  # fmt: skip
-        (course,) = _write(connection, Course, [
-            {"registration_id": lms, "context_id": "c1", "created_at": T0, "updated_at": T0}
-        ])  # fmt: skip
+        lms, (course,) = lms_with_courses(connection, 1)
         ada, ben = _write(connection, Person, [
             {"registration_id": lms, "sub": sub, "name": sub, "created_at": T0, "updated_at": T0}
             for sub in ("ada", "ben")
