@@ -108,6 +108,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+def launched_frame(page: Any, url: str, person: str) -> Any:
+    """Launch as `person` from the demo LMS's home; the tool's frame (a Frame, whose size and
+    scripts a test can reach), once its page has drawn."""
+    page.goto(url + "/demo")
+    page.get_by_role("link", name=f"Launch as {person}").click()
+    page.frame_locator("#tool-frame").locator("main h1").wait_for(timeout=15_000)
+    frame = page.frame(url=lambda u: "/courses/" in u)
+    assert frame is not None
+    return frame
+
+
 def course_page(frame: Any, name: str) -> None:
     """Follow the course navigation to a page as a person would at any width: through "More"
     when the page is not in a phone's row."""

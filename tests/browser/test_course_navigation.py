@@ -12,17 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import launched_frame, screenshot
 from tests.functional.test_course_navigation import INSTRUCTOR_MORE
-
-
-def _tool(page: Any, url: str, person: str) -> Any:
-    page.goto(url + "/demo")
-    page.get_by_role("link", name=f"Launch as {person}").click()
-    page.frame_locator("#tool-frame").locator("main h1").wait_for(timeout=15_000)
-    frame = page.frame(url=lambda u: "/courses/" in u)
-    assert frame is not None
-    return frame
 
 
 def _no_sideways_scroll(frame: Any) -> None:
@@ -40,7 +31,7 @@ def _visible_links(frame: Any) -> list[str]:
 
 def test_at_375_px_every_page_is_in_the_row_or_under_more_by_keyboard(demo, page_in):
     page = page_in(375, 800)
-    frame = _tool(page, demo, "Margaret Chen")
+    frame = launched_frame(page, demo, "Margaret Chen")
     _no_sideways_scroll(frame)
     nav = frame.get_by_role("navigation", name="Course")
     row = _visible_links(frame)
@@ -78,7 +69,7 @@ def test_at_375_px_every_page_is_in_the_row_or_under_more_by_keyboard(demo, page
 @pytest.mark.parametrize("width", [375, 1280])
 def test_a_refusal_keeps_the_navigation(demo, page_in, width):
     page = page_in(width, 800)
-    frame = _tool(page, demo, "Amara Okafor")
+    frame = launched_frame(page, demo, "Amara Okafor")
     course = frame.url.split("/courses/")[1].split("/")[0]
     response = frame.goto(f"{demo}/courses/{course}/dashboard")  # staff only: refused
     assert response is not None and response.status == 403
@@ -92,7 +83,7 @@ def test_a_refusal_keeps_the_navigation(demo, page_in, width):
 
 def test_at_1280_px_every_page_is_in_the_row_and_there_is_no_menu(demo, page_in):
     page = page_in(1280, 900)
-    frame = _tool(page, demo, "Margaret Chen")
+    frame = launched_frame(page, demo, "Margaret Chen")
     assert len(_visible_links(frame)) == 13
     assert not frame.locator(".course-nav summary").is_visible()
     _no_sideways_scroll(frame)

@@ -10,20 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from lti_tool.demo.pages import FRAME_BOUNDS
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import launched_frame, screenshot
 
 TALLER = """() => { const block = document.createElement('div');
   block.id = 'tall'; block.style.height = '2500px';
   document.querySelector('main').append(block); }"""
-
-
-def _launched(page: Any, url: str, person: str) -> Any:
-    page.goto(url + "/demo")
-    page.get_by_role("link", name=f"Launch as {person}").click()
-    page.frame_locator("#tool-frame").locator("main h1").wait_for(timeout=15_000)
-    frame = page.frame(url=lambda u: "/courses/" in u)
-    assert frame is not None
-    return frame
 
 
 def _frame_height(page: Any) -> float:
@@ -49,7 +40,7 @@ def _inner_scrolls(frame: Any) -> bool:
 
 def test_the_frame_follows_the_page_inside_it_with_no_scrollbar_of_its_own(demo, page_in):
     page = page_in(1280, 900)
-    frame = _launched(page, demo, "Margaret Chen")
+    frame = launched_frame(page, demo, "Margaret Chen")
     page.wait_for_function(
         "() => document.getElementById('tool-frame').dataset.sized === 'tool'", timeout=15_000
     )
@@ -77,7 +68,7 @@ def test_the_frame_follows_the_page_inside_it_with_no_scrollbar_of_its_own(demo,
 
 def test_a_student_s_page_at_375_px_fits_its_frame(demo, page_in):
     page = page_in(375, 800)
-    frame = _launched(page, demo, "Amara Okafor")
+    frame = launched_frame(page, demo, "Amara Okafor")
     page.wait_for_function(
         "() => document.getElementById('tool-frame').dataset.sized === 'tool'", timeout=15_000
     )
@@ -88,7 +79,7 @@ def test_a_student_s_page_at_375_px_fits_its_frame(demo, page_in):
 
 def test_only_the_tool_s_frame_sizes_it_and_only_within_bounds(demo, page_in):
     page = page_in(1280, 900)
-    frame = _launched(page, demo, "Margaret Chen")
+    frame = launched_frame(page, demo, "Margaret Chen")
     _settles(page, frame)
     before = _frame_height(page)
     # The LMS page itself (not the frame's window) asks: ignored.
