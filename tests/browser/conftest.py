@@ -6,6 +6,7 @@ one site that frames Rapport on another site sees what a student in an LMS ifram
 
 from __future__ import annotations
 
+import contextlib
 import os
 import ssl
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.servers import serving
 
@@ -127,4 +129,10 @@ def course_page(frame: Any, name: str) -> None:
     link = nav.get_by_role("link", name=name, exact=True)
     if link.count() == 0:
         nav.locator("summary").click()
+    # Until the new page has loaded, the frame still shows the old one: a test reading it at
+    # once could act on a page that is about to be replaced. Its content goes when it does.
+    leaving = frame.locator("main").element_handle()
     link.click()
+    with contextlib.suppress(PlaywrightError):  # "not attached": it has gone already
+        leaving.wait_for_element_state("hidden")
+    frame.locator("main h1").wait_for()
