@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from lti_tool.lti.keys import rsa_private_key
+
 
 @dataclass(frozen=True)
 class PlatformKey:
@@ -73,7 +75,7 @@ def load_platform_key(path: Path) -> PlatformKey:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         _write_new_key(path)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
+    key = rsa_private_key(path.read_bytes())
+    if key is None:
         raise RuntimeError(f"{path} is not an RSA private key; delete it to let the demo make one")
     return PlatformKey(key, _thumbprint(key))

@@ -5,11 +5,11 @@ time, so the newest key signs and every key stays published until it is retired:
 `rapport keys rotate` adds a key, `rapport keys retire KID` deletes one.
 
 Loading an RSA private key from PEM costs tens of milliseconds (cryptography validates it), so
-keys are loaded once per process and reloaded only when the folder changes. Whether it changed is
-told by the folder's modification time (one `stat`; adding or deleting a key file changes it),
-not by listing the folder: every login and launch asks for the current key. The folder is listed
-anyway every RELIST_SECONDS, for a file system whose times are too coarse to tell two changes
-within one tick apart.
+keys are loaded once per process (`rsa_private_key`: the same bytes are never parsed twice) and
+reloaded only when the folder changes. Whether it changed is told by the folder's modification
+time (one `stat`; adding or deleting a key file changes it), not by listing the folder: every
+login and launch asks for the current key. The folder is listed anyway every RELIST_SECONDS,
+for a file system whose times are too coarse to tell two changes within one tick apart.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,14 @@ RELIST_SECONDS = 30.0
 
 class KeyringError(Exception):
     """A key operation an administrator asked for cannot be done."""
+
+
+@lru_cache(maxsize=32)
+def rsa_private_key(pem: bytes) -> rsa.RSAPrivateKey | None:
+    """The RSA private key a PEM holds (None: another kind of key), parsed once per process
+    for the same bytes. Key objects are immutable and safe to share between threads."""
+    key = serialization.load_pem_private_key(pem, password=None)
+    return key if isinstance(key, rsa.RSAPrivateKey) else None
 
 
 @dataclass(frozen=True)
@@ -154,7 +162,7 @@ class KeyRing:
 
     @staticmethod
     def _load(path: Path) -> SigningKey:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
+        key = rsa_private_key(path.read_bytes())
+        if key is None:
             raise KeyringError(f"{path} is not an RSA private key")
         return SigningKey(path.stem, key)

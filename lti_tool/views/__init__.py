@@ -30,6 +30,7 @@ def register_views(app: Flask) -> None:
         settings,
         snippets,
         times,
+        triage,  # noqa: F401 (its routes are on checkins.bp)
         tutors,
     )
 

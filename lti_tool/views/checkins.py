@@ -1,5 +1,6 @@
-"""Check-ins' pages: students answer the open ones; staff create them, triage the answers,
-answer or handle each, nudge those who have not answered, see the charts and export them."""
+"""Check-ins' pages: students answer the open ones; staff create them, nudge those who have
+not answered, see the charts and export them. Triage, where staff answer or handle each answer,
+is `views/triage.py`, on this blueprint."""
 
 from __future__ import annotations
 
@@ -10,11 +11,9 @@ from flask import (
     Blueprint,
     abort,
     g,
-    jsonify,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from werkzeug.wrappers import Response
@@ -27,25 +26,23 @@ from lti_tool.services.checkins import replies as checkin_replies
 from lti_tool.services.checkins import service as checkins
 from lti_tool.services.checkins import settings as defaults
 from lti_tool.services.checkins import stats as checkin_stats
-from lti_tool.services.checkins import triage as checkin_triage
 from lti_tool.services.checkins.charts import (
     Chart,
     OccurrenceStats,
     distribution_chart,
     response_rate_chart,
-    sparkline,
 )
 from lti_tool.services.checkins.schedule import parse_schedule
 from lti_tool.services.checkins.service import CheckInForm
 from lti_tool.services.checkins.settings import QUESTION_PRESETS, holiday_dates
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
-from lti_tool.services.feedback import viewers, waiting
+from lti_tool.services.feedback import waiting
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets import service as snippets
 from lti_tool.tasks import BULK_START
 from lti_tool.views.course import committed, course_grant_required
-from lti_tool.views.params import id_from, ids_from, page_from
+from lti_tool.views.params import id_from, ids_from
 from lti_tool.views.times import course_zone
 
 bp = Blueprint("checkins", __name__)
@@ -230,97 +227,6 @@ def export(course_id: int, checkin_id: int) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-@bp.get("/courses/<int:course_id>/checkins/triage")
-@course_grant_required
-def triage(course_id: int) -> str:
-    checkin_id, occurrence_id = (
-        id_from(request.args, "checkin"),
-        id_from(request.args, "occurrence"),
-    )
-    if (request.args.get("checkin") and not checkin_id) or (
-        request.args.get("occurrence") and not occurrence_id
-    ):
-        abort(404, description="There is no such check-in in this course.")
-    page = checkin_triage.triage(
-        db(),
-        g.grant,
-        checkin_id=checkin_id,
-        occurrence_id=occurrence_id,
-        page=page_from(request.args),
-        mine=_only_my_tutees(course_id),
-    )
-    viewer = viewers.viewer_for(db(), g.grant, g.course_settings)
-    answerable = {
-        row.response_id
-        for row in page.rows
-        if viewers.can_write_to_student(viewer, is_their_tutor=row.my_tutee)
-    }
-    return render_template(
-        "checkins/triage.html",
-        page=page,
-        grant=g.grant,
-        sparkline=sparkline,
-        answerable=answerable,
-        answered=id_from(request.args, "answered"),
-    )
-
-
-def _only_my_tutees(course_id: int) -> bool:
-    """The "my tutees" filter: as the link asks (mine=1 or mine=0), then kept in this browser's
-    session for the course (the partitioned cookie every launch in the LMS's frame already
-    relies on), so that a tutor who keeps it on finds it on when they come back to triage."""
-    kept = set(session.get("triage_mine") or [])
-    asked = request.args.get("mine")
-    if asked in {"0", "1"}:
-        kept = kept | {course_id} if asked == "1" else kept - {course_id}
-        session["triage_mine"] = sorted(kept)
-    return course_id in kept
-
-
-@bp.post("/courses/<int:course_id>/checkins/responses/<int:response_id>/answer")
-@course_grant_required
-def answer_response(course_id: int, response_id: int) -> Response:
-    """From triage, back to the same page at the next card (or, for the page's script, a JSON
-    answer, so the reply is sent in place); from anywhere else, on to the conversation."""
-    thread = checkin_replies.answer_response(
-        db(), g.grant, response_id, request.form.get("body", ""), g.course_settings, _now()
-    )
-    db().commit()
-    conversation = url_for("feedback.thread", course_id=course_id, thread_id=thread.id)
-    if _wants_json():
-        return jsonify(status="answered", thread_url=conversation)
-    if request.form.get("from") != "triage":
-        return redirect(conversation, code=303)
-    following = id_from(request.form, "following")
-    back = url_for(
-        "checkins.triage",
-        course_id=course_id,
-        checkin=id_from(request.form, "checkin"),
-        occurrence=id_from(request.form, "occurrence"),
-        page=page_from(request.form),
-        mine=request.form.get("mine") if request.form.get("mine") in {"0", "1"} else None,
-        answered=response_id,
-        _anchor=f"response-{following}" if following else None,
-    )
-    return redirect(back, code=303)
-
-
-def _wants_json() -> bool:
-    accepted = request.accept_mimetypes
-    return accepted.best_match(["text/html", "application/json"]) == "application/json"
-
-
-@bp.post("/courses/<int:course_id>/checkins/responses/<int:response_id>/handle")
-@course_grant_required
-def handle(course_id: int, response_id: int) -> Response:
-    checkin_replies.handle_response(db(), g.grant, response_id, _now())
-    db().commit()
-    back = request.form.get("next", "")
-    safe = back.startswith(f"/courses/{course_id}/checkins/triage") and "//" not in back
-    target = back if safe else url_for("checkins.triage", course_id=course_id)
-    return redirect(target, code=303)
 
 
 @bp.route(
