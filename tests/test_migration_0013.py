@@ -49,6 +49,15 @@ def lms_with_courses(connection: object, count: int) -> tuple[int, list[int]]:
     return lms, courses
 
 
+def people_named(connection: object, lms: int, names: list[str]) -> list[int]:
+    """People of the registration, each named and with their name (lowercased) as `sub`."""
+    return _write(connection, Person, [
+        {"registration_id": lms, "sub": name.lower(), "name": name, "created_at": T0,
+         "updated_at": T0}
+        for name in names
+    ])  # fmt: skip
+
+
 def test_0013_backfills_every_courses_students(tmp_path):
     url = fresh_database(tmp_path, create_schema=False, templates=tmp_path)
     upgrade(url, "0012_nudges_as_bulk_starts")
@@ -56,11 +65,7 @@ def test_0013_backfills_every_courses_students(tmp_path):
     with engine.begin() as connection:
         lms, courses = lms_with_courses(connection, 2)
         names = ["Tess", "Ada", "Ben", "Chloé"]
-        staff, ada, ben, chloe = _write(connection, Person, [
-            {"registration_id": lms, "sub": name.lower(), "name": name, "created_at": T0,
-             "updated_at": T0}
-            for name in names
-        ])  # fmt: skip
+        staff, ada, ben, chloe = people_named(connection, lms, names)
         _write(connection, Membership, [
             {"course_id": course, "person_id": person, "role": role, "lti_roles": [],
              "active": True, "created_at": T0}
@@ -84,7 +89,8 @@ def test_0013_backfills_every_courses_students(tmp_path):
         ])  # fmt: skip
     upgrade(url, "0013_student_summary")
     with Session(engine) as session:
-        assert session.scalars(select(StudentSummary)).all() == []  # the code's to fill in
+        # the code's to fill in (read by a column 0013 has: later ones add to the table)
+        assert session.scalars(select(StudentSummary.student_id)).all() == []
     upgrade(url)
     with Session(engine) as session:
         assert summarise_unsummarised(session) == []  # every student has a summary now

@@ -14,12 +14,11 @@ from lti_tool.models import (
     CheckIn,
     CheckInResponse,
     Occurrence,
-    Person,
 )
 from lti_tool.services.checkins.urgency import rank_unranked
 from tests.databases import fresh_database
 from tests.services.checkins.test_urgency import kept, recomputed
-from tests.test_migration_0013 import _write, lms_with_courses
+from tests.test_migration_0013 import _write, lms_with_courses, people_named
 
 T0 = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 
@@ -30,10 +29,7 @@ def test_0015_ranks_the_answers_a_database_holds(tmp_path):
     engine = make_engine(url)
     with engine.begin() as connection:
         lms, (course,) = lms_with_courses(connection, 1)
-        ada, ben = _write(connection, Person, [
-            {"registration_id": lms, "sub": sub, "name": sub, "created_at": T0, "updated_at": T0}
-            for sub in ("ada", "ben")
-        ])  # fmt: skip
+        ada, ben = people_named(connection, lms, ["ada", "ben"])
         named, anonymous = _write(connection, CheckIn, [
             {"course_id": course, "title": title, "questions": [], "schedule": {},
              "anonymous": hidden, "graded": False, "created_at": T0}

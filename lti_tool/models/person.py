@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, literal_column
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,19 +37,42 @@ class Person(Base):
     @property
     def short_code(self) -> str:
         """Four stable characters that tell people apart when the platform withholds names."""
-        return hashlib.sha256(f"{self.registration_id}:{self.sub}".encode()).hexdigest()[:4]
+        return short_code(self)
 
     def name_as(self, role_word: str) -> str:
         """The name to show; a stable, readable fallback ("Student 4f2a") when it is withheld
         (Moodle privacy settings, Canvas privacy levels)."""
-        if self.name:
-            return self.name
-        joined = " ".join(part for part in (self.given_name, self.family_name) if part)
-        if joined:
-            return joined
-        if self.email:
-            return self.email
-        return f"{role_word} {self.short_code}"
+        return name_as(self, role_word)
+
+
+class NameParts(Protocol):
+    """What a person's shown name is made of: a Person, or a row of a list that read only
+    these columns of them (long lists read columns, not objects)."""
+
+    registration_id: int
+    sub: str
+    name: str | None
+    given_name: str | None
+    family_name: str | None
+    email: str | None
+
+
+NAME_PARTS = ("registration_id", "sub", "name", "given_name", "family_name", "email")
+
+
+def short_code(who: NameParts) -> str:
+    return hashlib.sha256(f"{who.registration_id}:{who.sub}".encode()).hexdigest()[:4]
+
+
+def name_as(who: NameParts, role_word: str) -> str:
+    if who.name:
+        return who.name
+    joined = " ".join(part for part in (who.given_name, who.family_name) if part)
+    if joined:
+        return joined
+    if who.email:
+        return who.email
+    return f"{role_word} {short_code(who)}"
 
 
 # Lists of people run by name as `services.roster.people.sort_name` writes it (without regard to

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, false, text
+from sqlalchemy import ForeignKey, Index, String, Text, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.db import Base
@@ -21,8 +21,8 @@ NAME_KEY = String(255).with_variant(String(255, collation="C"), "postgresql")
 
 
 class StudentSummary(Base):
-    """One student of a course (anyone whose membership there is a student's, active or not;
-    pages join the membership for who is active). The server defaults are an empty summary,
+    """One student of a course (anyone whose membership there is a student's, active or not:
+    `active` tells). The server defaults are an empty summary,
     which a refresh writes first to hold the row while it recomputes it."""
 
     __tablename__ = "student_summary"
@@ -60,6 +60,22 @@ class StudentSummary(Base):
     # a hundred times per page view.
     sparkline: Mapped[str] = mapped_column(Text, default="", server_default="")
     flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Their membership is active: who is on the dashboard, told without joining memberships
+    # (the join cost each of the dashboard's statements a scan of the course's memberships).
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+# "Check-in answers falling", lowest latest score first: a walk along this index, where
+# without it every falling student of the course was read and sorted for ten (3 ms at 5,000).
+Index(
+    "ix_student_summary_falling",
+    StudentSummary.course_id,
+    StudentSummary.latest_score,
+    StudentSummary.name_key,
+    StudentSummary.student_id,
+    postgresql_where=StudentSummary.trend == "falling",
+    sqlite_where=StudentSummary.trend == "falling",
+)
 
 
 class StaffAnswer(Base):

@@ -131,15 +131,16 @@ def resolve(session: Session, p: Pending) -> dict[int, set[int]]:
             (c, s) for c, s in written_to(session, set(by_course), people) if c in by_course
         )
         pairs |= p.writers  # their own summary: made, or gone now they are staff
-    pairs |= _renamed_or_new(session, p)
+    pairs |= _stale_members(session, p)
     students: dict[int, set[int]] = defaultdict(set)
     for course, student in pairs:
         students[course].add(student)
     return students
 
 
-def _renamed_or_new(session: Session, p: Pending) -> set[tuple[int, int]]:
-    """Students whose summary is missing or carries a name they no longer have: one query."""
+def _stale_members(session: Session, p: Pending) -> set[tuple[int, int]]:
+    """Students whose summary is missing, or carries a name they no longer have, or says
+    their membership is active when it is not (or the other way round): one query."""
     if not (p.members or p.people or p.subs or p.courses):
         return set()
     chosen: list[Any] = []
@@ -158,7 +159,12 @@ def _renamed_or_new(session: Session, p: Pending) -> set[tuple[int, int]]:
     for more in chosen[1:]:
         condition = condition | more
     rows = session.execute(
-        select(Membership.course_id, Person, StudentSummary.name_key)
+        select(
+            Membership.course_id,
+            Person,
+            StudentSummary.name_key,
+            StudentSummary.active != Membership.active,
+        )
         .join(Person, Person.id == Membership.person_id)
         .outerjoin(
             StudentSummary,
@@ -169,8 +175,8 @@ def _renamed_or_new(session: Session, p: Pending) -> set[tuple[int, int]]:
     ).all()
     return {
         (course, person.id)
-        for course, person, key in rows
-        if key is None or key != name_key(person)[:255]
+        for course, person, key, moved in rows
+        if key is None or moved or key != name_key(person)[:255]
     }
 
 

@@ -248,7 +248,8 @@ def _reasons(now: datetime) -> list[tuple[list[Any], list[Any], Any]]:
         ),
         (
             [S.trend == "falling"],
-            [func.coalesce(S.latest_score, 0), S.name_key, S.student_id],
+            # (a falling trend has a latest score: never NULL here)
+            [S.latest_score, S.name_key, S.student_id],
             lambda r: "Check-in answers falling",
         ),
         # The longest without contact, the never contacted first: two reasons in the same
@@ -299,7 +300,7 @@ def next_candidates(
         .join(picked, picked.c.student_id == S.student_id)
         .order_by(picked.c.reason, picked.c.place)
     ).all()
-    return [[tuple(row[:3]) for row in found if row[3] == n] for n in range(len(chosen))]
+    return [[row for row in found if row.reason == n] for n in range(len(chosen))]
 
 
 def contact_next(

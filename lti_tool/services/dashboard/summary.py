@@ -53,7 +53,7 @@ class _CheckIns:
 
 def _members(session: Session, course_id: int, ids: Collection[int] | None) -> list[Any]:
     query = (
-        select(Person, TutorAllocation.tutor_id, StudentFlag.id.is_not(None))
+        select(Person, TutorAllocation.tutor_id, StudentFlag.id.is_not(None), Membership.active)
         .join(Membership, Membership.person_id == Person.id)
         .outerjoin(
             TutorAllocation,
@@ -112,7 +112,7 @@ def compute(
     talk = conversations(session, course_id, ids)
     checkins = _checkins(session, course_id, ids)
     rows = []
-    for person, tutor_id, flagged in members:
+    for person, tutor_id, flagged, active in members:
         contact = talk.contacts.get(person.id)
         answered = checkins.get(person.id, _CheckIns([], "", 0))
         scores = answered.scores
@@ -134,6 +134,7 @@ def compute(
                 "latest_text": answered.latest_text,
                 "sparkline": str(sparkline(scores, person.name_as("Student"))) if scores else "",
                 "flagged": bool(flagged),
+                "active": bool(active),
             }
         )
     students = {row["student_id"] for row in rows}

@@ -135,7 +135,7 @@ KEYS: dict[str, tuple[str, ...]] = {
 FACTS: dict[str, set[str]] = {
     "feedback_message": {"thread_id", "author_id", "created_at", "automated"},
     "feedback_thread": {"course_id", "student_id", "title", "checkin_id"},
-    "membership": {"course_id", "person_id", "role"},
+    "membership": {"course_id", "person_id", "role", "active"},
     "person": {"name", "given_name", "family_name", "email"},
     "checkin": {"course_id", "anonymous"},
     "checkin_occurrence": {"opens_at", "checkin_id"},
