@@ -25,6 +25,18 @@ class FeedbackThread(Base):
         UniqueConstraint("checkin_id", "student_id"),
         Index("ix_feedback_thread_course_id_student_id", "course_id", "student_id"),
         Index("ix_feedback_thread_course_id_last_message_at", "course_id", "last_message_at"),
+        # Conversations where the student wrote last (a reply is owed), the longest waiting
+        # first: every page's unread badge and the staff home's "waiting for you" count them
+        # from this index alone, and the home lists the first few along it.
+        Index(
+            "ix_feedback_thread_owed",
+            "course_id",
+            "last_message_at",
+            "student_id",
+            "id",
+            sqlite_where=text("last_author_id = student_id"),
+            postgresql_where=text("last_author_id = student_id"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,6 +139,15 @@ class TutorAllocation(Base):
             postgresql_where=text("ended_at IS NULL"),
         ),
         Index("ix_tutor_allocation_course_id_tutor_id", "course_id", "tutor_id"),
+        # A tutor's current tutees, told from the index alone ("waiting for you", "my tutees").
+        Index(
+            "ix_tutor_allocation_current_tutees",
+            "course_id",
+            "tutor_id",
+            "student_id",
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAllocation
@@ -50,13 +50,18 @@ class HomeEntry(CourseEntry):
     home: CourseHome
 
 
-def _active_with_role(course_id: int, role: CourseRole) -> Any:
+def _active_by_role(course_id: int) -> Any:
+    """How many active people of each role the course has, counted in one pass over its
+    memberships (a subquery of one row, joined to the entry's)."""
     return (
-        select(func.count())
-        .select_from(COUNTED)
-        .where(COUNTED.course_id == course_id, COUNTED.active.is_(True), COUNTED.role == role)
-        .scalar_subquery()
-        .label(f"people_{role.value}")
+        select(
+            *(
+                func.count().filter(COUNTED.role == role).label(f"people_{role.value}")
+                for role in CourseRole
+            )
+        )
+        .where(COUNTED.course_id == course_id, COUNTED.active.is_(True))
+        .subquery("people_known")
     )
 
 
@@ -88,7 +93,8 @@ def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
         )
     )
     if grant.is_staff:
-        query = query.add_columns(*(_active_with_role(course_id, role) for role in CourseRole))
+        known = _active_by_role(course_id)
+        query = query.join(known, true()).add_columns(*known.c)
         query = query.add_columns(*waiting_columns(course_id, grant.person_id))
     rows = session.execute(query).all()
     entry = entry_from(grant, rows)

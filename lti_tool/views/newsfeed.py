@@ -18,11 +18,10 @@ from lti_tool.models import Course, Post
 from lti_tool.services import profiles
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
-from lti_tool.services.courses import HomeEntry, enter_course_home
 from lti_tool.services.newsfeed import pages, replies
 from lti_tool.services.newsfeed import service as newsfeed
 from lti_tool.services.newsfeed.service import PostForm
-from lti_tool.views.course import committed, course_grant_required, entered_by
+from lti_tool.views.course import committed, course_grant_required
 from lti_tool.views.params import page_from
 from lti_tool.views.times import course_zone, zone_named
 
@@ -63,15 +62,14 @@ def _form_zone(form: PostForm) -> ZoneInfo:
 
 
 @bp.get("/courses/<int:course_id>/introductions")
-@entered_by(enter_course_home)  # the course's settings come with the entry
+@course_grant_required  # the course's settings come with the entry
 def introductions(course_id: int) -> str:
-    entry: HomeEntry = g.course_entry
     page = pages.introductions_page(
         db(),
         _grant(),
         _now(),
         page_from(request.args),
-        settings=entry.settings,
+        settings=g.course_settings,
     )
     db().commit()  # the views recorded for "seen by"
     return render_template("newsfeed/introductions.html", page=page, grant=_grant())

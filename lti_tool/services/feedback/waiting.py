@@ -87,13 +87,17 @@ def _owed(course_id: int, *columns: Any) -> Select[Any]:
 
 
 def _asked(course_id: int, *columns: Any) -> Select[Any]:
-    """Check-in answers asking to talk that nobody has answered or dealt with."""
-    return (
+    """Check-in answers asking to talk that nobody has answered or dealt with; with their
+    check-in joined when `columns` are asked for (a count needs none of it)."""
+    asking = (
         select(*(columns or (CheckInResponse.id,)))
         .select_from(CheckInResponse)
-        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
-        .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
         .where(*waiting_to_talk(course_id))  # along triage's index
+    )
+    if not columns:
+        return asking
+    return asking.join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id).join(
+        CheckIn, CheckIn.id == Occurrence.checkin_id
     )
 
 
