@@ -17,7 +17,7 @@ from lti_tool.db import Base, UTCDateTime, make_engine
 from lti_tool.migrate import alembic_config, upgrade
 from lti_tool.models import Registration
 from lti_tool.services.audit import record
-from lti_tool.services.course_settings import SETTINGS_CHANGED, recent_changes
+from lti_tool.services.settings_changes import SETTINGS_CHANGED, recent_changes
 from tests.conftest import state
 from tests.databases import fresh_database
 

@@ -17,14 +17,12 @@ from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import (
     COURSE_TIME_ZONE,
     CourseSettings,
-    can_change_settings,
-    change_settings,
     course_settings,
-    recent_changes,
     registered_settings,
     settings_by_feature,
     time_zones,
 )
+from lti_tool.services.settings_changes import can_change_settings, change_settings, recent_changes
 from lti_tool.views.course import committed, course_grant_required
 
 bp = Blueprint("settings", __name__)

@@ -15,14 +15,10 @@ from sqlalchemy import select
 from lti_tool.db import transaction
 from lti_tool.models import Course
 from lti_tool.services import course_settings as cs
-from lti_tool.services.course_settings import (
-    COURSE_TIME_ZONE,
-    SettingSpec,
-    course_settings,
-    recent_changes,
-)
+from lti_tool.services.course_settings import COURSE_TIME_ZONE, SettingSpec, course_settings
 from lti_tool.services.feedback.settings import ALL_STAFF, VISIBILITY
 from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
+from lti_tool.services.settings_changes import recent_changes
 from tests.conftest import state
 from tests.functional.roster.test_roster import course_path, csrf_token
 from tests.newsfeed_flow import enter, teacher

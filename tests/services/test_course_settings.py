@@ -19,12 +19,8 @@ from lti_tool.services import course_settings as cs
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import (
     COURSE_TIME_ZONE,
-    GONE,
     SettingSpec,
-    can_change_settings,
-    change_settings,
     course_settings,
-    recent_changes,
     register_setting,
     registered_settings,
     settings_by_feature,
@@ -32,6 +28,12 @@ from lti_tool.services.course_settings import (
 from lti_tool.services.feedback.settings import ALL_STAFF, STUDENTS_START, VISIBILITY
 from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
 from lti_tool.services.refusals import Refused
+from lti_tool.services.settings_changes import (
+    GONE,
+    can_change_settings,
+    change_settings,
+    recent_changes,
+)
 from tests.conftest import state
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)

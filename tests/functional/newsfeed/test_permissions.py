@@ -16,9 +16,10 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from lti_tool.models import Post, PostKind, Reaction, Reply
-from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings, recent_changes
+from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
 from lti_tool.services.feedback.settings import STUDENTS_START
 from lti_tool.services.newsfeed.settings import REACTIONS, REPLIES, STUDENT_INTRODUCTIONS
+from lti_tool.services.settings_changes import recent_changes
 from tests.conftest import (
     RunningTool,
     running_tool,

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from lti_tool.services.course_settings import change_settings, course_settings, registered_settings
+from lti_tool.services.course_settings import course_settings, registered_settings
 from lti_tool.services.feedback.settings import ALL_STAFF, TUTOR_AND_INSTRUCTORS, VISIBILITY
 from lti_tool.services.newsfeed.settings import REPLIES
 from lti_tool.services.refusals import Refused
+from lti_tool.services.settings_changes import change_settings
 from tests.services.audit.world import T0, World
 
 
