@@ -21,6 +21,7 @@ from lti_tool.models import Course
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.profiles import author_cards
 from lti_tool.services.snippets import bulk_start, choosing
+from lti_tool.services.snippets import progress as bulk_progress
 from lti_tool.services.snippets import service as snippets
 from lti_tool.services.snippets.bulk_start import BulkStartRefused
 from lti_tool.services.snippets.service import MERGE_FIELDS, SnippetRefused, unknown_fields
@@ -64,7 +65,7 @@ def _library_page(
         grant=grant,
         course=_course(),
         snippets=snippets.list_snippets(session, grant),
-        runs=bulk_start.recent_bulk_starts(session, grant),
+        runs=bulk_progress.recent_bulk_starts(session, grant),
         editing=editing,
         title=title,
         body=body,
@@ -264,5 +265,5 @@ def progress(course_id: int, bulk_id: int) -> str:
         "snippets/progress.html",
         grant=_grant(),
         course=_course(),
-        run=bulk_start.bulk_progress(db(), _grant(), bulk_id),
+        run=bulk_progress.bulk_progress(db(), _grant(), bulk_id),
     )

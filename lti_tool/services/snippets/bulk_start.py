@@ -3,7 +3,7 @@
 Staff choose students, words (usually a snippet) and optionally a feedback activity; they see
 the first two messages as those students will read them, then confirm. `start_bulk` records
 the request as a `BulkStart`; `run_bulk` (from `bulk_run`, re-exported here) writes the
-threads in the background, and `bulk_progress` says how far it has got.
+threads in the background, and `bulk_progress` (`progress.py`) says how far it has got.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def can_start_bulk(grant: CourseGrant) -> bool:
     return grant.is_staff
 
 
-def _require_staff(grant: CourseGrant) -> None:
+def require_staff(grant: CourseGrant) -> None:
     if not can_start_bulk(grant):
         raise BulkStartRefused(403, "Only the course's staff start feedback threads.")
 
@@ -86,7 +86,7 @@ def feedback_activities(session: Session, course_id: int) -> list[Placement]:
 def not_seen_by(session: Session, grant: CourseGrant, post_id: int) -> list[int]:
     """The students a post has not been shown to whom this staff member may write to, at most
     MAX_STUDENTS: "write to the students who have not seen it" picks them."""
-    _require_staff(grant)
+    require_staff(grant)
     unseen = not_seen_ids(session, grant, post_id, MAX_STUDENTS)
     writable = _writable(session, grant)
     return unseen if writable is None else [i for i in unseen if i in writable]
@@ -167,7 +167,7 @@ def check_request(
     group: str = PICKED,
 ) -> BulkRequest:
     """The request as it will run, or BulkStartRefused naming what to fix."""
-    _require_staff(grant)
+    require_staff(grant)
     errors: dict[str, str] = {}
     ids = _checked_students(session, grant, student_ids, group, errors)
     clean = clean_title(title, MAX_TITLE, errors), clean_body(body, MAX_BODY, errors)
@@ -303,61 +303,3 @@ def _recent_twin(
         if same == (request.body, placement_id, request.student_ids):
             return bulk
     return None
-
-
-# -- progress ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BulkProgress:
-    bulk_id: int
-    title: str
-    total: int
-    done: int
-    status: str
-    error: str | None
-    created_at: datetime
-    finished_at: datetime | None
-    nudge: bool = False  # messages in check-in conversations, not new threads
-
-    @property
-    def running(self) -> bool:
-        return self.status == RUNNING
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.done / self.total) if self.total else 100
-
-
-def _progress_of(bulk: BulkStart) -> BulkProgress:
-    return BulkProgress(
-        bulk_id=bulk.id,
-        title=bulk.title,
-        total=bulk.total,
-        done=bulk.done,
-        status=bulk.status,
-        error=bulk.error,
-        created_at=bulk.created_at,
-        finished_at=bulk.finished_at,
-        nudge=bulk.checkin_id is not None,
-    )
-
-
-def bulk_progress(session: Session, grant: CourseGrant, bulk_id: int) -> BulkProgress:
-    """How far a bulk start of this course has got; one of another course is not found."""
-    _require_staff(grant)
-    bulk = session.get(BulkStart, bulk_id)
-    if bulk is None or bulk.course_id != grant.course_id:
-        raise BulkStartRefused(404, "There is no such bulk start in this course.")
-    return _progress_of(bulk)
-
-
-def recent_bulk_starts(session: Session, grant: CourseGrant, limit: int = 10) -> list[BulkProgress]:
-    _require_staff(grant)
-    rows = session.scalars(
-        select(BulkStart)
-        .where(BulkStart.course_id == grant.course_id)
-        .order_by(BulkStart.created_at.desc(), BulkStart.id.desc())
-        .limit(limit)
-    )
-    return [_progress_of(bulk) for bulk in rows]

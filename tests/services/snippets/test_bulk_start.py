@@ -36,11 +36,11 @@ from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets import bulk_run, bulk_start, choosing
 from lti_tool.services.snippets.bulk_start import (
     BulkStartRefused,
-    bulk_progress,
     preview,
     run_bulk,
     start_bulk,
 )
+from lti_tool.services.snippets.progress import bulk_progress
 from lti_tool.services.snippets.service import first_name_of, with_fallbacks
 from tests.conftest import state
 
