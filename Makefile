@@ -18,7 +18,7 @@ install: $(STAMP)
 # open http://127.0.0.1:5000/demo
 run: install
 	RAPPORT_DEMO=1 $(BIN)/rapport db upgrade
-	trap 'kill 0' EXIT INT TERM; \
+	trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM; \
 	RAPPORT_DEMO=1 $(BIN)/rapport worker --workers 1 & \
 	RAPPORT_DEMO=1 $(BIN)/rapport run --host 127.0.0.1 --port 5000
 
