@@ -2,10 +2,10 @@
 in SQL), in which order (its sort, in SQL), and each one as a row of the page or the CSV.
 
 A student is on the dashboard while their membership is an active student's (the summary
-keeps whether it is). Where the course
-lets only a student's tutor and the instructors read their conversations, other staff see that
-student's row without what those conversations hold (`StudentRow.keep_private`), sorted last,
-and not among those outside the goal, never contacted or waiting.
+keeps whether it is). Where the course lets only a student's tutor and the instructors read
+their conversations, other staff see that student's row without what those conversations hold
+(`StudentRow.keep_private`), sorted last, and not among those outside the goal, never
+contacted or waiting.
 """
 
 from __future__ import annotations
