@@ -3,8 +3,6 @@ answered in place on their card or marked handled; "my tutees" kept on per cours
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import abort, g, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
@@ -16,10 +14,6 @@ from lti_tool.services.feedback import viewers
 from lti_tool.views.checkins import bp
 from lti_tool.views.course import course_grant_required
 from lti_tool.views.params import id_from, page_from
-
-
-def _now() -> datetime:
-    return rapport().clock()
 
 
 @bp.get("/courses/<int:course_id>/checkins/triage")
@@ -75,7 +69,12 @@ def answer_response(course_id: int, response_id: int) -> Response:
     """From triage, back to the same page at the next card (or, for the page's script, a JSON
     answer, so the reply is sent in place); from anywhere else, on to the conversation."""
     thread = checkin_replies.answer_response(
-        db(), g.grant, response_id, request.form.get("body", ""), g.course_settings, _now()
+        db(),
+        g.grant,
+        response_id,
+        request.form.get("body", ""),
+        g.course_settings,
+        rapport().clock(),
     )
     db().commit()
     conversation = url_for("feedback.thread", course_id=course_id, thread_id=thread.id)
@@ -105,7 +104,7 @@ def _wants_json() -> bool:
 @bp.post("/courses/<int:course_id>/checkins/responses/<int:response_id>/handle")
 @course_grant_required
 def handle(course_id: int, response_id: int) -> Response:
-    checkin_replies.handle_response(db(), g.grant, response_id, _now())
+    checkin_replies.handle_response(db(), g.grant, response_id, rapport().clock())
     db().commit()
     back = request.form.get("next", "")
     safe = back.startswith(f"/courses/{course_id}/checkins/triage") and "//" not in back
