@@ -121,12 +121,23 @@ def launched_frame(page: Any, url: str, person: str) -> Any:
     return frame
 
 
+def page_loaded(within: Any) -> None:
+    """Wait for the load event of the page holding a locator: its stylesheet applied and its
+    deferred scripts run. What a person does before then meets the page without them."""
+    within.first.evaluate(
+        "el => new Promise(loaded => el.ownerDocument.readyState === 'complete' ? loaded()"
+        " : el.ownerDocument.defaultView.addEventListener('load', loaded, {once: true}))"
+    )
+
+
 def course_page(frame: Any, name: str) -> None:
     """Follow the course navigation to a page as a person would at any width: through "More"
     when the page is not in a phone's row."""
     nav = frame.get_by_role("navigation", name="Course")
-    nav.wait_for()
-    link = nav.get_by_role("link", name=name, exact=True)
+    # Which links sit in the row and which under "More" is the stylesheet's to say, and the
+    # navigation is in the page before the stylesheet has loaded: read it once the page has.
+    page_loaded(nav)
+    link = nav.get_by_role("link", name=name, exact=True).filter(visible=True)
     if link.count() == 0:
         nav.locator("summary").click()
     # Until the new page has loaded, the frame still shows the old one: a test reading it at

@@ -5,7 +5,7 @@ they type, and says what it found in a live region). Screenshots go to `screensh
 
 from __future__ import annotations
 
-from tests.browser.conftest import course_page
+from tests.browser.conftest import course_page, page_loaded
 from tests.browser.test_newsfeed_pages import full_view, launch_as
 from tests.browser.test_tutors_page import tutor_profile, wait_for_roster
 
@@ -47,7 +47,7 @@ def test_a_student_writes_first_to_their_tutor_at_phone_width(demo, page_in):
 
     frame = launch_as(staff_page, demo, "Margaret Chen")
     frame.get_by_role("link", name="Feedback", exact=False).first.click()
-    frame.get_by_role("heading", name="Feedback", exact=True).wait_for()
+    page_loaded(frame.get_by_role("heading", name="Feedback", exact=True))
     search = frame.get_by_label("Find a student's conversations by name or email")
     search.press_sequentially("okaf", delay=60)
     frame.locator("#search-status", has_text="“okaf”").wait_for()
@@ -56,6 +56,7 @@ def test_a_student_writes_first_to_their_tutor_at_phone_width(demo, page_in):
     full_view(staff_page, f"conversation-staff-search-{WIDTH}")
 
     frame.get_by_role("link", name="Start a conversation").click()
+    page_loaded(frame.get_by_role("heading", name="Start a conversation"))
     frame.get_by_label("Find a student by name or email").press_sequentially("amara", delay=60)
     frame.locator("#search-status", has_text="to choose from").wait_for()
     options = frame.get_by_label("Student", exact=True).locator("option").all_inner_texts()
