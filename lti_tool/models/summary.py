@@ -50,7 +50,13 @@ class StudentSummary(Base):
     contact_about: Mapped[str | None] = mapped_column(String(200))
     # Their first message no person has answered since.
     waiting_since: Mapped[datetime | None]
+    # Check-in answers asking to talk that nobody has dealt with, and the oldest one's time.
     talk_requests: Mapped[int] = mapped_column(default=0, server_default="0")
+    asked_since: Mapped[datetime | None]
+    # Their conversations in which they wrote last (a reply is owed), and the oldest one's
+    # last message time: what a staff member's home counts and lists, tutee by tutee.
+    owed: Mapped[int] = mapped_column(default=0, server_default="0")
+    owed_since: Mapped[datetime | None]
     # Named check-in answers, oldest first: the newest few scores, and the newest one's words.
     scores: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     trend: Mapped[str] = mapped_column(String(16), default="", server_default="")
@@ -98,3 +104,20 @@ class StaffAnswer(Base):
     asked_at: Mapped[datetime]
     answered_at: Mapped[datetime]
     waited_seconds: Mapped[float]
+
+
+# What waits on a staff member's home (replies owed, requests to talk), counted and listed by
+# tutor from the index alone: the students with something waiting, where counting their
+# threads and answers read thousands (and the summary's rows are wide: their sparklines).
+Index(
+    "ix_student_summary_waiting",
+    StudentSummary.course_id,
+    StudentSummary.tutor_id,
+    StudentSummary.owed,
+    StudentSummary.talk_requests,
+    StudentSummary.owed_since,
+    StudentSummary.asked_since,
+    StudentSummary.student_id,
+    postgresql_where=(StudentSummary.owed > 0) | (StudentSummary.talk_requests > 0),
+    sqlite_where=(StudentSummary.owed > 0) | (StudentSummary.talk_requests > 0),
+)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +63,9 @@ class Conversations:
     contacts: dict[int, Contact]
     waiting_since: dict[int, datetime]
     answers: list[Answer]
+    # The last message times of each student's conversations in which they wrote last: a
+    # reply is owed (what a staff member's home counts).
+    owed: dict[int, list[datetime]] = field(default_factory=dict)
 
 
 def _staff(course_id: int) -> Any:
@@ -83,6 +86,8 @@ def _messages(course_id: int, students: Collection[int] | None) -> Select[Any]:
             FeedbackMessage.created_at,
             FeedbackMessage.automated,
             staff.id.is_not(None),
+            FeedbackThread.last_author_id,
+            FeedbackThread.last_message_at,
         )
         .join(FeedbackMessage, FeedbackMessage.thread_id == FeedbackThread.id)
         .outerjoin(staff, is_staff & (staff.person_id == FeedbackMessage.author_id))
@@ -113,6 +118,8 @@ def _thread(rows: list[Any], found: Conversations) -> Any:
     """One thread's messages, oldest first: its wait and its answers; its newest message that
     counts as contact (None when none does)."""
     student = rows[0][0]
+    if rows[0][9] == student:
+        found.owed.setdefault(student, []).append(rows[0][10])
     answered_by_student = max((r[6] for r in rows if r[5] == student), default=None)
     counted = [
         r

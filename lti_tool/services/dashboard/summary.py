@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, insert, select
@@ -49,6 +50,7 @@ class _CheckIns:
     scores: list[int | None]
     latest_text: str
     talk_requests: int
+    asked_since: datetime | None = None  # the oldest of those requests
 
 
 def _members(session: Session, course_id: int, ids: Collection[int] | None) -> list[Any]:
@@ -82,6 +84,7 @@ def _checkins(
             CheckInResponse.score,
             CheckInResponse.wants_talk & (CheckInResponse.status == ResponseStatus.NEW),
             CheckInResponse.answers,
+            CheckInResponse.updated_at,
         )
         .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
         .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
@@ -98,6 +101,7 @@ def _checkins(
             scores=[r[1] for r in rows[-TREND_LENGTH:]],
             latest_text=str((rows[-1][3] or {}).get("text") or ""),
             talk_requests=sum(1 for r in rows if r[2]),
+            asked_since=min((r[4] for r in rows if r[2]), default=None),
         )
         for student, rows in answers.items()
     }
@@ -128,6 +132,9 @@ def compute(
                 "contact_about": contact.about[:200] if contact else None,
                 "waiting_since": talk.waiting_since.get(person.id),
                 "talk_requests": answered.talk_requests,
+                "asked_since": answered.asked_since,
+                "owed": len(talk.owed.get(person.id, ())),
+                "owed_since": min(talk.owed.get(person.id, ()), default=None),
                 "scores": scores,
                 "trend": trend(scores),
                 "latest_score": next((s for s in reversed(scores) if s is not None), None),

@@ -134,7 +134,7 @@ KEYS: dict[str, tuple[str, ...]] = {
 # membership's last launch, a check-in's title).
 FACTS: dict[str, set[str]] = {
     "feedback_message": {"thread_id", "author_id", "created_at", "automated"},
-    "feedback_thread": {"course_id", "student_id", "title", "checkin_id"},
+    "feedback_thread": {"course_id", "student_id", "title", "checkin_id", "last_author_id"},
     "membership": {"course_id", "person_id", "role", "active"},
     "person": {"name", "given_name", "family_name", "email"},
     "checkin": {"course_id", "anonymous"},

@@ -8,9 +8,9 @@ student wrote last (a reply is owed) and the check-in answers that asked to talk
 has dealt with yet: their tutees', and — for staff who read every thread — those of students
 without a tutor.
 
-The home counts what waits inside its one entry query (`waiting_columns`, scalar subqueries),
-so a home with nothing waiting costs no statement more; the list is read only when something
-waits.
+The home counts what waits inside its one entry query (`waiting_columns`, scalar subqueries
+over the students' summaries), so a home with nothing waiting costs no statement more; the
+list is read only when something waits.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import (
@@ -29,7 +29,7 @@ from lti_tool.models import (
     FeedbackThread,
     Occurrence,
     Person,
-    TutorAllocation,
+    StudentSummary,
 )
 from lti_tool.services.checkins.urgency import waiting_to_talk
 from lti_tool.services.feedback.viewers import Viewer
@@ -57,21 +57,18 @@ def who_answers(session: Session, course_id: int, student_id: int) -> Answerer:
 
 
 # -- what waits for staff ------------------------------------------------------------------
+# Each student's summary keeps how many of their conversations owe them a reply and how many
+# of their check-in answers ask to talk, with the oldest one's time: staff homes count and
+# list along the summary's index of students with something waiting, by tutor.
+S = StudentSummary
+KINDS = {"owed": (S.owed, S.owed_since), "asked": (S.talk_requests, S.asked_since)}
 
 
-def _allocated(student: Any) -> ColumnElement[bool]:
-    return and_(
-        TutorAllocation.student_id == student,
-        TutorAllocation.ended_at.is_(None),
-    )
-
-
-def _whose(query: Select[Any], student: Any, course_id: int, whose: str, me: int) -> Select[Any]:
-    """Narrow `query` to the viewer's tutees (MINE) or to students without a tutor (TEAM)."""
-    joined = and_(_allocated(student), TutorAllocation.course_id == course_id)
-    if whose == MINE:
-        return query.join(TutorAllocation, joined).where(TutorAllocation.tutor_id == me)
-    return query.outerjoin(TutorAllocation, joined).where(TutorAllocation.id.is_(None))
+def _waiting(course_id: int, whose: str, me: int) -> list[ColumnElement[bool]]:
+    """The summaries of the viewer's tutees (MINE) or of students without a tutor (TEAM)
+    with something waiting."""
+    tutor = S.tutor_id == me if whose == MINE else S.tutor_id.is_(None)
+    return [S.course_id == course_id, tutor, (S.owed > 0) | (S.talk_requests > 0)]
 
 
 def _owed(course_id: int, *columns: Any) -> Select[Any]:
@@ -87,42 +84,29 @@ def _owed(course_id: int, *columns: Any) -> Select[Any]:
 
 
 def _asked(course_id: int, *columns: Any) -> Select[Any]:
-    """Check-in answers asking to talk that nobody has answered or dealt with; with their
-    check-in joined when `columns` are asked for (a count needs none of it)."""
-    asking = (
-        select(*(columns or (CheckInResponse.id,)))
+    """Check-in answers asking to talk that nobody has answered or dealt with, with their
+    check-in."""
+    return (
+        select(*columns)
         .select_from(CheckInResponse)
         .where(*waiting_to_talk(course_id))  # along triage's index
-    )
-    if not columns:
-        return asking
-    return asking.join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id).join(
-        CheckIn, CheckIn.id == Occurrence.checkin_id
-    )
-
-
-def _counted(query: Select[Any], label: str) -> Any:
-    return (
-        select(func.count())
-        .select_from(query.subquery())
-        .correlate(None)  # the home's query joins the same tables: count apart from them
-        .scalar_subquery()
-        .label(label)
+        .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
+        .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
     )
 
 
 def waiting_columns(course_id: int, person_id: int) -> list[Any]:
     """Four counts to add to the home's entry query: replies owed and requests to talk, of
     this staff member's tutees and of students without a tutor."""
-    columns = []
-    for kind, query, student in (
-        ("owed", _owed(course_id), FeedbackThread.student_id),
-        ("asked", _asked(course_id), CheckInResponse.student_id),
-    ):
-        for whose in (MINE, TEAM):
-            narrowed = _whose(query, student, course_id, whose, person_id)
-            columns.append(_counted(narrowed, f"waiting_{kind}_{whose}"))
-    return columns
+    return [
+        select(func.coalesce(func.sum(count), 0))
+        .where(*_waiting(course_id, whose, person_id))
+        .correlate(None)  # the home's query is about other tables: count apart from them
+        .scalar_subquery()
+        .label(f"waiting_{kind}_{whose}")
+        for kind, (count, _) in KINDS.items()
+        for whose in (MINE, TEAM)
+    ]
 
 
 @dataclass(frozen=True)
@@ -176,9 +160,18 @@ def _read(session: Session, viewer: Viewer, kind: str) -> list[WaitingItem]:
         since, student = CheckInResponse.updated_at, CheckInResponse.student_id
         query = _asked(course_id, CheckInResponse.id, CheckIn.title, since)
     items: list[WaitingItem] = []
+    count, oldest = KINDS[kind]
     for whose in (MINE, TEAM) if viewer.reads_every_thread else (MINE,):
+        # The LISTED longest waiting belong to at most LISTED students: those whose oldest
+        # waits longest.
+        students = (
+            select(S.student_id)
+            .where(*_waiting(course_id, whose, me), count > 0)
+            .order_by(oldest)
+            .limit(LISTED)
+        )
         rows = session.execute(
-            _whose(query, student, course_id, whose, me)
+            query.where(student.in_(students))
             .join(Person, Person.id == student)
             .add_columns(Person)
             .order_by(since)
