@@ -5,7 +5,9 @@ answers asking to talk, of their tutees and of students with no tutor: at 5,000 
 tutor's few thousand owed conversations were read for each home. The summary now keeps, per
 student, how many conversations owe them a reply and since when (`owed`, `owed_since`), and
 since when their oldest request to talk waits (`asked_since`; `talk_requests` already counts
-them); a partial index holds the students with something waiting, by tutor (issue 15).
+them); a partial index holds the students with something waiting, by tutor. And the
+dashboard's header counts and default order read the course's students from an index that
+holds what they need, not from the wide rows (issue 15).
 
 Revision ID: 0021_summary_waiting
 Revises: 0020_waiting_indexes
@@ -72,8 +74,23 @@ def upgrade() -> None:
         sqlite_where=waiting,
     )
 
+    op.create_index(
+        "ix_student_summary_shown",
+        "student_summary",
+        [
+            "course_id",
+            "active",
+            "tutor_id",
+            "contact_at",
+            "waiting_since",
+            "name_key",
+            "student_id",
+        ],
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_student_summary_shown", table_name="student_summary")
     op.drop_index("ix_student_summary_waiting", table_name="student_summary")
     with op.batch_alter_table("student_summary") as batch:
         batch.drop_column("owed_since")
