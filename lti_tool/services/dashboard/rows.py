@@ -17,6 +17,7 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from lti_tool.models import (
     FeedbackThread,
@@ -69,19 +70,20 @@ class StudentRow:
         return next((s for s in reversed(self.scores) if s is not None), None)
 
 
-def students(course_id: int, *columns: Any) -> Select[Any]:
+def students(course_id: int | BindParameter[Any], *columns: Any) -> Select[Any]:
     """The course's students on the dashboard (their membership is an active student's: the
     summary keeps whether it is active), as a statement to add to."""
     return select(*columns).select_from(S).where(S.course_id == course_id, S.active.is_(True))
 
 
-def private(viewer: Viewer) -> ColumnElement[bool]:
-    """Whether a student's conversations are closed to this viewer (`can_write_to_student`)."""
+def private(viewer: Viewer, me: BindParameter[Any] | None = None) -> ColumnElement[bool]:
+    """Whether a student's conversations are closed to this viewer (`can_write_to_student`);
+    `me` stands for the viewer's id in a statement built for every viewer of their kind."""
     if viewer.reads_every_thread:
         return false()
     if not viewer.grant.is_staff:
         return literal(True)
-    return or_(S.tutor_id.is_(None), S.tutor_id != viewer.grant.person_id)
+    return or_(S.tutor_id.is_(None), S.tutor_id != (viewer.grant.person_id if me is None else me))
 
 
 def within(now: datetime, goal: timedelta) -> ColumnElement[bool]:

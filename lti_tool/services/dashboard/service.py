@@ -10,12 +10,23 @@ statements and carries the same hundred students for a course of 50 or of 5,000.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from lti_tool.models import Course, StaffAnswer, StudentSummary
@@ -233,29 +244,27 @@ def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
-def _reasons(now: datetime) -> list[tuple[list[Any], list[Any], Any]]:
-    """(which students, in which order, in which words) for each reason to write to someone."""
+# Whom to write to next, for each reason to: which students, in which order, in which words.
+# The longest without contact, the never contacted first, are two walks in the same words,
+# each along an index of its own order.
+def _walks(waited_before: Any) -> list[tuple[list[Any], list[Any]]]:
     return [
-        (
-            [S.talk_requests > 0],
-            [S.name_key, S.student_id],
-            lambda r: "Asked to talk in a check-in",
-        ),
-        (
-            [S.waiting_since <= now - LONG_WAIT],
-            [S.waiting_since, S.name_key, S.student_id],
-            lambda r: f"Waiting {_days((now - (r.waiting_since or now)).days)} for a reply",
-        ),
-        (
-            [S.trend == "falling"],
-            # (a falling trend has a latest score: never NULL here)
-            [S.latest_score, S.name_key, S.student_id],
-            lambda r: "Check-in answers falling",
-        ),
-        # The longest without contact, the never contacted first: two reasons in the same
-        # words, each walked along an index of its own order.
-        ([S.contact_at.is_(None)], [S.name_key, S.student_id], _untouched),
-        ([S.contact_at.is_not(None)], [S.contact_at, S.name_key, S.student_id], _untouched),
+        ([S.talk_requests > 0], [S.name_key, S.student_id]),
+        ([S.waiting_since <= waited_before], [S.waiting_since, S.name_key, S.student_id]),
+        # (a falling trend has a latest score: never NULL here)
+        ([S.trend == "falling"], [S.latest_score, S.name_key, S.student_id]),
+        ([S.contact_at.is_(None)], [S.name_key, S.student_id]),
+        ([S.contact_at.is_not(None)], [S.contact_at, S.name_key, S.student_id]),
+    ]
+
+
+def _reasons(now: datetime) -> list[Callable[[StudentRow], str]]:
+    return [
+        lambda r: "Asked to talk in a check-in",
+        lambda r: f"Waiting {_days((now - (r.waiting_since or now)).days)} for a reply",
+        lambda r: "Check-in answers falling",
+        _untouched,
+        _untouched,
     ]
 
 
@@ -265,6 +274,42 @@ def _untouched(row: StudentRow) -> str:
     return f"No personal contact for {_days(row.days_since or 0)}"
 
 
+# The candidates' walks, built once per kind of viewer (whose conversations they read), with
+# the course, the viewer and the time as parameters: building the five walks cost more than
+# running them.
+_PICKED: dict[tuple[bool, bool], Any] = {}
+
+
+def _picked(viewer: Viewer) -> Any:
+    shape = (viewer.reads_every_thread, viewer.grant.is_staff)
+    if shape not in _PICKED:
+        chosen = []
+        course = bindparam("next_course", type_=Integer())
+        me = bindparam("next_viewer", type_=Integer())
+        for n, (where, order) in enumerate(_walks(bindparam("next_waited_before"))):
+            first = (
+                listing.students(
+                    course,
+                    S.student_id.label("student_id"),
+                    *(key.label(f"k{i}") for i, key in enumerate(order)),
+                )
+                .where(~listing.private(viewer, me), *where)
+                .order_by(*order)
+                .limit(NEXT_LENGTH)
+                .subquery()
+            )
+            keys = [first.c[f"k{i}"] for i in range(len(order))]
+            chosen.append(
+                select(
+                    first.c.student_id,
+                    literal(n).label("reason"),
+                    func.row_number().over(order_by=keys).label("place"),
+                )
+            )
+        _PICKED[shape] = union_all(*chosen).subquery()
+    return _PICKED[shape]
+
+
 def next_candidates(
     session: Session, course_id: int, viewer: Viewer, now: datetime
 ) -> list[list[Any]]:
@@ -272,35 +317,19 @@ def next_candidates(
     among those whose conversations the viewer reads: one query for them all. Each reason
     takes its first few by ORDER BY … LIMIT (an index walk or a top-N, not every student
     numbered) and numbers only those, by the same keys."""
-    chosen = []
-    for n, (where, order, _) in enumerate(_reasons(now)):
-        first = (
-            listing.students(
-                course_id,
-                S.student_id.label("student_id"),
-                *(key.label(f"k{i}") for i, key in enumerate(order)),
-            )
-            .where(~listing.private(viewer), *where)
-            .order_by(*order)
-            .limit(NEXT_LENGTH)
-            .subquery()
-        )
-        keys = [first.c[f"k{i}"] for i in range(len(order))]
-        chosen.append(
-            select(
-                first.c.student_id,
-                literal(n).label("reason"),
-                func.row_number().over(order_by=keys).label("place"),
-            )
-        )
-    picked = union_all(*chosen).subquery()
+    picked = _picked(viewer)
     found = session.execute(
         listing.page_query(course_id, viewer)
         .add_columns(picked.c.reason)
         .join(picked, picked.c.student_id == S.student_id)
-        .order_by(picked.c.reason, picked.c.place)
+        .order_by(picked.c.reason, picked.c.place),
+        {
+            "next_course": course_id,
+            "next_viewer": viewer.grant.person_id,
+            "next_waited_before": now - LONG_WAIT,
+        },
     ).all()
-    return [[row for row in found if row.reason == n] for n in range(len(chosen))]
+    return [[row for row in found if row.reason == n] for n in range(len(_reasons(now)))]
 
 
 def contact_next(
@@ -310,7 +339,7 @@ def contact_next(
     without contact — each student once, at most NEXT_LENGTH."""
     listed: list[NextContact] = []
     seen: set[int] = set()
-    for group, (_, _, reason) in zip(candidates, _reasons(now), strict=True):
+    for group, reason in zip(candidates, _reasons(now), strict=True):
         for row in found.rows(group, now):
             if len(listed) < NEXT_LENGTH and row.student_id not in seen:
                 seen.add(row.student_id)
