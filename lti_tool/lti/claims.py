@@ -101,6 +101,9 @@ class LaunchClaims:
     # Where the LMS shows the course (`launch_presentation.return_url`): links in email go
     # there, through the LMS, never around it.
     return_url: str | None = None
+    # The courses this one was copied from, most recent first (Canvas's `$Context.id.history`
+    # in the custom parameter `context_id_history`); empty when the platform says nothing.
+    context_history: tuple[str, ...] = ()
 
     @property
     def is_deep_linking(self) -> bool:
@@ -147,6 +150,25 @@ def course_return_url(url: object) -> str | None:
     return urlunsplit(parts._replace(query=query, fragment=""))[:2000]
 
 
+HISTORY_PARAMETER = "context_id_history"
+HISTORY_LENGTH = 20  # the copies of copies worth looking through
+
+
+def context_history(custom: dict[str, Any], context_id: str) -> tuple[str, ...]:
+    """The earlier context ids a copied course names, most recent first: Canvas substitutes
+    `$Context.id.history` into a comma-separated list. A platform that does not know the
+    variable sends it as it is (`$Context.id.history`): no history, as with none at all."""
+    value = custom.get(HISTORY_PARAMETER)
+    if not isinstance(value, str) or value.startswith("$"):
+        return ()
+    found: list[str] = []
+    for part in value.split(","):
+        earlier = part.strip()
+        if is_identifier(earlier) and earlier != context_id and earlier not in found:
+            found.append(earlier)
+    return tuple(found[:HISTORY_LENGTH])
+
+
 def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
     """Read a validated id_token body. Validation has already refused what the spec requires."""
     roles = [_without_nul(r) for r in body.get(CLAIM_ROLES) or [] if isinstance(r, str)]
@@ -160,6 +182,7 @@ def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
     # A launch without a context claim (allowed by the spec) still belongs somewhere: the
     # deployment stands in for the course so that grants and data stay scoped.
     context_id = _text(context.get("id"), 255) or f"deployment:{deployment_id}"
+    custom = _without_nul(_obj(body, CLAIM_CUSTOM))
     ags_clean = {k: v for k, v in ags.items() if k in {"scope", "lineitems", "lineitem"}}
     return LaunchClaims(
         issuer=str(body["iss"]),
@@ -180,7 +203,8 @@ def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
         context_label=_text(context.get("label"), 255),
         resource_link_id=_text(link.get("id"), 255),
         resource_link_title=_text(link.get("title")),
-        custom=_without_nul(_obj(body, CLAIM_CUSTOM)),
+        custom=custom,
+        context_history=context_history(custom, context_id),
         section=_text(_obj(body, CLAIM_LIS).get("course_section_sourcedid"), 255),
         product_family=_text(platform.get("product_family_code"), 64),
         platform_name=_text(platform.get("name"), 255),

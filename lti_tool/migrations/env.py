@@ -16,14 +16,26 @@ if not url:
 def run() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode changes a SQLite table by copying it and dropping the old one, and
+            # with foreign keys on, dropping a table deletes (or unlinks) every row that refers
+            # to it. SQLite's way to change a table: foreign keys off, before the transaction
+            # (inside one the pragma does nothing), and checked once the changes are made.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
+            render_as_batch=sqlite,
             compare_type=True,
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows that refer to none: {broken}")
     engine.dispose()
 
 

@@ -49,6 +49,11 @@ class CheckIn(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     archived_at: Mapped[datetime | None]
+    # The check-in of an earlier course this one was brought over from (issue 18): a link to
+    # that one, copied into this course by the LMS, opens this one.
+    copied_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checkin.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Occurrence(Base):

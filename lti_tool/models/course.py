@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.db import Base, utcnow
@@ -52,6 +52,14 @@ class Course(Base):
     roster_synced_at: Mapped[datetime | None]
     roster_sync_started_at: Mapped[datetime | None]
     roster_sync_error: Mapped[str | None] = mapped_column(Text)
+    # Term after term (issue 18): the context ids this course was copied from, most recent
+    # first, as its platform last told (Canvas's `$Context.id.history`); the course whose
+    # set-up staff brought over, and when they did or chose to start afresh instead.
+    context_history: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    brought_over_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course.id", ondelete="SET NULL")
+    )
+    rollover_closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

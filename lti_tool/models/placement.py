@@ -17,7 +17,7 @@ from lti_tool.db import Base, utcnow
 
 class Placement(Base):
     __tablename__ = "placement"
-    __table_args__ = (UniqueConstraint("token"),)
+    __table_args__ = (UniqueConstraint("token"), UniqueConstraint("course_id", "copied_from_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
@@ -29,3 +29,8 @@ class Placement(Base):
     score_maximum: Mapped[float | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The placement of an earlier course whose link the LMS copied into this one (issue 18):
+    # its launches find this placement, which opens this course's own activity.
+    copied_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("placement.id", ondelete="SET NULL")
+    )

@@ -60,7 +60,7 @@ def record_launch(
         },
     )
     course_keys = {"registration_id": registration.id, "context_id": claims.context_id}
-    course_values = {
+    course_values: dict[str, Any] = {
         "deployment_id": deployment_pk,
         "title": claims.context_title or claims.resource_link_title,
         "label": claims.context_label,
@@ -69,6 +69,8 @@ def record_launch(
         "lms_url": claims.return_url,
         "updated_at": now,
     }
+    if claims.context_history:  # a launch that does not say keeps what an earlier one said
+        course_values["context_history"] = list(claims.context_history)
     course = None
     if claims.role is CourseRole.STAFF:
         # The row itself, so that a staff launch's roster check (views/roster.py) finds it in

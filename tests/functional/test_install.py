@@ -211,6 +211,9 @@ def test_canvas_registration_uses_canvas_placements_and_waits_for_a_deployment(l
     assert post.headers["Authorization"] == "Bearer REDACTED-REGISTRATION-TOKEN"
     tool = post.body[TOOL_CONFIGURATION]
     assert tool["https://canvas.instructure.com/lti/privacy_level"] == "public"
+    # a copied course tells the courses it came from (issue 18): Canvas substitutes these
+    assert tool["custom_parameters"]["context_id_history"] == "$Context.id.history"
+    assert tool["custom_parameters"]["resource_link_history"] == "$ResourceLink.id.history"
     messages = {m["type"]: m for m in tool["messages"]}
     assert messages["LtiResourceLinkRequest"]["placements"] == ["course_navigation"]
     assert set(messages["LtiDeepLinkingRequest"]["placements"]) == {
@@ -421,6 +424,7 @@ def test_canvas_json_has_the_developer_key_shape(live, browser):
     assert set(example["extensions"][0]) <= set(extension)
     assert extension["platform"] == "canvas.instructure.com"
     assert extension["privacy_level"] == "public"
+    assert document["custom_fields"]["context_id_history"] == "$Context.id.history"
     placements = {p["placement"]: p for p in extension["settings"]["placements"]}
     assert set(placements) == {"course_navigation", "link_selection", "assignment_selection"}
     assert placements["course_navigation"]["message_type"] == "LtiResourceLinkRequest"

@@ -36,7 +36,18 @@ HOSTED_ISSUERS = {
     "https://canvas.test.instructure.com": "sso.test.canvaslms.com",
 }
 TOOL_ID = "rapport"
-TOOL_CONFIGURATION = {EXTENSION + "privacy_level": "public", EXTENSION + "tool_id": TOOL_ID}
+# Canvas substitutes its variables in the custom parameters a tool asks for, at every launch: a
+# course copied for a new term names the courses (and a copied link the links) it came from,
+# most recent first, so that Rapport can offer to bring over their set-up (issue 18).
+CUSTOM_PARAMETERS = {
+    "context_id_history": "$Context.id.history",
+    "resource_link_history": "$ResourceLink.id.history",
+}
+TOOL_CONFIGURATION = {
+    EXTENSION + "privacy_level": "public",
+    EXTENSION + "tool_id": TOOL_ID,
+    "custom_parameters": CUSTOM_PARAMETERS,
+}
 # docs/product.md: instructors switch Rapport on in their course, so its course menu item starts
 # hidden until they show it (Course Settings → Navigation).
 COURSE_NAVIGATION_ENABLED = False
@@ -104,6 +115,7 @@ def developer_key(tool: ToolUrls) -> dict[str, Any]:
         "target_link_uri": tool.launch,
         "public_jwk_url": tool.jwks,
         "scopes": list(SCOPES),
+        "custom_fields": dict(CUSTOM_PARAMETERS),
         "extensions": [
             {
                 "domain": tool.domain,
