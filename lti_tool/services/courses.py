@@ -20,6 +20,7 @@ from lti_tool.services.entry import CourseEntry, entry_from, entry_query
 from lti_tool.services.feedback.viewers import viewer_for
 from lti_tool.services.feedback.waiting import WaitingCounts, waiting_columns, waiting_counts
 from lti_tool.services.profiles import AuthorCard, card_for
+from lti_tool.services.rollover.service import can_bring_over, start_from_another_column
 from lti_tool.services.tutors.service import TUTOR_MEMBERSHIP, active_staff
 
 TUTOR = aliased(Person, name="tutor")
@@ -34,6 +35,8 @@ class CourseHome:
     people_known: dict[str, int] | None
     tutor: AuthorCard | None = None  # a student's personal tutor, shown on their home
     waiting: WaitingCounts | None = None  # staff: replies owed and requests to talk
+    # Those who run the course: whether to offer starting from a course they taught before.
+    start_from_another: bool = False
 
     @property
     def person_name(self) -> str:
@@ -96,6 +99,7 @@ def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
         known = _active_by_role(course_id)
         query = query.join(known, true()).add_columns(*known.c)
         query = query.add_columns(*waiting_columns(course_id, grant.person_id))
+        query = query.add_columns(start_from_another_column(grant))
     rows = session.execute(query).all()
     entry = entry_from(grant, rows)
     if entry is None:
@@ -114,7 +118,12 @@ def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
     waiting = None
     if grant.is_staff and current.is_staff:
         waiting = waiting_counts(viewer_for(session, current, entry.settings), first)
-    home = CourseHome(entry.course, entry.person, current.role, counts, tutor, waiting)
+    start_from_another = bool(
+        grant.is_staff and can_bring_over(current) and first["start_from_another"]
+    )
+    home = CourseHome(
+        entry.course, entry.person, current.role, counts, tutor, waiting, start_from_another
+    )
     return HomeEntry(entry.grant, entry.settings, entry.course, entry.person, home)
 
 

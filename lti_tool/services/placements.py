@@ -7,8 +7,10 @@ Each feature registers the kinds of activity it offers, in a few lines beside it
 
 A placement is a row with a random token; the content item Rapport returns (DL 2.0 §3.2)
 carries that token as the custom parameter `rapport_placement`, and every launch of the link
-the platform made brings it back (LTI 1.3 Core §5.4.6, custom claim). Tokens resolve only in
-the course they were made in: a link copied into another course finds nothing there.
+the platform made brings it back (LTI 1.3 Core §5.4.6, custom claim). A token names a
+placement of one course; a link the LMS copied into another course of the same platform (a
+course copied for a new term) finds a copy of that placement made for the new course, which
+opens the new course's own copy of what it opened (issue 18), never the old course's.
 
 A graded placement gets a `GradableActivity` keyed `placement:<id>`; the launch of its link
 binds it to the line item the platform created (AGS 2.0 §3.2, the `lineitem` of the endpoint
@@ -31,6 +33,7 @@ from lti_tool.services.access import CourseGrant
 from lti_tool.services.audit import AuditAction, AuditFacts, record, register_action
 from lti_tool.services.grades.service import ActivitySpec, gradable_activity
 from lti_tool.services.refusals import Refused
+from lti_tool.services.upsert import upsert
 
 PLACEMENT_PARAM = "rapport_placement"
 KIND_PARAM = "rapport_kind"
@@ -48,6 +51,11 @@ class PlacementTargets(Protocol):
 
     def bind(self, session: Session, placement: Placement, target_id: int) -> None:
         """Make a launch of `placement` open this one."""
+        ...
+
+    def bind_copy(self, session: Session, copied_from: Placement, placement: Placement) -> bool:
+        """Make a launch of `placement` (a copy, in a later course) open that course's copy of
+        what `copied_from` opens; whether it does (False: there is none yet)."""
         ...
 
 
@@ -265,12 +273,71 @@ def content_item(placement: Placement, launch_url: str) -> ResourceLinkItem:
 
 
 def placement_for_token(session: Session, course_id: int, token: object) -> Placement | None:
-    """The placement a launch's custom parameter names, in this course only."""
+    """The placement a launch's custom parameter names in this course: its own, or the copy
+    of another course's whose link the LMS copied here."""
     if not isinstance(token, str) or not token:
         return None
-    return session.scalar(
-        select(Placement).where(Placement.course_id == course_id, Placement.token == token)
+    found = session.scalar(select(Placement).where(Placement.token == token))
+    if found is None or found.course_id == course_id:
+        return found
+    return _copy_here(session, course_id, found)
+
+
+def _copy_here(session: Session, course_id: int, original: Placement) -> Placement | None:
+    """This course's copy of a placement of another course on the same platform, made the
+    first time its copied link is launched here."""
+    courses = {
+        c.id: c.registration_id
+        for c in session.scalars(
+            select(Course).where(Course.id.in_((course_id, original.course_id)))
+        )
+    }
+    if courses.get(course_id) is None or courses.get(course_id) != courses.get(original.course_id):
+        return None  # a token of another platform's course names nothing here
+    copy_id = upsert(
+        session,
+        Placement,
+        {"course_id": course_id, "copied_from_id": original.id},
+        {
+            "token": secrets.token_urlsafe(24),
+            "kind": original.kind,
+            "title": original.title,
+            "settings": original.settings,
+            "graded": original.graded,
+            "score_maximum": original.score_maximum,
+            "created_by_id": None,
+        },
+        update=False,
     )
+    copy = session.get_one(Placement, copy_id)
+    if copy.graded and copy.score_maximum is not None:
+        course = session.get_one(Course, course_id)
+        spec = ActivitySpec(activity_key(copy), copy.title, copy.score_maximum, tag=copy.kind)
+        gradable_activity(session, course, spec)
+    _bind_copy(session, original, copy)
+    return copy
+
+
+def _bind_copy(session: Session, original: Placement, copy: Placement) -> bool:
+    kind = kind_named(copy.kind)
+    if kind is None or kind.targets is None:
+        return True  # nothing of its own to open: the kind's page
+    return kind.targets.bind_copy(session, original, copy)
+
+
+def rebind_copies(session: Session, course_id: int) -> int:
+    """Bind the course's copied placements that open nothing yet to the course's copies of
+    what they opened (after a set-up was brought over); how many now do."""
+    copies = session.execute(
+        select(Placement, Placement.copied_from_id).where(
+            Placement.course_id == course_id, Placement.copied_from_id.is_not(None)
+        )
+    ).all()
+    bound = 0
+    for copy, original_id in copies:
+        original = session.get(Placement, original_id)
+        bound += original is not None and _bind_copy(session, original, copy)
+    return bound
 
 
 def link_placement(

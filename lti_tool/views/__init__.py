@@ -26,6 +26,7 @@ def register_views(app: Flask) -> None:
         metrics,
         newsfeed,
         notifications,
+        rollover,
         roster,
         settings,
         snippets,
@@ -46,6 +47,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(roster.bp)
     app.register_blueprint(grades.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(rollover.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(snippets.bp)
     app.register_blueprint(tutors.bp)

@@ -99,6 +99,35 @@ def placed(course_id: int, placement_id: int) -> Response:
     return redirect(url_for(endpoint, **values), code=303)
 
 
+@bp.route(
+    "/courses/<int:course_id>/checkins/placed/<int:placement_id>/choose", methods=["GET", "POST"]
+)
+@course_grant_required
+def choose_placed(course_id: int, placement_id: int) -> Response | tuple[str, int]:
+    """A link the LMS copied from an earlier course whose check-in did not come over: staff
+    choose which of this course's check-ins it opens."""
+    session = db()
+    placement = placed_checkins.to_choose(session, g.grant, placement_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        chosen = id_from(request.form, "checkin") or 0
+        _, errors = committed(
+            lambda: placed_checkins.choose(session, g.grant, placement_id, chosen)
+        )
+        if not errors:
+            target = url_for("checkins.placed", course_id=course_id, placement_id=placement_id)
+            return redirect(target, code=303)
+    page = render_template(
+        "checkins/choose_placed.html",
+        course=_course(),
+        placement=placement,
+        offered=placed_checkins.CheckInTargets().offered(session, course_id),
+        errors=errors,
+        grant=g.grant,
+    )
+    return page, 400 if errors else 200
+
+
 def _defaults(zone: str) -> dict[str, str]:
     """A new check-in's form, filled from the course's check-in settings."""
     settings = g.course_settings

@@ -21,6 +21,7 @@ from lti_tool.services.feedback.viewers import viewer_for
 from lti_tool.services.feedback.waiting import waiting_for
 from lti_tool.services.newsfeed.feed import feed_page
 from lti_tool.services.refusals import Refused
+from lti_tool.services.rollover import service as rollover
 from lti_tool.views.params import page_from
 
 bp = Blueprint("course", __name__)
@@ -115,6 +116,7 @@ def home(course_id: int) -> str:
     waiting = None
     if page.waiting is not None and page.waiting.total:
         waiting = waiting_for(session, viewer_for(session, grant, entry.settings), page.waiting)
+    bring_over = rollover.offer(session, grant)
     html = render_template(
         "course/home.html",
         page=page,
@@ -122,6 +124,8 @@ def home(course_id: int) -> str:
         grant=grant,
         open_checkins=open_checkins,
         waiting=waiting,
+        bring_over=bring_over,
+        start_from_another=bring_over is None and page.start_from_another,
     )
     # The views recorded for "seen by", committed once the page (its navigation reads the
     # unread count) is made: one transaction and one pooled connection for the whole page.

@@ -6,6 +6,7 @@ is simply not found, never a failed query.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import abort
@@ -59,3 +60,12 @@ def page_from(values: MultiDict[str, str], name: str = "page") -> int:
     """The page number asked for: 1 when none or nonsense, and never past MAX_PAGE."""
     value = values.get(name, 1, type=int) or 1
     return min(max(1, value), MAX_PAGE)
+
+
+def date_from(values: MultiDict[str, str], name: str) -> date | None:
+    """The day a date field sends (YYYY-MM-DD), or None when it sends none a calendar has."""
+    try:
+        day = date.fromisoformat(values.get(name, "").strip())
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None

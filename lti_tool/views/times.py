@@ -7,7 +7,7 @@ script the reader still sees an unambiguous time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, g
@@ -44,5 +44,14 @@ def time_element(moment: datetime | None, style: str = "datetime") -> Markup:
     return Markup(f'<time datetime="{iso}" data-local="{escape(style)}">{escape(text)}</time>')  # noqa: S704
 
 
+def day_element(day: date | None) -> Markup:
+    """`<time>` for a calendar day (no zone to convert): "Mon 11 Jan 2027"."""
+    if day is None:
+        return Markup("")
+    text = f"{day:%a} {day.day} {day:%b %Y}"
+    return Markup(f'<time datetime="{day.isoformat()}">{escape(text)}</time>')  # noqa: S704
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(time_element, "when")
+    app.add_template_filter(day_element, "day")

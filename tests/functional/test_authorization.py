@@ -42,6 +42,7 @@ from lti_tool.extensions import cache
 from lti_tool.jobs import jobs
 from lti_tool.models import (
     CheckInResponse,
+    Course,
     CourseSetting,
     FeedbackMessage,
     GradableActivity,
@@ -319,6 +320,37 @@ def _fresh_student(w: World) -> dict[str, int]:
     return {}
 
 
+def _fresh_checkin_link(w: World) -> dict[str, int]:
+    """A check-in link opening none of the course's check-ins (as one the LMS copied)."""
+    with transaction(state(w.app).sessions) as session:
+        [placement] = create_placements(
+            session, w.course, None, [PlacementChoice("checkin", "Weekly", False, None)]
+        )
+        return {"placement_id": placement.id}
+
+
+def _fresh_source(w: World) -> dict[str, int]:
+    """Another course of the platform where Margaret is staff: one to bring a set-up from."""
+    with transaction(state(w.app).sessions) as session:
+        margaret = session.get_one(Person, w.people["teacher"])
+        source = Course(
+            registration_id=margaret.registration_id, context_id=f"src-{next(w.serial)}"
+        )
+        session.add(source)
+        session.flush()
+        session.add(Membership(course_id=source.id, person_id=margaret.id, role=CourseRole.STAFF))
+        w.ids["source"] = source.id
+    return _fresh_rollover(w)
+
+
+def _fresh_rollover(w: World) -> dict[str, int]:
+    """Course A as it was before anyone brought a set-up over or chose to start afresh."""
+    with transaction(state(w.app).sessions) as session:
+        course = session.get_one(Course, w.course)
+        course.brought_over_from_id = course.rollover_closed_at = None
+    return {}
+
+
 def _shared(**names: str) -> Callable[[World], dict[str, int]]:
     return lambda w: {param: w.ids[key] for param, key in names.items()}
 
@@ -396,6 +428,12 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     ("settings.index", "POST"): Entry(
         INSTRUCTOR_FORM, form=lambda w, n: {"contact.goal_days": str(n % 20 + 1)}
     ),
+    # Bringing a set-up over from another course: those who run the course, once.
+    ("rollover.index", "GET"): Entry(INSTRUCTOR_PAGE),
+    ("rollover.index", "POST"): Entry(
+        INSTRUCTOR_FORM, _fresh_source, lambda w, n: {"source": w.ids["source"]}
+    ),
+    ("rollover.not_now", "POST"): Entry(INSTRUCTOR_FORM, _fresh_rollover),
     ("roster.people", "GET"): Entry(STAFF_PAGE),
     # The test platform offers no NRPS here: a refresh says so and changes nothing (the sync
     # itself: tests/functional/roster).
@@ -459,6 +497,11 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     # A placed link with no check-in bound to it lands on the list (the landing itself:
     # tests/functional/checkins/test_placed.py).
     ("checkins.placed", "GET"): Entry((303,) * 5, _shared(placement_id="placement")),
+    # A link the LMS copied whose check-in did not come over: staff choose what it opens.
+    ("checkins.choose_placed", "GET"): Entry(STAFF_PAGE, _fresh_checkin_link),
+    ("checkins.choose_placed", "POST"): Entry(
+        STAFF_FORM, _fresh_checkin_link, lambda w, n: {"checkin": w.ids["checkin"]}
+    ),
     ("checkins.new", "GET"): Entry(STAFF_PAGE),
     ("checkins.new", "POST"): Entry(STAFF_FORM, form=lambda w, n: {**WEEKLY, "title": f"C{n}"}),
     ("checkins.overview", "GET"): Entry(STAFF_PAGE, _shared(checkin_id="checkin")),

@@ -14,7 +14,7 @@ import requests
 from sqlalchemy import select
 
 from lti_tool.db import transaction
-from lti_tool.models import GradableActivity, Placement, ResourceLink
+from lti_tool.models import Course, GradableActivity, Placement, Registration, ResourceLink
 from lti_tool.services import placements
 from lti_tool.services.placements import PlaceableKind
 from tests.conftest import state
@@ -357,19 +357,45 @@ def test_the_picker_belongs_to_the_teacher_who_opened_it(tool, platform, browser
     assert browser.get(url + picker[:-4] + "abcd").status_code == 404
 
 
-def test_a_token_from_another_course_does_not_resolve(tool, platform, browser):
+def test_a_link_copied_into_another_course_opens_a_copy_made_there(tool, platform, browser):
+    """An LMS copying a course copies its links, custom parameters and all (issue 18): the
+    copied link finds a copy of its placement made for the new course, never the old one."""
     app, url = tool
     _, token = returned(place(browser, url, platform))
     claims, _ = verify(url, token, platform.client_id, platform.issuer)
     custom = claims[ITEMS][0]["custom"]
     other = {"id": "course-2", "title": "Logic", "label": "LOG201"}
-    opened = link_launch(
-        requests.Session(), url, platform, custom, link_id="copied-link", **{LTI + "context": other}
-    )
-    assert opened.status_code == 303
-    [placement] = rows(app, Placement)
+    for _ in range(2):  # a second launch finds the same copy
+        opened = link_launch(
+            requests.Session(), url, platform, custom, link_id="copied-link",
+            **{LTI + "context": other},
+        )  # fmt: skip
+    original, copy = rows(app, Placement)
     links = {link.resource_link_id: link for link in rows(app, ResourceLink)}
-    assert links["copied-link"].course_id != placement.course_id
+    assert copy.course_id == links["copied-link"].course_id != original.course_id
+    assert copy.copied_from_id == original.id and copy.token != original.token
+    assert (copy.kind, copy.title) == (original.kind, original.title)
+    assert links["copied-link"].placement_id == copy.id
+    assert landing(opened) == (f"/courses/{copy.course_id}/", None)
+
+
+def test_a_token_of_another_platforms_course_does_not_resolve(tool, platform, browser):
+    app, url = tool
+    _, token = returned(place(browser, url, platform))
+    claims, _ = verify(url, token, platform.client_id, platform.issuer)
+    custom = claims[ITEMS][0]["custom"]
+    [placement] = rows(app, Placement)
+    with transaction(state(app).sessions) as session:  # the course moves to another platform
+        other = Registration(
+            issuer="https://other.example.edu", client_id="o",
+            auth_login_url="https://other.example.edu/a", auth_token_url="https://other.example.edu/t",
+        )  # fmt: skip
+        session.add(other)
+        session.flush()
+        session.get_one(Course, placement.course_id).registration_id = other.id
+    opened = link_launch(requests.Session(), url, platform, custom, link_id="copied-link")
+    assert len(rows(app, Placement)) == 1
+    links = {link.resource_link_id: link for link in rows(app, ResourceLink)}
     assert links["copied-link"].placement_id is None
     assert landing(opened) == (f"/courses/{links['copied-link'].course_id}/", None)
 

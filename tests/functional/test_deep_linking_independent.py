@@ -106,7 +106,9 @@ def test_lti1p3platform_refuses_a_tampered_answer(rapport, lms):
     assert len(lms.accepted) == 1
 
 
-def test_a_link_placed_in_one_course_opens_nothing_special_in_another(rapport, lms):
+def test_a_link_copied_into_another_course_opens_a_copy_there(rapport, lms):
+    """An LMS copying a course copies its links (issue 18): the copy opens the kind's page of
+    the course it is in, through a placement of that course, never the old course's."""
     app, url = rapport
     teacher = requests.Session()
     request = through_oidc(teacher, url, lms.dl_login_params("c-poetry", "u-grace"))
@@ -122,5 +124,7 @@ def test_a_link_placed_in_one_course_opens_nothing_special_in_another(rapport, l
         link = session.scalars(
             select(ResourceLink).where(ResourceLink.resource_link_id == "copy-1")
         ).one()
-        assert link.placement_id is None
+        copy = session.get_one(Placement, link.placement_id)
+        assert copy.course_id == link.course_id and copy.copied_from_id is not None
+        assert session.get_one(Placement, copy.copied_from_id).course_id != link.course_id
         assert landing(copied) == (f"/courses/{link.course_id}/", None)

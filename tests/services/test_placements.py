@@ -129,15 +129,55 @@ def test_graded_placement_gets_a_gradable_activity_and_content_item(session, fee
     assert p.content_item(plain, "https://rapport.example.edu/lti/launch").line_item is None
 
 
-def test_a_token_resolves_only_in_its_own_course(session):
+def test_a_token_resolves_in_its_course_and_as_a_copy_in_another_of_its_platform(session):
+    """A link the LMS copied into another course finds a copy made there (issue 18)."""
     course, other = make_course(session), make_course(session, "course-2")
     [placement] = p.create_placements(
         session, course.id, None, [p.PlacementChoice("course_home", "Home")]
     )
     assert p.placement_for_token(session, course.id, placement.token) is placement
-    assert p.placement_for_token(session, other.id, placement.token) is None
+    copy = p.placement_for_token(session, other.id, placement.token)
+    assert copy is not None and copy.course_id == other.id and copy.copied_from_id == placement.id
+    assert p.placement_for_token(session, other.id, placement.token) is copy  # made once
     for junk in (None, "", 42, ["x"], placement.token + "x"):
         assert p.placement_for_token(session, course.id, junk) is None
+
+
+def test_a_token_of_another_platforms_course_resolves_nowhere(session):
+    course = make_course(session)
+    elsewhere = Registration(
+        issuer="https://other.example.edu", client_id="c2",
+        auth_login_url="https://other.example.edu/a", auth_token_url="https://other.example.edu/t",
+    )  # fmt: skip
+    session.add(elsewhere)
+    session.flush()
+    stranger = Course(registration_id=elsewhere.id, context_id="course-1")
+    session.add(stranger)
+    session.flush()
+    [placement] = p.create_placements(
+        session, course.id, None, [p.PlacementChoice("course_home", "Home")]
+    )
+    assert p.placement_for_token(session, stranger.id, placement.token) is None
+    link = make_link(session, stranger)
+    custom = {"rapport_placement": placement.token}
+    assert p.link_placement(session, stranger.id, link.id, custom, None, "link-1") is None
+    assert link.placement_id is None
+
+
+def test_a_copied_graded_link_gets_its_own_gradebook_activity(session, feedback):
+    course, other = make_course(session), make_course(session, "course-2")
+    [placement] = p.create_placements(
+        session, course.id, None, [p.PlacementChoice("feedback_activity", "Essay", True, 10.0)]
+    )
+    link = make_link(session, other)
+    custom = {"rapport_placement": placement.token}
+    column = "https://lms.example.edu/lineitems/77/lineitem"
+    copy_id = p.link_placement(session, other.id, link.id, custom, column, "link-1")
+    assert copy_id is not None and copy_id != placement.id
+    activities = {a.course_id: a for a in session.scalars(select(GradableActivity))}
+    assert activities[other.id].key == f"placement:{copy_id}"
+    assert activities[other.id].lineitem_url == column  # the copied column, not the old one
+    assert activities[course.id].lineitem_url != column
 
 
 def test_a_launch_binds_its_link_and_the_platforms_line_item(session, feedback):
@@ -155,17 +195,6 @@ def test_a_launch_binds_its_link_and_the_platforms_line_item(session, feedback):
     # A later launch without the lineitem claim keeps the column already known.
     p.link_placement(session, course.id, link.id, custom, None, "link-1")
     assert activity.lineitem_url == column
-
-
-def test_a_launch_with_a_foreign_token_binds_nothing(session):
-    course, other = make_course(session), make_course(session, "course-2")
-    [placement] = p.create_placements(
-        session, course.id, None, [p.PlacementChoice("course_home", "Home")]
-    )
-    link = make_link(session, other)
-    custom = {"rapport_placement": placement.token}
-    assert p.link_placement(session, other.id, link.id, custom, None, "link-1") is None
-    assert link.placement_id is None
 
 
 def test_placement_view_names_the_kinds_endpoint(session, feedback):

@@ -97,7 +97,7 @@ def parse_schedule(
 ) -> Schedule:
     """The schedule a form sent, or Refused(400) naming each field to fix."""
     errors: dict[str, str] = {}
-    start = _local_time(first)
+    start = local_time(first)
     if start is None:
         errors["first"] = "Give the date and time it first opens, between 2000 and 2100."
     every = _number(every_days, {0, 7, 14}, "repeat", "Choose how often it repeats.", errors)
@@ -138,7 +138,7 @@ def _number(raw: str, allowed: set[int], key: str, message: str, errors: dict[st
     return value
 
 
-def _local_time(raw: str) -> datetime | None:
+def local_time(raw: str) -> datetime | None:
     """A wall-clock time as a `datetime-local` input sends it (no zone), or None."""
     try:
         moment = datetime.fromisoformat(raw.strip())

@@ -188,6 +188,7 @@ AUDITED = {
     "placement.created",
     "roster.refreshed",
     "profile.updated",
+    "course.brought_over",
 }  # fmt: skip
 ODD_DETAILS = {
     "changes": "nothing",
