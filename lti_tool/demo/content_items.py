@@ -87,7 +87,7 @@ def _place(platform: DemoPlatform, item: object, person_id: str) -> ItemOutcome:
         fields = _line_item_fields(checked)
     except ValueError as exc:
         return ItemOutcome(title, reason=str(exc))
-    placed = platform.store.place_link(
+    placed = platform.place_link(
         checked.title, checked.text, checked.url, checked.custom, person_id
     )
     line_item = None

@@ -132,7 +132,7 @@ def resource_link_claims(
     link = platform.link(request.link_id or "")
     if link is None:
         raise ValueError(f"no link {request.link_id!r} in the demo course")
-    placed = platform.store.placed_link(link.link_id)
+    placed = platform.placed_link(link.link_id)
     target = (placed.url if placed and placed.url else None) or platform.tool_launch_url
     claims = {
         **_identity(platform, person, nonce),
@@ -141,9 +141,15 @@ def resource_link_claims(
         LTI + "resource_link": {"id": link.link_id, "title": link.title, "description": link.text},
         CLAIM_AGS: _ags(platform, link.link_id),
     }
-    if placed and placed.custom:
-        claims[LTI + "custom"] = dict(placed.custom)
+    claims[LTI + "custom"] = {**(placed.custom if placed else {}), **_substituted(platform)}
     return claims
+
+
+def _substituted(platform: DemoPlatform) -> dict[str, str]:
+    """The custom parameters Rapport asks Canvas for (its developer key's `custom_fields`),
+    substituted as Canvas does: a copied course's history, most recent first, comma-separated
+    (empty for a course that is nobody's copy)."""
+    return {"context_id_history": ",".join(platform.course.history)}
 
 
 def deep_linking_claims(
@@ -154,6 +160,7 @@ def deep_linking_claims(
         **_identity(platform, person, nonce),
         **_lti(platform, person, request, platform.tool_launch_url),
         LTI + "message_type": "LtiDeepLinkingRequest",
+        LTI + "custom": _substituted(platform),
         CLAIM_AGS: _ags(platform, None),
         DL + "deep_linking_settings": {
             "deep_link_return_url": platform.deep_link_return_url,

@@ -59,8 +59,9 @@ def index() -> str:
     platform = demo()
     notice = request.args.get("lti_msg") or None
     problem = request.args.get("lti_errormsg") or None
+    copied_from = request.args.get("copied_from") or None
     course = platform.course
-    placed = {p.link_id: p for p in platform.store.placed_links()}
+    placed = {p.link_id: p for p in platform.placed_links()}
     columns: dict[str, int] = {}  # gradebook columns bound to each link
     for item in platform.store.line_items(course.context_id):
         link_id = item.fields.resource_link_id or ""
@@ -74,6 +75,7 @@ def index() -> str:
         columns=columns,
         notice=notice,
         problem=problem,
+        copied_from=copied_from,
         rapport_link=RAPPORT_LINK,
     )
 
@@ -110,7 +112,7 @@ def start(person_id: str) -> str:
     platform = demo()
     person = _person(platform, person_id)
     launch = _launch_request(platform, person)
-    placed = None if launch.deep_linking else platform.store.placed_link(launch.link_id or "")
+    placed = None if launch.deep_linking else platform.placed_link(launch.link_id or "")
     fields = {
         "iss": platform.issuer,
         "login_hint": person.person_id,
@@ -130,3 +132,12 @@ def launch_chosen() -> WerkzeugResponse:
     person = _person(demo(), request.args.get("person", ""))
     link = request.args.get("link", RAPPORT_LINK.link_id)
     return redirect(url_for("demo.launch", person_id=person.person_id, link=link))
+
+
+@bp.post("/copy-course")
+def copy_course() -> WerkzeugResponse:
+    """Copy the course for a new term, as an LMS does; the demo runs the copy from now on."""
+    platform = demo()
+    source = platform.course
+    platform.copy_course()
+    return redirect(url_for("demo.index", copied_from=source.title), code=303)

@@ -71,6 +71,7 @@ class DemoCourse:
     label: str
     title: str
     people: tuple[DemoPerson, ...]
+    history: tuple[str, ...] = ()  # the courses it was copied from, most recent first
 
     @cached_property
     def subs(self) -> frozenset[str]:

@@ -8,7 +8,7 @@ administrator would (LTI 1.3 Core §3.1.3: issuer, client_id, deployment_id).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 from lti_tool.demo.keys import PlatformKey
 from lti_tool.demo.people import COURSE, RAPPORT_LINK, DemoCourse, DemoLink
+from lti_tool.demo.records import PlacedLink
 from lti_tool.demo.store import DemoStore
 
 CLIENT_ID = "rapport-demo"
@@ -35,8 +36,34 @@ class DemoPlatform:
     key: PlatformKey
     store: DemoStore
     tool_jwks: Callable[[], dict[str, Any]]  # the tool's JWKS, read in-process
-    course: DemoCourse = COURSE
     registered: bool = False
+
+    @property
+    def course(self) -> DemoCourse:
+        """The course the demo launches: its first one, or the newest copy of it."""
+        copy = self.store.newest_copy()
+        if copy is None:
+            return COURSE
+        return replace(
+            COURSE,
+            context_id=copy["context_id"],
+            title=copy["title"],
+            label=copy["label"],
+            history=tuple(copy["history"]),
+        )
+
+    def copy_course(self) -> DemoCourse:
+        """Copy the course for a new term, as an LMS does; the demo launches the copy."""
+        current = self.course
+        term = len(current.history) + 2
+        self.store.copy_course(
+            COURSE.context_id,
+            current.context_id,
+            list(current.history),
+            f"{COURSE.title} (term {term})",
+            COURSE.label,
+        )
+        return self.course
 
     # -- identity -----------------------------------------------------------------------------
     @property
@@ -85,14 +112,27 @@ class DemoPlatform:
         return self.public_url + "/lti/launch"
 
     # -- the course's content -----------------------------------------------------------------
+    def placed_link(self, link_id: str) -> PlacedLink | None:
+        return self.store.placed_link(COURSE.context_id, self.course.context_id, link_id)
+
+    def placed_links(self) -> list[PlacedLink]:
+        return self.store.placed_links(COURSE.context_id, self.course.context_id)
+
+    def place_link(
+        self, title: str, text: str | None, url: str | None, custom: dict[str, str], by: str
+    ) -> PlacedLink:
+        context = self.course.context_id
+        copy = None if context == COURSE.context_id else context
+        return self.store.place_link(title, text, url, custom, by, copy)
+
     def link(self, link_id: str) -> DemoLink | None:
         if link_id == RAPPORT_LINK.link_id:
             return RAPPORT_LINK
-        placed = self.store.placed_link(link_id)
+        placed = self.placed_link(link_id)
         return DemoLink(placed.link_id, placed.title, placed.text or "") if placed else None
 
     def links(self) -> list[DemoLink]:
-        placed = [DemoLink(p.link_id, p.title, p.text or "") for p in self.store.placed_links()]
+        placed = [DemoLink(p.link_id, p.title, p.text or "") for p in self.placed_links()]
         return [RAPPORT_LINK, *placed]
 
 

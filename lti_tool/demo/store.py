@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     delete,
     event,
+    func,
     insert,
     select,
     update,
@@ -89,6 +90,25 @@ placed_links = Table(
     Column("url", String),
     Column("custom", JSON, nullable=False),
     Column("placed_by", String),
+)
+# A course copied for a new term, as an LMS copies one: the demo launches the newest copy,
+# whose history names the courses it came from, most recent first (Canvas's
+# `$Context.id.history`). Placed links belong to the course they were placed in (links with no
+# row here, to the demo's first course).
+course_copies = Table(
+    "course_copies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("context_id", String, nullable=False, unique=True),
+    Column("title", String, nullable=False),
+    Column("label", String, nullable=False),
+    Column("history", JSON, nullable=False),
+)
+link_courses = Table(
+    "link_courses",
+    metadata,
+    Column("link", Integer, ForeignKey("placed_links.id", ondelete="CASCADE"), primary_key=True),
+    Column("context_id", String, nullable=False),
 )
 deep_link_requests = Table(
     "deep_link_requests",
@@ -300,36 +320,85 @@ class DemoStore:
         return str(row._mapping["person_id"])
 
     def place_link(
-        self, title: str, text: str | None, url: str | None, custom: dict[str, str], placed_by: str
+        self,
+        title: str,
+        text: str | None,
+        url: str | None,
+        custom: dict[str, str],
+        placed_by: str,
+        context_id: str | None = None,
     ) -> PlacedLink:
+        """A link placed in the course; in a copied course when `context_id` names one."""
         with self._lock, self.engine.begin() as conn:
             number = conn.scalar(
                 insert(placed_links)
-                .values(
-                    title=title,
-                    text=text,
-                    url=url,
-                    custom=custom,
-                    placed_by=placed_by,
-                )
+                .values(title=title, text=text, url=url, custom=custom, placed_by=placed_by)
                 .returning(placed_links.c.id)
             )
+            if context_id is not None:
+                conn.execute(insert(link_courses).values(link=number, context_id=context_id))
         return PlacedLink(int(number), title, text, url, custom, placed_by)
 
-    def placed_links(self) -> list[PlacedLink]:
-        with self.engine.connect() as conn:
-            return [
-                _placed_link(r)
-                for r in conn.execute(select(placed_links).order_by(placed_links.c.id))
-            ]
+    def _links_of(self, base: str, context_id: str) -> Any:
+        """Placed links of one course: those of a copy, or those of the first course (`base`)."""
+        query = select(placed_links).outerjoin(
+            link_courses, link_courses.c.link == placed_links.c.id
+        )
+        if context_id == base:
+            return query.where(link_courses.c.link.is_(None))
+        return query.where(link_courses.c.context_id == context_id)
 
-    def placed_link(self, link_id: str) -> PlacedLink | None:
+    def placed_links(self, base: str, context_id: str) -> list[PlacedLink]:
+        query = self._links_of(base, context_id).order_by(placed_links.c.id)
+        with self.engine.connect() as conn:
+            return [_placed_link(r) for r in conn.execute(query)]
+
+    def placed_link(self, base: str, context_id: str, link_id: str) -> PlacedLink | None:
         number = PlacedLink.number_of(link_id)
         if number is None:
             return None
+        query = self._links_of(base, context_id).where(placed_links.c.id == number)
         with self.engine.connect() as conn:
-            row = conn.execute(select(placed_links).where(placed_links.c.id == number)).first()
+            row = conn.execute(query).first()
         return _placed_link(row) if row else None
+
+    # -- copying a course for a new term ------------------------------------------------------
+    def newest_copy(self) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(course_copies).order_by(course_copies.c.id.desc())).first()
+        return dict(row._mapping) if row else None
+
+    def copy_course(
+        self, base: str, source: str, history: list[str], title: str, label: str
+    ) -> str:
+        """Copy course `source` as an LMS does for a new term: its placed links (custom
+        parameters and all, under new link ids) and its gradebook columns (bound to the copied
+        links); its history is `source` then `history`. The new course's context id."""
+        with self._lock, self.engine.begin() as conn:
+            number = (conn.scalar(select(func.count()).select_from(course_copies)) or 0) + 1
+            context_id = f"{base}-copy-{number}"
+            conn.execute(
+                insert(course_copies).values(
+                    context_id=context_id, title=title, label=label, history=[source, *history]
+                )
+            )
+            renamed: dict[str, str] = {}
+            for row in conn.execute(self._links_of(base, source).order_by(placed_links.c.id)):
+                link = _placed_link(row)
+                new = conn.scalar(
+                    insert(placed_links)
+                    .values(title=link.title, text=link.text, url=link.url, custom=link.custom,
+                            placed_by=link.placed_by)
+                    .returning(placed_links.c.id)
+                )  # fmt: skip
+                conn.execute(insert(link_courses).values(link=new, context_id=context_id))
+                renamed[link.link_id] = PlacedLink(int(new), link.title, None, None).link_id
+            for row in conn.execute(select(line_items).where(line_items.c.context_id == source)):
+                values = {k: v for k, v in row._mapping.items() if k != "id"}
+                link_id = values["resource_link_id"]
+                values.update(context_id=context_id, resource_link_id=renamed.get(link_id, link_id))
+                conn.execute(insert(line_items).values(**values))
+        return context_id
 
     # -- counters, for tests and the gradebook page --------------------------------------------
     def count(self, name: str) -> None:

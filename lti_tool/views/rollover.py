@@ -70,7 +70,6 @@ def _page(course: Course, errors: dict[str, str], form: dict[str, Any]) -> str:
         said=said,
         errors=errors,
         form=form,
-        today=rapport().clock().date(),
     )
 
 

@@ -47,7 +47,7 @@ def test_place_rapport_in_the_demo_lms_and_launch_what_was_placed(live, feedback
     assert "Rapport added “Course newsfeed”, “Essay feedback”." in page
     assert "Graded: a gradebook column “Essay feedback”, out of 15." in page
     demo = platform(app)
-    home_link, graded_link = demo.store.placed_links()
+    home_link, graded_link = demo.placed_links()
     launchable = {dict(f.values()).get("link") for f in parse(received.text).forms}
     assert launchable == {home_link.link_id, graded_link.link_id}
     [column] = demo.store.line_items(demo.course.context_id, resource_link_id=graded_link.link_id)
