@@ -36,6 +36,7 @@ class DemoPlatform:
     key: PlatformKey
     store: DemoStore
     tool_jwks: Callable[[], dict[str, Any]]  # the tool's JWKS, read in-process
+    first_course: DemoCourse = COURSE  # the course the demo starts with; copies are of it
     registered: bool = False
 
     @property
@@ -43,9 +44,9 @@ class DemoPlatform:
         """The course the demo launches: its first one, or the newest copy of it."""
         copy = self.store.newest_copy()
         if copy is None:
-            return COURSE
+            return self.first_course
         return replace(
-            COURSE,
+            self.first_course,
             context_id=copy["context_id"],
             title=copy["title"],
             label=copy["label"],
@@ -56,12 +57,13 @@ class DemoPlatform:
         """Copy the course for a new term, as an LMS does; the demo launches the copy."""
         current = self.course
         term = len(current.history) + 2
+        first = self.first_course
         self.store.copy_course(
-            COURSE.context_id,
+            first.context_id,
             current.context_id,
             list(current.history),
-            f"{COURSE.title} (term {term})",
-            COURSE.label,
+            f"{first.title} (term {term})",
+            first.label,
         )
         return self.course
 
@@ -113,16 +115,16 @@ class DemoPlatform:
 
     # -- the course's content -----------------------------------------------------------------
     def placed_link(self, link_id: str) -> PlacedLink | None:
-        return self.store.placed_link(COURSE.context_id, self.course.context_id, link_id)
+        return self.store.placed_link(self.first_course.context_id, self.course.context_id, link_id)
 
     def placed_links(self) -> list[PlacedLink]:
-        return self.store.placed_links(COURSE.context_id, self.course.context_id)
+        return self.store.placed_links(self.first_course.context_id, self.course.context_id)
 
     def place_link(
         self, title: str, text: str | None, url: str | None, custom: dict[str, str], by: str
     ) -> PlacedLink:
         context = self.course.context_id
-        copy = None if context == COURSE.context_id else context
+        copy = None if context == self.first_course.context_id else context
         return self.store.place_link(title, text, url, custom, by, copy)
 
     def link(self, link_id: str) -> DemoLink | None:

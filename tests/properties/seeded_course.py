@@ -32,9 +32,11 @@ from lti_tool.models.grades import DeliveryStatus
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins import service as checkins
 from lti_tool.services.notifications.preferences import unsubscribe_token
+from lti_tool.services.placements import PlacementChoice, create_placements
 from tests.conftest import RunningTool, running_tool, state
 from tests.deep_linking_flow import Form, dl_launch, open_picker, parse, submit
 from tests.newsfeed_flow import Clock, Visitor, enter, teacher, use_clock, write_news
+from tests.platform import LTI
 
 MAX_PAGES = 60  # per person: every page of this course is a few links from its home
 
@@ -155,7 +157,10 @@ def _placed_and_graded(tool: RunningTool, staff: Visitor, amara_id: int) -> tupl
 
 def _seed(tool: RunningTool, clock: Clock) -> SeededCourse:
     platform, url = tool.platform, tool.url
-    staff = teacher(platform, url)
+    # Last term's course, which the LMS says this one copies: the home offers its set-up.
+    teacher(platform, url, context="last-term")
+    copied = {LTI + "custom": {"context_id_history": "last-term"}}
+    staff = teacher(platform, url, **copied)
     amara = enter(platform, url, "amara", name="Amara Okafor", given_name="Amara")
     enter(platform, url, "ben", name="Ben Adeyemi")
     amara_id = person_id(tool.app, "amara")
@@ -170,10 +175,18 @@ def _seed(tool: RunningTool, clock: Clock) -> SeededCourse:
             update(Course).values(nrps_url=platform.base_url + "/nrps", roster_synced_at=now)
         )
 
+    with transaction(state(tool.app).sessions) as session:
+        # A check-in link the LMS copied from last term, opening none of this course's yet.
+        [link] = create_placements(
+            session, course_id(staff), None, [PlacementChoice("checkin", "Weekly", False, None)]
+        )
+        copied_link = f"{staff.course}checkins/placed/{link.id}/choose"
+
     course = SeededCourse(tool, {"staff": staff, "student": amara})
     # Where the LMS opens Rapport besides the course home (the picker of a deep-linking request,
-    # the placed activity), and where deleting a post lands.
-    crawl(course, "staff", [picker, f"{staff.course}feedback/activities/{activity}", deleted])
+    # the placed activity, a copied link), and where deleting a post lands.
+    start = [picker, f"{staff.course}feedback/activities/{activity}", deleted, copied_link]
+    crawl(course, "staff", start)
     # The page a mail's unsubscribe link opens (signed, outside the course's pages).
     token = unsubscribe_token(state(tool.app).settings.secret_key, amara_id, course_id(amara))
     crawl(course, "student", [f"/notifications/unsubscribe/{token}"])

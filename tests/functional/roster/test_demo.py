@@ -44,7 +44,7 @@ def test_a_thousand_member_demo_course_syncs_on_the_instructors_launch(demo):
         DemoPerson(f"student-extra-{n:03d}", "Student", (LEARNER,), (), "Extra", f"Student {n:03d}")
         for n in range(987)
     )
-    demo_platform(app).course = dataclasses.replace(COURSE, people=COURSE.people + extra)
+    demo_platform(app).first_course = dataclasses.replace(COURSE, people=COURSE.people + extra)
     count_requests(app)
     browser = requests.Session()
     result = launch_as(browser, url, "instructor-margaret-chen")
