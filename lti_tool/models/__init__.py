@@ -24,6 +24,7 @@ from lti_tool.models.notifications import (
 from lti_tool.models.person import Person
 from lti_tool.models.placement import Placement
 from lti_tool.models.platform import Deployment, Registration, RegistrationInvite
+from lti_tool.models.privacy import PersonErasure
 from lti_tool.models.settings import CourseSetting
 from lti_tool.models.summary import StaffAnswer, StudentSummary
 
@@ -49,6 +50,7 @@ __all__ = [
     "NotificationStatus",
     "Occurrence",
     "Person",
+    "PersonErasure",
     "Placement",
     "Post",
     "PostKind",

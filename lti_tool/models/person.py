@@ -27,6 +27,9 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     picture: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str | None] = mapped_column(String(35))
+    # Set when their data was erased (services/privacy): the row stays, holding nothing about
+    # them, so that what others wrote to them keeps its shape; shown as a former member.
+    erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -55,9 +58,13 @@ class NameParts(Protocol):
     given_name: str | None
     family_name: str | None
     email: str | None
+    erased_at: datetime | None
 
 
-NAME_PARTS = ("registration_id", "sub", "name", "given_name", "family_name", "email")
+NAME_PARTS = ("registration_id", "sub", "name", "given_name", "family_name", "email", "erased_at")
+# How an erased person is shown: nothing about them is left to name them by.
+FORMER_STUDENT = "Former student"
+FORMER_MEMBER = "Former member"
 
 
 def short_code(who: NameParts) -> str:
@@ -65,6 +72,8 @@ def short_code(who: NameParts) -> str:
 
 
 def name_as(who: NameParts, role_word: str) -> str:
+    if who.erased_at is not None:
+        return FORMER_STUDENT if role_word == "Student" else FORMER_MEMBER
     if who.name:
         return who.name
     joined = " ".join(part for part in (who.given_name, who.family_name) if part)

@@ -42,7 +42,8 @@ HEADERS = [
     "flagged",
 ]
 S = StudentSummary
-NAMED = ("name", "given_name", "family_name", "email", "registration_id", "sub")
+NAMED = ("name", "given_name", "family_name", "email", "registration_id", "sub", "erased_at")
+WIDE = len(NAMED)
 
 
 def _named(person: Any) -> list[Any]:
@@ -92,7 +93,7 @@ def _cells(row: Any, now: datetime) -> list[str]:
     hidden, at, by_id, kind, about, trend, score, talk, waiting, unread, flagged, tutor_id = row[
         :12
     ]
-    student, tutor, by = row[12:18], row[18:24], row[24:30]
+    student, tutor, by = (row[12 + n * WIDE : 12 + (n + 1) * WIDE] for n in range(3))
     contact = at is not None and by_id is not None and not hidden
     return [
         neutralised(_name(student, "Student")),
