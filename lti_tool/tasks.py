@@ -39,7 +39,7 @@ FOLLOW_UP_SECONDS = 60  # a retry due sooner than the next minute's run gets its
 def roster_sync() -> RosterSync:
     state = rapport()
     client = ServiceClient(ServiceTokens(cache, state.http, state.keyring))
-    return RosterSync(state.sessions, NrpsClient(client))
+    return RosterSync(state.sessions, NrpsClient(client), erasure_key=state.settings.secret_key)
 
 
 @job(ROSTER_SYNC)

@@ -1,7 +1,8 @@
 """The events an operator follows, each told once: one log line and one count.
 
 A launch that reached Rapport or was refused (with the refusal's stable code from
-`lti_tool.lti.errors`), a score delivered to a gradebook or refused, a roster sync. The lines
+`lti_tool.lti.errors`), a score delivered to a gradebook or refused, a roster sync, a person's
+data erased. The lines
 carry ids Rapport made (course, activity, delivery) and the platform's issuer and client — never
 a token, a `sub`, a name or an email address. No Flask here: services call these outside a
 request too.
@@ -18,6 +19,7 @@ from lti_tool.observability.logs import event
 launches = logging.getLogger("rapport.launches")
 grades = logging.getLogger("rapport.grades")
 rosters = logging.getLogger("rapport.rosters")
+privacy = logging.getLogger("rapport.privacy")
 
 
 def launch_reached(outcome: str, **facts: Any) -> None:
@@ -63,3 +65,11 @@ def roster_synced(course_id: int, members: int, error: str | None) -> None:
     message = f"roster sync of course {course_id}: {error or f'{members} members'}"
     fields = {"course_id": course_id, "outcome": outcome, "members": members}
     event(rosters, level, message, "roster_sync", **fields)
+
+
+def person_erased(erasure_id: int, requested_by: str) -> None:
+    """A person's data erased (services/privacy): which erasure and who asked, never whom or
+    what."""
+    message = f"a person's data was erased (erasure {erasure_id}), asked by {requested_by}"
+    fields = {"erasure_id": erasure_id, "requested_by": requested_by}
+    event(privacy, logging.WARNING, message, "person_erased", **fields)

@@ -303,6 +303,8 @@ def retry_failed(
         GradeDelivery.activity_id == activity_id,
         GradeDelivery.status == DeliveryStatus.FAILED,
         ~newer_score(GradeDelivery),  # a newer score for the person already replaced it
+        # An erased person's score cannot name them to the LMS any more (services/privacy).
+        GradeDelivery.person_id.not_in(select(Person.id).where(Person.erased_at.is_not(None))),
     )
     if delivery_id is not None:
         query = query.where(GradeDelivery.id == delivery_id)

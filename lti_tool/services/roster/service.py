@@ -6,7 +6,10 @@ statements — the lease renewal, one INSERT … ON CONFLICT … RETURNING for t
 their memberships (per 1,000 members; see `rows`) — never a query per member. Members the
 complete roster no longer lists become inactive, never deleted: their threads and check-ins
 stay. Names are never overwritten with nothing, so a privacy-limited roster keeps the name a
-launch brought, and `Person.name_as` shows "Student 4f2a" until one arrives.
+launch brought, and `Person.name_as` shows "Student 4f2a" until one arrives. A person whose data
+was erased is left out while the LMS still lists them (`lti_tool.services.privacy.erasures`):
+what was erased does not come back with the next sync (one more query per page, once anyone
+was ever erased).
 
 Two workers never sync one course at once: `claim_roster_sync` takes a lease on
 `course.roster_sync_started_at` with one conditional UPDATE, the sync renews it with every
@@ -32,6 +35,7 @@ from lti_tool.observability.events import roster_synced
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.audit import AuditAction, AuditFacts, plural, record, register_action
 from lti_tool.services.dashboard.tracking import members_changed
+from lti_tool.services.privacy.erasures import any_erasures, without_erased
 from lti_tool.services.roster.rows import deactivate_absent, upsert_memberships, upsert_people
 
 DEFAULT_INTERVAL = timedelta(hours=1)
@@ -152,18 +156,31 @@ def _rowcount(result: Any) -> int:
     return int(result.rowcount)
 
 
+@dataclass(frozen=True)
+class _Target:
+    registration_id: int
+    issuer: str
+    platform: PlatformEndpoint
+    url: str
+    erasures: bool  # anyone was ever erased: members are checked against them
+
+
 class RosterSync:
-    """One course's sync, run with the lease `claim_roster_sync` returned."""
+    """One course's sync, run with the lease `claim_roster_sync` returned. `erasure_key` is
+    the application's secret, which erasures hash people's identities with."""
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         source: RosterSource,
         clock: Callable[[], datetime] = utcnow,
+        *,
+        erasure_key: str,
     ) -> None:
         self.sessions = sessions
         self.source = source
         self.clock = clock
+        self.erasure_key = erasure_key
 
     def run(
         self, course_id: int, lease: datetime, started_by: int | None = None
@@ -173,9 +190,9 @@ class RosterSync:
         held = lease
         pages = members = 0
         try:
-            registration_id, platform, url = self._target(course_id)
-            for page in self.source.pages(platform, url):
-                held = self._write_page(course_id, registration_id, page.members, lease, held)
+            target = self._target(course_id)
+            for page in self.source.pages(target.platform, target.url):
+                held = self._write_page(course_id, target, page.members, lease, held)
                 pages += 1
                 members += len(page.members)
             deactivated = self._finish(course_id, lease, held, members, started_by)
@@ -190,18 +207,24 @@ class RosterSync:
         roster_synced(course_id, members, None)
         return RosterSyncResult(course_id, pages, members, deactivated)
 
-    def _target(self, course_id: int) -> tuple[int, PlatformEndpoint, str]:
+    def _target(self, course_id: int) -> _Target:
         with self.sessions() as session:
             course = session.get(Course, course_id)
             registration = session.get(Registration, course.registration_id) if course else None
             if course is None or registration is None or not course.nrps_url:
                 raise ServiceError("this course's LMS does not offer its roster (no NRPS claim)")
-            return registration.id, PlatformEndpoint.of(registration), course.nrps_url
+            return _Target(
+                registration.id,
+                registration.issuer,
+                PlatformEndpoint.of(registration),
+                course.nrps_url,
+                any_erasures(session),
+            )
 
     def _write_page(
         self,
         course_id: int,
-        registration_id: int,
+        target: _Target,
         members: Sequence[RosterMember],
         lease: datetime,
         held: datetime,
@@ -212,7 +235,13 @@ class RosterSync:
             renewed = _renew_lease(session, course_id, held, now)
             for start in range(0, len(unique), CHUNK):
                 chunk = unique[start : start + CHUNK]
-                ids = upsert_people(session, registration_id, chunk, now)
+                if target.erasures:
+                    chunk = without_erased(
+                        session, self.erasure_key, target.issuer, target.registration_id, chunk
+                    )
+                    if not chunk:
+                        continue
+                ids = upsert_people(session, target.registration_id, chunk, now)
                 upsert_memberships(session, course_id, chunk, ids, seen_at=lease, now=now)
         return renewed
 

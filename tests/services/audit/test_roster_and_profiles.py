@@ -38,7 +38,7 @@ def sync(world: World, started_by: int | None) -> None:
         lease = claim_roster_sync(session, world.course_id, T0, synced_before=T0)
     assert lease is not None
     clock = iter(T0 + timedelta(milliseconds=n) for n in range(1, 1_000))
-    result = RosterSync(world.sessions, Roster(), clock=lambda: next(clock)).run(
+    result = RosterSync(world.sessions, Roster(), lambda: next(clock), erasure_key="k").run(
         world.course_id, lease, started_by
     )
     assert result.error is None

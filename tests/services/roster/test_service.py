@@ -90,7 +90,8 @@ def sync(app, course_id: int, roster: Roster, at: datetime):
         lease = claim_roster_sync(session, course_id, at, synced_before=at)
     assert lease is not None
     ticks = iter(range(1, 1_000_000))
-    return RosterSync(sessions, roster, clock=lambda: at + timedelta(milliseconds=next(ticks))).run(
+    clock = lambda: at + timedelta(milliseconds=next(ticks))  # noqa: E731
+    return RosterSync(sessions, roster, clock, erasure_key=state(app).settings.secret_key).run(
         course_id, lease
     )
 
@@ -256,10 +257,14 @@ def test_one_sync_at_a_time_and_a_stuck_one_gives_way(app, course_id):
         late = T0 + LEASE + timedelta(seconds=1)
         second = claim_roster_sync(session, course_id, late, synced_before=late)
     assert first and second
-    stuck = RosterSync(sessions, Roster([person(1)]), clock=lambda: late).run(course_id, first)
+    stuck = RosterSync(sessions, Roster([person(1)]), lambda: late, erasure_key="k").run(
+        course_id, first
+    )
     assert stuck.error == "another roster sync of this course took over"
     assert members(app, course_id) == {}
-    done = RosterSync(sessions, Roster([person(1)]), clock=lambda: late).run(course_id, second)
+    done = RosterSync(sessions, Roster([person(1)]), lambda: late, erasure_key="k").run(
+        course_id, second
+    )
     assert (done.members, done.error) == (1, None)
 
 
