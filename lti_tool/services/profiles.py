@@ -45,6 +45,8 @@ class AuthorCard:
     role_title: str | None = None
     bio: str | None = None
     contact: str | None = None
+    # Their data was erased (services/privacy): shown as a former member, their words gone.
+    erased: bool = False
 
     @property
     def initials(self) -> str:
@@ -87,6 +89,7 @@ def card_for(person: Person, role: CourseRole | None, profile: StaffProfile | No
         role_title=profile.role_title if profile and is_staff else None,
         bio=profile.bio if profile and is_staff else None,
         contact=profile.contact if profile and is_staff else None,
+        erased=person.erased_at is not None,
     )
 
 

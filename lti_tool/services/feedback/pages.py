@@ -177,6 +177,9 @@ class ShownMessage:
     message: FeedbackMessage
     author: AuthorCard
     can_edit: bool
+    # Its words went with an erased person's data: the writer's, or the student's whose
+    # conversation it is (services/privacy/words.py).
+    removed: bool = False
 
 
 @dataclass(frozen=True)
@@ -218,13 +221,24 @@ def thread_page(session: Session, viewer: Viewer, thread_id: int, now: datetime)
         student=cards[thread.student_id],
         tutor=cards.get(tutor_id) if tutor_id else None,
         placement=placement,
-        messages=[
-            ShownMessage(m, cards[m.author_id], can_edit_message(viewer, m, now)) for m in messages
-        ],
+        messages=[_shown(viewer, m, cards, cards[thread.student_id].erased, now) for m in messages],
         grade=graded[-1] if graded else None,
         gradebook=status,
         can_grade=can_grade(viewer, placement),
     )
+
+
+def _shown(
+    viewer: Viewer,
+    message: FeedbackMessage,
+    cards: dict[int, AuthorCard],
+    student_erased: bool,
+    now: datetime,
+) -> ShownMessage:
+    author = cards[message.author_id]
+    removed = student_erased or author.erased
+    editable = not removed and can_edit_message(viewer, message, now)
+    return ShownMessage(message, author, editable, removed=removed)
 
 
 def _gradebook_status(

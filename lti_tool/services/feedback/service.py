@@ -115,6 +115,14 @@ def check_may_write_to(session: Session, viewer: Viewer, student_id: int) -> Non
         )
 
 
+def refuse_if_erased(session: Session, thread: FeedbackThread) -> None:
+    """The conversation of a student whose data was erased keeps its shape and takes no more
+    words (services/privacy)."""
+    student = session.get(Person, thread.student_id)
+    if student is not None and student.erased_at is not None:
+        raise FeedbackRefused(403, "This student's data was erased: write to them no more here.")
+
+
 # -- writing ----------------------------------------------------------------------------------
 
 
@@ -238,6 +246,7 @@ def post_message(
 ) -> FeedbackMessage:
     """Add a message; a staff message may carry a grade, queued for the LMS gradebook."""
     thread = readable_thread(session, viewer, thread_id)
+    refuse_if_erased(session, thread)
     placement = session.get(Placement, thread.placement_id) if thread.placement_id else None
     score = None
     if grade not in (None, ""):
@@ -295,6 +304,7 @@ def edit_message(
     if message is None:
         raise not_found()
     thread = readable_thread(session, viewer, message.thread_id)
+    refuse_if_erased(session, thread)
     if not can_edit_message(viewer, message, now):
         raise FeedbackRefused(403, "A message can be edited by its author for ten minutes.")
     text = _clean_body(body, required=message.score_given is None)
