@@ -44,21 +44,16 @@ Section = Callable[[int], Rows]
 S = StudentSummary
 
 
+def _of(model: Any, names: str) -> list[Any]:
+    """The model's columns, named as they are."""
+    return [getattr(model, name) for name in names.split()]
+
+
 def _membership(pid: int) -> Rows:
     m = Membership
-    return select(
-        m.course_id,
-        m.role,
-        m.launch_role,
-        m.roster_role,
-        m.lti_roles,
-        m.active,
-        m.section,
-        m.roster_status,
-        m.roster_seen_at,
-        m.last_launch_at,
-        m.created_at.label("joined_at"),
-    ).where(m.person_id == pid)
+    named = _of(m, "course_id role launch_role roster_role lti_roles active section")
+    named += _of(m, "roster_status roster_seen_at last_launch_at")
+    return select(*named, m.created_at.label("joined_at")).where(m.person_id == pid)
 
 
 def _staff_profile(pid: int) -> Rows:
@@ -69,19 +64,9 @@ def _staff_profile(pid: int) -> Rows:
 
 
 def _posts(pid: int) -> Rows:
+    named = _of(Post, "course_id kind title body draft publish_at pinned created_at edited_at")
     return (
-        select(
-            Post.course_id,
-            Post.kind,
-            Post.title,
-            Post.body,
-            Post.draft,
-            Post.publish_at,
-            Post.pinned,
-            Post.created_at,
-            Post.edited_at,
-            Post.deleted_at,
-        )
+        select(*named, Post.deleted_at)
         .where(Post.author_id == pid)
         .order_by(Post.created_at, Post.id)
     )
@@ -153,19 +138,14 @@ def _conversations_read(pid: int) -> Rows:
 
 def _checkin_answers(pid: int) -> Rows:
     r = CheckInResponse
+    answered = _of(r, "answers score wants_talk submitted_at updated_at status handled_at")
     return (
         select(
             CheckIn.course_id,
             CheckIn.title.label("check_in"),
             Occurrence.number.label("week"),
             Occurrence.opens_at,
-            r.answers,
-            r.score,
-            r.wants_talk,
-            r.submitted_at,
-            r.updated_at,
-            r.status,
-            r.handled_at,
+            *answered,
         )
         .join(Occurrence, Occurrence.id == r.occurrence_id)
         .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
@@ -183,17 +163,9 @@ def _answered_by_staff(pid: int) -> Rows:
 
 def _grades(pid: int) -> Rows:
     d = GradeDelivery
+    sent = _of(d, "score_given score_maximum comment status scored_at sent_at")
     return (
-        select(
-            GradableActivity.course_id,
-            GradableActivity.label.label("activity"),
-            d.score_given,
-            d.score_maximum,
-            d.comment,
-            d.status,
-            d.scored_at,
-            d.sent_at,
-        )
+        select(GradableActivity.course_id, GradableActivity.label.label("activity"), *sent)
         .join(GradableActivity, GradableActivity.id == d.activity_id)
         .where(d.person_id == pid)
         .order_by(d.id)
@@ -243,20 +215,9 @@ def _notifications(pid: int) -> Rows:
 
 
 def _summary(pid: int) -> Rows:
-    return select(
-        S.course_id,
-        S.active,
-        S.contact_at,
-        S.contact_kind,
-        S.contact_about,
-        S.waiting_since,
-        S.talk_requests,
-        S.scores,
-        S.trend,
-        S.latest_score,
-        S.latest_text,
-        S.flagged,
-    ).where(S.student_id == pid)
+    named = "course_id active contact_at contact_kind contact_about waiting_since talk_requests"
+    named += " scores trend latest_score latest_text flagged"
+    return select(*_of(S, named)).where(S.student_id == pid)
 
 
 def _made(model: Any, *columns: Any) -> Section:
