@@ -42,6 +42,9 @@ def _record(session: Session, person: Person) -> dict[str, Any]:
     for name, query in sections.SECTIONS.items():
         for course_id, row in _rows(session, query(person.id)):
             courses[course_id].setdefault(name, []).append(row)
+    given = sections.grade_comments_written(session, person.id)
+    for course_id, row in _rows(session, given):
+        courses[course_id].setdefault("grade_comments_written", []).append(row)
     for course_id, rows in _activity_log(session, person.id):
         courses[course_id]["activity_log"] = rows
     return {

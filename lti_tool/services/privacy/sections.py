@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from lti_tool.models import (
     AuditEntry,
@@ -37,6 +37,8 @@ from lti_tool.models import (
     ThreadRead,
     TutorAllocation,
 )
+from lti_tool.services.grades.service import score_comment
+from lti_tool.services.placements import activity_key
 
 # A query of any columns (SQLAlchemy types a Select by each of them).
 Rows = Select[*tuple[Any, ...]]
@@ -263,4 +265,62 @@ def entries_of(course_id: int) -> Select[AuditEntry]:
         select(AuditEntry)
         .where(AuditEntry.course_id == course_id)
         .order_by(AuditEntry.created_at, AuditEntry.id)
+    )
+
+
+def comments_given(session: Session, pid: int) -> list[int]:
+    """The deliveries whose gradebook comment is their words: a grade they gave went with its
+    message as the comment (and again with each edit), kept on the other student's delivery.
+    Every comment on that student's deliveries for the activity, but those of other graders'
+    messages as they stand."""
+    graded = session.scalars(
+        select(FeedbackThread)
+        .join(FeedbackMessage, FeedbackMessage.thread_id == FeedbackThread.id)
+        .where(
+            FeedbackMessage.author_id == pid,
+            FeedbackMessage.score_given.is_not(None),
+            FeedbackThread.student_id != pid,
+            FeedbackThread.placement_id.is_not(None),
+        )
+        .distinct()
+    ).all()
+    found: list[int] = []
+    for thread in graded:
+        placement = session.get_one(Placement, thread.placement_id)
+        others = session.scalars(
+            select(FeedbackMessage.body).where(
+                FeedbackMessage.thread_id == thread.id,
+                FeedbackMessage.author_id != pid,
+                FeedbackMessage.score_given.is_not(None),
+            )
+        )
+        kept = [comment for comment in map(score_comment, others) if comment is not None]
+        found += session.scalars(
+            select(GradeDelivery.id)
+            .join(GradableActivity, GradableActivity.id == GradeDelivery.activity_id)
+            .where(
+                GradableActivity.course_id == thread.course_id,
+                GradableActivity.key == activity_key(placement),
+                GradeDelivery.person_id == thread.student_id,
+                GradeDelivery.comment.is_not(None),
+                GradeDelivery.comment.not_in(kept),
+            )
+        )
+    return found
+
+
+def grade_comments_written(session: Session, pid: int) -> Rows:
+    """Those deliveries, as the export lists them."""
+    d = GradeDelivery
+    return (
+        select(
+            GradableActivity.course_id,
+            GradableActivity.label.label("activity"),
+            Person.name.label("student"),
+            *_of(d, "score_given score_maximum comment status scored_at"),
+        )
+        .join(GradableActivity, GradableActivity.id == d.activity_id)
+        .join(Person, Person.id == d.person_id)
+        .where(d.id.in_(comments_given(session, pid)))
+        .order_by(d.id)
     )

@@ -36,8 +36,8 @@ from lti_tool.models import (
     Snippet,
 )
 from lti_tool.models.person import FORMER_MEMBER, FORMER_STUDENT
-from lti_tool.services.grades.service import score_comment
 from lti_tool.services.privacy.people import without_names
+from lti_tool.services.privacy.sections import comments_given
 
 NO_WORDS = {"body": "", "body_html": ""}
 _POST_ACTIONS = ("news.%", "introduction.%", "reply.%")
@@ -59,29 +59,16 @@ def erase_conversations(session: Session, person_id: int, names: Sequence[str]) 
             or_(FeedbackThread.student_id == person_id, FeedbackThread.started_by_id == person_id)
         )
     ):
-        thread.title = without_names(thread.title, names, FORMER_STUDENT)[:200]
+        instead = FORMER_STUDENT if thread.student_id == person_id else FORMER_MEMBER
+        thread.title = without_names(thread.title, names, instead)[:200]
 
 
 def _forget_comments_given(session: Session, person_id: int) -> None:
-    """A grade they gave went to the gradebook with their message as its comment: the
-    comment is their words, kept on the other student's delivery."""
-    graded = session.execute(
-        select(FeedbackThread.student_id, FeedbackMessage.body)
-        .join(FeedbackThread, FeedbackThread.id == FeedbackMessage.thread_id)
-        .where(
-            FeedbackMessage.author_id == person_id,
-            FeedbackMessage.score_given.is_not(None),
-            FeedbackThread.student_id != person_id,
+    given = comments_given(session, person_id)
+    if given:
+        session.execute(
+            update(GradeDelivery).where(GradeDelivery.id.in_(given)).values(comment=None)
         )
-    ).all()
-    for student_id, body in graded:
-        comment = score_comment(body)
-        if comment is not None:
-            session.execute(
-                update(GradeDelivery)
-                .where(GradeDelivery.person_id == student_id, GradeDelivery.comment == comment)
-                .values(comment=None)
-            )
 
 
 def erase_posts(session: Session, person_id: int) -> set[int]:
@@ -122,8 +109,9 @@ def erase_from_activity_log(
             or_(AuditEntry.subject_person_id == person_id, AuditEntry.actor_id == person_id)
         )
     ):
+        instead = FORMER_STUDENT if entry.subject_person_id == person_id else FORMER_MEMBER
         if entry.subject:
-            entry.subject = without_names(entry.subject, names, FORMER_MEMBER)[:255]
+            entry.subject = without_names(entry.subject, names, instead)[:255]
     if not posts:
         return
     about_posts = select(AuditEntry).where(

@@ -20,7 +20,7 @@ AS_A_STUDENT = {
 AS_STAFF = {
     "membership", "staff_profile", "posts", "replies", "messages", "conversations_read",
     "tutees", "flags_they_set", "snippets_written", "check_ins_made", "placements_made",
-    "activity_log",
+    "grade_comments_written", "activity_log",
 }  # fmt: skip
 
 

@@ -70,7 +70,7 @@ MARKERS = [
     for kind in (
         "introduction", "reply", "message", "answer",  # as a student
         "bio", "pronouns", "contact", "staff-introduction", "news-title", "news-body", "news-reply",
-        "feedback", "grade-comment", "flag-note",  # as staff
+        "feedback", "grade-first", "grade-comment", "flag-note",  # as staff
     )
 ]  # fmt: skip
 # What names her: everything the search looks for besides her words.
@@ -325,10 +325,15 @@ def _as_staff(world: World) -> None:
         feedback.post_message(
             s, world.viewer(s, "Chidi", lab), thread.id, "Chidi asks why", world.tick()
         )
-        feedback.post_message(
-            s, world.viewer(s, "Zephyrine", lab), thread.id, mark("grade-comment"), world.tick(),
+        graded = feedback.post_message(
+            s, world.viewer(s, "Zephyrine", lab), thread.id, mark("grade-first"), world.tick(),
             grade="7",
         )  # fmt: skip
+        # Edited: the gradebook gets the new words; the first stay on the older delivery.
+        viewer = world.viewer(s, "Zephyrine", lab)
+        feedback.edit_message(s, viewer, graded.id, mark("grade-comment"), world.tick(1))
+        margaret = world.viewer(s, "Margaret", lab)
+        feedback.post_message(s, margaret, thread.id, "Margaret agrees", world.tick(), grade="9")
     lab_checkin = checkin(world, lab, "Zephyrine", f"Lab safety ({GIVEN})")
     with world.session() as s:
         answer(
