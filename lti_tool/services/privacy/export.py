@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from lti_tool.models import AuditEntry, Course, Person, Registration
 from lti_tool.services.audit import person_ids_in
 from lti_tool.services.checkins.export import iso_utc
-from lti_tool.services.privacy import sections
+from lti_tool.services.privacy import grade_comments, sections
 from lti_tool.services.privacy.people import course_ids_of, people_named
 
 PROFILE = ("sub", "name", "given_name", "family_name", "email", "picture", "locale")
@@ -42,7 +42,7 @@ def _record(session: Session, person: Person) -> dict[str, Any]:
     for name, query in sections.SECTIONS.items():
         for course_id, row in _rows(session, query(person.id)):
             courses[course_id].setdefault(name, []).append(row)
-    given = sections.grade_comments_written(session, person.id)
+    given = grade_comments.grade_comments_written(session, person.id)
     for course_id, row in _rows(session, given):
         courses[course_id].setdefault("grade_comments_written", []).append(row)
     for course_id, rows in _activity_log(session, person.id):

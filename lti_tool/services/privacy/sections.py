@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from lti_tool.models import (
     AuditEntry,
@@ -37,8 +37,6 @@ from lti_tool.models import (
     ThreadRead,
     TutorAllocation,
 )
-from lti_tool.services.grades.service import score_comment
-from lti_tool.services.placements import activity_key
 
 # A query of any columns (SQLAlchemy types a Select by each of them).
 Rows = Select[*tuple[Any, ...]]
@@ -46,15 +44,15 @@ Section = Callable[[int], Rows]
 S = StudentSummary
 
 
-def _of(model: Any, names: str) -> list[Any]:
+def columns_of(model: Any, names: str) -> list[Any]:
     """The model's columns, named as they are."""
     return [getattr(model, name) for name in names.split()]
 
 
 def _membership(pid: int) -> Rows:
     m = Membership
-    named = _of(m, "course_id role launch_role roster_role lti_roles active section")
-    named += _of(m, "roster_status roster_seen_at last_launch_at")
+    named = columns_of(m, "course_id role launch_role roster_role lti_roles active section")
+    named += columns_of(m, "roster_status roster_seen_at last_launch_at")
     return select(*named, m.created_at.label("joined_at")).where(m.person_id == pid)
 
 
@@ -66,7 +64,9 @@ def _staff_profile(pid: int) -> Rows:
 
 
 def _posts(pid: int) -> Rows:
-    named = _of(Post, "course_id kind title body draft publish_at pinned created_at edited_at")
+    named = columns_of(
+        Post, "course_id kind title body draft publish_at pinned created_at edited_at"
+    )
     return (
         select(*named, Post.deleted_at)
         .where(Post.author_id == pid)
@@ -140,7 +140,7 @@ def _conversations_read(pid: int) -> Rows:
 
 def _checkin_answers(pid: int) -> Rows:
     r = CheckInResponse
-    answered = _of(r, "answers score wants_talk submitted_at updated_at status handled_at")
+    answered = columns_of(r, "answers score wants_talk submitted_at updated_at status handled_at")
     return (
         select(
             CheckIn.course_id,
@@ -165,7 +165,7 @@ def _answered_by_staff(pid: int) -> Rows:
 
 def _grades(pid: int) -> Rows:
     d = GradeDelivery
-    sent = _of(d, "score_given score_maximum comment status scored_at sent_at")
+    sent = columns_of(d, "score_given score_maximum comment status scored_at sent_at")
     return (
         select(GradableActivity.course_id, GradableActivity.label.label("activity"), *sent)
         .join(GradableActivity, GradableActivity.id == d.activity_id)
@@ -219,7 +219,7 @@ def _notifications(pid: int) -> Rows:
 def _summary(pid: int) -> Rows:
     named = "course_id active contact_at contact_kind contact_about waiting_since talk_requests"
     named += " scores trend latest_score latest_text flagged"
-    return select(*_of(S, named)).where(S.student_id == pid)
+    return select(*columns_of(S, named)).where(S.student_id == pid)
 
 
 def _made(model: Any, *columns: Any) -> Section:
@@ -265,62 +265,4 @@ def entries_of(course_id: int) -> Select[AuditEntry]:
         select(AuditEntry)
         .where(AuditEntry.course_id == course_id)
         .order_by(AuditEntry.created_at, AuditEntry.id)
-    )
-
-
-def comments_given(session: Session, pid: int) -> list[int]:
-    """The deliveries whose gradebook comment is their words: a grade they gave went with its
-    message as the comment (and again with each edit), kept on the other student's delivery.
-    Every comment on that student's deliveries for the activity, but those of other graders'
-    messages as they stand."""
-    graded = session.scalars(
-        select(FeedbackThread)
-        .join(FeedbackMessage, FeedbackMessage.thread_id == FeedbackThread.id)
-        .where(
-            FeedbackMessage.author_id == pid,
-            FeedbackMessage.score_given.is_not(None),
-            FeedbackThread.student_id != pid,
-            FeedbackThread.placement_id.is_not(None),
-        )
-        .distinct()
-    ).all()
-    found: list[int] = []
-    for thread in graded:
-        placement = session.get_one(Placement, thread.placement_id)
-        others = session.scalars(
-            select(FeedbackMessage.body).where(
-                FeedbackMessage.thread_id == thread.id,
-                FeedbackMessage.author_id != pid,
-                FeedbackMessage.score_given.is_not(None),
-            )
-        )
-        kept = [comment for comment in map(score_comment, others) if comment is not None]
-        found += session.scalars(
-            select(GradeDelivery.id)
-            .join(GradableActivity, GradableActivity.id == GradeDelivery.activity_id)
-            .where(
-                GradableActivity.course_id == thread.course_id,
-                GradableActivity.key == activity_key(placement),
-                GradeDelivery.person_id == thread.student_id,
-                GradeDelivery.comment.is_not(None),
-                GradeDelivery.comment.not_in(kept),
-            )
-        )
-    return found
-
-
-def grade_comments_written(session: Session, pid: int) -> Rows:
-    """Those deliveries, as the export lists them."""
-    d = GradeDelivery
-    return (
-        select(
-            GradableActivity.course_id,
-            GradableActivity.label.label("activity"),
-            Person.name.label("student"),
-            *_of(d, "score_given score_maximum comment status scored_at"),
-        )
-        .join(GradableActivity, GradableActivity.id == d.activity_id)
-        .join(Person, Person.id == d.person_id)
-        .where(d.id.in_(comments_given(session, pid)))
-        .order_by(d.id)
     )

@@ -36,8 +36,8 @@ from lti_tool.models import (
     Snippet,
 )
 from lti_tool.models.person import FORMER_MEMBER, FORMER_STUDENT
+from lti_tool.services.privacy.grade_comments import comments_given
 from lti_tool.services.privacy.people import without_names
-from lti_tool.services.privacy.sections import comments_given
 
 NO_WORDS = {"body": "", "body_html": ""}
 _POST_ACTIONS = ("news.%", "introduction.%", "reply.%")
