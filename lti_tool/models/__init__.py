@@ -24,6 +24,7 @@ from lti_tool.models.notifications import (
 from lti_tool.models.person import Person
 from lti_tool.models.placement import Placement
 from lti_tool.models.platform import Deployment, Registration, RegistrationInvite
+from lti_tool.models.retention import CourseDeletion
 from lti_tool.models.settings import CourseSetting
 from lti_tool.models.summary import StaffAnswer, StudentSummary
 
@@ -34,6 +35,7 @@ __all__ = [
     "CheckInAnnouncement",
     "CheckInResponse",
     "Course",
+    "CourseDeletion",
     "CourseSetting",
     "DeliveryStatus",
     "Deployment",

@@ -18,6 +18,7 @@ from lti_tool.observability.logs import event
 launches = logging.getLogger("rapport.launches")
 grades = logging.getLogger("rapport.grades")
 rosters = logging.getLogger("rapport.rosters")
+retention = logging.getLogger("rapport.retention")
 
 
 def launch_reached(outcome: str, **facts: Any) -> None:
@@ -63,3 +64,10 @@ def roster_synced(course_id: int, members: int, error: str | None) -> None:
     message = f"roster sync of course {course_id}: {error or f'{members} members'}"
     fields = {"course_id": course_id, "outcome": outcome, "members": members}
     event(rosters, level, message, "roster_sync", **fields)
+
+
+def course_retention(course_id: int, outcome: str, detail: str) -> None:
+    """Retention acting on a course: `outcome` "warned" (its staff were told the day it will be
+    deleted) or "deleted"."""
+    message = f"course {course_id}: {detail} (retention)"
+    event(retention, logging.INFO, message, "retention", course_id=course_id, outcome=outcome)

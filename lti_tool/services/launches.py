@@ -69,6 +69,8 @@ def record_launch(
         "lms_url": claims.return_url,
         "updated_at": now,
     }
+    if claims.course_end is not None:  # a launch that says nothing keeps what an earlier said
+        course_values["lms_ends_at"] = claims.course_end.at
     course = None
     if claims.role is CourseRole.STAFF:
         # The row itself, so that a staff launch's roster check (views/roster.py) finds it in

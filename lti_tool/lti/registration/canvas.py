@@ -5,6 +5,8 @@
 - Canvas's extensions to the tool configuration: privacy level, tool id, placements and whether
   the course menu item starts visible (Canvas's registration.md).
 - The developer key JSON an admin pastes into Canvas instead (Canvas's lti_dev_key_config.md).
+- Canvas's variable substitutions, asked for as custom parameters: the course's end date
+  (`$Canvas.course.endAt`, read back by `lti/claims.py`), which Moodle does not offer.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from lti_tool.lti.claims import COURSE_END_PARAM
 from lti_tool.lti.registration.tool import (
     DEEP_LINKING,
     RESOURCE_LINK,
@@ -36,7 +39,13 @@ HOSTED_ISSUERS = {
     "https://canvas.test.instructure.com": "sso.test.canvaslms.com",
 }
 TOOL_ID = "rapport"
-TOOL_CONFIGURATION = {EXTENSION + "privacy_level": "public", EXTENSION + "tool_id": TOOL_ID}
+# Custom parameters every launch carries, each filled in by Canvas from the variable named.
+CUSTOM_PARAMETERS = {COURSE_END_PARAM: "$Canvas.course.endAt"}
+TOOL_CONFIGURATION = {
+    EXTENSION + "privacy_level": "public",
+    EXTENSION + "tool_id": TOOL_ID,
+    "custom_parameters": CUSTOM_PARAMETERS,
+}
 # docs/product.md: instructors switch Rapport on in their course, so its course menu item starts
 # hidden until they show it (Course Settings → Navigation).
 COURSE_NAVIGATION_ENABLED = False
@@ -104,6 +113,7 @@ def developer_key(tool: ToolUrls) -> dict[str, Any]:
         "target_link_uri": tool.launch,
         "public_jwk_url": tool.jwks,
         "scopes": list(SCOPES),
+        "custom_fields": dict(CUSTOM_PARAMETERS),
         "extensions": [
             {
                 "domain": tool.domain,
