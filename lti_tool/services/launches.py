@@ -69,8 +69,9 @@ def record_launch(
         "lms_url": claims.return_url,
         "updated_at": now,
     }
-    if claims.course_end is not None:  # a launch that says nothing keeps what an earlier said
-        course_values["lms_ends_at"] = claims.course_end.at
+    said_end = claims.course_end  # None: says nothing, and what an earlier launch said stays
+    if said_end is not None and said_end.at is not None:
+        course_values["lms_ends_at"] = said_end.at
     course = None
     if claims.role is CourseRole.STAFF:
         # The row itself, so that a staff launch's roster check (views/roster.py) finds it in
@@ -80,6 +81,13 @@ def record_launch(
         course_id = course.id
     else:
         course_id = upsert(session, Course, course_keys, course_values)
+    if said_end is not None and said_end.at is None:
+        # The LMS says the course has no end (any more): an upsert never writes a None.
+        session.execute(
+            update(Course)
+            .where(Course.id == course_id, Course.lms_ends_at.is_not(None))
+            .values(lms_ends_at=None)
+        )
     upsert(
         session,
         Membership,
