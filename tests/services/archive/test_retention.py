@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from lti_tool.config import load_settings
 from lti_tool.db import transaction
+from lti_tool.jobs import _SPECS
 from lti_tool.models import (
     AuditEntry,
     Course,
@@ -36,6 +38,7 @@ from lti_tool.services.archive.settings import END_DATE
 from lti_tool.services.notifications import outbox
 from lti_tool.services.notifications.compose import compose
 from lti_tool.services.notifications.preferences import set_mode
+from lti_tool.tasks import RETENTION, apply_retention
 from tests.conftest import state
 from tests.mailbox import html_of, text_of
 from tests.newsfeed_flow import Clock
@@ -249,3 +252,26 @@ def test_the_mail_names_the_course_the_day_and_how_to_download_it(world):
     for body in (text, html):
         assert "then Settings in Rapport, and download the whole course" in " ".join(body.split())
         assert "https://lms.example.edu/courses/7" in body  # through the LMS, as every mail
+
+
+# -- the setting, and the job that applies it --------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "days"), [(None, None), ("", None), (" ", None), ("365", 365), (" 1 ", 1)]
+)
+def test_retention_days_is_read_from_the_environment_off_by_default(tmp_path, value, days):
+    env = {"RAPPORT_INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "x"}
+    if value is not None:
+        env["RETENTION_DAYS"] = value
+    assert load_settings(env).retention_days == days
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "30d", "1.5", "a year"])
+def test_a_retention_that_is_not_a_number_of_days_stops_the_start(tmp_path, value):
+    env = {"RAPPORT_INSTANCE_DIR": str(tmp_path), "SECRET_KEY": "x", "RETENTION_DAYS": value}
+    with pytest.raises(ValueError, match="RETENTION_DAYS must be a whole number of days"):
+        load_settings(env)
+
+
+def test_the_workers_apply_retention_every_hour():
+    spec = _SPECS[RETENTION]
+    assert spec.periodic is not None and spec.run is apply_retention
