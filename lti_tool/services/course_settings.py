@@ -143,6 +143,9 @@ class SettingSpec:
             return "On" if value else "Off"
         if self.kind == "choice" and isinstance(value, str):
             return dict(self.choices).get(value, value)
+        if self.kind == "date" and isinstance(value, str) and self.accepts(value):
+            day = date.fromisoformat(value)  # as the pages write a day (views/times.format_date)
+            return f"{day.day} {day:%b %Y}"
         return str(value)
 
     def form_value(self, value: SettingValue) -> str | None:

@@ -17,7 +17,12 @@ from lti_tool.services.archive.rules import (
     refuse_unless_writable,
 )
 from lti_tool.services.archive.settings import DEFAULT_GRACE_DAYS, END_DATE, GRACE_DAYS
-from lti_tool.services.course_settings import COURSE_TIME_ZONE, CourseSettings
+from lti_tool.services.course_settings import (
+    COURSE_TIME_ZONE,
+    CourseSettings,
+    SettingInvalid,
+    setting_spec,
+)
 from lti_tool.services.refusals import Refused
 
 LMS_END = datetime(2027, 6, 20, 16, 0, tzinfo=UTC)
@@ -97,3 +102,16 @@ def test_who_can_write_when(grant, now, writes):
         with pytest.raises(Refused) as refused:
             refuse_unless_writable(grant, end, now)
         assert (refused.value.status, refused.value.message) == (403, READ_ONLY)
+
+
+def test_the_end_date_option_takes_a_day_and_the_change_log_writes_it_as_pages_do():
+    spec = setting_spec(END_DATE)
+    assert spec is not None
+    assert spec.parse(" 2027-06-30 ") == "2027-06-30"
+    assert spec.parse("") == ""
+    for typed in ("30/06/2027", "2027-02-30", "1927-06-30", "2027-06-30" * 10):
+        with pytest.raises(SettingInvalid, match="Enter a date as 2027-06-30, or leave it empty"):
+            spec.parse(typed)
+    assert spec.accepts("2027-06-30") and spec.accepts("")
+    assert not spec.accepts("2027-6-30") and not spec.accepts(20270630)
+    assert (spec.describe("2027-06-30"), spec.describe("")) == ("30 Jun 2027", "—")
