@@ -2,7 +2,8 @@
 
 Everything the course holds, in sections: the course and its end, its settings, its people,
 tutors, staff profiles, posts with their replies and reaction counts, feedback conversations
-with their messages, check-ins with their weeks and answers, the grades sent to the LMS,
+with their messages, check-ins, then each week a check-in opened with its answers
+(`checkin_weeks`), the grades sent to the LMS,
 snippets, placements in the LMS, and the activity log. People are named in each item and
 listed once (`people`) by Rapport's id; moments are ISO 8601 in UTC.
 
@@ -39,6 +40,7 @@ from lti_tool.models import (
     Reaction,
     Registration,
     Reply,
+    ResponseStatus,
     Snippet,
     StaffProfile,
     TutorAllocation,
@@ -133,6 +135,7 @@ def write_document(
     writer.array("feedback_threads", _threads(session, course_id, name))
     checkins: list[tuple[int, str]] = []
     writer.array("checkins", _checkins(session, course_id, name, checkins))
+    writer.array("checkin_weeks", _weeks(session, course_id, name))
     writer.array("grades", _grades(session, course_id, name))
     writer.array("snippets", _snippets(session, course_id, name))
     writer.array("placements", _placements(session, course_id))
@@ -289,40 +292,45 @@ def _posts(session: Session, course_id: int, name: Name) -> Iterator[dict[str, A
 
 
 def _threads(session: Session, course_id: int, name: Name) -> Iterator[dict[str, Any]]:
+    # Columns, not objects: a large course has a hundred thousand messages.
+    t, m = FeedbackThread, FeedbackMessage
     query = (
-        select(FeedbackThread, FeedbackMessage, Placement.title, CheckIn.title)
-        .outerjoin(FeedbackMessage, FeedbackMessage.thread_id == FeedbackThread.id)
-        .outerjoin(Placement, Placement.id == FeedbackThread.placement_id)
-        .outerjoin(CheckIn, CheckIn.id == FeedbackThread.checkin_id)
-        .where(FeedbackThread.course_id == course_id)
-        .order_by(FeedbackThread.id, FeedbackMessage.created_at, FeedbackMessage.id)
+        select(t.id, t.student_id, t.title, t.started_by_id, t.created_at)
+        .add_columns(Placement.title.label("activity"), CheckIn.title.label("checkin"))
+        .add_columns(m.author_id, m.body, m.created_at.label("sent_at"), m.edited_at)
+        .add_columns(m.automated, m.score_given, m.score_maximum)
+        .outerjoin(m, m.thread_id == t.id)
+        .outerjoin(Placement, Placement.id == t.placement_id)
+        .outerjoin(CheckIn, CheckIn.id == t.checkin_id)
+        .where(t.course_id == course_id)
+        .order_by(t.id, m.created_at, m.id)
     )
-    for _, rows in groupby(_streamed(session, query), key=lambda row: row[0].id):
+    for _, rows in groupby(_streamed(session, query), key=lambda row: row.id):
         together = list(rows)
-        thread, _, activity, checkin = together[0]
+        thread = together[0]
         yield {
             "id": thread.id,
             "student_id": thread.student_id,
             "student": name(thread.student_id),
             "title": thread.title,
-            "activity": activity,
-            "checkin": checkin,
+            "activity": thread.activity,
+            "checkin": thread.checkin,
             "started_by": name(thread.started_by_id),
             "created_at": thread.created_at,
             "messages": [
                 {
-                    "author_id": message.author_id,
-                    "author": name(message.author_id),
-                    "body": message.body,
-                    "created_at": message.created_at,
-                    "edited_at": message.edited_at,
-                    "from_a_snippet": message.automated,
+                    "author_id": row.author_id,
+                    "author": name(row.author_id),
+                    "body": row.body,
+                    "created_at": row.sent_at,
+                    "edited_at": row.edited_at,
+                    "from_a_snippet": row.automated,
                     "grade": None
-                    if message.score_given is None
-                    else {"score": message.score_given, "out_of": message.score_maximum},
+                    if row.score_given is None
+                    else {"score": row.score_given, "out_of": row.score_maximum},
                 }
-                for _, message, _, _ in together
-                if message is not None
+                for row in together
+                if row.author_id is not None
             ],
         }
 
@@ -330,6 +338,7 @@ def _threads(session: Session, course_id: int, name: Name) -> Iterator[dict[str,
 def _checkins(
     session: Session, course_id: int, name: Name, listed: list[tuple[int, str]]
 ) -> Iterator[dict[str, Any]]:
+    """Each check-in as staff made it; its weeks and their answers follow (`_weeks`)."""
     checkins = session.scalars(
         select(CheckIn).where(CheckIn.course_id == course_id).order_by(CheckIn.id)
     ).all()
@@ -346,43 +355,50 @@ def _checkins(
             "created_by": name(checkin.created_by_id),
             "created_at": checkin.created_at,
             "archived_at": checkin.archived_at,
-            "occurrences": list(_occurrences(session, checkin, name)),
         }
 
 
-def _occurrences(session: Session, checkin: CheckIn, name: Name) -> Iterator[dict[str, Any]]:
+def _weeks(session: Session, course_id: int, name: Name) -> Iterator[dict[str, Any]]:
+    """Each time a check-in opened, with its answers: one item a week, so that no more than a
+    week's answers are held at once."""
+    r = CheckInResponse
     query = (
-        select(Occurrence, CheckInResponse)
-        .outerjoin(CheckInResponse, CheckInResponse.occurrence_id == Occurrence.id)
-        .where(Occurrence.checkin_id == checkin.id)
-        .order_by(Occurrence.number, CheckInResponse.submitted_at, CheckInResponse.id)
+        select(CheckIn.id.label("checkin_id"), CheckIn.anonymous, Occurrence.id, Occurrence.number)
+        .add_columns(Occurrence.opens_at, Occurrence.closes_at)
+        .add_columns(r.student_id, r.submitted_at, r.updated_at, r.answers, r.status)
+        .add_columns(r.handled_by_id, r.handled_at)
+        .join(Occurrence, Occurrence.checkin_id == CheckIn.id)
+        .outerjoin(r, r.occurrence_id == Occurrence.id)
+        .where(CheckIn.course_id == course_id)
+        .order_by(CheckIn.id, Occurrence.number, r.submitted_at, r.id)
     )
-    for _, rows in groupby(_streamed(session, query), key=lambda row: row[0].id):
+    for _, rows in groupby(_streamed(session, query), key=lambda row: row.id):
         together = list(rows)
-        occurrence: Occurrence = together[0][0]
-        answers = [_answer(r, checkin.anonymous, name) for _, r in together if r is not None]
-        if checkin.anonymous:  # in the order of the answers, not of who answered when
+        week = together[0]
+        answers = [_answer(row, week.anonymous, name) for row in together if row.student_id]
+        if week.anonymous:  # in the order of the answers, not of who answered when
             answers.sort(key=_dumps)
         yield {
-            "number": occurrence.number,
-            "opens_at": occurrence.opens_at,
-            "closes_at": occurrence.closes_at,
+            "checkin_id": week.checkin_id,
+            "number": week.number,
+            "opens_at": week.opens_at,
+            "closes_at": week.closes_at,
             "responses": answers,
         }
 
 
-def _answer(response: CheckInResponse, anonymous: bool, name: Name) -> dict[str, Any]:
+def _answer(row: Any, anonymous: bool, name: Name) -> dict[str, Any]:
     if anonymous:
-        return {"answers": response.answers}
+        return {"answers": row.answers}
     return {
-        "student_id": response.student_id,
-        "student": name(response.student_id),
-        "submitted_at": response.submitted_at,
-        "updated_at": response.updated_at,
-        "answers": response.answers,
-        "status": response.status.value,
-        "dealt_with_by": name(response.handled_by_id),
-        "dealt_with_at": response.handled_at,
+        "student_id": row.student_id,
+        "student": name(row.student_id),
+        "submitted_at": row.submitted_at,
+        "updated_at": row.updated_at,
+        "answers": row.answers,
+        "status": ResponseStatus(row.status).value,
+        "dealt_with_by": name(row.handled_by_id),
+        "dealt_with_at": row.handled_at,
     }
 
 

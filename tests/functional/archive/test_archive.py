@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from lti_tool.db import transaction
 from lti_tool.jobs import jobs
-from lti_tool.models import AuditEntry, Course, CourseDeletion, CourseSetting, Person
+from lti_tool.models import AuditEntry, Course, CourseDeletion, CourseSetting, Occurrence, Person
 from lti_tool.services.archive.audit import DOWNLOADED
 from lti_tool.services.archive.rules import READ_ONLY
 from lti_tool.services.archive.settings import END_DATE
@@ -151,6 +151,18 @@ def test_instructors_download_the_whole_course_and_nobody_else_does(course, plat
     made = staff.post("checkins/new", WEEKLY)
     assert made.status_code == 303
     checkin = int(re.search(r"/checkins/(\d+)", made.headers["Location"]).group(1))
+    with transaction(state(app).sessions) as session:
+        week_one = session.scalar(select(Occurrence.id).where(Occurrence.number == 1))
+    answer = {"scale": "2", "text": "Lost in week one.", "talk": "on"}
+    assert student.post(f"checkins/occurrences/{week_one}/answer", answer).status_code == 303
+    hidden = staff.post("checkins/new", {**WEEKLY, "title": "Anonymous pulse", "anonymous": "on"})
+    anonymous = int(re.search(r"/checkins/(\d+)", hidden.headers["Location"]).group(1))
+    with transaction(state(app).sessions) as session:
+        its_first = session.scalar(
+            select(Occurrence.id).where(Occurrence.checkin_id == anonymous, Occurrence.number == 1)
+        )
+    said = {"scale": "4", "text": "Fine, thanks."}
+    assert student.post(f"checkins/occurrences/{its_first}/answer", said).status_code == 303
     assistant = enter(platform, url, "uma", TA, name="Uma Ito")
     allocation = {"student_id": person(app, "amara"), "tutor_id": person(app, "uma")}
     assert staff.post("tutors/allocate", allocation).status_code == 303
@@ -166,6 +178,7 @@ def test_instructors_download_the_whole_course_and_nobody_else_does(course, plat
     assert sorted(archive.namelist()) == [
         "README.txt",
         f"check-ins/check-in-{checkin}-answers.csv",
+        f"check-ins/check-in-{anonymous}-answers.csv",
         "course.json",
         "students-and-contact.csv",
     ]
@@ -182,8 +195,17 @@ def test_instructors_download_the_whole_course_and_nobody_else_does(course, plat
     [thread] = document["feedback_threads"]
     assert thread["student"] == "Amara Okafor"
     assert [m["body"] for m in thread["messages"]] == ["Strong opening."]
-    [listed] = document["checkins"]
-    assert listed["title"] == WEEKLY["title"] and len(listed["occurrences"]) == 10
+    listed, _ = document["checkins"]
+    assert listed["title"] == WEEKLY["title"]
+    weeks = document["checkin_weeks"]
+    assert [(w["checkin_id"], w["number"]) for w in weeks][:10] == [
+        (checkin, n) for n in range(1, 11)
+    ]
+    # An anonymous check-in's answers name nobody and say nothing of when they came.
+    assert weeks[10]["responses"] == [{"answers": {"scale": 4, "text": "Fine, thanks."}}]
+    [answered] = weeks[0]["responses"]
+    assert answered["student"] == "Amara Okafor"
+    assert answered["answers"]["text"] == "Lost in week one."
     assert [(t["student"], t["tutor"]) for t in document["tutors"]] == [("Amara Okafor", "Uma Ito")]
     assert {"course.end_date", "course.grace_days"} <= {s["key"] for s in document["settings"]}
     assert {p["name"] for p in document["people"]} == {"Margaret Chen", "Amara Okafor", "Uma Ito"}
@@ -194,7 +216,7 @@ def test_instructors_download_the_whole_course_and_nobody_else_does(course, plat
     )
     assert rows[0][0] == "student" and rows[1][0] == "Amara Okafor"
     answers = archive.read(f"check-ins/check-in-{checkin}-answers.csv").decode("utf-8-sig")
-    assert answers.startswith("occurrence,opened,student")
+    assert answers.startswith("occurrence,opened,student") and "Lost in week one." in answers
     with transaction(state(app).sessions) as session:
         logged = session.scalars(select(AuditEntry).where(AuditEntry.action == DOWNLOADED)).all()
     assert len(logged) == 1
