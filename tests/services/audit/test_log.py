@@ -188,6 +188,7 @@ AUDITED = {
     "placement.created",
     "roster.refreshed",
     "profile.updated",
+    "course.downloaded", "course.deletion_planned",
 }  # fmt: skip
 ODD_DETAILS = {
     "changes": "nothing",
