@@ -19,7 +19,7 @@ def test_an_ended_course_says_so_and_offers_its_download(demo, page_in, width):
     frame.get_by_label("Course end date").fill("2026-01-30")
     frame.get_by_role("button", name="Save settings").click()
     frame.get_by_text("Saved: 1 change.").wait_for()
-    notice = frame.get_by_role("complementary", name="This course ended")
+    notice = frame.get_by_role("region", name="This course ended")
     assert "students can read it but no longer write" in notice.inner_text()
     download = frame.get_by_role("region", name="Download the whole course")
     said = download.inner_text()  # dates as the browser's locale writes them
@@ -34,7 +34,7 @@ def test_an_ended_course_says_so_and_offers_its_download(demo, page_in, width):
 
     student = page_in(width, 900)
     frame = launch_as(student, demo, "Amara Okafor")
-    notice = frame.get_by_role("complementary", name="This course ended")
+    notice = frame.get_by_role("region", name="This course ended")
     assert "It is read only now" in notice.inner_text()
     assert frame.get_by_role("button", name="Send reply").count() == 0
     tool = next(f for f in student.frames if "/courses/" in f.url)
