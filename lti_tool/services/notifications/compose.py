@@ -174,9 +174,9 @@ def compose(
 def _deletion(title: str, day: str, when: str) -> Item:
     """The warning of retention (services/archive/retention.py): when, and how to keep a copy."""
     note = (
-        f"Your institution has Rapport delete each course some time after it ends, and {title} "
-        f"has ended. To keep a copy of everything in it, open {title} in your LMS, then "
-        "Settings in Rapport, and download the whole course before then."
+        "Your institution has Rapport delete each course some time after it ends. To keep a "
+        f"copy of everything in {title}, open it in your LMS, then Settings in Rapport, and "
+        "download the whole course before then."
     )
     return Item(f"{title} will be deleted from Rapport on {day}", None, when, note=note)
 
