@@ -53,6 +53,8 @@ class Settings:
     # smtp://user:pass@host:587 (STARTTLS when ?starttls=1), or smtps://host:465 (TLS).
     smtp_url: str | None = None
     mail_from: str | None = None  # the From address, e.g. "Rapport <rapport@example.edu>"
+    # Days after its end that a course is deleted (services/archive/retention.py); None: never.
+    retention_days: int | None = None
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -102,6 +104,16 @@ def _log_format(source: Mapping[str, str], demo: bool) -> str:
     return chosen
 
 
+def _retention_days(source: Mapping[str, str]) -> int | None:
+    """RETENTION_DAYS: a whole number of days, at least 1; unset or empty, no deletion."""
+    text = (source.get("RETENTION_DAYS") or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"RETENTION_DAYS must be a whole number of days, at least 1, not {text!r}")
+    return int(text)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the environment once. `env` lets tests pass a dictionary instead."""
     source = os.environ if env is None else env
@@ -130,4 +142,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         metrics_token=source.get("METRICS_TOKEN") or None,
         smtp_url=source.get("SMTP_URL") or None,
         mail_from=source.get("MAIL_FROM") or None,
+        retention_days=_retention_days(source),
     )

@@ -19,6 +19,7 @@ from lti_tool.jobs import EVERY_MINUTE, enqueue_after_commit, job, jobs
 from lti_tool.lti.nrps import NrpsClient
 from lti_tool.lti.service_auth import ServiceClient, ServiceTokens
 from lti_tool.models import BulkStart, GradeDelivery
+from lti_tool.services.archive.retention import run_retention
 from lti_tool.services.dashboard.pending import summarise_members
 from lti_tool.services.dashboard.tracking import SUMMARISE_MEMBERS
 from lti_tool.services.grades.worker import GradeWorker
@@ -186,3 +187,16 @@ def queue_digests() -> int:
         return 0
     with transaction(rapport().sessions) as session:
         return outbox.queue_digests(session, rapport().clock())
+
+
+RETENTION = "archive.retention"
+
+
+@job(RETENTION, periodic=crontab(minute="35"))
+def apply_retention() -> int:
+    """Warn the staff of courses due for deletion by RETENTION_DAYS, and delete those whose
+    day has come (services/archive/retention.py); with RETENTION_DAYS unset, withdraw every
+    warning. Hourly: a deletion waits at most an hour past its day. How many courses were
+    deleted."""
+    state = rapport()
+    return len(run_retention(state.sessions, state.settings.retention_days, state.clock()).deleted)

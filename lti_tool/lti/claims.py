@@ -8,8 +8,9 @@ LTI 1.3 Core §5 (message claims), LTI Advantage claims for AGS (§3.2 of AGS 2.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -31,6 +32,11 @@ CLAIM_TARGET_LINK_URI = LTI + "target_link_uri"
 CLAIM_AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 CLAIM_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 CLAIM_DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+# The custom parameter (LTI 1.3 Core §5.4.6) that carries the course's end: Canvas substitutes
+# `$Canvas.course.endAt` into it (lti/registration/canvas.py); any LMS whose administrator
+# fills it in is read the same way.
+COURSE_END_PARAM = "course_end_at"
 
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
@@ -66,6 +72,54 @@ def _text(value: object, limit: int = 512) -> str | None:
         text = _without_nul(str(value)).strip()
         return text[:limit] or None
     return None
+
+
+# Canvas writes a moment as "2027-06-30 23:59:00 -0700" (or "… UTC"); ISO 8601 is read too.
+_MOMENT = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)"
+    r" ?(Z|UTC|[+-]\d{2}:?\d{2})?"
+)
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_YEARS = range(2000, 2101)
+
+
+@dataclass(frozen=True)
+class CourseEndClaim:
+    """What a launch says of its course's end: `at`, or None when the LMS says it has none."""
+
+    at: datetime | None
+
+
+def lms_moment(text: str) -> datetime | None:
+    """A moment as an LMS writes it, in UTC; a day alone is its last second (UTC). None for
+    anything else, or a year no course ends in."""
+    text = text.strip()
+    found = _MOMENT.fullmatch(text) if len(text) <= 64 else None
+    try:
+        if found:
+            day, clock, zone = found.groups()
+            offset = "+00:00" if zone in {None, "Z", "UTC"} else zone[:3] + ":" + zone[-2:]
+            moment = datetime.fromisoformat(f"{day}T{clock}{offset}")
+        elif _DAY.fullmatch(text):
+            moment = datetime.combine(datetime.fromisoformat(text), time(23, 59, 59), UTC)
+        else:
+            return None
+    except ValueError:  # a 30 February, a 25th hour
+        return None
+    return moment.astimezone(UTC) if moment.year in _YEARS else None
+
+
+def course_end_claim(custom: Mapping[str, Any]) -> CourseEndClaim | None:
+    """The course's end as the launch's custom parameter says; None when it says nothing
+    Rapport can use: no parameter, one the LMS did not substitute (`$Canvas.course.endAt`
+    where the variable is unknown), or text that is no moment. Empty or null: no end."""
+    if COURSE_END_PARAM not in custom:
+        return None
+    value = custom[COURSE_END_PARAM]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return CourseEndClaim(None)
+    moment = lms_moment(value) if isinstance(value, str) else None
+    return CourseEndClaim(moment) if moment is not None else None
 
 
 @dataclass(frozen=True)
@@ -104,6 +158,8 @@ class LaunchClaims:
     # The courses this one was copied from, most recent first (Canvas's `$Context.id.history`
     # in the custom parameter `context_id_history`); empty when the platform says nothing.
     context_history: tuple[str, ...] = ()
+    # When the course ends, as the LMS says (None: it says nothing Rapport can use).
+    course_end: CourseEndClaim | None = None
 
     @property
     def is_deep_linking(self) -> bool:
@@ -184,6 +240,7 @@ def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
     context_id = _text(context.get("id"), 255) or f"deployment:{deployment_id}"
     custom = _without_nul(_obj(body, CLAIM_CUSTOM))
     ags_clean = {k: v for k, v in ags.items() if k in {"scope", "lineitems", "lineitem"}}
+    custom = _without_nul(_obj(body, CLAIM_CUSTOM))
     return LaunchClaims(
         issuer=str(body["iss"]),
         client_id=client_id,
@@ -205,6 +262,7 @@ def read_claims(body: dict[str, Any], client_id: str) -> LaunchClaims:
         resource_link_title=_text(link.get("title")),
         custom=custom,
         context_history=context_history(custom, context_id),
+        course_end=course_end_claim(custom),
         section=_text(_obj(body, CLAIM_LIS).get("course_section_sourcedid"), 255),
         product_family=_text(platform.get("product_family_code"), 64),
         platform_name=_text(platform.get("name"), 255),

@@ -25,6 +25,7 @@ from lti_tool.models.person import Person
 from lti_tool.models.placement import Placement
 from lti_tool.models.platform import Deployment, Registration, RegistrationInvite
 from lti_tool.models.privacy import PersonErasure
+from lti_tool.models.retention import CourseDeletion
 from lti_tool.models.settings import CourseSetting
 from lti_tool.models.summary import StaffAnswer, StudentSummary
 
@@ -35,6 +36,7 @@ __all__ = [
     "CheckInAnnouncement",
     "CheckInResponse",
     "Course",
+    "CourseDeletion",
     "CourseSetting",
     "DeliveryStatus",
     "Deployment",

@@ -60,6 +60,13 @@ class Course(Base):
         ForeignKey("course.id", ondelete="SET NULL")
     )
     rollover_closed_at: Mapped[datetime | None]
+    # When the LMS says the course ends (Canvas's `$Canvas.course.endAt`, read at launch); an
+    # end date set in the course's settings wins (services/archive/rules.py).
+    lms_ends_at: Mapped[datetime | None]
+    # Retention (services/archive/retention.py): when the course's staff were warned, and the
+    # day the warning named for its deletion; both None while no deletion is planned.
+    deletion_warned_at: Mapped[datetime | None]
+    deletion_due_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

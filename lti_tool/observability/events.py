@@ -20,6 +20,7 @@ launches = logging.getLogger("rapport.launches")
 grades = logging.getLogger("rapport.grades")
 rosters = logging.getLogger("rapport.rosters")
 privacy = logging.getLogger("rapport.privacy")
+retention = logging.getLogger("rapport.retention")
 
 
 def launch_reached(outcome: str, **facts: Any) -> None:
@@ -73,3 +74,10 @@ def person_erased(erasure_id: int, requested_by: str) -> None:
     message = f"a person's data was erased (erasure {erasure_id}), asked by {requested_by}"
     fields = {"erasure_id": erasure_id, "requested_by": requested_by}
     event(privacy, logging.WARNING, message, "person_erased", **fields)
+
+
+def course_retention(course_id: int, outcome: str, detail: str) -> None:
+    """Retention acting on a course: `outcome` "warned" (its staff were told the day it will be
+    deleted) or "deleted"."""
+    message = f"course {course_id}: {detail} (retention)"
+    event(retention, logging.INFO, message, "retention", course_id=course_id, outcome=outcome)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from typing import Any, Literal
 from zoneinfo import available_timezones
@@ -24,11 +25,12 @@ from sqlalchemy.orm import Session
 from lti_tool.models import CourseSetting
 
 SettingValue = bool | int | str
-SettingKind = Literal["bool", "int", "choice", "time_zone", "text"]
+SettingKind = Literal["bool", "int", "choice", "time_zone", "text", "date"]
 _TRUE = frozenset({"on", "true", "1", "yes"})
 _FALSE = frozenset({"off", "false", "0", "no", ""})
 MAX_INPUT = 64  # no option's value is longer; longer input is refused before it is parsed
 MAX_TEXT = 400  # a text option's (a list of dates), refused longer before it is parsed
+DATE_YEARS = range(2000, 2101)  # a "date" option's; a year past these is a typing slip
 
 
 @cache
@@ -59,11 +61,12 @@ class SettingSpec:
     choices: tuple[tuple[str, str], ...] = ()
     minimum: int | None = None
     maximum: int | None = None
-    normal: Callable[[str], str] | None = None  # "text": as stored, or SettingInvalid
+    # "text": the value as stored, or SettingInvalid ("date" has its own: an ISO day or "")
+    normal: Callable[[str], str] | None = None
 
     def accepts(self, value: object) -> bool:
         """Whether `value` is a valid value of this option (stored values are checked too)."""
-        if self.kind == "text":
+        if self.kind in {"text", "date"}:
             try:
                 return isinstance(value, str) and self._normal(value) == value
             except SettingInvalid:
@@ -92,7 +95,7 @@ class SettingSpec:
         text = (raw or "").strip()
         if self.kind == "int":
             return self._parse_int(text)
-        if self.kind == "text":
+        if self.kind in {"text", "date"}:
             if len(text) > MAX_TEXT:
                 raise SettingInvalid(f"Write at most {MAX_TEXT} characters.")
             return self._normal(text)
@@ -112,6 +115,8 @@ class SettingSpec:
         )
 
     def _normal(self, text: str) -> str:
+        if self.kind == "date":
+            return _normal_day(text)
         return self.normal(text) if self.normal else text
 
     def _parse_int(self, text: str) -> int:
@@ -138,6 +143,9 @@ class SettingSpec:
             return "On" if value else "Off"
         if self.kind == "choice" and isinstance(value, str):
             return dict(self.choices).get(value, value)
+        if self.kind == "date" and isinstance(value, str) and self.accepts(value):
+            day = date.fromisoformat(value)  # as the pages write a day (views/times.format_date)
+            return f"{day.day} {day:%b %Y}"
         return str(value)
 
     def form_value(self, value: SettingValue) -> str | None:
@@ -145,6 +153,19 @@ class SettingSpec:
         if self.kind == "bool":
             return "on" if value else None
         return str(value)
+
+
+def _normal_day(text: str) -> str:
+    """A "date" option as stored: the day in ISO form (2027-06-30), or "" for none."""
+    if not text:
+        return ""
+    try:
+        day = date.fromisoformat(text) if len(text) <= MAX_INPUT else None
+    except ValueError:
+        day = None
+    if day is None or day.year not in DATE_YEARS:
+        raise SettingInvalid("Enter a date as 2027-06-30, or leave it empty.")
+    return day.isoformat()
 
 
 _SPECS: dict[str, SettingSpec] = {}
@@ -235,6 +256,7 @@ COURSE_TIME_ZONE = register_setting(
 # Features whose options live in the services layer register them on import; importing them
 # here means every reader of settings (views, workers, tests) sees the whole registry.
 from lti_tool.services import settings_changes  # noqa: E402, F401 (its activity-log action)
+from lti_tool.services.archive import settings as archive_settings  # noqa: E402, F401
 from lti_tool.services.checkins import settings as checkin_settings  # noqa: E402, F401
 from lti_tool.services.dashboard import settings as contact_settings  # noqa: E402, F401
 from lti_tool.services.feedback import settings as feedback_settings  # noqa: E402, F401

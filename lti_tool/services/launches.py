@@ -71,6 +71,9 @@ def record_launch(
     }
     if claims.context_history:  # a launch that does not say keeps what an earlier one said
         course_values["context_history"] = list(claims.context_history)
+    said_end = claims.course_end  # None: says nothing, and what an earlier launch said stays
+    if said_end is not None and said_end.at is not None:
+        course_values["lms_ends_at"] = said_end.at
     course = None
     if claims.role is CourseRole.STAFF:
         # The row itself, so that a staff launch's roster check (views/roster.py) finds it in
@@ -80,6 +83,13 @@ def record_launch(
         course_id = course.id
     else:
         course_id = upsert(session, Course, course_keys, course_values)
+    if said_end is not None and said_end.at is None:
+        # The LMS says the course has no end (any more): an upsert never writes a None.
+        session.execute(
+            update(Course)
+            .where(Course.id == course_id, Course.lms_ends_at.is_not(None))
+            .values(lms_ends_at=None)
+        )
     upsert(
         session,
         Membership,

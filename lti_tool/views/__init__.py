@@ -11,6 +11,7 @@ def register_views(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     from lti_tool.views import (
         about,
+        archive,
         audit,
         checkins,
         course,
@@ -49,6 +50,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(settings.bp)
     app.register_blueprint(rollover.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(archive.bp)
     app.register_blueprint(snippets.bp)
     app.register_blueprint(tutors.bp)
     app.register_blueprint(notifications.bp)
@@ -59,3 +61,4 @@ def register_views(app: Flask) -> None:
     headers.register(app)
     times.register(app)
     notifications.register(app)
+    archive.register(app)

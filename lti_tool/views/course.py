@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from lti_tool.db import utcnow
 from lti_tool.extensions import db, rapport
 from lti_tool.services.access import CourseGrant, grant_for
+from lti_tool.services.archive.rules import course_end, refuse_unless_writable
 from lti_tool.services.checkins.service import open_for_student
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
 from lti_tool.services.courses import HomeEntry, enter_course_home
@@ -26,6 +27,17 @@ from lti_tool.views.params import page_from
 
 bp = Blueprint("course", __name__)
 T = TypeVar("T")
+# Methods that only read. Every other request a visitor sends writes something, and is
+# refused to students once their course is read only (`services/archive/rules.py`).
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
+OPEN_AFTER_END = "rapport_open_after_end"
+
+
+def open_after_end(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view whose forms stay open to students in a read-only course (under
+    `course_grant_required`): choices about themselves, such as which mail they get."""
+    setattr(view, OPEN_AFTER_END, True)
+    return view
 
 
 def entered_by(
@@ -72,6 +84,9 @@ def _grant_required(
         # localises them.
         g.course_settings = entry.settings
         g.course_time_zone = g.course_settings[COURSE_TIME_ZONE]
+        g.course_end = course_end(entry.course.lms_ends_at, entry.settings)
+        if request.method not in READING and not getattr(view, OPEN_AFTER_END, False):
+            refuse_unless_writable(entry.grant, g.course_end, rapport().clock())
         return view(course_id=course_id, **kwargs)
 
     return wrapped

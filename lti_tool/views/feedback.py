@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
 from lti_tool.models import Course, FeedbackMessage
+from lti_tool.services.archive.rules import can_write_in_course
 from lti_tool.services.feedback import pages, students, viewers, waiting
 from lti_tool.services.feedback import service as feedback
 from lti_tool.services.feedback.service import FeedbackRefused
@@ -204,7 +205,11 @@ def activity(course_id: int, placement_id: int) -> Any:
     """Where a placed feedback activity opens: a student's own thread; staff's overview."""
     viewer = _viewer()
     if g.grant.is_student:
-        opened = feedback.thread_for_activity(db(), viewer, placement_id, g.grant.person_id, _now())
+        # Opening it starts the student's conversation, unless their course is read only now.
+        writable = can_write_in_course(g.grant, g.course_end, _now())
+        opened = feedback.thread_for_activity(
+            db(), viewer, placement_id, g.grant.person_id, _now(), start=writable
+        )
         db().commit()
         return redirect(url_for("feedback.thread", course_id=course_id, thread_id=opened.id))
     if not g.grant.is_staff:

@@ -25,7 +25,7 @@ from lti_tool.services.notifications.preferences import (
 )
 from lti_tool.services.notifications.sender import status_of
 from lti_tool.services.notifications.settings import FEATURE
-from lti_tool.views.course import course_grant_required
+from lti_tool.views.course import course_grant_required, open_after_end
 
 bp = Blueprint("notifications", __name__)
 STATUS_DAYS = 7
@@ -41,6 +41,7 @@ def mail_enabled() -> bool:
 
 @bp.route("/courses/<int:course_id>/notifications", methods=["GET", "POST"])
 @course_grant_required
+@open_after_end  # which mail a person gets stays theirs to choose after the course ends
 def preferences(course_id: int) -> Response | tuple[str, int]:
     grant: CourseGrant = g.grant
     session = db()

@@ -72,4 +72,5 @@ def _page(
         saved=None if saved is None else max(saved, 0),
         changes=recent_changes(db(), course.id),
         time_zones=time_zones(),
+        deletion_due_at=course.deletion_due_at if rapport().settings.retention_days else None,
     )

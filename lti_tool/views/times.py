@@ -34,12 +34,20 @@ def format_time(moment: datetime, zone: ZoneInfo) -> str:
     return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
 
 
+def format_date(moment: datetime, zone: ZoneInfo) -> str:
+    """The day of `moment` in the zone, as `format_time` writes it without the time."""
+    local = moment.astimezone(zone)
+    return f"{local.day} {local:%b %Y}"
+
+
 def time_element(moment: datetime | None, style: str = "datetime") -> Markup:
-    """`<time>` for a moment, shown in the course's zone until the browser localises it."""
+    """`<time>` for a moment, shown in the course's zone until the browser localises it;
+    `style` "date" shows its day only."""
     if moment is None:
         return Markup("")
     iso = moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    text = format_time(moment, course_zone())
+    zone = course_zone()
+    text = format_date(moment, zone) if style == "date" else format_time(moment, zone)
     # Joined from escaped parts: Markup.format costs ten times as much, a hundred times a page.
     return Markup(f'<time datetime="{iso}" data-local="{escape(style)}">{escape(text)}</time>')  # noqa: S704
 

@@ -425,6 +425,9 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     ("course.home", "GET"): Entry(MEMBER_PAGE),
     ("settings.index", "GET"): Entry(INSTRUCTOR_PAGE),
     ("audit.index", "GET"): Entry(INSTRUCTOR_PAGE),
+    # The whole course as a ZIP: every student's words, so those who run the course only (its
+    # one write is the activity log's entry saying who downloaded it).
+    ("archive.download", "POST"): Entry((403, 403, 403, 403, 200)),
     ("settings.index", "POST"): Entry(
         INSTRUCTOR_FORM, form=lambda w, n: {"contact.goal_days": str(n % 20 + 1)}
     ),

@@ -72,7 +72,7 @@ def form_of(page: str, **changes: str | None) -> dict[str, str]:
     ):
         data[name] = "on"
     for name, value in re.findall(
-        r'<input type="(?:text|number)"[^>]* name="([^"]+)" value="([^"]*)"', page
+        r'<input type="(?:text|number|date)"[^>]* name="([^"]+)" value="([^"]*)"', page
     ):
         data[name] = html.unescape(value)
     for name, value in changes.items():

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
-from lti_tool.lti.claims import read_claims
+from lti_tool.lti.claims import (
+    CLAIM_CUSTOM,
+    COURSE_END_PARAM,
+    CourseEndClaim,
+    course_end_claim,
+    read_claims,
+)
 from lti_tool.models.course import CourseRole
 from tests.fixtures import FIXTURES
 
@@ -87,3 +94,50 @@ def test_a_history_keeps_each_course_once_and_at_most_twenty():
     ids = ",".join(f"term-{n % 30}" for n in range(60)) + ",bad\x00id"
     history = read_claims(_with_custom({"context_id_history": ids}), "c").context_history
     assert history == tuple(f"term-{n}" for n in range(20))
+
+
+# -- the course's end, from the custom parameter Canvas substitutes $Canvas.course.endAt into --
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        # Canvas's own forms (lib/lti/variable_expander.rb: its example, and its tests' UTC).
+        ("2018-05-01 00:00:00 -0700", datetime(2018, 5, 1, 7, 0, tzinfo=UTC)),
+        ("2019-04-21 17:01:36", datetime(2019, 4, 21, 17, 1, 36, tzinfo=UTC)),
+        ("2019-04-21 17:01:36 UTC", datetime(2019, 4, 21, 17, 1, 36, tzinfo=UTC)),
+        # ISO 8601, with and without an offset; a day alone ends when it does (UTC).
+        ("2027-06-30T23:59:00Z", datetime(2027, 6, 30, 23, 59, tzinfo=UTC)),
+        ("2027-06-30T23:59:00+02:00", datetime(2027, 6, 30, 21, 59, tzinfo=UTC)),
+        (" 2027-06-30 ", datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC)),
+        # The LMS says the course has no end.
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_launch_says_when_its_course_ends(value, said):
+    assert course_end_claim({COURSE_END_PARAM: value}) == CourseEndClaim(said)
+
+
+@pytest.mark.parametrize(
+    "custom",
+    [
+        {},  # Moodle, or a Canvas key installed before the parameter was asked for
+        {COURSE_END_PARAM: "$Canvas.course.endAt"},  # not substituted
+        {COURSE_END_PARAM: "next June"},
+        {COURSE_END_PARAM: "2027-02-30"},
+        {COURSE_END_PARAM: "2027-06-30 25:00:00"},
+        {COURSE_END_PARAM: "1970-01-01T00:00:00Z"},  # an epoch, not a course's end
+        {COURSE_END_PARAM: "2027-06-30" * 10},
+        {COURSE_END_PARAM: 1782863999},
+        {COURSE_END_PARAM: ["2027-06-30"]},
+    ],
+)
+def test_a_launch_that_says_nothing_usable_of_the_end_leaves_it_unsaid(custom):
+    assert course_end_claim(custom) is None
+
+
+def test_the_end_comes_with_the_launch_claims():
+    body = json.loads((FIXTURES / "canvas/id_token_resource_link.claims.json").read_text())
+    assert read_claims(body, body["aud"]).course_end is None
+    body[CLAIM_CUSTOM] = {**(body.get(CLAIM_CUSTOM) or {}), COURSE_END_PARAM: "2027-06-30"}
+    claims = read_claims(body, body["aud"])
+    assert claims.course_end == CourseEndClaim(datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC))

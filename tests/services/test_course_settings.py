@@ -17,6 +17,7 @@ from lti_tool.models import Course, CourseSetting, Person, Registration
 from lti_tool.models.course import CourseRole
 from lti_tool.services import course_settings as cs
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.archive.settings import END_DATE, GRACE_DAYS
 from lti_tool.services.course_settings import (
     COURSE_TIME_ZONE,
     SettingSpec,
@@ -128,7 +129,7 @@ def test_the_registry_groups_options_by_feature_in_the_course_s_order():
         "Contact",
         "Notifications",  # not in FEATURE_ORDER: after those that are
     ]
-    assert [s.key for s in groups["Course"]] == [COURSE_TIME_ZONE]
+    assert [s.key for s in groups["Course"]] == [COURSE_TIME_ZONE, END_DATE, GRACE_DAYS]
     assert [s.key for s in groups["Newsfeed"]] == [REPLIES, REACTIONS, STUDENT_INTRODUCTIONS]
     assert [s.key for s in groups["Feedback"]] == [VISIBILITY, STUDENTS_START]
     assert all(spec.help.endswith(".") for spec in registered_settings())

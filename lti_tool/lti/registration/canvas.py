@@ -5,6 +5,8 @@
 - Canvas's extensions to the tool configuration: privacy level, tool id, placements and whether
   the course menu item starts visible (Canvas's registration.md).
 - The developer key JSON an admin pastes into Canvas instead (Canvas's lti_dev_key_config.md).
+- Canvas's variable substitutions, asked for as custom parameters: the course's end date
+  (`$Canvas.course.endAt`, read back by `lti/claims.py`), which Moodle does not offer.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from lti_tool.lti.claims import COURSE_END_PARAM
 from lti_tool.lti.registration.tool import (
     DEEP_LINKING,
     RESOURCE_LINK,
@@ -38,10 +41,12 @@ HOSTED_ISSUERS = {
 TOOL_ID = "rapport"
 # Canvas substitutes its variables in the custom parameters a tool asks for, at every launch: a
 # course copied for a new term names the courses (and a copied link the links) it came from,
-# most recent first, so that Rapport can offer to bring over their set-up (issue 18).
+# most recent first, so that Rapport can offer to bring over their set-up; and a course says
+# when it ends (issue 18).
 CUSTOM_PARAMETERS = {
     "context_id_history": "$Context.id.history",
     "resource_link_history": "$ResourceLink.id.history",
+    COURSE_END_PARAM: "$Canvas.course.endAt",
 }
 TOOL_CONFIGURATION = {
     EXTENSION + "privacy_level": "public",

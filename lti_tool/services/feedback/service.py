@@ -26,6 +26,7 @@ from lti_tool.models import (
     ThreadRead,
 )
 from lti_tool.models.course import CourseRole
+from lti_tool.services.archive.rules import READ_ONLY
 from lti_tool.services.feedback import audit
 from lti_tool.services.feedback.viewers import (
     Viewer,
@@ -151,10 +152,16 @@ def _clean_title(title: str) -> str:
 
 
 def thread_for_activity(
-    session: Session, viewer: Viewer, placement_id: int, student_id: int, now: datetime
+    session: Session,
+    viewer: Viewer,
+    placement_id: int,
+    student_id: int,
+    now: datetime,
+    start: bool = True,
 ) -> FeedbackThread:
     """The student's thread for a feedback activity, started (empty) the first time it is
-    opened — by the student, or by staff about to write in it."""
+    opened — by the student, or by staff about to write in it; without `start` (a course read
+    only for its students) only one that exists, else refused."""
     placement = feedback_placement(session, viewer.grant.course_id, placement_id)
     if viewer.grant.is_student and student_id != viewer.grant.person_id:
         raise not_found()
@@ -167,6 +174,8 @@ def thread_for_activity(
             FeedbackThread.placement_id == placement.id, FeedbackThread.student_id == student.id
         )
     )
+    if existing is None and not start:
+        raise FeedbackRefused(403, READ_ONLY)
     if existing is None:
         keys = {"placement_id": placement.id, "student_id": student.id}
         values = {

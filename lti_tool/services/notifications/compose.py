@@ -39,7 +39,7 @@ from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
 from lti_tool.services.feedback.viewers import students_they_write_to, viewer_for
 from lti_tool.services.notifications import outbox
 from lti_tool.services.notifications.settings import QUOTE
-from lti_tool.views.times import format_time, zone_named
+from lti_tool.views.times import format_date, format_time, zone_named
 
 When = Callable[[datetime], str]  # a moment as the course reads it (views/times.py)
 DIGEST_ITEMS = 10
@@ -77,6 +77,7 @@ class Item:
     about: str | None  # the thread's or check-in's title
     when: str
     quote: str | None = None
+    note: str | None = None  # what to do about it, when the headline does not say
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,13 @@ def compose(
     items = [
         _item(session, row, title, quote, lambda t: format_time(t, zone))
         for row in rows
-        if row.kind != outbox.DIGEST
+        if row.kind not in {outbox.DIGEST, outbox.RETENTION}
     ]
+    warned = [row for row in rows if row.kind == outbox.RETENTION]
+    if warned and course.deletion_due_at is not None:
+        # One warning however many rows, naming the day the course is to be deleted now.
+        day = format_date(course.deletion_due_at, zone)
+        items.insert(0, _deletion(title, day, format_time(warned[-1].created_at, zone)))
     digest = None
     if any(row.kind == outbox.DIGEST for row in rows):
         staff = CourseGrant(course.id, recipient.id, CourseRole.STAFF)
@@ -163,6 +169,16 @@ def compose(
         digest=digest,
         unsubscribe_url=unsubscribe_url,
     )
+
+
+def _deletion(title: str, day: str, when: str) -> Item:
+    """The warning of retention (services/archive/retention.py): when, and how to keep a copy."""
+    note = (
+        "Your institution has Rapport delete each course some time after it ends. To keep a "
+        f"copy of everything in {title}, open it in your LMS, then Settings in Rapport, and "
+        "download the whole course before then."
+    )
+    return Item(f"{title} will be deleted from Rapport on {day}", None, when, note=note)
 
 
 def _name(session: Session, person_id: int | None, role_word: str) -> str:

@@ -52,6 +52,7 @@ INTRO_REPLY = "intro_reply"  # staff replied to a student's introduction
 CHECKIN_OPEN = "checkin_open"
 STUDENT_MESSAGE = "student_message"  # a tutee wrote: for tutors who want it at once
 DIGEST = "digest"  # staff's day in the course
+RETENTION = "retention"  # staff: the course will be deleted (services/archive/retention.py)
 
 
 MAIL_ON = "rapport.mail"  # in a session's info when this app sends email (`enable`)
@@ -181,6 +182,15 @@ def reply_written(session: Session, post: Post, reply: Reply, by_staff: bool) ->
     event = Event(f"reply:{reply.id}:{post.author_id}", post.author_id, reply.author_id,
                   INTRO_REPLY, reply.id)  # fmt: skip
     record(session, post.course_id, [event], reply.created_at)
+
+
+def deletion_planned(session: Session, course_id: int, due: datetime, now: datetime) -> int:
+    """Tell the course's staff, at once, that it will be deleted on `due` (one mail per
+    person and date, however often asked); how many were offered."""
+    staff = _members(session, course_id, CourseRole.STAFF)
+    day = due.date().isoformat()
+    events = [Event(f"retention:{course_id}:{p}:{day}", p, None, RETENTION, None) for p in staff]
+    return record(session, course_id, events, now, due=now)
 
 
 def _members(session: Session, course_id: int, role: CourseRole) -> list[int]:

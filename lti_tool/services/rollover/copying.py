@@ -8,7 +8,8 @@ The set-up only, never a student's data:
 - the snippet library;
 - check-ins (questions, grading, schedule), each opening as many times, on the same weekday and
   at the same local time, `shift` later;
-- the course settings staff chose, the weeks without check-ins moved by `shift` too.
+- the course settings staff chose (its end date aside), the weeks without check-ins moved by
+  `shift` too.
 
 Threads, messages, answers, replies, reactions, grades, tutors, flags, who saw what and
 students' introductions stay where they are.
@@ -34,6 +35,7 @@ from lti_tool.models import (
     StaffProfile,
 )
 from lti_tool.models.course import CourseRole
+from lti_tool.services.archive.settings import END_DATE
 from lti_tool.services.checkins.schedule import Schedule, local_time, occurrences
 from lti_tool.services.checkins.settings import HOLIDAYS, holiday_dates, normal_holidays
 
@@ -169,6 +171,7 @@ def copy_settings(session: Session, source_id: int, target_id: int, shift: timed
             )
         ).all()
     )
+    chosen.pop(END_DATE, None)  # last term's end is not this one's
     if HOLIDAYS in chosen:
         days = holiday_dates(str(chosen[HOLIDAYS]))
         chosen[HOLIDAYS] = normal_holidays(", ".join(str(d + shift) for d in days))

@@ -189,6 +189,7 @@ AUDITED = {
     "roster.refreshed",
     "profile.updated",
     "course.brought_over",
+    "course.downloaded", "course.deletion_planned",
 }  # fmt: skip
 ODD_DETAILS = {
     "changes": "nothing",

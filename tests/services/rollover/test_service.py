@@ -120,6 +120,7 @@ def world(app: Any) -> World:
         session.add(Snippet(course_id=old, title="Well done", body="Well done, {first_name}!"))
         session.add(CourseSetting(course_id=old, key="newsfeed.replies", value=False))
         session.add(CourseSetting(course_id=old, key="checkins.holidays", value="2026-10-28"))
+        session.add(CourseSetting(course_id=old, key="course.end_date", value="2027-06-30"))
         schedule = {"first": OLD_FIRST, "every_days": 7, "count": 3,
                     "open_hours": 72, "time_zone": "Europe/London"}  # fmt: skip
         checkin = CheckIn(course_id=old, title="Weekly", questions=[{"id": "q1", "kind": "talk"}],
@@ -226,6 +227,7 @@ def test_the_set_up_comes_over_and_nothing_of_a_students(world):
                 select(CourseSetting.key, CourseSetting.value).where(CourseSetting.course_id == new)
             ).all()
         )
+        # last term's end date stays with last term
         assert settings == {"newsfeed.replies": False, "checkins.holidays": "2027-10-27"}
         profile = session.scalars(select(StaffProfile).where(StaffProfile.course_id == new)).one()
         assert profile.contact == "Office hours: Tuesdays 14:00"
