@@ -215,7 +215,7 @@ def test_canvas_registration_uses_canvas_placements_and_waits_for_a_deployment(l
     assert tool["custom_parameters"]["context_id_history"] == "$Context.id.history"
     assert tool["custom_parameters"]["resource_link_history"] == "$ResourceLink.id.history"
     # Canvas fills the course's end into every launch (read back by lti/claims.py)
-    assert tool["custom_parameters"] == {"course_end_at": "$Canvas.course.endAt"}
+    assert tool["custom_parameters"]["course_end_at"] == "$Canvas.course.endAt"
     messages = {m["type"]: m for m in tool["messages"]}
     assert messages["LtiResourceLinkRequest"]["placements"] == ["course_navigation"]
     assert set(messages["LtiDeepLinkingRequest"]["placements"]) == {
@@ -436,7 +436,7 @@ def test_canvas_json_has_the_developer_key_shape(live, browser):
         assert placements[name]["target_link_uri"] == url + "/lti/launch"
     for placement in placements.values():
         assert set(placement) >= {"text", "placement", "message_type", "target_link_uri"}
-    assert document["custom_fields"] == {"course_end_at": "$Canvas.course.endAt"}
+    assert document["custom_fields"]["course_end_at"] == "$Canvas.course.endAt"
 
 
 def test_canvas_json_is_cacheable(live, browser):
