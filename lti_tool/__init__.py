@@ -13,7 +13,7 @@ from redis import Redis
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lti_tool import observability
+from lti_tool import frame_session, observability
 from lti_tool.config import PROJECT_ROOT, Settings, load_settings
 from lti_tool.db import make_engine, make_session_factory
 from lti_tool.extensions import Rapport, cache, csrf
@@ -87,6 +87,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     http = outbound_session(settings, USER_AGENT)
     cache.init_app(app)
     csrf.init_app(app)
+    frame_session.install(app)  # the session from its cookie, or from a frame's `rs` token
     sessions = make_session_factory(engine)
     platforms = PlatformDirectory(app.extensions["cache"][cache])
     watch_platform_changes(sessions, platforms)  # every writer's commit reaches every process

@@ -33,6 +33,9 @@ class Settings:
     lti_config: Path | None
     demo: bool
     demo_force: bool = False
+    # Where the demo LMS answers, when not at PUBLIC_URL: another host name for the same
+    # server makes Rapport's frame cross-site inside the demo, as inside a real LMS.
+    demo_url: str | None = None
     proxy_hops: int = 1
     # How long after its `iat` an id_token may still be presented (Security Framework §5.1.3
     # leaves the window to the tool; Moodle's tokens live 60 s, Canvas's one hour).
@@ -131,6 +134,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lti_config=Path(lti_config) if lti_config else None,
         demo=demo,
         demo_force=_flag(source.get("RAPPORT_DEMO_FORCE")),
+        demo_url=(source.get("RAPPORT_DEMO_URL") or "").strip().rstrip("/") or None,
         proxy_hops=int(source.get("PROXY_HOPS", "1")),
         roster_sync_interval_seconds=int(source.get("ROSTER_SYNC_INTERVAL", "3600")),
         jobs_backend=source.get("JOBS_BACKEND", "").strip().lower(),

@@ -59,7 +59,8 @@ def init_demo(app: Flask) -> None:
     refuse_production(settings)
     folder = settings.instance_dir / "demo"
     platform = DemoPlatform(
-        public_url=settings.public_url,
+        public_url=settings.demo_url or settings.public_url,
+        tool_url=settings.public_url,
         key=load_platform_key(folder / "platform-key.pem"),
         store=DemoStore(folder / "demo.db"),
         tool_jwks=state.keyring.jwks,

@@ -40,9 +40,8 @@ def _check(platform: DemoPlatform, item: dict[str, Any]) -> _Checked:
     title = item.get("title") if isinstance(item.get("title"), str) else None
     text = item.get("text") if isinstance(item.get("text"), str) else None
     url = item.get("url")
-    if url is not None and (
-        not isinstance(url, str) or urlsplit(url).netloc != urlsplit(platform.public_url).netloc
-    ):
+    tool_host = urlsplit(platform.tool_launch_url).netloc
+    if url is not None and (not isinstance(url, str) or urlsplit(url).netloc != tool_host):
         raise ValueError(f"its url {url!r} is not on the tool's host")
     custom = item.get("custom") or {}
     if not isinstance(custom, dict) or not all(

@@ -120,6 +120,9 @@ def start(person_id: str) -> str:
         "lti_message_hint": launch.hint(),
         "client_id": platform.client_id,
         "lti_deployment_id": platform.deployment_id,
+        # The LMS page around the frame keeps what the tool asks it to (LTI platform storage):
+        # a browser that keeps no cookie in the frame still proves the login it began.
+        "lti_storage_target": "_parent",
     }
     return render_template(
         "demo/start.html", action=platform.tool_login_url, fields=fields, person=person

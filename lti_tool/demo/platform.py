@@ -32,11 +32,12 @@ TYPE_ID = "1"
 
 @dataclass
 class DemoPlatform:
-    public_url: str
+    public_url: str  # where the demo LMS answers
     key: PlatformKey
     store: DemoStore
     tool_jwks: Callable[[], dict[str, Any]]  # the tool's JWKS, read in-process
     first_course: DemoCourse = COURSE  # the course the demo starts with; copies are of it
+    tool_url: str = ""  # where Rapport answers: the demo's own address unless told otherwise
     registered: bool = False
 
     @property
@@ -107,11 +108,11 @@ class DemoPlatform:
     # -- the tool, as the demo has it configured ----------------------------------------------
     @property
     def tool_login_url(self) -> str:
-        return self.public_url + "/lti/login"
+        return (self.tool_url or self.public_url) + "/lti/login"
 
     @property
     def tool_launch_url(self) -> str:
-        return self.public_url + "/lti/launch"
+        return (self.tool_url or self.public_url) + "/lti/launch"
 
     # -- the course's content -----------------------------------------------------------------
     def placed_link(self, link_id: str) -> PlacedLink | None:

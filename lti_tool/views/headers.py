@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from lti_tool.extensions import db, forget_platforms_now, platforms_now, rapport
+from lti_tool.lti.claims import web_origin
 
 
 def csp_nonce() -> str:
@@ -52,17 +53,22 @@ def _platform_origins() -> list[str]:
 
 def _policy() -> str:
     platforms = " ".join(_platform_origins())
-    ancestors = "*" if rapport().settings.demo else f"'self' {platforms}".strip()
+    settings = rapport().settings
+    ancestors = "*" if settings.demo else f"'self' {platforms}".strip()
+    # Rapport at PUBLIC_URL, when a page is served under another name (the demo LMS on a host
+    # of its own, RAPPORT_DEMO_URL): its frame and its login form go to Rapport there.
+    tool = web_origin(settings.public_url) or ""
     return "; ".join(
         [
             "default-src 'self'",
+            f"frame-src 'self' {tool}".strip(),
             f"script-src 'self' 'nonce-{csp_nonce()}'",
             "style-src 'self'",
             "style-src-attr 'unsafe-inline'",  # avatar colours and chart sizes, never user text
             "img-src 'self' https: data:",
             "object-src 'none'",
             "base-uri 'none'",
-            f"form-action 'self' {platforms}".strip(),
+            f"form-action 'self' {tool} {platforms}".strip(),
             f"frame-ancestors {ancestors}",
         ]
     )

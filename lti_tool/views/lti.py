@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, redirect, request, session
 
 from lti_tool.db import utcnow
 from lti_tool.extensions import cache, csrf, db, platforms_now, rapport
-from lti_tool.lti.errors import CookiesBlocked
+from lti_tool.frame_session import carry_session
 from lti_tool.lti.launch import LtiGate
 from lti_tool.lti.storage import SharedLaunchStorage
 from lti_tool.lti.tool_conf import DatabaseToolConf
@@ -50,8 +50,9 @@ def launch() -> Response:
     if record.learned_origins:
         forget_platform_origins()  # the page this launch lands on may be framed from there
     if result.cookies_refused_with is not None:
-        # The launch is recorded, but this frame keeps no cookie: continue in a new window.
-        raise CookiesBlocked(result.cookies_refused_with)
+        # Platform storage proved the login, but this frame keeps no cookie: Rapport's links
+        # and forms carry the session from here on (`frame_session`).
+        carry_session(request)
     if record.role is CourseRole.STAFF:
         sync_roster_if_stale(session_db, record.course_id)  # in the background: never waits
     grant = CourseGrant(record.course_id, record.person_id, record.role)

@@ -79,12 +79,22 @@ def test_launch_without_cookie_checks_platform_storage(tool, platform, browser):
         allow_redirects=False,
         data={"id_token": token, "state": state, "lti_storage_proof": config["value"]},
     )
-    # The launch is accepted and recorded; the session needs a cookie this frame refuses, so
-    # the person continues in a new window.
-    assert right.status_code == 401 and "Open Rapport in a new window" in right.text
-    assert config["value"] not in right.text
+    # The launch is accepted and recorded, and goes on in the frame: this frame keeps no
+    # cookie, so Rapport's own links carry the session (`frame_session`, issue 17).
+    assert right.status_code == 303
+    home = right.headers["Location"]
+    assert "rs=" in home and config["value"] not in home
     with transaction(state_of(app).sessions) as session:
         assert session.scalar(select(func.count()).select_from(Membership)) == 1
+    page = cookieless.get(url + home, headers={"Cookie": ""})
+    assert page.status_code == 200 and "Welcome, Ada Lovelace." in page.text
+    cookieless.cookies.clear()
+    # its links carry it on; the course without it is closed to a cookieless browser
+    assert re.search(r'href="/courses/\d+/checkins/\?rs=', page.text)
+    assert cookieless.get(url + home.split("?")[0]).status_code == 403
+    # pasted into another browser, the link opens nothing
+    other = requests.get(url + home, headers={"User-Agent": "another browser"})
+    assert other.status_code == 403
 
     again = cookieless.post(
         url + "/lti/launch",
