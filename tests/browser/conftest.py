@@ -110,12 +110,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+def course_nav(frame: Any) -> Any:
+    """The course's navigation in a frame: there once a launch has reached a course page."""
+    return frame.get_by_role("navigation", name="Course")
+
+
 def launched_frame(page: Any, url: str, person: str) -> Any:
     """Launch as `person` from the demo LMS's home; the tool's frame (a Frame, whose size and
     scripts a test can reach), once its page has drawn."""
     page.goto(url + "/demo")
     page.get_by_role("link", name=f"Launch as {person}").click()
-    page.frame_locator("#tool-frame").locator("main h1").wait_for(timeout=15_000)
+    # The course's navigation, not the first heading: the login's platform-storage page
+    # ("Signing … in to Rapport") comes first in the frame.
+    course_nav(page.frame_locator("#tool-frame")).wait_for(timeout=15_000)
     frame = page.frame(url=lambda u: "/courses/" in u)
     assert frame is not None
     return frame

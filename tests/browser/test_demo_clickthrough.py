@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import course_nav, screenshot
 
 
 def _tool_frame(page: Any) -> Any:
     frame = page.frame_locator("#tool-frame")
-    frame.locator("main h1").wait_for(timeout=15_000)
+    course_nav(frame).wait_for(timeout=15_000)
     return frame
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS, course_page, screenshot
+from tests.browser.conftest import SCREENSHOTS, course_nav, course_page, screenshot
 
 
 def full_view(page: Any, name: str) -> None:
@@ -33,7 +33,7 @@ def launch_as(page: Any, demo: str, name: str) -> Any:
     page.goto(demo + "/demo")
     page.get_by_role("link", name=f"Launch as {name}").click()
     frame = page.frame_locator("#tool-frame")
-    frame.locator("main h1").wait_for(timeout=15_000)
+    course_nav(frame).wait_for(timeout=15_000)
     return frame
 
 
