@@ -27,6 +27,7 @@ def register_views(app: Flask) -> None:
         metrics,
         newsfeed,
         notifications,
+        outcomes,
         rollover,
         roster,
         settings,
@@ -62,3 +63,4 @@ def register_views(app: Flask) -> None:
     times.register(app)
     notifications.register(app)
     archive.register(app)
+    outcomes.register(app)

@@ -42,6 +42,7 @@ from lti_tool.services.refusals import Refused
 from lti_tool.services.snippets import service as snippets
 from lti_tool.tasks import BULK_START
 from lti_tool.views.course import committed, course_grant_required
+from lti_tool.views.outcomes import said
 from lti_tool.views.params import id_from, ids_from
 from lti_tool.views.times import course_zone
 
@@ -115,8 +116,8 @@ def choose_placed(course_id: int, placement_id: int) -> Response | tuple[str, in
             lambda: placed_checkins.choose(session, g.grant, placement_id, chosen)
         )
         if not errors:
-            target = url_for("checkins.placed", course_id=course_id, placement_id=placement_id)
-            return redirect(target, code=303)
+            endpoint, values = placed_checkins.landing(session, g.grant, placement_id, _now())
+            return redirect(said(url_for(endpoint, **values), "link-chosen"), code=303)
     page = render_template(
         "checkins/choose_placed.html",
         course=_course(),
@@ -196,7 +197,7 @@ def new(course_id: int) -> Any:
             made = checkins.create_checkin(db(), g.grant, form, schedule, _now())
             db().commit()
             target = url_for("checkins.overview", course_id=course_id, checkin_id=made.id)
-            return redirect(target, code=303)
+            return redirect(said(target, "checkin-created"), code=303)
     holidays = holiday_dates(str(g.course_settings[defaults.HOLIDAYS]))
     page = render_template(
         "checkins/new.html",
@@ -338,7 +339,6 @@ def answer(course_id: int, occurrence_id: int) -> Any:
         given=given,
         errors=errors,
         grant=grant,
-        faces=checkins.FACES,
         changing=current is not None,
     )
     return page, 400 if errors else 200

@@ -11,6 +11,7 @@ from lti_tool.services.dashboard.contact import DEFINITION
 from lti_tool.services.dashboard.export import dashboard_csv
 from lti_tool.services.dashboard.flags import set_flag
 from lti_tool.views.course import course_grant_required
+from lti_tool.views.outcomes import said
 from lti_tool.views.params import id_from, page_from
 
 bp = Blueprint("dashboard", __name__)
@@ -57,8 +58,10 @@ def export(course_id: int) -> Response:
 @bp.post("/courses/<int:course_id>/dashboard/flags/<int:student_id>")
 @course_grant_required
 def flag(course_id: int, student_id: int) -> Response:
-    set_flag(db(), g.grant, student_id, request.form.get("flagged") == "1", rapport().clock())
+    flagged = request.form.get("flagged") == "1"
+    set_flag(db(), g.grant, student_id, flagged, rapport().clock())
     db().commit()
+    target = url_for("dashboard.index", course_id=course_id)
     return redirect(
-        url_for("dashboard.index", course_id=course_id, _anchor=f"s-{student_id}"), code=303
+        said(target, "flagged" if flagged else "unflagged", f"flag-{student_id}"), code=303
     )

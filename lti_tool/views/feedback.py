@@ -21,6 +21,7 @@ from lti_tool.services.feedback.service import FeedbackRefused
 from lti_tool.services.feedback.viewers import Viewer
 from lti_tool.services.placements import PlaceableKind, register_kind
 from lti_tool.views.course import committed, course_grant_required
+from lti_tool.views.outcomes import said
 from lti_tool.views.params import id_from, page_from
 
 bp = Blueprint("feedback", __name__)
@@ -101,7 +102,7 @@ def reply(course_id: int, thread_id: int) -> Any:
         return shown, 400
     db().commit()
     target = url_for("feedback.thread", course_id=course_id, thread_id=thread_id)
-    return redirect(f"{target}#message-{message.id}", code=303)
+    return redirect(said(target, "message-sent", f"message-{message.id}"), code=303)
 
 
 @bp.route(
@@ -123,7 +124,7 @@ def edit_message(course_id: int, message_id: int) -> Any:
         )
         if edited is not None:
             target = url_for("feedback.thread", course_id=course_id, thread_id=thread.id)
-            return redirect(f"{target}#message-{message_id}", code=303)
+            return redirect(said(target, "message-saved", f"message-{message_id}"), code=303)
     elif not viewers.can_edit_message(_viewer(), message, _now()):
         abort(403, description="A message can be edited by its author for ten minutes.")
     page = render_template(
@@ -158,9 +159,8 @@ def new(course_id: int) -> Any:
             else (None, {"student": "Choose a student."})
         )
         if started is not None:
-            return redirect(
-                url_for("feedback.thread", course_id=course_id, thread_id=started.id), code=303
-            )
+            target = url_for("feedback.thread", course_id=course_id, thread_id=started.id)
+            return redirect(said(target, "thread-started"), code=303)
     page = render_template(
         "feedback/new.html",
         course=db().get_one(Course, course_id),
@@ -186,7 +186,7 @@ def _new_from_student(course_id: int, viewer: Viewer) -> Any:
         )
         if started is not None:
             target = url_for("feedback.thread", course_id=course_id, thread_id=started.id)
-            return redirect(target, code=303)
+            return redirect(said(target, "thread-started"), code=303)
     page = render_template(
         "feedback/new_student.html",
         course=db().get_one(Course, course_id),

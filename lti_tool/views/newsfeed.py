@@ -22,6 +22,7 @@ from lti_tool.services.newsfeed import pages, replies
 from lti_tool.services.newsfeed import service as newsfeed
 from lti_tool.services.newsfeed.service import PostForm
 from lti_tool.views.course import committed, course_grant_required
+from lti_tool.views.outcomes import said
 from lti_tool.views.params import page_from
 from lti_tool.views.times import course_zone, zone_named
 
@@ -37,12 +38,13 @@ def _now() -> datetime:
     return rapport().clock()
 
 
-def _back(course_id: int, fallback: str) -> Response:
-    """Redirect to the page the form came from (a page of this course only), else `fallback`."""
+def _back(course_id: int, fallback: str, outcome: str, focus: str | None = None) -> Response:
+    """Redirect to the page the form came from (a page of this course only), else `fallback`,
+    saying `outcome` there and moving focus to `focus` (an element id), if given."""
     target = request.form.get("next", "")
     prefix = f"/courses/{course_id}/"
     safe = target.startswith(prefix) and "//" not in target and "\\" not in target
-    return redirect(target if safe else fallback, code=303)
+    return redirect(said(target if safe else fallback, outcome, focus), code=303)
 
 
 def _post_form() -> PostForm:
@@ -123,7 +125,14 @@ def new(course_id: int) -> Any:
     )
     if created is None:
         return _form_page("news", form, errors)
-    return redirect(_feed_anchor(course_id, created.id), code=303)
+    outcome = (
+        "draft-saved"
+        if created.draft
+        else "scheduled"
+        if created.publish_at > _now()
+        else "published"
+    )
+    return redirect(said(_feed_anchor(course_id, created.id), outcome), code=303)
 
 
 def _feed_anchor(course_id: int, post_id: int) -> str:
@@ -149,8 +158,10 @@ def introduction(course_id: int) -> Any:
     )
     if written is None:
         return _form_page(kind, form, errors)
-    target = "course.home" if grant.is_staff else "newsfeed.introductions"
-    return redirect(url_for(target, course_id=course_id, _anchor=f"post-{written.id}"), code=303)
+    target = url_for(
+        "course.home" if grant.is_staff else "newsfeed.introductions", course_id=course_id
+    )
+    return redirect(said(target, "introduction-saved", f"post-{written.id}"), code=303)
 
 
 def _form_of(post: Post) -> PostForm:
@@ -180,7 +191,8 @@ def edit(course_id: int, post_id: int) -> Any:
     )
     if edited is None:
         return _form_page(kind, form, errors, post_id)
-    return redirect(url_for("newsfeed.post", course_id=course_id, post_id=post_id), code=303)
+    target = url_for("newsfeed.post", course_id=course_id, post_id=post_id)
+    return redirect(said(target, "post-saved", f"post-{post_id}"), code=303)
 
 
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/delete")
@@ -188,7 +200,8 @@ def edit(course_id: int, post_id: int) -> Any:
 def delete(course_id: int, post_id: int) -> Response:
     newsfeed.delete_post(db(), _grant(), post_id, _now())
     db().commit()
-    return _back(course_id, url_for("course.home", course_id=course_id, deleted=post_id))
+    target = url_for("course.home", course_id=course_id, deleted=post_id)
+    return redirect(target, code=303)  # the home says it was deleted, and where to restore it
 
 
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/restore")
@@ -196,15 +209,18 @@ def delete(course_id: int, post_id: int) -> Response:
 def restore(course_id: int, post_id: int) -> Response:
     newsfeed.restore_post(db(), _grant(), post_id, _now())
     db().commit()
-    return redirect(url_for("newsfeed.post", course_id=course_id, post_id=post_id), code=303)
+    target = url_for("newsfeed.post", course_id=course_id, post_id=post_id)
+    return redirect(said(target, "post-restored", f"post-{post_id}"), code=303)
 
 
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/pin")
 @course_grant_required
 def pin(course_id: int, post_id: int) -> Response:
-    newsfeed.set_pinned(db(), _grant(), post_id, request.form.get("pinned") == "1", _now())
+    pinned = request.form.get("pinned") == "1"
+    newsfeed.set_pinned(db(), _grant(), post_id, pinned, _now())
     db().commit()
-    return _back(course_id, _feed_anchor(course_id, post_id))
+    outcome = "pinned" if pinned else "unpinned"
+    return _back(course_id, _feed_anchor(course_id, post_id), outcome, f"post-{post_id}-pin")
 
 
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/replies")
@@ -216,7 +232,7 @@ def reply(course_id: int, post_id: int) -> Response:
     )
     db().commit()
     fallback = url_for("newsfeed.post", course_id=course_id, post_id=post_id)
-    return _back(course_id, f"{fallback}#reply-{written.id}")
+    return _back(course_id, fallback, "reply-sent", f"reply-{written.id}")
 
 
 @bp.post("/courses/<int:course_id>/replies/<int:reply_id>/hide")
@@ -226,18 +242,20 @@ def hide_reply(course_id: int, reply_id: int) -> Response:
     done = replies.set_reply_hidden(db(), _grant(), reply_id, hidden, _now())
     db().commit()
     fallback = url_for("newsfeed.post", course_id=course_id, post_id=done.post_id)
-    return _back(course_id, f"{fallback}#reply-{done.id}")
+    outcome = "reply-hidden" if hidden else "reply-shown"
+    return _back(course_id, fallback, outcome, f"reply-{done.id}-hide")
 
 
 @bp.post("/courses/<int:course_id>/posts/<int:post_id>/reactions")
 @course_grant_required
 def react(course_id: int, post_id: int) -> Response:
     settings = course_settings(db(), course_id)
-    replies.toggle_reaction(
-        db(), _grant(), post_id, request.form.get("reaction", ""), _now(), settings
-    )
+    reaction = request.form.get("reaction", "")
+    added = replies.toggle_reaction(db(), _grant(), post_id, reaction, _now(), settings)
     db().commit()
-    return _back(course_id, _feed_anchor(course_id, post_id))
+    outcome = "reaction-added" if added else "reaction-removed"
+    focus = f"post-{post_id}-react-{reaction}"
+    return _back(course_id, _feed_anchor(course_id, post_id), outcome, focus)
 
 
 @bp.get("/courses/<int:course_id>/posts/<int:post_id>/seen")

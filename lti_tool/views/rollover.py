@@ -15,6 +15,7 @@ from lti_tool.models import AuditEntry, Course
 from lti_tool.services.rollover import service as rollover
 from lti_tool.services.rollover.copying import Copied
 from lti_tool.views.course import committed, course_grant_required
+from lti_tool.views.outcomes import said
 from lti_tool.views.params import date_from, id_from
 
 bp = Blueprint("rollover", __name__)
@@ -54,20 +55,20 @@ def index(course_id: int) -> Response | tuple[str, int]:
             lambda: rollover.bring_over(session, g.grant, source, first_week, rapport().clock())
         )
         if copied is not None:
-            return redirect(url_for("rollover.index", course_id=course_id), code=303)
+            return redirect(url_for("rollover.index", course_id=course_id, brought=1), code=303)
     status = 400 if errors else 200
     return _page(course, errors, dict(request.form)), status
 
 
 def _page(course: Course, errors: dict[str, str], form: dict[str, Any]) -> str:
-    source, said = _brought(course)
+    source, came = _brought(course)
     return render_template(
         "rollover/index.html",
         grant=g.grant,
         course=course,
         sources=[] if source is not None else rollover.sources(db(), g.grant),
         brought_from=source,
-        said=said,
+        said=came,
         errors=errors,
         form=form,
     )
@@ -78,4 +79,4 @@ def _page(course: Course, errors: dict[str, str], form: dict[str, Any]) -> str:
 def not_now(course_id: int) -> Response:
     _allowed()
     committed(lambda: rollover.start_afresh(db(), g.grant, rapport().clock()))
-    return redirect(url_for("course.home", course_id=course_id), code=303)
+    return redirect(said(url_for("course.home", course_id=course_id), "started-afresh"), code=303)

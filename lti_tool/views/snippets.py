@@ -27,6 +27,7 @@ from lti_tool.services.snippets.bulk_start import BulkStartRefused
 from lti_tool.services.snippets.service import MERGE_FIELDS, SnippetRefused, unknown_fields
 from lti_tool.tasks import BULK_START
 from lti_tool.views.course import course_grant_required
+from lti_tool.views.outcomes import said
 from lti_tool.views.params import chosen_id, page_from
 
 bp = Blueprint("snippets", __name__)
@@ -255,7 +256,8 @@ def confirm(course_id: int) -> Any:
         return _start_page(form, refused.errors)
     enqueue_after_commit(session, BULK_START, bulk.id)
     session.commit()
-    return redirect(url_for("snippets.progress", course_id=course_id, bulk_id=bulk.id), code=303)
+    target = url_for("snippets.progress", course_id=course_id, bulk_id=bulk.id)
+    return redirect(said(target, "threads-starting"), code=303)
 
 
 @bp.get("/courses/<int:course_id>/snippets/runs/<int:bulk_id>")

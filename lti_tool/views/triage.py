@@ -13,6 +13,7 @@ from lti_tool.services.checkins.charts import sparkline
 from lti_tool.services.feedback import viewers
 from lti_tool.views.checkins import bp
 from lti_tool.views.course import course_grant_required
+from lti_tool.views.outcomes import said
 from lti_tool.views.params import id_from, page_from
 
 
@@ -81,7 +82,7 @@ def answer_response(course_id: int, response_id: int) -> Response:
     if _wants_json():
         return jsonify(status="answered", thread_url=conversation)
     if request.form.get("from") != "triage":
-        return redirect(conversation, code=303)
+        return redirect(said(conversation, "reply-sent"), code=303)
     following = id_from(request.form, "following")
     back = url_for(
         "checkins.triage",
@@ -109,4 +110,6 @@ def handle(course_id: int, response_id: int) -> Response:
     back = request.form.get("next", "")
     safe = back.startswith(f"/courses/{course_id}/checkins/triage") and "//" not in back
     target = back if safe else url_for("checkins.triage", course_id=course_id)
-    return redirect(target, code=303)
+    following = id_from(request.form, "following")  # on to the next card, as after a reply
+    focus = f"response-{following}" if following else f"response-{response_id}"
+    return redirect(said(target, "handled", focus), code=303)

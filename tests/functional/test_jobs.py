@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -68,7 +69,7 @@ def _bulk_start(staff, students: list[int]) -> int:
         "snippets/start", {"student": students, "title": "Week 1", "body": "Hi {first_name}."}
     )
     assert confirmed.status_code == 303, confirmed.text[:300]
-    return int(confirmed.headers["Location"].rsplit("/", 1)[1])
+    return int(urlsplit(confirmed.headers["Location"]).path.rsplit("/", 1)[1])
 
 
 def _student_ids(app) -> list[int]:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -190,7 +191,7 @@ def test_two_web_processes_and_two_workers_share_one_installation(make_app, lms,
             allow_redirects=False,
         )
         assert confirmed.status_code == 303, confirmed.text[:300]
-        bulk_id = int(confirmed.headers["Location"].rsplit("/", 1)[1])
+        bulk_id = int(urlsplit(confirmed.headers["Location"]).path.rsplit("/", 1)[1])
 
         def done() -> int:
             with transaction(state(app).sessions) as session:

@@ -20,7 +20,7 @@ CONTACT = "Message me here; office hour **Thursdays 10:00**."
 
 def started_thread(response) -> int:
     assert response.status_code == 303, response.text[:400]
-    return int(re.search(r"/feedback/(\d+)$", response.headers["Location"]).group(1))
+    return int(re.search(r"/feedback/(\d+)(?:\?|$)", response.headers["Location"]).group(1))
 
 
 def waiting_section(page: str) -> str:
