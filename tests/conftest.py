@@ -239,6 +239,29 @@ def running_tool(tmp: Path, templates: Path) -> Iterator[RunningTool]:
             state(app).engine.dispose()
 
 
+@contextmanager
+def running_demo(tmp: Path, templates: Path) -> Iterator[tuple[Flask, str]]:
+    """Rapport with its demo LMS served over HTTP, as the browser tests' `demo` fixture serves
+    it (each job run as it is queued), for a whole test module: browser tests that only read one
+    course's pages share it instead of filling a course each. The app and its base URL."""
+    with pytest.MonkeyPatch.context() as env, serving() as server:
+        _prepare_instance(env, tmp)
+        env.setenv("DATABASE_URL", fresh_database(tmp, True, templates))
+        overrides: dict[str, Any] = {"testing": True, "jobs_backend": "immediate", "demo": True}
+        if TEST_REDIS_URL:
+            prefix = f"rapport-test-{uuid.uuid4().hex[:8]}:"
+            overrides["CACHE_KEY_PREFIX"] = prefix
+            overrides["RATELIMIT_KEY_PREFIX"] = prefix + "limits"
+        app = create_app({**overrides, "public_url": server.url})
+        app.jinja_env.bytecode_cache = TEMPLATES_COMPILED
+        without_rate_limits(app)  # a course is filled faster than people write
+        try:
+            yield app, server.set_app(app)
+        finally:
+            jobs(app).huey.flush()
+            state(app).engine.dispose()
+
+
 # Everything a test can reach the test database or Redis through: the app fixtures (every app
 # is built by make_app, on a database from db_templates), or the services' URLs themselves.
 DATABASE_FIXTURES = frozenset({"make_app", "db_templates"})
