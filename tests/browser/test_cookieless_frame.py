@@ -89,7 +89,9 @@ def test_a_student_whose_browser_keeps_no_cookie_in_the_frame_does_everything_th
 
     # a conversation with the course team, and a reply in it
     course_page(frame, "Newsfeed")
-    frame.get_by_role("link", name="Write to the course team").click()
+    write = frame.get_by_role("link", name="Write to the course team")
+    page_loaded(write)
+    write.click()
     page_loaded(frame.get_by_label("What it is about"))
     frame.get_by_label("What it is about").fill("Essay plan")
     frame.get_by_label("Your message").fill("Could we talk about my plan?")

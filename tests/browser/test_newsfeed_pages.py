@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS, course_nav, course_page, screenshot
+from tests.browser.conftest import SCREENSHOTS, course_nav, course_page, page_loaded, screenshot
 
 
 def full_view(page: Any, name: str) -> None:
@@ -136,7 +136,7 @@ def test_a_refused_post_says_what_to_fix_and_keeps_what_was_typed(demo, page_in,
     frame.get_by_label("Appear on").fill("2020-03-02T10:00")
     frame.get_by_role("button", name="Save").click()
     summary = frame.locator("#form-errors")
-    summary.wait_for()
+    page_loaded(summary)  # its script moves focus there once the page has loaded
     assert "Give the post a title." in summary.inner_text()
     assert "That time has passed" in summary.inner_text()
     assert frame.get_by_label("Post").input_value() == "Seminar moved to room 2.04."
