@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres lint typecheck check bench browsers clean
+.PHONY: install run test test-sqlite test-postgres lint typecheck check bench browsers translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,17 @@ bench: install
 	  || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE bench" test
 	BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench BENCH_REDIS_URL=redis://127.0.0.1:6379/8 \
 	BENCH_DEMO_SERVER=gunicorn $(BIN)/python -m benchmarks
+
+# After marking or changing messages: the catalog template from the code and templates, each
+# language's catalog brought up to date with it, and the compiled catalogs Rapport reads.
+I18N := lti_tool/translations
+translations: install
+	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 \
+	  --no-location --sort-output --project Rapport -o $(I18N)/messages.pot .
+	for lang in es pl; do test -f $(I18N)/$$lang/LC_MESSAGES/messages.po \
+	  || $(BIN)/pybabel init -i $(I18N)/messages.pot -d $(I18N) -l $$lang; done
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(I18N) --statistics
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

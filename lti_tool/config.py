@@ -58,6 +58,9 @@ class Settings:
     mail_from: str | None = None  # the From address, e.g. "Rapport <rapport@example.edu>"
     # Days after its end that a course is deleted (services/archive/retention.py); None: never.
     retention_days: int | None = None
+    # The language and formats of a page or mail when neither the launch nor the browser names
+    # one Rapport speaks (lti_tool/i18n.py), as a BCP 47 tag.
+    default_locale: str = "en-GB"
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -147,4 +150,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_url=source.get("SMTP_URL") or None,
         mail_from=source.get("MAIL_FROM") or None,
         retention_days=_retention_days(source),
+        default_locale=source.get("DEFAULT_LOCALE") or "en-GB",
     )

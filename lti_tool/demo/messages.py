@@ -7,6 +7,7 @@ The login's `lti_message_hint` is a small JSON object, as Moodle sends, naming w
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ AGS_SCOPES = (SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT_READONLY, SC
 ID_TOKEN_LIFETIME = 300
 DEEP_LINK_LIFETIME = 3600
 TARGETS = ("iframe", "window")
+LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,12 @@ class LaunchRequest:
     link_id: str | None
     deep_linking: bool = False
     target: str = "iframe"
+    # The person's language as the LMS sends it (`launch_presentation.locale`): the demo is a
+    # British university's LMS unless the launch asks for another (`?locale=es-ES`).
+    locale: str = "en-GB"
 
     def hint(self) -> str:
-        body: dict[str, Any] = {"target": self.target}
+        body: dict[str, Any] = {"target": self.target, "locale": self.locale}
         if self.deep_linking:
             body["deep_linking"] = True
         else:
@@ -61,10 +66,14 @@ class LaunchRequest:
         if not isinstance(body, dict) or body.get("target", "iframe") not in TARGETS:
             return None
         target = str(body.get("target", "iframe"))
+        locale = body.get("locale")
+        locale = locale if isinstance(locale, str) and LOCALE.fullmatch(locale) else "en-GB"
         if body.get("deep_linking") is True:
-            return cls(None, deep_linking=True, target=target)
+            return cls(None, deep_linking=True, target=target, locale=locale)
         link_id = body.get("link_id")
-        return cls(link_id, target=target) if isinstance(link_id, str) and link_id else None
+        if isinstance(link_id, str) and link_id:
+            return cls(link_id, target=target, locale=locale)
+        return None
 
 
 def _identity(platform: DemoPlatform, person: DemoPerson, nonce: str) -> dict[str, Any]:
@@ -111,7 +120,7 @@ def _lti(
         },
         LTI + "launch_presentation": {
             "document_target": request.target,
-            "locale": "en",
+            "locale": request.locale,
             "return_url": platform.issuer,
         },
         CLAIM_NRPS: {"context_memberships_url": platform.nrps_url, "service_versions": ["2.0"]},

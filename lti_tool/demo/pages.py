@@ -13,7 +13,7 @@ from flask import abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.demo.blueprint import bp
-from lti_tool.demo.messages import TARGETS, LaunchRequest
+from lti_tool.demo.messages import LOCALE, TARGETS, LaunchRequest
 from lti_tool.demo.people import RAPPORT_LINK, DemoPerson
 from lti_tool.demo.platform import DemoPlatform, demo
 
@@ -33,6 +33,9 @@ def _launch_request(platform: DemoPlatform, person: DemoPerson) -> LaunchRequest
     target = request.args.get("target", "iframe")
     if target not in TARGETS:
         abort(400, description="target must be iframe or window.")
+    locale = request.args.get("locale", "en-GB")
+    if not LOCALE.fullmatch(locale):
+        abort(400, description="locale must be a language tag such as es-ES.")
     if request.args.get("deep_linking") == "1":
         if not person.is_staff:
             abort(
@@ -40,17 +43,17 @@ def _launch_request(platform: DemoPlatform, person: DemoPerson) -> LaunchRequest
                 description=f"{person.label} is a student; only the teaching team can "
                 "add content to the course.",
             )
-        return LaunchRequest(None, deep_linking=True, target=target)
+        return LaunchRequest(None, deep_linking=True, target=target, locale=locale)
     link_id = request.args.get("link", RAPPORT_LINK.link_id)
     if platform.link(link_id) is None:
         abort(404, description=f"The demo course has no link {link_id!r}.")
-    return LaunchRequest(link_id, target=target)
+    return LaunchRequest(link_id, target=target, locale=locale)
 
 
 def _query(launch: LaunchRequest, target: str) -> dict[str, str]:
     if launch.deep_linking:
-        return {"deep_linking": "1", "target": target}
-    return {"link": launch.link_id or "", "target": target}
+        return {"deep_linking": "1", "target": target, "locale": launch.locale}
+    return {"link": launch.link_id or "", "target": target, "locale": launch.locale}
 
 
 @bp.get("")

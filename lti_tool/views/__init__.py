@@ -23,6 +23,7 @@ def register_views(app: Flask) -> None:
         headers,
         health,
         install,
+        language,
         lti,
         metrics,
         newsfeed,
@@ -57,6 +58,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
+    language.install(app)  # the locale and zone of every page
     errors.register(app)
     health.register(app)
     headers.register(app)

@@ -16,6 +16,7 @@ from lti_tool.services.access import CourseGrant, add_grant
 from lti_tool.services.launches import record_launch_committed
 from lti_tool.views.deep_linking import placed_activity_url, start_deep_linking
 from lti_tool.views.headers import forget_platform_origins
+from lti_tool.views.language import remember_locale
 from lti_tool.views.roster import sync_roster_if_stale
 
 bp = Blueprint("lti", __name__)
@@ -59,6 +60,7 @@ def launch() -> Response:
     session["grants"] = add_grant(session.get("grants") or {}, grant, utcnow())
     session.permanent = False
     claims = result.claims
+    remember_locale(claims.locale)
     launch_reached(
         "deep_linking" if claims.is_deep_linking else "course",
         issuer=claims.issuer,

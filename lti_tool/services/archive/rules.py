@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from lti_tool.dates import zone_named
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.archive.settings import END_DATE, GRACE_DAYS
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, SettingValue
 from lti_tool.services.refusals import Refused
-from lti_tool.views.times import zone_named
 
 READ_ONLY = (
     "This course has ended and is read only now: you can still read everything in it, but no "

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.config import PROJECT_ROOT
+from lti_tool.dates import format_date, format_time, zone_named
 from lti_tool.models import (
     CheckIn,
     CheckInResponse,
@@ -39,7 +40,6 @@ from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
 from lti_tool.services.feedback.viewers import students_they_write_to, viewer_for
 from lti_tool.services.notifications import outbox
 from lti_tool.services.notifications.settings import QUOTE
-from lti_tool.views.times import format_date, format_time, zone_named
 
 When = Callable[[datetime], str]  # a moment as the course reads it (views/times.py)
 DIGEST_ITEMS = 10

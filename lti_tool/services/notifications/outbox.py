@@ -16,6 +16,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lti_tool.dates import zone_named
 from lti_tool.jobs import enqueue_after_commit
 from lti_tool.models import (
     CheckIn,
@@ -36,7 +37,6 @@ from lti_tool.services.course_settings import COURSE_TIME_ZONE, course_settings
 from lti_tool.services.notifications.preferences import modes_of
 from lti_tool.services.tutors.service import current_tutor_ids
 from lti_tool.services.upsert import insert_ignoring_conflicts
-from lti_tool.views.times import zone_named
 
 DELIVER = "notifications.deliver"
 # Rows for one person and course that come due within this window leave as one mail.

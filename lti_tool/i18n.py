@@ -1,0 +1,69 @@
+"""The interface's language (issue 17): English, Spanish and Polish, by Flask-Babel.
+
+Which language a page speaks (`views/language.py` chooses): the locale the person's launch
+named (`launch_presentation.locale`, else the `locale` claim; kept in the session and on their
+person row, for mail), else what the browser asks for, else DEFAULT_LOCALE (en-GB). A regional
+tag keeps its region for dates and numbers ("es-MX" writes Mexican dates in Spanish); a
+language Rapport does not speak falls to the next choice.
+
+Messages are marked where they are written: templates with `_()` and `{% trans %}`, Python with
+`_` (at once) or `lazy_gettext` (a constant read later). Outside a request (a job, a service
+under test) they read in the default locale unless `speaking()` names one. The catalogs are
+`lti_tool/translations/<lang>/LC_MESSAGES/messages.po`, compiled to `.mo` beside them by
+`make translations`; a test fails when a template or message is left unmarked, a catalog is
+incomplete, or a `.mo` differs from its `.po`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError, negotiate_locale
+from flask_babel import force_locale, get_locale, lazy_gettext, lazy_ngettext, ngettext
+from flask_babel import gettext as _
+
+__all__ = [
+    "LANGUAGES",
+    "_",
+    "html_lang",
+    "lazy_gettext",
+    "lazy_ngettext",
+    "ngettext",
+    "speaking",
+    "supported",
+]
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+# The languages Rapport speaks; English is the language its messages are written in.
+LANGUAGES = ("en", "es", "pl")
+
+
+def supported(tag: object) -> str | None:
+    """`tag` (BCP 47 "es-MX", POSIX "es_MX", any case) as a locale Rapport speaks, keeping its
+    region when Babel knows it; None for a language Rapport does not speak or no tag at all."""
+    if not isinstance(tag, str) or not tag.strip() or len(tag) > 35:
+        return None
+    wanted = tag.strip().replace("-", "_")
+    language = negotiate_locale([wanted], LANGUAGES)
+    if language is None:
+        return None
+    try:
+        parsed = Locale.parse(wanted)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return language
+    return str(parsed) if parsed.language == language else language
+
+
+def html_lang() -> str:
+    """The page's `lang`: the locale it speaks, as BCP 47 ("es-MX")."""
+    return str(get_locale() or "en").replace("_", "-")
+
+
+@contextmanager
+def speaking(tag: str | None, default: str = "en") -> Iterator[None]:
+    """Messages and dates made inside read in `tag` (a person's stored locale), else in
+    `default` (the install's DEFAULT_LOCALE)."""
+    with force_locale(supported(tag) or supported(default) or "en"):
+        yield
