@@ -137,7 +137,10 @@ def launch_chosen() -> WerkzeugResponse:
     """The course content's "Launch as" form: a person chosen from a list, then their page."""
     person = _person(demo(), request.args.get("person", ""))
     link = request.args.get("link", RAPPORT_LINK.link_id)
-    return redirect(url_for("demo.launch", person_id=person.person_id, link=link))
+    locale = request.args.get("locale", "en-GB")
+    if not LOCALE.fullmatch(locale):
+        abort(400, description="locale must be a language tag such as es-ES.")
+    return redirect(url_for("demo.launch", person_id=person.person_id, link=link, locale=locale))
 
 
 @bp.post("/copy-course")

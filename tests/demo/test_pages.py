@@ -73,12 +73,16 @@ def test_open_as_form_redirects_to_the_persons_lms_page(demo_lms, browser):
     response = browser.get(
         url + "/demo/launch",
         allow_redirects=False,
-        params={"person": "ta-tomas-rivera", "link": "demo-link-rapport"},
+        params={"person": "ta-tomas-rivera", "link": "demo-link-rapport", "locale": "es-ES"},
     )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(
-        "/demo/launch/ta-tomas-rivera?link=demo-link-rapport"
+        "/demo/launch/ta-tomas-rivera?link=demo-link-rapport&locale=es-ES"
     )
+    page = browser.get(url + response.headers["Location"]).text
+    assert "locale=es-ES" in page  # the frame's login carries it on to the launch
+    bad = dict(person="ta-tomas-rivera", locale="es_ES<script>")
+    assert browser.get(url + "/demo/launch", params=bad, allow_redirects=False).status_code == 400
 
 
 def test_demo_is_off_by_default(live):
