@@ -31,7 +31,23 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
 PACKAGE = ROOT / "lti_tool"
 NOT_SHOWN_TEMPLATES = ("demo/",)
-NOT_SHOWN_PYTHON = ("demo/", "migrations/", "cli/", "config.py", "observability/", "migrate.py")
+# Not read by people in Rapport's pages or mail: the demo LMS, migrations, the operator's
+# command line and logs, models' mapping options, HTTP headers and Prometheus' answers.
+NOT_SHOWN_PYTHON = (
+    "demo/",
+    "migrations/",
+    "cli/",
+    "config.py",
+    "observability/",
+    "migrate.py",
+    "startup.py",
+    "models/",
+    "views/headers.py",
+    "views/metrics.py",
+)
+# A line that holds a phrase nobody reads (a header value, a User-Agent) says so.
+NOT_SHOWN_MARK = "# i18n: not shown"
+PRODUCT = "Rapport"  # the product's name, the same in every language
 READ_ATTRIBUTES = {"aria-label", "title", "alt", "placeholder", "aria-description"}
 GETTEXT = {"_", "gettext", "ngettext", "lazy_gettext", "lazy_ngettext", "pgettext"}
 PLACEHOLDER = "\x00"
@@ -56,14 +72,24 @@ def _without_jinja(source: str) -> str:
     environment = _environment()
     out: list[str] = []
     depth = 0
+    translated = False  # inside {% trans %} … {% endtrans %}: marked, whatever it holds
+    block: list[str] = []
     for _line, token, value in environment.lex(source):
         if token in {"variable_begin", "block_begin", "comment_begin"}:
             depth += 1
+            block = []
             if depth == 1:
                 out.append(PLACEHOLDER)
         elif token in {"variable_end", "block_end", "comment_end"}:
             depth -= 1
-        elif depth == 0:
+            if block[:1] == ["trans"]:
+                translated = True
+            elif block[:1] == ["endtrans"]:
+                translated = False
+        elif depth:
+            if token == "name":
+                block.append(value)
+        elif not translated:
             out.append(value)
     return "".join(out)
 
@@ -87,7 +113,7 @@ class _Reader(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         words = data.replace(PLACEHOLDER, "").strip()
-        if not self._hidden and LETTER.search(words):
+        if not self._hidden and LETTER.search(words.replace(PRODUCT, "")):
             self.found.append(words)
 
 
@@ -151,9 +177,18 @@ def _phrase(text: str) -> bool:
 
 
 def _unmarked_python(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text())
+    source = path.read_text()
+    lines = source.splitlines()
+    tree = ast.parse(source)
     skip: set[int] = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Assert) and node.msg is not None:
+            skip.update(id(inner) for inner in ast.walk(node.msg))
+        simple = isinstance(node, ast.stmt) and not hasattr(node, "body")  # not a def, if, …
+        if simple and any(
+            NOT_SHOWN_MARK in line for line in lines[node.lineno - 1 : node.end_lineno]
+        ):
+            skip.update(id(inner) for inner in ast.walk(node))
         body = getattr(node, "body", None)
         if (
             isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)

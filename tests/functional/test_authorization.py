@@ -421,6 +421,8 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     ("lti.login", "GET"): _everyone(400),  # no iss: not a login a platform started
     ("lti.login", "POST"): _everyone(400),
     ("lti.launch", "POST"): _everyone(400),  # no id_token
+    # The reader's time zone, kept in their own session only: without one named, refused.
+    ("language.zone", "POST"): _everyone(400),
     # The course.
     ("course.home", "GET"): Entry(MEMBER_PAGE),
     ("settings.index", "GET"): Entry(INSTRUCTOR_PAGE),
