@@ -15,6 +15,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from lti_tool.db import utcnow
+from lti_tool.i18n import lazy_gettext
 from lti_tool.services.access import grant_for
 
 # OIDC login initiation and the launch, per client address.
@@ -25,8 +26,11 @@ REGISTRATION = "10 per minute"
 # person in that course: far above what anyone types, well below what a script sends.
 POSTING = "10 per second;300 per minute"
 
-TOO_MANY = "Too many requests came from your network in a moment. Wait a few seconds and try again."
-TOO_MANY_POSTS = "You sent a lot in a moment. Wait a few seconds, then send it again."
+# Read when a request is refused, in the language of whoever sent it.
+TOO_MANY = lazy_gettext(
+    "Too many requests came from your network in a moment. Wait a few seconds and try again."
+)
+TOO_MANY_POSTS = lazy_gettext("You sent a lot in a moment. Wait a few seconds, then send it again.")
 
 EXTENSION = "rapport.limiter"
 # Which endpoints are limited, and how. A Limiter is made per app (Flask-Limiter keeps its
@@ -66,14 +70,14 @@ def install(app: Flask) -> Limiter:
         app.view_functions[endpoint] = cast(Any, decorator(app.view_functions[endpoint]))
 
     for endpoint, rate in LIMITED_ENDPOINTS.items():
-        limit(endpoint, limiter.limit(rate, error_message=TOO_MANY))
+        limit(endpoint, limiter.limit(rate, error_message=lambda: str(TOO_MANY)))
     posting = limiter.shared_limit(
         POSTING,
         scope="posting",
         key_func=lambda: _poster() or "",
         exempt_when=lambda: _poster() is None,
         methods=["POST"],
-        error_message=TOO_MANY_POSTS,
+        error_message=lambda: str(TOO_MANY_POSTS),
     )
     for endpoint in _course_forms(app):
         limit(endpoint, posting)

@@ -24,6 +24,7 @@ from typing import Any
 
 import jwt
 
+from lti_tool.i18n import _
 from lti_tool.lti.claims import CLAIM_DEPLOYMENT_ID, CLAIM_MESSAGE_TYPE, CLAIM_VERSION
 from lti_tool.lti.keys import SigningKey
 from lti_tool.services.refusals import Refused
@@ -178,9 +179,9 @@ class DeepLinkingResponse:
         now: int | None = None,
     ) -> dict[str, Any]:
         if items and not self.settings.accepts_resource_links:
-            raise Refused(400, "the platform does not accept LTI resource links")
+            raise Refused(400, _("the platform does not accept LTI resource links"))
         if len(items) > 1 and not self.settings.accept_multiple:
-            raise Refused(400, "the platform accepts one item only")
+            raise Refused(400, _("the platform accepts one item only"))
         issued = int(time.time()) if now is None else now
         body: dict[str, Any] = {
             "iss": self.client_id,

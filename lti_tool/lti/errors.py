@@ -1,12 +1,39 @@
-"""Why a launch was refused, in words an LMS administrator can act on."""
+"""Why a launch was refused, in words an LMS administrator can act on.
+
+The words are lazy messages: the refusal page shows them in the reader's language, while the
+log and the recorded event keep them in English (`in_english`), so that whoever reads the log
+reads one language whatever the person who met the refusal speaks.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from flask_babel.speaklater import LazyString
+
+from lti_tool.i18n import lazy_gettext, speaking
 
 if TYPE_CHECKING:
     from lti_tool.services.platforms.directory import KnownPlatform
+
+# A message: a lazy one (`lazy_gettext`), read in the language of wherever it is shown, or
+# plain words that are not Rapport's to translate (a library's exception).
+Text: TypeAlias = "str | LazyString"
+
+
+def in_english(text: Text | None) -> str | None:
+    """`text` in English, for a log line or a stored record."""
+    if text is None:
+        return None
+    with speaking("en"):
+        return str(text)
+
+
+def shown(text: Text | None) -> str | None:
+    """`text` in the reader's language, as a plain string: a LazyString would pass Jinja's
+    escaping as if it were markup (it has `__html__`), and its values come from requests."""
+    return None if text is None else str(text)
 
 
 @dataclass
@@ -17,16 +44,28 @@ class LaunchError(Exception):
     """
 
     code: str
-    message: str
-    fix: str | None = None
+    message: Text
+    fix: Text | None = None
     status: int = 400
     context: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+        return f"{self.code}: {in_english(self.message)}"
+
+    @property
+    def english_message(self) -> str:
+        return in_english(self.message) or ""
+
+    @property
+    def shown_message(self) -> str:
+        return shown(self.message) or ""
+
+    @property
+    def shown_fix(self) -> str | None:
+        return shown(self.fix)
 
     def as_json(self) -> dict[str, Any]:
-        return {"error": self.code, "message": self.message, "fix": self.fix}
+        return {"error": self.code, "message": self.shown_message, "fix": self.shown_fix}
 
 
 class CookiesBlocked(LaunchError):  # noqa: N818 - a LaunchError, named for what happened
@@ -35,11 +74,13 @@ class CookiesBlocked(LaunchError):  # noqa: N818 - a LaunchError, named for what
     def __init__(self, login_params: dict[str, str]) -> None:
         super().__init__(
             code="cookies_blocked",
-            message=(
+            message=lazy_gettext(
                 "Your browser did not let Rapport keep its sign-in cookie inside this page, "
                 "so the launch could not be completed here."
             ),
-            fix="Open Rapport in a new window; you stay signed in to your course there.",
+            fix=lazy_gettext(
+                "Open Rapport in a new window; you stay signed in to your course there."
+            ),
             status=401,
             context={"login_params": login_params},
         )
@@ -47,12 +88,24 @@ class CookiesBlocked(LaunchError):  # noqa: N818 - a LaunchError, named for what
 
 # -- the refusals about who the platform is, shared by the login and the launch -----------------
 def unknown_registration(iss: str, client_id: str | None) -> LaunchError:
-    which = f"client {client_id}" if client_id else "any client"
+    if client_id:
+        message = lazy_gettext(
+            "No platform is registered with issuer %(issuer)s and client %(client_id)s.",
+            issuer=iss,
+            client_id=client_id,
+        )
+    else:
+        message = lazy_gettext(
+            "No platform is registered with issuer %(issuer)s and any client.", issuer=iss
+        )
     return LaunchError(
         "unknown_platform",
-        f"No platform is registered with issuer {iss} and {which}.",
-        f"Register it with `rapport platform add --issuer {iss} --client-id …`, list it in "
-        "LTI_CONFIG, or run dynamic registration from the LMS.",
+        message,
+        lazy_gettext(
+            "Register it with `rapport platform add --issuer %(issuer)s --client-id …`, list "
+            "it in LTI_CONFIG, or run dynamic registration from the LMS.",
+            issuer=iss,
+        ),
         status=400,
     )
 
@@ -60,10 +113,18 @@ def unknown_registration(iss: str, client_id: str | None) -> LaunchError:
 def pending_registration(row: KnownPlatform) -> LaunchError:
     return LaunchError(
         "platform_pending",
-        f"This LMS (issuer {row.issuer}, client {row.client_id}) registered Rapport, but an "
-        "administrator of Rapport has not approved it yet.",
-        f"Ask Rapport's administrators to run: rapport platform approve {row.issuer} "
-        f"{row.client_id}",
+        lazy_gettext(
+            "This LMS (issuer %(issuer)s, client %(client_id)s) registered Rapport, but an "
+            "administrator of Rapport has not approved it yet.",
+            issuer=row.issuer,
+            client_id=row.client_id,
+        ),
+        lazy_gettext(
+            "Ask Rapport's administrators to run: rapport platform approve %(issuer)s "
+            "%(client_id)s",
+            issuer=row.issuer,
+            client_id=row.client_id,
+        ),
         status=403,
     )
 
@@ -71,8 +132,19 @@ def pending_registration(row: KnownPlatform) -> LaunchError:
 def unknown_deployment(deployment_id: str, row: KnownPlatform) -> LaunchError:
     return LaunchError(
         "unknown_deployment",
-        f"Deployment {deployment_id} is not registered for client {row.client_id} of {row.issuer}.",
-        f"Add it with `rapport platform add-deployment {row.issuer} {row.client_id} "
-        f"{deployment_id}` or re-run dynamic registration.",
+        lazy_gettext(
+            "Deployment %(deployment_id)s is not registered for client %(client_id)s of "
+            "%(issuer)s.",
+            deployment_id=deployment_id,
+            client_id=row.client_id,
+            issuer=row.issuer,
+        ),
+        lazy_gettext(
+            "Add it with `rapport platform add-deployment %(issuer)s %(client_id)s "
+            "%(deployment_id)s` or re-run dynamic registration.",
+            issuer=row.issuer,
+            client_id=row.client_id,
+            deployment_id=deployment_id,
+        ),
         status=403,
     )

@@ -18,6 +18,7 @@ from pylti1p3.contrib.flask import FlaskOIDCLogin, FlaskRequest
 from pylti1p3.exception import LtiException, OIDCException
 
 from lti_tool.config import Settings
+from lti_tool.i18n import lazy_gettext
 from lti_tool.lti import claims as c
 from lti_tool.lti import platform_storage
 from lti_tool.lti.errors import (
@@ -91,14 +92,14 @@ class LtiGate:
         if not iss:
             raise LaunchError(
                 "missing_iss",
-                "The login request names no issuer (`iss`).",
-                "Start the launch from the LMS, not by opening this URL directly.",
+                lazy_gettext("The login request names no issuer (`iss`)."),
+                lazy_gettext("Start the launch from the LMS, not by opening this URL directly."),
             )
         if not params.get("login_hint"):
             raise LaunchError(
                 "missing_login_hint",
-                "The login request has no `login_hint`.",
-                "Start the launch from the LMS.",
+                lazy_gettext("The login request has no `login_hint`."),
+                lazy_gettext("Start the launch from the LMS."),
             )
         self._check_target_link_uri(params.get("target_link_uri"))
         row = self._registration_for_login(iss, params.get("client_id"))
@@ -139,17 +140,24 @@ class LtiGate:
         if not target:
             raise LaunchError(
                 "missing_target_link_uri",
-                "The login request has no `target_link_uri`.",
-                "Check the tool's launch URL in the LMS configuration.",
+                lazy_gettext("The login request has no `target_link_uri`."),
+                lazy_gettext("Check the tool's launch URL in the LMS configuration."),
             )
         parts = c.split_url(target)
         if parts is None or parts.netloc != self.settings.public_host:
             raise LaunchError(
                 "foreign_target_link_uri",
-                f"The login asks to launch {target}, which is not this Rapport "
-                f"({self.settings.public_url}).",
-                f"Set the tool's target link URI in the LMS to {self.launch_url}, or set "
-                "PUBLIC_URL to the address the LMS uses.",
+                lazy_gettext(
+                    "The login asks to launch %(target)s, which is not this Rapport "
+                    "(%(public_url)s).",
+                    target=target,
+                    public_url=self.settings.public_url,
+                ),
+                lazy_gettext(
+                    "Set the tool's target link URI in the LMS to %(launch_url)s, or set "
+                    "PUBLIC_URL to the address the LMS uses.",
+                    launch_url=self.launch_url,
+                ),
             )
 
     def _registration_for_login(self, iss: str, client_id: str | None) -> KnownPlatform:

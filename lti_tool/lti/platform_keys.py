@@ -21,6 +21,7 @@ from typing import Any
 import requests
 from jwt import PyJWK, PyJWKError
 
+from lti_tool.i18n import lazy_gettext
 from lti_tool.lti.errors import LaunchError
 
 log = logging.getLogger(__name__)
@@ -48,17 +49,19 @@ class PlatformKeys:
 
     def key_for(self, kid: str, key_set_url: str | None, key_set: dict[str, Any] | None) -> PyJWK:
         if not isinstance(kid, str):  # a header may carry any JSON; a JWK's kid is a string
-            raise _unknown_kid(str(kid), key_set_url or "the key set stored for this platform")
+            raise _unknown_kid(str(kid), key_set_url)
         if key_set:
             found = _find(key_set, kid)
             if found is None:
-                raise _unknown_kid(kid, "the key set stored for this platform")
+                raise _unknown_kid(kid, None)
             return found
         if not key_set_url:
             raise LaunchError(
                 "no_platform_keys",
-                "This platform is registered without a JWKS URL or key set.",
-                "Add the platform's JWKS URL with `rapport platform add --key-set-url …`.",
+                lazy_gettext("This platform is registered without a JWKS URL or key set."),
+                lazy_gettext(
+                    "Add the platform's JWKS URL with `rapport platform add --key-set-url …`."
+                ),
                 status=401,
             )
         now = time.monotonic()
@@ -105,15 +108,22 @@ class PlatformKeys:
         except (requests.RequestException, ValueError) as exc:
             raise LaunchError(
                 "platform_jwks_unavailable",
-                f"Rapport could not read the platform's public keys from {url} ({exc}).",
-                "Check that the platform's JWKS URL is right and reachable from Rapport's server.",
+                lazy_gettext(
+                    "Rapport could not read the platform's public keys from %(url)s (%(reason)s).",
+                    url=url,
+                    reason=str(exc),
+                ),
+                lazy_gettext(
+                    "Check that the platform's JWKS URL is right and reachable from Rapport's "
+                    "server."
+                ),
                 status=424,
             ) from exc
         if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
             raise LaunchError(
                 "platform_jwks_invalid",
-                f"The document at {url} is not a JSON Web Key Set.",
-                "Point the registration at the platform's JWKS URL.",
+                lazy_gettext("The document at %(url)s is not a JSON Web Key Set.", url=url),
+                lazy_gettext("Point the registration at the platform's JWKS URL."),
                 status=424,
             )
         return data
@@ -132,11 +142,26 @@ def _find(key_set: dict[str, Any], kid: str) -> PyJWK | None:
     return None
 
 
-def _unknown_kid(kid: str, where: str) -> LaunchError:
+def _unknown_kid(kid: str, key_set_url: str | None) -> LaunchError:
+    """`key_set_url` None: the key set stored with the registration."""
+    if key_set_url:
+        message = lazy_gettext(
+            "The launch was signed with key %(kid)s, which is not in %(url)s.",
+            kid=repr(kid),
+            url=key_set_url,
+        )
+    else:
+        message = lazy_gettext(
+            "The launch was signed with key %(kid)s, which is not in the key set stored for "
+            "this platform.",
+            kid=repr(kid),
+        )
     return LaunchError(
         "unknown_kid",
-        f"The launch was signed with key {kid!r}, which is not in {where}.",
-        "If the platform rotated its keys, check its JWKS URL; otherwise the token was not "
-        "signed by this platform.",
+        message,
+        lazy_gettext(
+            "If the platform rotated its keys, check its JWKS URL; otherwise the token was not "
+            "signed by this platform."
+        ),
         status=401,
     )

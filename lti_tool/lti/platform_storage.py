@@ -19,6 +19,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
+from lti_tool.i18n import lazy_gettext
 from lti_tool.lti.errors import LaunchError
 
 PROOF_FIELD = "lti_storage_proof"
@@ -49,7 +50,7 @@ class StorageCheckNeeded(LaunchError):  # noqa: N818 - a step of the launch, not
     def __init__(self, login_params: dict[str, Any], id_token: str, state: str) -> None:
         super().__init__(
             code="platform_storage_check",
-            message="Checking your sign-in with the LMS…",
+            message=lazy_gettext("Checking your sign-in with the LMS…"),
             status=200,
             context={
                 "storage": {

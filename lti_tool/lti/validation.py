@@ -15,10 +15,12 @@ from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
 from pylti1p3.exception import LtiException
 
 from lti_tool.config import Settings
+from lti_tool.i18n import lazy_gettext
 from lti_tool.lti import claims as c
 from lti_tool.lti.errors import (
     CookiesBlocked,
     LaunchError,
+    Text,
     pending_registration,
     unknown_deployment,
     unknown_registration,
@@ -42,7 +44,7 @@ class LaunchChecks(Protocol):
     platform_keys: PlatformKeys
 
 
-def refused(code: str, message: str, fix: str | None = None, status: int = 401) -> LaunchError:
+def refused(code: str, message: Text, fix: Text | None = None, status: int = 401) -> LaunchError:
     return LaunchError(code, message, fix, status=status)
 
 
@@ -104,15 +106,15 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         if not id_token:
             raise refused(
                 "missing_id_token",
-                "The launch carries no id_token.",
-                "Start the launch from the LMS.",
+                lazy_gettext("The launch carries no id_token."),
+                lazy_gettext("Start the launch from the LMS."),
                 400,
             )
         if not state:
             raise refused(
                 "missing_state",
-                "The launch carries no state.",
-                "Start the launch from the LMS.",
+                lazy_gettext("The launch carries no state."),
+                lazy_gettext("Start the launch from the LMS."),
                 400,
             )
         if self._cookie_service.get_cookie(state) == state:
@@ -123,8 +125,8 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         if not login_params:
             raise refused(
                 "unknown_state",
-                "The launch's state does not match any sign-in Rapport started.",
-                "Start the launch again from the LMS.",
+                lazy_gettext("The launch's state does not match any sign-in Rapport started."),
+                lazy_gettext("Start the launch again from the LMS."),
                 403,
             )
         if login_params.get("storage_secret"):
@@ -141,17 +143,25 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         super().validate_jwt_format()
         header, body = self._jwt.get("header"), self._jwt.get("body")
         if not isinstance(header, dict) or not isinstance(body, dict):
-            raise refused("malformed_id_token", "The id_token is not a JSON Web Token.", None, 400)
+            raise refused(
+                "malformed_id_token",
+                lazy_gettext("The id_token is not a JSON Web Token."),
+                None,
+                400,
+            )
         if header.get("alg") != "RS256":
             raise refused(
                 "bad_algorithm",
-                f"The id_token is signed with {header.get('alg')!r}; LTI requires RS256.",
+                lazy_gettext(
+                    "The id_token is signed with %(alg)s; LTI requires RS256.",
+                    alg=repr(header.get("alg")),
+                ),
             )
         if not header.get("kid"):
             raise refused(
                 "missing_kid",
-                "The id_token's header names no key (`kid`).",
-                "The platform must sign launches with a key from its JWKS.",
+                lazy_gettext("The id_token's header names no key (`kid`)."),
+                lazy_gettext("The platform must sign launches with a key from its JWKS."),
             )
         return self
 
@@ -159,9 +169,11 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         body = self._jwt["body"]
         iss = body.get("iss")
         if not isinstance(iss, str) or not iss:
-            raise refused("missing_iss", "The id_token names no issuer (`iss`).")
+            raise refused("missing_iss", lazy_gettext("The id_token names no issuer (`iss`)."))
         if not c.is_identifier(iss, 2000):
-            raise refused("bad_iss", "The id_token's issuer (`iss`) is not valid.", None, 400)
+            raise refused(
+                "bad_iss", lazy_gettext("The id_token's issuer (`iss`) is not valid."), None, 400
+            )
         aud = body.get("aud")
         audiences = [aud] if isinstance(aud, str) else aud
         if (
@@ -169,14 +181,20 @@ class StrictMessageLaunch(FlaskMessageLaunch):
             or not audiences
             or not all(isinstance(a, str) for a in audiences)
         ):
-            raise refused("missing_aud", "The id_token names no audience (`aud`).")
+            raise refused("missing_aud", lazy_gettext("The id_token names no audience (`aud`)."))
         if not all(c.is_identifier(a) for a in audiences):
-            raise refused("bad_aud", "The id_token's audience (`aud`) is not valid.", None, 400)
+            raise refused(
+                "bad_aud", lazy_gettext("The id_token's audience (`aud`) is not valid."), None, 400
+            )
         azp = body.get("azp")
         if azp is not None and (not isinstance(azp, str) or azp not in audiences):
-            raise refused("bad_azp", "The id_token's `azp` is not one of its audiences.")
+            raise refused(
+                "bad_azp", lazy_gettext("The id_token's `azp` is not one of its audiences.")
+            )
         if len(audiences) > 1 and azp is None:
-            raise refused("missing_azp", "The id_token has several audiences and no `azp`.")
+            raise refused(
+                "missing_azp", lazy_gettext("The id_token has several audiences and no `azp`.")
+            )
         client_id = azp or audiences[0]
         row = self.gate.tool_conf.registration_row(iss, client_id)
         if row is None:
@@ -187,8 +205,11 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         if untrusted:
             raise refused(
                 "untrusted_audience",
-                f"The id_token is also addressed to {', '.join(untrusted)}, "
-                "which Rapport does not trust.",
+                lazy_gettext(
+                    "The id_token is also addressed to %(audiences)s, which Rapport does not "
+                    "trust.",
+                    audiences=", ".join(untrusted),
+                ),
             )
         self.registration_row = row
         self._registration = self.gate.tool_conf.to_pylti(row)
@@ -214,23 +235,30 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         except jwt.ExpiredSignatureError as exc:
             raise refused(
                 "token_expired",
-                "The id_token has expired (`exp` is in the past).",
-                "Check that the LMS server's clock is right, then launch again.",
+                lazy_gettext("The id_token has expired (`exp` is in the past)."),
+                lazy_gettext("Check that the LMS server's clock is right, then launch again."),
             ) from exc
         except jwt.ImmatureSignatureError as exc:
             raise refused(
                 "token_from_future",
-                "The id_token's `iat` or `nbf` is in the future.",
-                "Check that the LMS server's clock is right.",
+                lazy_gettext("The id_token's `iat` or `nbf` is in the future."),
+                lazy_gettext("Check that the LMS server's clock is right."),
             ) from exc
         except jwt.MissingRequiredClaimError as exc:
-            raise refused("missing_claim", f"The id_token lacks the {exc.claim!r} claim.") from exc
+            raise refused(
+                "missing_claim",
+                lazy_gettext("The id_token lacks the %(claim)s claim.", claim=repr(exc.claim)),
+            ) from exc
         except jwt.InvalidSignatureError as exc:
             raise refused(
-                "bad_signature", "The id_token's signature does not match the platform's key."
+                "bad_signature",
+                lazy_gettext("The id_token's signature does not match the platform's key."),
             ) from exc
         except jwt.InvalidTokenError as exc:
-            raise refused("invalid_token", f"The id_token is not valid: {exc}.") from exc
+            raise refused(
+                "invalid_token",
+                lazy_gettext("The id_token is not valid: %(reason)s.", reason=str(exc)),
+            ) from exc
         iat = self.body["iat"]
         if (
             time.time() - float(iat)
@@ -238,15 +266,15 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         ):
             raise refused(
                 "token_too_old",
-                "The id_token was issued too long ago (`iat`).",
-                "Launch again from the LMS; check the LMS server's clock.",
+                lazy_gettext("The id_token was issued too long ago (`iat`)."),
+                lazy_gettext("Launch again from the LMS; check the LMS server's clock."),
             )
         return self
 
     def validate_nonce(self) -> StrictMessageLaunch:
         nonce = self._jwt["body"].get("nonce")
         if not isinstance(nonce, str) or not nonce:
-            raise refused("missing_nonce", "The id_token carries no nonce.")
+            raise refused("missing_nonce", lazy_gettext("The id_token carries no nonce."))
         state = self._get_request_param("state")
         login_params = self._session_service.login_params(state)
         # A login used up by its launch leaves only the mark save_launch_data wrote: this
@@ -257,17 +285,21 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         if not replayed and (login_params or {}).get("nonce") != nonce:
             raise refused(
                 "nonce_not_bound",
-                "This launch's nonce was not issued with its state: the id_token and the "
-                "sign-in it answers do not belong together.",
-                "Start the launch again from the LMS.",
+                lazy_gettext(
+                    "This launch's nonce was not issued with its state: the id_token and the "
+                    "sign-in it answers do not belong together."
+                ),
+                lazy_gettext("Start the launch again from the LMS."),
                 403,
             )
         if replayed or not self._session_service.use_up_login(state):
             raise refused(
                 "nonce_rejected",
-                "This launch's nonce was not issued by Rapport or has already been used "
-                "(a replayed launch).",
-                "Start the launch again from the LMS.",
+                lazy_gettext(
+                    "This launch's nonce was not issued by Rapport or has already been used "
+                    "(a replayed launch)."
+                ),
+                lazy_gettext("Start the launch again from the LMS."),
                 403,
             )
         return self
@@ -277,10 +309,18 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         assert row is not None
         deployment_id = self._jwt["body"].get(c.CLAIM_DEPLOYMENT_ID)
         if not isinstance(deployment_id, str) or not deployment_id:
-            raise refused("missing_deployment_id", "The id_token names no deployment.", None, 400)
+            raise refused(
+                "missing_deployment_id",
+                lazy_gettext("The id_token names no deployment."),
+                None,
+                400,
+            )
         if not c.is_identifier(deployment_id):
             raise refused(
-                "bad_deployment_id", "The id_token's deployment id is not valid.", None, 400
+                "bad_deployment_id",
+                lazy_gettext("The id_token's deployment id is not valid."),
+                None,
+                400,
             )
         self.deployment_pk = row.deployment_pk(deployment_id)
         if self.deployment_pk is None and not row.deployments:
@@ -296,38 +336,57 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         version = body.get(c.CLAIM_VERSION)
         if version != "1.3.0":
             raise refused(
-                "bad_version", f"The launch's LTI version is {version!r}, not '1.3.0'.", None, 400
+                "bad_version",
+                lazy_gettext(
+                    "The launch's LTI version is %(version)s, not '1.3.0'.", version=repr(version)
+                ),
+                None,
+                400,
             )
         message_type = body.get(c.CLAIM_MESSAGE_TYPE)
         if not message_type:
-            raise refused("missing_message_type", "The launch names no message type.", None, 400)
+            raise refused(
+                "missing_message_type", lazy_gettext("The launch names no message type."), None, 400
+            )
         if not isinstance(message_type, str) or message_type not in SUPPORTED_MESSAGES:
             raise refused(
                 "unsupported_message_type",
-                f"Rapport does not handle {message_type!r} messages.",
+                lazy_gettext(
+                    "Rapport does not handle %(message_type)s messages.",
+                    message_type=repr(message_type),
+                ),
                 None,
                 400,
             )
         sub = body.get("sub")
         if not isinstance(sub, str | int) or isinstance(sub, bool) or not str(sub).strip():
-            raise refused("missing_sub", "The launch names no user (`sub`).", None, 400)
+            raise refused(
+                "missing_sub", lazy_gettext("The launch names no user (`sub`)."), None, 400
+            )
         if not c.is_identifier(str(sub)):
             # LTI 1.3 Core §5.3.6: at most 255 ASCII characters.
-            raise refused("bad_sub", "The launch's user id (`sub`) is not valid.", None, 400)
+            raise refused(
+                "bad_sub", lazy_gettext("The launch's user id (`sub`) is not valid."), None, 400
+            )
         if not isinstance(body.get(c.CLAIM_ROLES), list):
-            raise refused("missing_roles", "The launch has no roles claim.", None, 400)
+            raise refused(
+                "missing_roles", lazy_gettext("The launch has no roles claim."), None, 400
+            )
         if message_type == c.RESOURCE_LINK_REQUEST:
             link = body.get(c.CLAIM_RESOURCE_LINK)
             if not isinstance(link, dict) or not link.get("id"):
                 raise refused(
-                    "missing_resource_link", "The launch has no resource link id.", None, 400
+                    "missing_resource_link",
+                    lazy_gettext("The launch has no resource link id."),
+                    None,
+                    400,
                 )
         else:
             settings = body.get(c.CLAIM_DEEP_LINKING)
             if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
                 raise refused(
                     "missing_deep_linking_settings",
-                    "The deep-linking request has no return URL.",
+                    lazy_gettext("The deep-linking request has no return URL."),
                     None,
                     400,
                 )
@@ -336,7 +395,9 @@ class StrictMessageLaunch(FlaskMessageLaunch):
                 # would run in Rapport's origin.
                 raise refused(
                     "bad_deep_link_return_url",
-                    "The deep-linking request's return URL is not an http(s) address.",
+                    lazy_gettext(
+                        "The deep-linking request's return URL is not an http(s) address."
+                    ),
                     None,
                     400,
                 )

@@ -29,6 +29,7 @@ from flask import (
 from werkzeug.routing import BuildError
 
 from lti_tool.extensions import cache, db, rapport
+from lti_tool.i18n import _
 from lti_tool.lti.deep_linking import (
     DeepLinkingResponse,
     DeepLinkingSettings,
@@ -117,17 +118,19 @@ def _pending(course_id: int, request_id: str) -> PendingRequest:
     """The request behind this URL, for the person whose grant opened it; 404 otherwise."""
     grant: CourseGrant = g.grant
     if not can_place_content(grant):
-        abort(403, description="Only staff of this course can add Rapport's activities to it.")
+        abort(403, description=_("Only staff of this course can add Rapport's activities to it."))
     stored = cache.get(_cache_key(request_id)) if len(request_id) < 100 else None
     if not isinstance(stored, dict):
         abort(
             404,
-            description="This request to add content has expired or was already answered. "
-            "Start again from your LMS.",
+            description=_(
+                "This request to add content has expired or was already answered. Start again "
+                "from your LMS."
+            ),
         )
     pending = PendingRequest(**stored)
     if (pending.course_id, pending.person_id) != (course_id, grant.person_id):
-        abort(404, description="This request to add content belongs to someone else.")
+        abort(404, description=_("This request to add content belongs to someone else."))
     return pending
 
 
@@ -242,7 +245,9 @@ def place(course_id: int, request_id: str) -> Response:
     pending = _pending(course_id, request_id)
     settings = pending.settings
     if not settings.accepts_resource_links:
-        abort(400, description="Your LMS did not ask for LTI links here, so nothing can be added.")
+        abort(
+            400, description=_("Your LMS did not ask for LTI links here, so nothing can be added.")
+        )
     form = request.form.to_dict(flat=False)
     choices, errors = committed(  # nothing is written yet: the picker is only checked
         lambda: check_targets(
@@ -261,7 +266,10 @@ def place(course_id: int, request_id: str) -> Response:
     launch_url = rapport().settings.public_url + "/lti/launch"
     items = [content_item(p, launch_url) for p in placements]
     titles = ", ".join(f"“{p.title}”" for p in placements)
-    messages = ResponseMessages(msg=f"Rapport added {titles}.", log=f"Rapport placed {titles}.")
+    # `msg` is for the person the LMS shows it to; `log` is for the platform's log, in English.
+    messages = ResponseMessages(
+        msg=_("Rapport added %(titles)s.", titles=titles), log=f"Rapport placed {titles}."
+    )
     token = pending.response().signed(rapport().keyring.current(), items, messages)
     session.commit()
     return _return_page(settings, token, [p.title for p in placements])
@@ -270,7 +278,7 @@ def place(course_id: int, request_id: str) -> Response:
 def _claim(request_id: str) -> None:
     """Use the request up; a second submission of the same picker (double click) finds it gone."""
     if not cache.delete(_cache_key(request_id)):
-        abort(409, description="This request to add content was already answered.")
+        abort(409, description=_("This request to add content was already answered."))
 
 
 @bp.post(_PICKER + "/cancel")
@@ -280,8 +288,8 @@ def cancel(course_id: int, request_id: str) -> Response:
     pending = _pending(course_id, request_id)
     refused = not pending.settings.accepts_resource_links
     messages = ResponseMessages(
-        msg="Nothing was added from Rapport.",
-        errormsg="Rapport can only add LTI links, which this LMS page did not ask for."
+        msg=_("Nothing was added from Rapport."),
+        errormsg=_("Rapport can only add LTI links, which this LMS page did not ask for.")
         if refused
         else None,
     )

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from lti_tool.extensions import rapport
+from lti_tool.i18n import _
 from lti_tool.jobs import jobs
 from lti_tool.startup import one_line, schema_check
 from lti_tool.views.errors import service_unavailable
@@ -91,10 +92,14 @@ def _migrated_or_503() -> tuple[Response | str, int] | None:
     check = schema_check(current_app)
     if check.ready or request.endpoint in UNGATED or check.refresh(rapport().engine):
         return None
-    message = "Rapport is being updated. Nothing was lost: try again in a few minutes."
     if rapport().settings.demo:  # whoever reads the demo's pages runs it
-        message += " Run `rapport db upgrade`, then reload."
-    return service_unavailable(message, title="Rapport is being updated")
+        message = _(
+            "Rapport is being updated. Nothing was lost: try again in a few minutes. Run "
+            "`rapport db upgrade`, then reload."
+        )
+    else:
+        message = _("Rapport is being updated. Nothing was lost: try again in a few minutes.")
+    return service_unavailable(message, title=_("Rapport is being updated"))
 
 
 def register(app: Flask) -> None:

@@ -14,6 +14,7 @@ import logging
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from lti_tool.extensions import rapport
+from lti_tool.i18n import lazy_gettext
 from lti_tool.lti.registration import RegistrationError, ToolUrls, canvas
 from lti_tool.services.platforms.installation import install_dynamically
 from lti_tool.views.headers import forget_platform_origins
@@ -32,13 +33,17 @@ def register() -> str:
     if not openid_configuration:
         raise RegistrationError(
             "missing_openid_configuration",
-            "This address is for your LMS, not for a browser: the LMS opens it with the "
-            "address of its OpenID configuration, and none came with this request.",
-            f"In the LMS, add Rapport by its registration URL "
-            f"{rapport().settings.public_url}/lti/register "
-            "(Moodle: Site administration → Plugins → External tool → Manage tools → "
-            "Tool URL → Add LTI Advantage; Canvas: Admin → Developer Keys → + Developer Key → "
-            "LTI Registration).",
+            lazy_gettext(
+                "This address is for your LMS, not for a browser: the LMS opens it with the "
+                "address of its OpenID configuration, and none came with this request."
+            ),
+            lazy_gettext(
+                "In the LMS, add Rapport by its registration URL %(url)s (Moodle: Site "
+                "administration → Plugins → External tool → Manage tools → Tool URL → Add LTI "
+                "Advantage; Canvas: Admin → Developer Keys → + Developer Key → LTI "
+                "Registration).",
+                url=rapport().settings.public_url + "/lti/register",
+            ),
             status=400,
         )
     state = rapport()
@@ -67,7 +72,8 @@ def canvas_json() -> Response:
 @bp.errorhandler(RegistrationError)
 def registration_failed(error: RegistrationError) -> tuple[str, int]:
     token = request.args.get("registration_token")
-    said = error.message.replace(token, "[registration token]") if token else error.message
+    english = error.english_message
+    said = english.replace(token, "[registration token]") if token else english
     url = request.args.get("openid_configuration", "(none)").split("?")[0]
     log.warning("dynamic registration refused (%s) for %s: %s", error.code, url, said)
     from_lms = bool(request.args.get("openid_configuration"))

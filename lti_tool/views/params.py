@@ -13,6 +13,8 @@ from flask import abort
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, Map
 
+from lti_tool.i18n import _
+
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
 
@@ -52,7 +54,7 @@ def chosen_id(value: str | None) -> int | None:
         return None
     chosen = database_id(value)
     if chosen is None:
-        abort(400, description="That choice is not one Rapport offered.")
+        abort(400, description=_("That choice is not one Rapport offered."))
     return chosen
 
 

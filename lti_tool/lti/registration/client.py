@@ -15,8 +15,11 @@ from typing import Any
 
 import requests
 
+from lti_tool.i18n import lazy_gettext
 from lti_tool.lti.registration import canvas
 from lti_tool.lti.registration.configuration import (
+    REGISTRATION_ENDPOINT,
+    REGISTRATION_RESPONSE,
     TIMEOUT_SECONDS,
     PlatformConfiguration,
     RegistrationError,
@@ -109,21 +112,26 @@ def register_tool(
             allow_redirects=False,
         )
     except requests.RequestException as exc:
-        raise unreachable("registration endpoint", url, exc) from exc
+        raise unreachable(REGISTRATION_ENDPOINT, url, exc) from exc
     with response:
         if not 200 <= response.status_code < 300:
             said = platform_message(response.content[:4096])
             log.warning("LMS refused the registration (HTTP %s): %s", response.status_code, said)
             raise RegistrationError(
                 "registration_refused",
-                f"The LMS refused to register Rapport (HTTP {response.status_code}); what it "
-                "said is in Rapport's log.",
-                "A registration link works only once and expires after a while. Start the "
-                "registration again from the LMS; if it fails again, show this message to "
-                "whoever looks after the LMS.",
+                lazy_gettext(
+                    "The LMS refused to register Rapport (HTTP %(status)s); what it said is in "
+                    "Rapport's log.",
+                    status=response.status_code,
+                ),
+                lazy_gettext(
+                    "A registration link works only once and expires after a while. Start the "
+                    "registration again from the LMS; if it fails again, show this message to "
+                    "whoever looks after the LMS."
+                ),
                 status=424,
             )
-        data = read_json(response, "registration response", url)
+        data = read_json(response, REGISTRATION_RESPONSE, url)
     return read_client_registration(data)
 
 
@@ -149,8 +157,10 @@ def read_client_registration(data: Any) -> ClientRegistration:
     if client_id is None:
         raise RegistrationError(
             "no_client_id",
-            "The LMS answered the registration without the client id it gave Rapport.",
-            "Start the registration again from the LMS.",
+            lazy_gettext(
+                "The LMS answered the registration without the client id it gave Rapport."
+            ),
+            lazy_gettext("Start the registration again from the LMS."),
             status=424,
         )
     tool_configuration = data.get(TOOL_CONFIGURATION)

@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from lti_tool.i18n import lazy_gettext
 from lti_tool.lti.claims import split_url
+from lti_tool.lti.errors import Text, in_english, shown
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.lti.registration import canvas
 from lti_tool.lti.registration.tool import PLATFORM_CONFIGURATION, OfferedMessages
@@ -29,6 +31,11 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_DOCUMENT_BYTES = 1024 * 1024
 TIMEOUT_SECONDS = 15.0
 ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
+# What `check_url`, `read_json` and `unreachable` were asking about (their messages differ).
+CONFIGURATION_URL = "OpenID configuration URL"
+CONFIGURATION = "OpenID configuration"
+REGISTRATION_RESPONSE = "registration response"
+REGISTRATION_ENDPOINT = "registration endpoint"
 FAMILY_LABELS = {"canvas": "Canvas", "moodle": "Moodle", "sakai": "Sakai", "desire2learn": "D2L"}
 
 
@@ -40,12 +47,25 @@ class RegistrationError(Exception):
     """
 
     code: str
-    message: str
-    fix: str | None = None
+    message: Text
+    fix: Text | None = None
     status: int = 422
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+        return f"{self.code}: {in_english(self.message)}"
+
+    @property
+    def english_message(self) -> str:
+        """For the log: English whatever the administrator's language."""
+        return in_english(self.message) or ""
+
+    @property
+    def shown_message(self) -> str:
+        return shown(self.message) or ""
+
+    @property
+    def shown_fix(self) -> str | None:
+        return shown(self.fix)
 
 
 @dataclass(frozen=True)
@@ -73,7 +93,7 @@ def fetch_platform_configuration(
     *,
     loopback_http: bool = False,
 ) -> PlatformConfiguration:
-    check_url(url, "OpenID configuration URL", loopback_http)
+    check_url(url, CONFIGURATION_URL, loopback_http)
     try:
         response = http.get(
             url,
@@ -82,18 +102,24 @@ def fetch_platform_configuration(
             allow_redirects=False,
         )
     except requests.RequestException as exc:
-        raise unreachable("OpenID configuration", url, exc) from exc
+        raise unreachable(CONFIGURATION, url, exc) from exc
     with response:
         if response.status_code != 200:
             raise RegistrationError(
                 "configuration_unavailable",
-                f"The LMS answered HTTP {response.status_code} when Rapport asked for its "
-                f"OpenID configuration at {url}.",
-                "The registration link may have expired: start the registration again from "
-                "the LMS.",
+                lazy_gettext(
+                    "The LMS answered HTTP %(status)s when Rapport asked for its OpenID "
+                    "configuration at %(url)s.",
+                    status=response.status_code,
+                    url=url,
+                ),
+                lazy_gettext(
+                    "The registration link may have expired: start the registration again from "
+                    "the LMS."
+                ),
                 status=424,
             )
-        data = read_json(response, "OpenID configuration", url)
+        data = read_json(response, CONFIGURATION, url)
     return read_platform_configuration(url, data, loopback_http=loopback_http)
 
 
@@ -101,7 +127,10 @@ def read_platform_configuration(
     url: str, data: Any, *, loopback_http: bool = False
 ) -> PlatformConfiguration:
     if not isinstance(data, dict):
-        raise RegistrationError("not_json", f"The OpenID configuration at {url} is not an object.")
+        raise RegistrationError(
+            "not_json",
+            lazy_gettext("The OpenID configuration at %(url)s is not an object.", url=url),
+        )
     issuer = _text(data, "issuer")
     check_url(issuer, "issuer", loopback_http)
     lti = data.get(PLATFORM_CONFIGURATION)
@@ -135,10 +164,16 @@ def _issuer_from_url(issuer: str, url: str, family: str, endpoints: dict[str, st
         return False
     raise RegistrationError(
         "issuer_mismatch",
-        f"The LMS's OpenID configuration at {url} names the issuer {issuer}, which is not "
-        "the site it came from. LTI Dynamic Registration requires them to match.",
-        "Check the LMS's own site address setting (Moodle: wwwroot) and start the "
-        "registration from that address.",
+        lazy_gettext(
+            "The LMS's OpenID configuration at %(url)s names the issuer %(issuer)s, which is "
+            "not the site it came from. LTI Dynamic Registration requires them to match.",
+            url=url,
+            issuer=issuer,
+        ),
+        lazy_gettext(
+            "Check the LMS's own site address setting (Moodle: wwwroot) and start the "
+            "registration from that address."
+        ),
     )
 
 
@@ -147,7 +182,9 @@ def _check_signing(data: dict[str, Any]) -> None:
     if not isinstance(algorithms, list) or "RS256" not in algorithms:
         raise RegistrationError(
             "unsupported_signing",
-            "The LMS does not say it signs launches with RS256, which LTI 1.3 requires.",
+            lazy_gettext(
+                "The LMS does not say it signs launches with RS256, which LTI 1.3 requires."
+            ),
         )
 
 
@@ -162,17 +199,28 @@ def issuer_matches_url(issuer: str, url: str) -> bool:
 
 def check_url(url: str, what: str, loopback_http: bool = False) -> None:
     """https only; with `loopback_http`, plain http too on this machine (a development LMS on
-    127.0.0.1 beside a development Rapport), never to other hosts."""
+    127.0.0.1 beside a development Rapport), never to other hosts. `what` is CONFIGURATION_URL
+    or the name of the configuration's field that gave `url` (`issuer`, `jwks_uri`, …)."""
     parts = split_url(url)
     secure = parts is not None and (
         parts.scheme == "https"
         or (loopback_http and parts.scheme == "http" and is_loopback(parts.hostname))
     )
     if parts is None or not parts.netloc or not secure:
+        if what == CONFIGURATION_URL:
+            message = lazy_gettext(
+                "The LMS's OpenID configuration URL (%(url)s) is not an https address.", url=url
+            )
+        else:
+            message = lazy_gettext(
+                "The LMS's %(field)s (%(url)s) is not an https address.", field=what, url=url
+            )
         raise RegistrationError(
             "insecure_url",
-            f"The LMS's {what} ({url}) is not an https address.",
-            "LTI 1.3 requires https between the LMS and Rapport. Check the LMS's site address.",
+            message,
+            lazy_gettext(
+                "LTI 1.3 requires https between the LMS and Rapport. Check the LMS's site address."
+            ),
         )
 
 
@@ -189,28 +237,54 @@ def request_headers(registration_token: str | None) -> dict[str, str]:
 
 
 def read_json(response: requests.Response, what: str, url: str) -> Any:
-    """The body as JSON, no larger than MAX_DOCUMENT_BYTES (read by `lti_tool.outbound`)."""
+    """The body as JSON, no larger than MAX_DOCUMENT_BYTES (read by `lti_tool.outbound`);
+    `what` is CONFIGURATION or REGISTRATION_RESPONSE."""
     body = response.content
     if len(body) > MAX_DOCUMENT_BYTES:
-        raise RegistrationError("document_too_large", f"The {what} at {url} is too large.")
+        if what == REGISTRATION_RESPONSE:
+            too_large = lazy_gettext("The registration response at %(url)s is too large.", url=url)
+        else:
+            too_large = lazy_gettext("The OpenID configuration at %(url)s is too large.", url=url)
+        raise RegistrationError("document_too_large", too_large)
     try:
         return json.loads(body)
     except ValueError as exc:
         log.info("the %s at %s is not JSON: %r", what, url, body[:500])
+        if what == REGISTRATION_RESPONSE:
+            not_json = lazy_gettext("The registration response at %(url)s is not JSON.", url=url)
+        else:
+            not_json = lazy_gettext("The OpenID configuration at %(url)s is not JSON.", url=url)
         raise RegistrationError(
             "not_json",
-            f"The {what} at {url} is not JSON.",
-            "Check that the LMS sent Rapport the address of its LTI OpenID configuration, "
-            "then start the registration again.",
+            not_json,
+            lazy_gettext(
+                "Check that the LMS sent Rapport the address of its LTI OpenID configuration, "
+                "then start the registration again."
+            ),
         ) from exc
 
 
 def unreachable(what: str, url: str, exc: Exception) -> RegistrationError:
+    """`what` is CONFIGURATION or REGISTRATION_ENDPOINT."""
+    if what == REGISTRATION_ENDPOINT:
+        message = lazy_gettext(
+            "Rapport could not reach the LMS's registration endpoint at %(url)s (%(error)s).",
+            url=url,
+            error=type(exc).__name__,
+        )
+    else:
+        message = lazy_gettext(
+            "Rapport could not reach the LMS's OpenID configuration at %(url)s (%(error)s).",
+            url=url,
+            error=type(exc).__name__,
+        )
     return RegistrationError(
         "platform_unreachable",
-        f"Rapport could not reach the LMS's {what} at {url} ({type(exc).__name__}).",
-        "Check that Rapport's server can reach the LMS (firewall, DNS name, https "
-        "certificate), then start the registration again.",
+        message,
+        lazy_gettext(
+            "Check that Rapport's server can reach the LMS (firewall, DNS name, https "
+            "certificate), then start the registration again."
+        ),
         status=424,
     )
 
@@ -232,9 +306,11 @@ def _text(data: dict[str, Any], name: str) -> str:
 def _incomplete(name: str) -> RegistrationError:
     return RegistrationError(
         "incomplete_configuration",
-        f"The LMS's OpenID configuration has no {name}.",
-        "The LMS does not seem to support LTI Dynamic Registration. Install Rapport with "
-        "`rapport platform add` or a platforms file (LTI_CONFIG) instead.",
+        lazy_gettext("The LMS's OpenID configuration has no %(field)s.", field=name),
+        lazy_gettext(
+            "The LMS does not seem to support LTI Dynamic Registration. Install Rapport with "
+            "`rapport platform add` or a platforms file (LTI_CONFIG) instead."
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.db import transaction, utcnow
+from lti_tool.i18n import lazy_gettext
 from lti_tool.lti.registration import (
     ClientRegistration,
     PlatformConfiguration,
@@ -107,10 +108,16 @@ def save_installation(
     if existing is not None and not invited:
         raise RegistrationError(
             "already_registered",
-            f"Rapport already has a registration for this LMS (issuer {spec.issuer}, client "
-            f"{spec.client_id}), and only an administrator of Rapport may change it.",
-            "Ask Rapport's administrators for a one-time registration link "
-            "(rapport platform invite) and register with that link.",
+            lazy_gettext(
+                "Rapport already has a registration for this LMS (issuer %(issuer)s, client "
+                "%(client_id)s), and only an administrator of Rapport may change it.",
+                issuer=spec.issuer,
+                client_id=spec.client_id,
+            ),
+            lazy_gettext(
+                "Ask Rapport's administrators for a one-time registration link "
+                "(rapport platform invite) and register with that link."
+            ),
             status=409,
         )
     row = save_platform(session, spec)
