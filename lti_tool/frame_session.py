@@ -103,4 +103,5 @@ def install(app: Flask) -> None:
         if not carrying():
             return Markup("")
         value = escape(session_token(app))
+        # i18n: not translated (a hidden field)
         return Markup(f'<input type="hidden" name="{TOKEN_PARAM}" value="{value}">')  # noqa: S704

@@ -19,11 +19,13 @@ from lti_tool.i18n import lazy_gettext
 from lti_tool.services.access import grant_for
 
 # OIDC login initiation and the launch, per client address.
+# i18n: not translated (rate limits, for Flask-Limiter)
 SIGN_IN = "50 per second;1000 per minute"
 # Dynamic registration is an administrator's occasional act.
 REGISTRATION = "10 per minute"
 # Every form a person sends inside a course (posts, replies, messages, answers, settings), per
 # person in that course: far above what anyone types, well below what a script sends.
+# i18n: not translated (rate limits, for Flask-Limiter)
 POSTING = "10 per second;300 per minute"
 
 # Read when a request is refused, in the language of whoever sent it.

@@ -45,8 +45,9 @@ NOT_SHOWN_PYTHON = (
     "views/headers.py",
     "views/metrics.py",
 )
-# A line that holds a phrase nobody reads (a header value, a User-Agent) says so.
-NOT_SHOWN_MARK = "# i18n: not shown"
+# A statement holding a phrase that is not for translation (a header value, a User-Agent, a
+# command to type, an operator-only error) says so on one of its lines.
+NOT_SHOWN_MARK = "# i18n: not translated"
 PRODUCT = "Rapport"  # the product's name, the same in every language
 READ_ATTRIBUTES = {"aria-label", "title", "alt", "placeholder", "aria-description"}
 GETTEXT = {"_", "gettext", "ngettext", "lazy_gettext", "lazy_ngettext", "pgettext"}
@@ -167,6 +168,10 @@ INTERNAL_ERRORS = {
     "AssertionError",
     "OSError",
     "PermissionError",
+    # Errors only the operator's command line and start-up log show (`rapport keys …`,
+    # `rapport platform …`, LTI_CONFIG).
+    "KeyringError",
+    "PlatformConfigError",
 }
 LOGGING = {"debug", "info", "warning", "error", "exception", "critical", "warn", "log"}
 SQL = re.compile(r"^\s*(SELECT|UPDATE|INSERT|DELETE|WITH|CREATE|ALTER|DROP|PRAGMA)\b", re.I)
@@ -185,8 +190,8 @@ def _unmarked_python(path: Path) -> list[str]:
         if isinstance(node, ast.Assert) and node.msg is not None:
             skip.update(id(inner) for inner in ast.walk(node.msg))
         simple = isinstance(node, ast.stmt) and not hasattr(node, "body")  # not a def, if, …
-        if simple and any(
-            NOT_SHOWN_MARK in line for line in lines[node.lineno - 1 : node.end_lineno]
+        if simple and any(  # on one of its lines, or a comment just above
+            NOT_SHOWN_MARK in line for line in lines[node.lineno - 2 : node.end_lineno]
         ):
             skip.update(id(inner) for inner in ast.walk(node))
         body = getattr(node, "body", None)

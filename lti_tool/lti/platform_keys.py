@@ -25,6 +25,7 @@ from lti_tool.i18n import lazy_gettext
 from lti_tool.lti.errors import LaunchError
 
 log = logging.getLogger(__name__)
+# i18n: not translated (the User-Agent Rapport sends)
 USER_AGENT = "Rapport-LTI-Tool/0.1 (+https://github.com/rapport)"
 KEPT_SECONDS = 300.0
 KEPT_MOST = 256

@@ -70,6 +70,7 @@ _CLEANER = nh3.Cleaner(
     tag_attribute_values={"th": {"align": set(_ALIGNS)}, "td": {"align": set(_ALIGNS)}},
     set_tag_attribute_values={"a": {"target": "_blank"}},
     attribute_filter=_drop_insecure_image_source,
+    # i18n: not translated (an HTML attribute)
     link_rel="noopener noreferrer nofollow",
     url_schemes={"http", "https", "mailto"},
     url_relative="deny",

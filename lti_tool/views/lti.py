@@ -79,5 +79,6 @@ def launch() -> Response:
 @bp.get("/.well-known/jwks.json")
 def jwks() -> Response:
     response = jsonify(rapport().keyring.jwks())
+    # i18n: not translated (an HTTP header)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -32,6 +32,7 @@ MAX_DOCUMENT_BYTES = 1024 * 1024
 TIMEOUT_SECONDS = 15.0
 ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
 # What `check_url`, `read_json` and `unreachable` were asking about (their messages differ).
+# i18n: not translated (a key of the registration form)
 CONFIGURATION_URL = "OpenID configuration URL"
 CONFIGURATION = "OpenID configuration"
 REGISTRATION_RESPONSE = "registration response"

@@ -18,6 +18,7 @@ DEEP_LINKING = "LtiDeepLinkingRequest"
 
 TOOL_NAME = "Rapport"
 TOOL_DESCRIPTION = (
+    # i18n: not translated (sent once to the LMS, which keeps it for everyone)
     "The personal layer for your courses: teacher introductions, named feedback threads, "
     "regular check-ins and a dashboard of who has not heard from a person lately."
 )

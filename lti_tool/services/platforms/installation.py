@@ -54,6 +54,7 @@ class Installation:
 
     def approve_command(self) -> str:
         return " ".join(
+            # i18n: not translated (a command to type)
             ["rapport platform approve", shlex.quote(self.issuer), shlex.quote(self.client_id)]
         )
 
@@ -70,6 +71,7 @@ class Installation:
             ("--name", spec.name),
         ]
         words = [f"{flag} {shlex.quote(value)}" for flag, value in options if value]
+        # i18n: not translated (a command to type)
         return " ".join(["rapport platform add", *words, "--deployment-id", deployment_id])
 
 
