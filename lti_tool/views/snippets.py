@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from lti_tool.extensions import db, rapport
+from lti_tool.i18n import _
 from lti_tool.jobs import enqueue_after_commit
 from lti_tool.models import Course
 from lti_tool.services.access import CourseGrant
@@ -39,7 +40,7 @@ def staff_only(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapped(**kwargs: Any) -> Any:
         if not snippets.can_use_snippets(_grant()):
-            abort(403, description="Only the course's staff use snippets and bulk starts.")
+            abort(403, description=_("Only the course's staff use snippets and bulk starts."))
         return view(**kwargs)
 
     return course_grant_required(wrapped)
@@ -92,7 +93,7 @@ def index(course_id: int) -> Any:
     snippet_id = chosen_id(request.form.get("snippet_id"))
     if request.form.get("action") == "delete":
         if snippet_id is None:
-            abort(400, description="Choose a snippet to delete.")
+            abort(400, description=_("Choose a snippet to delete."))
         snippets.delete_snippet(session, grant, snippet_id)
         session.commit()
         return redirect(url_for("snippets.index", course_id=course_id, deleted=1), code=303)
@@ -130,7 +131,7 @@ def _group(raw: str | None) -> str:
     """The group a form names; a 400 for one Rapport never offered."""
     to = raw or choosing.PICKED
     if to != choosing.PICKED and to not in choosing.GROUPS:
-        abort(400, description="Choose a group of students, or pick them.")
+        abort(400, description=_("Choose a group of students, or pick them."))
     return to
 
 

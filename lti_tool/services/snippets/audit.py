@@ -8,15 +8,33 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import ngettext
 from lti_tool.models import BulkStart, Placement
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.audit import AuditAction, AuditFacts, plural, record_by, register_action
+from lti_tool.services.audit import AuditAction, AuditFacts, record_by, register_action
+from lti_tool.services.snippets.service import number
 
 
 def _bulk_started(facts: AuditFacts) -> str:
-    said = f"started {facts.quoted} with {plural(facts.number('count'), 'student')}"
+    """The words after the actor's name, composed when the activity log is drawn."""
+    count = facts.number("count")
     activity = facts.details.get("activity")
-    return f"{said} in the feedback activity “{activity}”" if activity else said
+    if activity:
+        return ngettext(
+            "started %(title)s with %(count)s student in the feedback activity “%(activity)s”",
+            "started %(title)s with %(count)s students in the feedback activity “%(activity)s”",
+            count,
+            title=facts.quoted,
+            count=number(count),
+            activity=activity,
+        )
+    return ngettext(
+        "started %(title)s with %(count)s student",
+        "started %(title)s with %(count)s students",
+        count,
+        title=facts.quoted,
+        count=number(count),
+    )
 
 
 BULK_STARTED = register_action(AuditAction("feedback.bulk_started", _bulk_started))

@@ -15,10 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.db import transaction
+from lti_tool.i18n import _, lazy_gettext, speaking
 from lti_tool.models import (
     BulkStart,
     CheckIn,
@@ -44,6 +46,8 @@ from lti_tool.services.upsert import insert_ignoring_conflicts
 MAX_TITLE = 200
 CHUNK = 100
 RUNNING, DONE, FAILED = "running", "done", "failed"
+# Why a run stopped: stored in English on the bulk start, shown in the reader's language.
+NO_STARTER = lazy_gettext("the person who started it is no longer in Rapport.")
 
 
 class RunStopped(RuntimeError):  # noqa: N818 - a stop, named for what happened
@@ -63,6 +67,7 @@ class ThreadWords:
     course_title: str
     activity_title: str | None
     checkin_id: int | None = None  # a nudge: into each student's check-in conversation
+    locale: str | None = None  # the sender's: Rapport's own words in the messages speak it
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,7 @@ def run_bulk(
     """Start the threads of a bulk start, `chunk` students per transaction; the number of
     students handled by this call. A failure is recorded on the bulk start and raised."""
     handled = 0
+    default = _default_locale()
     try:
         with transaction(sessions) as session:
             bulk = session.get(BulkStart, bulk_id)
@@ -124,18 +130,42 @@ def run_bulk(
             with transaction(sessions) as session:
                 if not _claim_chunk(session, bulk_id, start, start + len(part)):
                     return handled  # another runner has this bulk start in hand
-                _start_threads(session, words, part, clock())
+                with speaking(words.locale, default):
+                    _start_threads(session, words, part, clock())
             handled += len(part)
     except Exception as error:
-        reason = (
-            str(error)
-            if isinstance(error, RunStopped)
-            else f"an unexpected {type(error).__name__}; the server's log has the details."
-        )
+        with speaking("en"):
+            reason = str(error) if isinstance(error, RunStopped) else _unexpected(error)
         _finish(sessions, bulk_id, FAILED, clock(), reason)
         raise
     _finish(sessions, bulk_id, DONE, clock(), None)
     return handled
+
+
+def _default_locale() -> str:
+    """The install's DEFAULT_LOCALE, for a sender who has none stored."""
+    state = current_app.extensions.get("rapport") if has_app_context() else None
+    return str(state.settings.default_locale) if state is not None else "en"
+
+
+def _unexpected(error: BaseException | str) -> str:
+    kind = error if isinstance(error, str) else type(error).__name__
+    return _("an unexpected %(kind)s; the server's log has the details.", kind=kind)
+
+
+def reason_shown(stored: str | None) -> str | None:
+    """A stopped run's reason, stored in English, in the reader's language where Rapport wrote
+    it (an older or unknown reason as stored)."""
+    if stored is None:
+        return None
+    with speaking("en"):
+        english, (before, _sep, after) = str(NO_STARTER), _unexpected("\x00").partition("\x00")
+    if stored == english:
+        return str(NO_STARTER)
+    kind = stored[len(before) : len(stored) - len(after)]
+    if stored == before + kind + after and kind.isidentifier():
+        return _unexpected(kind)
+    return stored
 
 
 def _claim_chunk(session: Session, bulk_id: int, start: int, end: int) -> bool:
@@ -152,8 +182,11 @@ def _claim_chunk(session: Session, bulk_id: int, start: int, end: int) -> bool:
 
 def _prepare(session: Session, bulk: BulkStart) -> ThreadWords:
     if bulk.started_by_id is None:
-        raise RunStopped("the person who started it is no longer in Rapport.")
-    course = session.get_one(Course, bulk.course_id)
+        raise RunStopped(NO_STARTER)
+    sender_locale = select(Person.locale).where(Person.id == bulk.started_by_id)
+    course, locale = session.execute(
+        select(Course, sender_locale.scalar_subquery()).where(Course.id == bulk.course_id)
+    ).one()
     placement = session.get(Placement, bulk.placement_id) if bulk.placement_id else None
     checkin = session.get(CheckIn, bulk.checkin_id) if bulk.checkin_id else None
     return ThreadWords(
@@ -166,6 +199,7 @@ def _prepare(session: Session, bulk: BulkStart) -> ThreadWords:
         course_title=course.display_title,
         activity_title=placement.title if placement else checkin.title if checkin else None,
         checkin_id=checkin.id if checkin else None,
+        locale=locale,
     )
 
 

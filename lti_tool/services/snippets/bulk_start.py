@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _, ngettext
 from lti_tool.models import BulkStart, Course, Membership, Placement
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
@@ -40,6 +41,7 @@ from lti_tool.services.snippets.service import (
     clean_title,
     fields_without_fallback,
     fill,
+    number,
 )
 
 FEEDBACK_KIND = "feedback"
@@ -58,7 +60,7 @@ def can_start_bulk(grant: CourseGrant) -> bool:
 
 def require_staff(grant: CourseGrant) -> None:
     if not can_start_bulk(grant):
-        raise BulkStartRefused(403, "Only the course's staff start feedback threads.")
+        raise BulkStartRefused(403, _("Only the course's staff start feedback threads."))
 
 
 def _writable(session: Session, grant: CourseGrant) -> set[int] | None:
@@ -132,27 +134,40 @@ def _checked_students(
     if group in GROUPS:
         members = group_members(session, grant, group)
         if not members:
-            errors["students"] = "Nobody is in that group now: choose another, or pick students."
+            errors["students"] = _("Nobody is in that group now: choose another, or pick students.")
         return members
     if group != PICKED:
-        raise BulkStartRefused(400, "Choose a group of students, or pick them.")
+        raise BulkStartRefused(400, _("Choose a group of students, or pick them."))
     ids = list(dict.fromkeys(student_ids))
     if not ids:
-        errors["students"] = "Choose at least one student."
+        errors["students"] = _("Choose at least one student.")
     elif len(ids) > MAX_STUDENTS:
-        errors["students"] = f"Choose at most {MAX_STUDENTS:,} students at once ({len(ids):,} now)."
+        errors["students"] = ngettext(
+            "Choose at most %(count)s student at once (%(now)s now).",
+            "Choose at most %(count)s students at once (%(now)s now).",
+            MAX_STUDENTS,
+            count=number(MAX_STUDENTS),
+            now=number(len(ids)),
+        )
     else:
         strangers = len(set(ids) - _active_students(session, grant.course_id, ids))
         writable = _writable(session, grant)
         others = 0 if writable is None else len(set(ids) - writable)
         if strangers:
-            verb = "is not an active student" if strangers == 1 else "are not active students"
-            errors["students"] = f"{strangers} of the people chosen {verb} of this course."
+            errors["students"] = ngettext(
+                "%(count)s of the people chosen is not an active student of this course.",
+                "%(count)s of the people chosen are not active students of this course.",
+                strangers,
+                count=number(strangers),
+            )
         elif others:
-            errors["students"] = (
-                f"In this course, only a student's tutor and the instructors write to them: "
-                f"{others} of the students chosen {'is' if others == 1 else 'are'} not your tutee"
-                f"{'' if others == 1 else 's'}."
+            errors["students"] = ngettext(
+                "In this course, only a student's tutor and the instructors write to them: "
+                "%(count)s of the students chosen is not your tutee.",
+                "In this course, only a student's tutor and the instructors write to them: "
+                "%(count)s of the students chosen are not your tutees.",
+                others,
+                count=number(others),
             )
     return ids
 
@@ -179,9 +194,9 @@ def check_request(
             or placement.course_id != grant.course_id
             or placement.kind != FEEDBACK_KIND
         ):
-            errors["placement_id"] = "Choose one of this course's feedback activities, or none."
+            errors["placement_id"] = _("Choose one of this course's feedback activities, or none.")
     if errors:
-        raise BulkStartRefused(400, "Nothing was started.", errors)
+        raise BulkStartRefused(400, _("Nothing was started."), errors)
     return BulkRequest(grant.course_id, ids, clean[0], clean[1], placement, group)
 
 
@@ -240,7 +255,7 @@ def preview(
     ]
     used = fields_without_fallback(request.body + "\n" + request.title)
     missing = [
-        MissingField(name, MAY_BE_MISSING[name], n)
+        MissingField(name, str(MAY_BE_MISSING[name]), n)
         for name in sorted(used)
         if (n := sum(1 for r in everyone.values() if name in r.values.missing))
     ]

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import FeedbackThread, Membership, Person, TutorAllocation
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
@@ -173,7 +174,7 @@ def choices(session: Session, grant: CourseGrant, search: str, page: int) -> Cho
     """The groups and one page of students to pick from; four queries at any course size (five
     with a search)."""
     if not grant.is_staff:
-        raise Refused(403, "Only the course's staff start feedback threads.")
+        raise Refused(403, _("Only the course's staff start feedback threads."))
     everyone = writes_to_all(session, grant)
     sizes = group_sizes(session, grant, everyone)
     picker = picker_page(session, grant, everyone, search, page, sizes["all"])

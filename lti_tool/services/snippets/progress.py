@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import BulkStart
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.snippets.bulk_run import RUNNING
+from lti_tool.services.snippets.bulk_run import RUNNING, reason_shown
 from lti_tool.services.snippets.bulk_start import BulkStartRefused, require_staff
 
 
@@ -43,7 +44,7 @@ def _progress_of(bulk: BulkStart) -> BulkProgress:
         total=bulk.total,
         done=bulk.done,
         status=bulk.status,
-        error=bulk.error,
+        error=reason_shown(bulk.error),
         created_at=bulk.created_at,
         finished_at=bulk.finished_at,
         nudge=bulk.checkin_id is not None,
@@ -55,7 +56,7 @@ def bulk_progress(session: Session, grant: CourseGrant, bulk_id: int) -> BulkPro
     require_staff(grant)
     bulk = session.get(BulkStart, bulk_id)
     if bulk is None or bulk.course_id != grant.course_id:
-        raise BulkStartRefused(404, "There is no such bulk start in this course.")
+        raise BulkStartRefused(404, _("There is no such bulk start in this course."))
     return _progress_of(bulk)
 
 

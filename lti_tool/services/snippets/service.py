@@ -17,22 +17,33 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 
+from babel.numbers import format_decimal
+from flask_babel import LazyString, get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _, lazy_gettext, ngettext
 from lti_tool.models import Person, Snippet
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.refusals import Refused
 
 MAX_TITLE = 120
 MAX_BODY = 5_000
-NO_TUTOR = "your course team"
+# Rapport's own words in a student's message, in the language the words are filled in (the
+# page's, or the sender's in the background run; `bulk_run`).
+NO_TUTOR = lazy_gettext("your course team")
 
-MERGE_FIELDS: dict[str, str] = {
-    "first_name": "The student's first name, or their full name when the LMS does not share it.",
-    "tutor_name": "The student's personal tutor, or “your course team” when they have none.",
-    "course_title": "This course's title, as the LMS names it.",
-    "activity_title": "The feedback activity's title, or the thread's title without one.",
+MERGE_FIELDS: dict[str, LazyString] = {
+    "first_name": lazy_gettext(
+        "The student's first name, or their full name when the LMS does not share it."
+    ),
+    "tutor_name": lazy_gettext(
+        "The student's personal tutor, or “%(no_tutor)s” when they have none.", no_tutor=NO_TUTOR
+    ),
+    "course_title": lazy_gettext("This course's title, as the LMS names it."),
+    "activity_title": lazy_gettext(
+        "The feedback activity's title, or the thread's title without one."
+    ),
 }
 
 # A merge field is a name in braces, exactly: `{first_name}`, or with the words a student
@@ -40,9 +51,11 @@ MERGE_FIELDS: dict[str, str] = {
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\|([^{}|\n]{1,100}))?\}")
 MAX_FALLBACK = 100
 # Fields whose value a student may lack: they then read the default below, or the fallback.
-MAY_BE_MISSING = {
-    "first_name": "they have no first name in the LMS, so it is their full name",
-    "tutor_name": "they have no personal tutor, so it reads “your course team”",
+MAY_BE_MISSING: dict[str, LazyString] = {
+    "first_name": lazy_gettext("they have no first name in the LMS, so it is their full name"),
+    "tutor_name": lazy_gettext(
+        "they have no personal tutor, so it reads “%(no_tutor)s”", no_tutor=NO_TUTOR
+    ),
 }
 # Every character that can start or end Markdown syntax inline or at a line's start; quotes,
 # commas and the like never do, so names such as O'Neil keep a readable source.
@@ -74,6 +87,11 @@ class MergeValues:
         return self.as_dict().get(name)
 
 
+def number(value: int) -> str:
+    """A count as the reader's locale writes it ("5,000" in English, "5000" in Spanish)."""
+    return format_decimal(value, locale=get_locale() or "en")
+
+
 def first_name_of(person: Person) -> str:
     """The given name, else the name the rest of Rapport shows ("Student 4f2a" at worst)."""
     given = " ".join((person.given_name or "").split())
@@ -91,7 +109,7 @@ def missing_for(student: Person, tutor: Person | None) -> frozenset[str]:
 
 
 def tutor_name_of(tutor: Person | None) -> str:
-    return tutor.name_as("Staff") if tutor is not None else NO_TUTOR
+    return tutor.name_as("Staff") if tutor is not None else str(NO_TUTOR)
 
 
 def escape_markdown(value: str) -> str:
@@ -159,7 +177,7 @@ def can_use_snippets(grant: CourseGrant) -> bool:
 
 def _require_staff(grant: CourseGrant) -> None:
     if not can_use_snippets(grant):
-        raise SnippetRefused(403, "Only the course's staff use the snippet library.")
+        raise SnippetRefused(403, _("Only the course's staff use the snippet library."))
 
 
 def list_snippets(session: Session, grant: CourseGrant) -> list[Snippet]:
@@ -178,25 +196,37 @@ def snippet_in_course(session: Session, grant: CourseGrant, snippet_id: int) -> 
     _require_staff(grant)
     snippet = session.get(Snippet, snippet_id)
     if snippet is None or snippet.course_id != grant.course_id:
-        raise SnippetRefused(404, "There is no such snippet in this course.")
+        raise SnippetRefused(404, _("There is no such snippet in this course."))
     return snippet
 
 
-def clean_title(title: str, limit: int, errors: dict[str, str], label: str = "Title") -> str:
+def clean_title(title: str, limit: int, errors: dict[str, str]) -> str:
     text = " ".join(title.split())
     if not text:
-        errors["title"] = f"{label} is needed."
+        errors["title"] = _("Title is needed.")
     elif len(text) > limit:
-        errors["title"] = f"{label} can be at most {limit} characters ({len(text)} now)."
+        errors["title"] = ngettext(
+            "Title can be at most %(count)s character (%(now)s now).",
+            "Title can be at most %(count)s characters (%(now)s now).",
+            limit,
+            count=number(limit),
+            now=number(len(text)),
+        )
     return text
 
 
-def clean_body(body: str, limit: int, errors: dict[str, str], label: str = "The words") -> str:
+def clean_body(body: str, limit: int, errors: dict[str, str]) -> str:
     text = body.strip()
     if not text:
-        errors["body"] = f"{label} are needed."
+        errors["body"] = _("The words are needed.")
     elif len(text) > limit:
-        errors["body"] = f"{label} can be at most {limit:,} characters ({len(text):,} now)."
+        errors["body"] = ngettext(
+            "The words can be at most %(count)s character (%(now)s now).",
+            "The words can be at most %(count)s characters (%(now)s now).",
+            limit,
+            count=number(limit),
+            now=number(len(text)),
+        )
     return text
 
 
@@ -215,7 +245,7 @@ def save_snippet(
     errors: dict[str, str] = {}
     clean = clean_title(title, MAX_TITLE, errors), clean_body(body, MAX_BODY, errors)
     if errors:
-        raise SnippetRefused(400, "The snippet was not saved.", errors)
+        raise SnippetRefused(400, _("The snippet was not saved."), errors)
     if existing is None:
         existing = Snippet(course_id=grant.course_id, created_by_id=grant.person_id, created_at=now)
         session.add(existing)
