@@ -5,5 +5,6 @@ be known in several courses and, where a platform registered Rapport more than o
 several registrations. `export` gathers everything about them as one JSON document; `erase`
 removes it in one transaction and keeps only a keyed hash of their identity (`erasures`), so
 that a roster sync does not bring back what was erased while the LMS still lists them. No
-Flask here: `rapport privacy export` and `rapport privacy erase` (lti_tool/cli/privacy.py) call these.
+Flask here: `rapport privacy export` and `rapport privacy erase` (lti_tool/cli/privacy.py)
+call these.
 """
