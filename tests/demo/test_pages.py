@@ -81,7 +81,7 @@ def test_open_as_form_redirects_to_the_persons_lms_page(demo_lms, browser):
     )
     page = browser.get(url + response.headers["Location"]).text
     assert "locale=es-ES" in page  # the frame's login carries it on to the launch
-    bad = dict(person="ta-tomas-rivera", locale="es_ES<script>")
+    bad = {"person": "ta-tomas-rivera", "locale": "es_ES<script>"}
     assert browser.get(url + "/demo/launch", params=bad, allow_redirects=False).status_code == 400
 
 
