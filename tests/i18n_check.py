@@ -190,8 +190,11 @@ def _unmarked_python(path: Path) -> list[str]:
         if isinstance(node, ast.Assert) and node.msg is not None:
             skip.update(id(inner) for inner in ast.walk(node.msg))
         simple = isinstance(node, ast.stmt) and not hasattr(node, "body")  # not a def, if, …
-        if simple and any(  # on one of its lines, or a comment just above
-            NOT_SHOWN_MARK in line for line in lines[node.lineno - 2 : node.end_lineno]
+        if (
+            simple
+            and any(  # on one of its lines, or a comment just above
+                NOT_SHOWN_MARK in line for line in lines[node.lineno - 2 : node.end_lineno]
+            )
         ):
             skip.update(id(inner) for inner in ast.walk(node))
         body = getattr(node, "body", None)
