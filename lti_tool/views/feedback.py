@@ -13,6 +13,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
+from lti_tool.i18n import _
 from lti_tool.models import Course, FeedbackMessage
 from lti_tool.services.archive.rules import can_write_in_course
 from lti_tool.services.feedback import pages, students, viewers, waiting
@@ -29,6 +30,9 @@ bp = Blueprint("feedback", __name__)
 register_kind(
     PlaceableKind(
         kind=feedback.FEEDBACK_KIND,
+        # Plain English for now: placements store the kind's title (a placement's default
+        # title, the activity log's details) and send its description to the LMS, so neither
+        # may be a lazy string until `services/placements.py` writes them with str().
         title="Feedback activity",
         description="A private conversation between each student and the course team, signed "
         "by real people — graded back to the gradebook if you choose.",
@@ -126,7 +130,7 @@ def edit_message(course_id: int, message_id: int) -> Any:
             target = url_for("feedback.thread", course_id=course_id, thread_id=thread.id)
             return redirect(said(target, "message-saved", f"message-{message_id}"), code=303)
     elif not viewers.can_edit_message(_viewer(), message, _now()):
-        abort(403, description="A message can be edited by its author for ten minutes.")
+        abort(403, description=feedback.EDIT_REFUSED)
     page = render_template(
         "feedback/edit.html",
         thread=thread,
@@ -152,11 +156,11 @@ def new(course_id: int) -> Any:
     errors: dict[str, str] = {}
     if request.method == "POST":
         if chosen is None and form.get("student"):
-            raise FeedbackRefused(404, "There is no such student in this course.")
+            raise FeedbackRefused(404, _("There is no such student in this course."))
         started, errors = (
             committed(lambda: feedback.start_thread(db(), viewer, chosen, title, body, _now()))
             if chosen is not None
-            else (None, {"student": "Choose a student."})
+            else (None, {"student": _("Choose a student.")})
         )
         if started is not None:
             target = url_for("feedback.thread", course_id=course_id, thread_id=started.id)
@@ -213,7 +217,7 @@ def activity(course_id: int, placement_id: int) -> Any:
         db().commit()
         return redirect(url_for("feedback.thread", course_id=course_id, thread_id=opened.id))
     if not g.grant.is_staff:
-        abort(403, description="Feedback activities are for the course's students and staff.")
+        abort(403, description=_("Feedback activities are for the course's students and staff."))
     overview = students.activity_overview(db(), viewer, placement_id, page_from(request.args))
     return render_template("feedback/activity.html", page=overview, grant=g.grant)
 
@@ -225,7 +229,7 @@ def activity(course_id: int, placement_id: int) -> Any:
 def activity_thread(course_id: int, placement_id: int, student_id: int) -> Response:
     """Staff open (starting if need be) a student's thread for a feedback activity."""
     if not g.grant.is_staff:
-        abort(403, description="Only the course's staff open other students' feedback.")
+        abort(403, description=_("Only the course's staff open other students' feedback."))
     opened = feedback.thread_for_activity(db(), _viewer(), placement_id, student_id, _now())
     db().commit()
     target = url_for("feedback.thread", course_id=course_id, thread_id=opened.id)

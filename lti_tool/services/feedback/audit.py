@@ -9,20 +9,33 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import FeedbackThread, Placement
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.audit import AuditAction, AuditFacts, record_by, register_action
+from lti_tool.services.feedback.numbers import number
 
 
+# The words after the actor's name, made when the log's page is drawn, in its reader's language.
 def _graded(facts: AuditFacts) -> str:
     score, maximum = facts.details.get("score"), facts.details.get("maximum")
     if not isinstance(score, int | float) or not isinstance(maximum, int | float):
-        return f"graded {facts.subject_name} for {facts.quoted}"
-    return f"gave {facts.subject_name} {score:g} out of {maximum:g} for {facts.quoted}"
+        return _("graded %(student)s for %(title)s", student=facts.subject_name, title=facts.quoted)
+    return _(
+        "gave %(student)s %(score)s out of %(maximum)s for %(title)s",
+        student=facts.subject_name,
+        score=number(score),
+        maximum=number(maximum),
+        title=facts.quoted,
+    )
 
 
 def _started(facts: AuditFacts) -> str:
-    return f"started the conversation {facts.quoted} with {facts.subject_name}"
+    return _(
+        "started the conversation %(title)s with %(student)s",
+        title=facts.quoted,
+        student=facts.subject_name,
+    )
 
 
 STARTED = register_action(AuditAction("feedback.started", _started))

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _, lazy_gettext, ngettext
 from lti_tool.models import (
     Course,
     FeedbackMessage,
@@ -28,6 +29,7 @@ from lti_tool.models import (
 from lti_tool.models.course import CourseRole
 from lti_tool.services.archive.rules import READ_ONLY
 from lti_tool.services.feedback import audit
+from lti_tool.services.feedback.numbers import number
 from lti_tool.services.feedback.viewers import (
     Viewer,
     can_edit_message,
@@ -52,13 +54,15 @@ class FeedbackRefused(Refused):
     """A refusal about feedback (see Refused)."""
 
 
-STARTING_REFUSED = (
+STARTING_REFUSED = lazy_gettext(
     "Only the course's staff start conversations here; answer in a conversation they start."
 )
 
+EDIT_REFUSED = lazy_gettext("A message can be edited by its author for ten minutes.")
+
 
 def not_found() -> FeedbackRefused:
-    return FeedbackRefused(404, "There is no such conversation in this course.")
+    return FeedbackRefused(404, _("There is no such conversation in this course."))
 
 
 # -- finding threads --------------------------------------------------------------------------
@@ -82,7 +86,7 @@ def readable_thread(session: Session, viewer: Viewer, thread_id: int) -> Feedbac
 def feedback_placement(session: Session, course_id: int, placement_id: int | None) -> Placement:
     placement = session.get(Placement, placement_id) if placement_id else None
     if placement is None or placement.course_id != course_id or placement.kind != FEEDBACK_KIND:
-        raise FeedbackRefused(404, "There is no such feedback activity in this course.")
+        raise FeedbackRefused(404, _("There is no such feedback activity in this course."))
     return placement
 
 
@@ -99,7 +103,7 @@ def active_student(session: Session, course_id: int, person_id: int) -> Person:
         )
     )
     if person is None:
-        raise FeedbackRefused(404, "There is no such student in this course.")
+        raise FeedbackRefused(404, _("There is no such student in this course."))
     return person
 
 
@@ -112,7 +116,7 @@ def check_may_write_to(session: Session, viewer: Viewer, student_id: int) -> Non
     if tutor != viewer.grant.person_id:
         raise FeedbackRefused(
             403,
-            "In this course, only a student's tutor and the instructors write to them.",
+            _("In this course, only a student's tutor and the instructors write to them."),
         )
 
 
@@ -121,7 +125,7 @@ def refuse_if_erased(session: Session, thread: FeedbackThread) -> None:
     words (services/privacy)."""
     student = session.get(Person, thread.student_id)
     if student is not None and student.erased_at is not None:
-        raise FeedbackRefused(403, "This student's data was erased: write to them no more here.")
+        raise FeedbackRefused(403, _("This student's data was erased: write to them no more here."))
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -130,24 +134,32 @@ def refuse_if_erased(session: Session, thread: FeedbackThread) -> None:
 def _clean_body(body: str, required: bool) -> str:
     text = body.replace("\r\n", "\n").strip()
     if required and not text:
-        raise FeedbackRefused(400, "Nothing was sent.", {"body": "Write something first."})
+        raise FeedbackRefused(400, _("Nothing was sent."), {"body": _("Write something first.")})
     if len(text) > MAX_MESSAGE:
-        raise FeedbackRefused(
-            400,
-            "Nothing was sent.",
-            {"body": f"A message can be at most {MAX_MESSAGE:,} characters ({len(text):,} now)."},
+        too_long = ngettext(
+            "A message can be at most %(most)s character (%(now)s now).",
+            "A message can be at most %(most)s characters (%(now)s now).",
+            MAX_MESSAGE,
+            most=number(MAX_MESSAGE),
+            now=number(len(text)),
         )
+        raise FeedbackRefused(400, _("Nothing was sent."), {"body": too_long})
     return text
 
 
 def _clean_title(title: str) -> str:
     text = " ".join(title.split())
     if not text:
-        raise FeedbackRefused(400, "Nothing was sent.", {"title": "Give the conversation a title."})
-    if len(text) > MAX_TITLE:
         raise FeedbackRefused(
-            400, "Nothing was sent.", {"title": f"A title can be at most {MAX_TITLE} characters."}
+            400, _("Nothing was sent."), {"title": _("Give the conversation a title.")}
         )
+    if len(text) > MAX_TITLE:
+        too_long = ngettext(
+            "A title can be at most %(num)d character.",
+            "A title can be at most %(num)d characters.",
+            MAX_TITLE,
+        )
+        raise FeedbackRefused(400, _("Nothing was sent."), {"title": too_long})
     return text
 
 
@@ -166,7 +178,9 @@ def thread_for_activity(
     if viewer.grant.is_student and student_id != viewer.grant.person_id:
         raise not_found()
     if not (viewer.grant.is_student or viewer.grant.is_staff):
-        raise FeedbackRefused(403, "Feedback activities are for the course's students and staff.")
+        raise FeedbackRefused(
+            403, _("Feedback activities are for the course's students and staff.")
+        )
     student = active_student(session, viewer.grant.course_id, student_id)
     check_may_write_to(session, viewer, student.id)
     existing = session.scalar(
@@ -240,7 +254,9 @@ def parse_grade(raw: str | None, placement: Placement) -> float | None:
         value = math.nan
     if not math.isfinite(value) or not 0 <= value <= maximum:
         raise FeedbackRefused(
-            400, "Nothing was sent.", {"grade": f"Give a grade from 0 to {maximum:g}."}
+            400,
+            _("Nothing was sent."),
+            {"grade": _("Give a grade from 0 to %(maximum)s.", maximum=number(maximum))},
         )
     return value
 
@@ -260,7 +276,7 @@ def post_message(
     score = None
     if grade not in (None, ""):
         if not can_grade(viewer, placement):
-            raise FeedbackRefused(403, "This conversation takes no grade from you.")
+            raise FeedbackRefused(403, _("This conversation takes no grade from you."))
         assert placement is not None
         score = parse_grade(grade, placement)
     text = _clean_body(body, required=score is None)
@@ -303,7 +319,7 @@ def _send_grade(
     try:
         record_score(session, course, spec, student, score, comment=comment, now=now)
     except InvalidScore as refused:
-        raise FeedbackRefused(400, "Nothing was sent.", {"grade": str(refused)}) from refused
+        raise FeedbackRefused(400, _("Nothing was sent."), {"grade": str(refused)}) from refused
 
 
 def edit_message(
@@ -315,7 +331,7 @@ def edit_message(
     thread = readable_thread(session, viewer, message.thread_id)
     refuse_if_erased(session, thread)
     if not can_edit_message(viewer, message, now):
-        raise FeedbackRefused(403, "A message can be edited by its author for ten minutes.")
+        raise FeedbackRefused(403, EDIT_REFUSED)
     text = _clean_body(body, required=message.score_given is None)
     if text != message.body:
         message.body = text

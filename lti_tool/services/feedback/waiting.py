@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import (
     CheckIn,
     CheckInResponse,
@@ -48,7 +49,7 @@ class Answerer:
 
     @property
     def name(self) -> str:
-        return self.tutor.name if self.tutor is not None else "the course team"
+        return self.tutor.name if self.tutor is not None else _("the course team")
 
 
 def who_answers(session: Session, course_id: int, student_id: int) -> Answerer:
