@@ -21,11 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
-from flask_babel import force_locale, get_locale, lazy_gettext, lazy_ngettext, ngettext
+from flask_babel import LazyString, force_locale, get_locale, lazy_gettext, lazy_ngettext, ngettext
 from flask_babel import gettext as _
 
 __all__ = [
     "LANGUAGES",
+    "LazyString",
     "_",
     "html_lang",
     "lazy_gettext",

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import LazyString
 from lti_tool.services.checkins.export import iso_utc
 
 FETCH = 1_000
@@ -53,6 +54,8 @@ class JsonWriter:
 def _plain(value: object) -> object:
     if isinstance(value, datetime):
         return iso_utc(value)
+    if isinstance(value, LazyString):  # a setting's label, in the reader's language
+        return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
