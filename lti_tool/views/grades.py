@@ -10,6 +10,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db
+from lti_tool.i18n import _
 from lti_tool.jobs import enqueue_after_commit
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.grades.service import (
@@ -23,13 +24,12 @@ from lti_tool.views.course import course_grant_required
 from lti_tool.views.params import chosen_id
 
 bp = Blueprint("grades", __name__)
-STAFF_ONLY = "Only the course's staff can see how grades reach the LMS."
 
 
 def _staff_only() -> None:
     grant: CourseGrant = g.grant
     if not can_manage_grades(grant):
-        abort(403, description=STAFF_ONLY)
+        abort(403, description=_("Only the course's staff can see how grades reach the LMS."))
 
 
 @bp.get("/courses/<int:course_id>/grades/")

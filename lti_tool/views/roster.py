@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
 from lti_tool.extensions import db, rapport
+from lti_tool.i18n import _
 from lti_tool.jobs import enqueue_after_commit
 from lti_tool.models import Course
 from lti_tool.services.access import CourseGrant
@@ -58,7 +59,7 @@ def _roster_state(course: Course) -> RosterState:
 def refresh(course_id: int) -> Response:
     grant: CourseGrant = g.grant
     if not can_refresh_roster(grant):
-        abort(403, description="Only the course's staff can refresh its roster.")
+        abort(403, description=_("Only the course's staff can refresh its roster."))
     session = db()
     course = session.get(Course, course_id)
     if course is None:
@@ -80,5 +81,5 @@ def refresh(course_id: int) -> Response:
 def people(course_id: int) -> str:
     page = course_people(db(), g.grant, page_from(request.args))
     if page is None:
-        abort(403, description="Only the course's staff can see its people.")
+        abort(403, description=_("Only the course's staff can see its people."))
     return render_template("roster/people.html", page=page, grant=g.grant)

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
+from lti_tool.i18n import _
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.tutors import balance as tutor_balance
 from lti_tool.services.tutors import pages as tutor_pages
@@ -23,22 +24,23 @@ from lti_tool.views.course import committed, course_grant_required
 from lti_tool.views.params import database_id
 
 bp = Blueprint("tutors", __name__)
-STAFF_ONLY = "Only the course's staff can see and allocate tutors."
 SCOPES = {"unallocated": True, "all": False}
 
 
 def _staff_grant() -> CourseGrant:
     grant: CourseGrant = g.grant
     if not tutors.can_allocate_tutors(grant):
-        abort(403, description=STAFF_ONLY)
+        abort(403, description=_("Only the course's staff can see and allocate tutors."))
     return grant
 
 
 def _person_id(raw: str | None, what: str) -> int:
-    """An id from the form, or a 400 that says which one was wrong."""
+    """An id from the form, or a 400 that says which one was wrong ("student" or "tutor")."""
     found = database_id((raw or "").strip())
     if found is None:
-        abort(400, description=f"Choose a {what} from the list.")
+        if what == "student":
+            abort(400, description=_("Choose a student from the list."))
+        abort(400, description=_("Choose a tutor from the list."))
     return found
 
 
@@ -47,7 +49,7 @@ def _listing(source: dict[str, str] | None = None) -> tuple[str, int]:
     values = source if source is not None else request.args
     show = values.get("show") or "all"
     if show not in tutor_pages.FILTERS:
-        abort(400, description="Show all, mine or unallocated students.")
+        abort(400, description=_("Show all, mine or unallocated students."))
     page = values.get("page", "1") or "1"
     return show, int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
 
@@ -90,7 +92,7 @@ def allocate(course_id: int) -> Response | tuple[str, int]:
     # one student may say tutor_id.
     raw_tutor = request.form.get("tutor_id", request.form.get(f"tutor-{student_id}", ""))
     tutor_id = _person_id(raw_tutor, "tutor") if raw_tutor.strip() else None
-    _, errors = committed(
+    _done, errors = committed(
         lambda: tutors.allocate(db(), grant, student_id, tutor_id, rapport().clock())
     )
     if errors:
@@ -106,7 +108,7 @@ def balance(course_id: int) -> Response | tuple[str, int]:
     chosen = [_person_id(raw, "tutor") for raw in request.form.getlist("tutors")]
     scope = request.form.get("scope", "unallocated")
     if scope not in SCOPES:
-        abort(400, description="Balance either the students without a tutor, or everyone.")
+        abort(400, description=_("Balance either the students without a tutor, or everyone."))
     result, errors = committed(
         lambda: tutor_balance.balance(
             db(),
@@ -128,5 +130,5 @@ def history(course_id: int, student_id: int) -> str:
     grant = _staff_grant()
     page = tutors.history_page(db(), grant, student_id)
     if page is None:
-        abort(404, description="Nobody with that id belongs to this course.")
+        abort(404, description=_("Nobody with that id belongs to this course."))
     return render_template("tutors/history.html", grant=grant, page=page)

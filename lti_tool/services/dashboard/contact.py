@@ -23,19 +23,30 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
+from lti_tool.i18n import lazy_gettext
 from lti_tool.models import FeedbackMessage, FeedbackThread, Membership, Post, PostKind, Reply
 from lti_tool.models.course import CourseRole
 
-DEFINITION = (
+DEFINITION = lazy_gettext(
     "Personal contact is a message from someone on the course team in the student's own "
     "feedback conversation (replies to check-ins included), or a reply under the student's "
     "introduction. Messages sent to many students at once count only once the student has "
     "answered them."
 )
 
+# The kinds of contact, as the summaries store them (in English, the same in every course);
+# `KIND_LABELS` is what a page or the CSV shows, in its reader's language.
 FEEDBACK = "feedback"
 CHECKIN_REPLY = "check-in reply"
 POST_REPLY = "reply to their introduction"
+KIND_LABELS = {
+    FEEDBACK: lazy_gettext("feedback"),
+    CHECKIN_REPLY: lazy_gettext("check-in reply"),
+    POST_REPLY: lazy_gettext("reply to their introduction"),
+}
+# What a reply under an introduction is about, as stored; shown as INTRODUCTION_LABEL.
+INTRODUCTION = "Their introduction"
+INTRODUCTION_LABEL = lazy_gettext("Their introduction")
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,18 @@ class Contact:
     at: datetime
     kind: str
     about: str  # the thread's or the post's title
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in the reader's language."""
+        return str(KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def about_label(self) -> str:
+        """What it was about: the thread's title as written, or "Their introduction"."""
+        if self.kind == POST_REPLY and self.about == INTRODUCTION:
+            return str(INTRODUCTION_LABEL)
+        return self.about
 
 
 @dataclass(frozen=True)
@@ -175,9 +198,7 @@ def _add_replies(rows: Iterable[Any], found: Conversations) -> None:
     for student, row in newest.items():
         known = found.contacts.get(student)
         if known is None or row[3] > known.at:
-            found.contacts[student] = Contact(
-                student, row[2], row[3], POST_REPLY, "Their introduction"
-            )
+            found.contacts[student] = Contact(student, row[2], row[3], POST_REPLY, INTRODUCTION)
 
 
 def latest_contacts(

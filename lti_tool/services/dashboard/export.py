@@ -10,36 +10,46 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.orm import Session, aliased
 
+from lti_tool.i18n import _, lazy_gettext
 from lti_tool.models import Person, StudentSummary
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins.export import iso_utc, neutralised
 from lti_tool.services.dashboard import rows as listing
+from lti_tool.services.dashboard.contact import (
+    INTRODUCTION,
+    INTRODUCTION_LABEL,
+    KIND_LABELS,
+    POST_REPLY,
+)
 from lti_tool.services.dashboard.service import refuse_unless_staff
 from lti_tool.services.dashboard.tracking import apply_pending
 from lti_tool.services.feedback.viewers import viewer_for
 
-PRIVATE = "private to their tutor and the instructors"
 FETCH = 1_000
+# The CSV's words, read in the reader's language when the export starts (its rows are written
+# later, as the download streams).
+PRIVATE = lazy_gettext("private to their tutor and the instructors")
 HEADERS = [
-    "student",
-    "email",
-    "tutor",
-    "last personal contact",
-    "by",
-    "what",
-    "days since",
-    "check-in trend",
-    "latest check-in score",
-    "open requests to talk",
-    "waiting for a reply since",
-    "unread from them",
-    "flagged",
+    lazy_gettext("student"),
+    lazy_gettext("email"),
+    lazy_gettext("tutor"),
+    lazy_gettext("last personal contact"),
+    lazy_gettext("by"),
+    lazy_gettext("what"),
+    lazy_gettext("days since"),
+    lazy_gettext("check-in trend"),
+    lazy_gettext("latest check-in score"),
+    lazy_gettext("open requests to talk"),
+    lazy_gettext("waiting for a reply since"),
+    lazy_gettext("unread from them"),
+    lazy_gettext("flagged"),
 ]
 S = StudentSummary
 NAMED = ("name", "given_name", "family_name", "email", "registration_id", "sub", "erased_at")
@@ -87,7 +97,22 @@ def _query(course_id: int, grant: CourseGrant, viewer: Any) -> Select[Any]:
     )
 
 
-def _cells(row: Any, now: datetime) -> list[str]:
+@dataclass(frozen=True)
+class _Words:
+    """The words the cells use, translated once for the whole export."""
+
+    private: str
+    staff: str
+    yes: str
+    kinds: dict[str, str]
+
+    @classmethod
+    def now(cls) -> _Words:
+        kinds = {kind: str(label) for kind, label in KIND_LABELS.items()}
+        return cls(str(PRIVATE), _("Staff"), _("yes"), kinds)
+
+
+def _cells(row: Any, now: datetime, words: _Words) -> list[str]:
     """One student's cells; what a viewer may not read of them left out as `keep_private`
     leaves it out of the page."""
     hidden, at, by_id, kind, about, trend, score, talk, waiting, unread, flagged, tutor_id = row[
@@ -100,16 +125,23 @@ def _cells(row: Any, now: datetime) -> list[str]:
         neutralised(student[3] or ""),
         neutralised(_name(tutor, "Staff")) if tutor_id is not None and tutor[5] else "",
         iso_utc(at) if contact else "",
-        (neutralised(_name(by, "Staff")) if by[5] else "Staff") if contact else "",
-        PRIVATE if hidden else neutralised(f"{kind or ''}: {about or ''}") if contact else "",
+        (neutralised(_name(by, "Staff")) if by[5] else words.staff) if contact else "",
+        words.private if hidden else neutralised(_what(kind, about, words)) if contact else "",
         str(max(0, (now - at).days)) if contact else "",
         trend,
         "" if score is None else str(score),
         str(talk),
         "" if hidden or waiting is None else iso_utc(waiting),
         "0" if hidden else str(unread or 0),
-        "yes" if flagged else "",
+        words.yes if flagged else "",
     ]
+
+
+def _what(kind: str | None, about: str | None, words: _Words) -> str:
+    """The kind of the last contact and what it was about: "check-in reply: Week 3"."""
+    if kind == POST_REPLY and about == INTRODUCTION:
+        about = str(INTRODUCTION_LABEL)
+    return f"{words.kinds.get(kind or '', kind or '')}: {about or ''}"
 
 
 def dashboard_csv(
@@ -119,15 +151,17 @@ def dashboard_csv(
     refuse_unless_staff(grant)
     apply_pending(session)
     query = _query(grant.course_id, grant, viewer_for(session, grant, settings))
+    words = _Words.now()
+    headers = [str(header) for header in HEADERS]
 
     def pieces() -> Iterator[str]:
         out = io.StringIO()
         out.write("\ufeff")  # Excel reads UTF-8 only with a byte-order mark
         writer = csv.writer(out)
-        writer.writerow(HEADERS)
+        writer.writerow(headers)
         try:
             for part in session.execute(query).partitions():
-                writer.writerows([_cells(row, now) for row in part])
+                writer.writerows([_cells(row, now, words) for row in part])
                 yield out.getvalue()
                 out.seek(0)
                 out.truncate()

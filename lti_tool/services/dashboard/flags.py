@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import Membership, StudentFlag
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
@@ -18,7 +19,7 @@ def set_flag(
     session: Session, grant: CourseGrant, student_id: int, flagged: bool, now: datetime
 ) -> None:
     if not grant.is_staff:
-        raise Refused(403, "Only the course's staff flag students.")
+        raise Refused(403, _("Only the course's staff flag students."))
     member = session.scalar(
         select(Membership.id).where(
             Membership.course_id == grant.course_id,
@@ -27,7 +28,7 @@ def set_flag(
         )
     )
     if member is None:
-        raise Refused(404, "There is no such student in this course.")
+        raise Refused(404, _("There is no such student in this course."))
     if flagged:
         row = {
             "course_id": grant.course_id,

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, 
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
+from lti_tool.i18n import _
 from lti_tool.models import (
     FeedbackThread,
     Person,
@@ -177,8 +178,11 @@ def staff_names(session: Session, ids: set[int | None]) -> dict[int, str]:
     return {p.id: p.name_as("Staff") for p in people}
 
 
-def row_of(found: Any, names: dict[int, str], unread: int, now: datetime) -> StudentRow:
-    """One student's row from what `page_query` read of them."""
+def row_of(
+    found: Any, names: dict[int, str], unread: int, now: datetime, staff: str = "Staff"
+) -> StudentRow:
+    """One student's row from what `page_query` read of them; `staff` names a member of staff
+    no longer known (in the reader's language)."""
     contact = None
     if found.contact_at is not None and found.contact_by_id is not None:
         contact = Contact(
@@ -195,7 +199,7 @@ def row_of(found: Any, names: dict[int, str], unread: int, now: datetime) -> Stu
         tutor_id=found.tutor_id,
         tutor_name=names.get(found.tutor_id or 0),
         contact=contact,
-        contact_by=names.get(contact.by_id, "Staff") if contact else None,
+        contact_by=names.get(contact.by_id, staff) if contact else None,
         days_since=max(0, (now - contact.at).days) if contact else None,
         scores=list(found.scores or []),
         latest_text=found.latest_text,
@@ -233,7 +237,8 @@ class Found:
         return cls(names, unread_of(session, course_id, viewer.grant.person_id, ids))
 
     def rows(self, found: list[Any], now: datetime) -> list[StudentRow]:
-        return [row_of(r, self.names, self.unread.get(r.student_id, 0), now) for r in found]
+        staff = _("Staff")
+        return [row_of(r, self.names, self.unread.get(r.student_id, 0), now, staff) for r in found]
 
 
 # What a row of the dashboard shows of a student, read as columns: a page and its "contact

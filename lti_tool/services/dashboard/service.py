@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _, ngettext
 from lti_tool.models import Course, StaffAnswer, StudentSummary
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.dashboard import rows as listing
@@ -52,7 +53,7 @@ def can_see_dashboard(grant: CourseGrant) -> bool:
 
 def refuse_unless_staff(grant: CourseGrant) -> None:
     if not can_see_dashboard(grant):
-        raise Refused(403, "Only the course's staff see the relationship dashboard.")
+        raise Refused(403, _("Only the course's staff see the relationship dashboard."))
 
 
 @dataclass(frozen=True)
@@ -189,8 +190,9 @@ def _summary(
 ) -> Summary:
     """The header's figures: from the groups, and three short queries for the medians."""
     per_tutor: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for tutor_id, students, within, *_ in groups:
-        share = per_tutor[names.get(tutor_id or 0, "No tutor")]
+    no_tutor = _("No tutor")
+    for tutor_id, students, within, *_rest in groups:
+        share = per_tutor[names.get(tutor_id or 0, no_tutor)]
         share[0] += int(students)
         share[1] += int(within or 0)
     longest = min((g[4] for g in groups if g[4] is not None), default=None)
@@ -213,8 +215,8 @@ def _summary(
         measured,
     )
     return Summary(
-        students=sum(s for s, _ in per_tutor.values()),
-        within_goal=sum(w for _, w in per_tutor.values()),
+        students=sum(s for s, _w in per_tutor.values()),
+        within_goal=sum(w for _s, w in per_tutor.values()),
         per_tutor=[
             TutorShare(name, s, w)
             for name, (s, w) in sorted(per_tutor.items(), key=lambda kv: kv[0].casefold())
@@ -240,10 +242,6 @@ def _span_median(spans: list[timedelta]) -> timedelta | None:
     return sum(spans, timedelta()) / len(spans) if spans else None
 
 
-def _days(n: int) -> str:
-    return f"{n} day" if n == 1 else f"{n} days"
-
-
 # Whom to write to next, for each reason to: which students, in which order, in which words.
 # The longest without contact, the never contacted first, are two walks in the same words,
 # each along an index of its own order.
@@ -260,18 +258,25 @@ def _walks(waited_before: Any) -> list[tuple[list[Any], list[Any]]]:
 
 def _reasons(now: datetime) -> list[Callable[[StudentRow], str]]:
     return [
-        lambda r: "Asked to talk in a check-in",
-        lambda r: f"Waiting {_days((now - (r.waiting_since or now)).days)} for a reply",
-        lambda r: "Check-in answers falling",
+        lambda r: _("Asked to talk in a check-in"),
+        lambda r: _waiting((now - (r.waiting_since or now)).days),
+        lambda r: _("Check-in answers falling"),
         _untouched,
         _untouched,
     ]
 
 
+def _waiting(days: int) -> str:
+    return ngettext("Waiting %(num)d day for a reply", "Waiting %(num)d days for a reply", days)
+
+
 def _untouched(row: StudentRow) -> str:
     if row.contact is None:
-        return "Never had personal contact"
-    return f"No personal contact for {_days(row.days_since or 0)}"
+        return _("Never had personal contact")
+    days = row.days_since or 0
+    return ngettext(
+        "No personal contact for %(num)d day", "No personal contact for %(num)d days", days
+    )
 
 
 # The candidates' walks, built once per kind of viewer (whose conversations they read), with

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from lti_tool.i18n import lazy_gettext
 from lti_tool.services.course_settings import SettingSpec, register_setting
 
 GOAL_DAYS = register_setting(
     SettingSpec(
         key="contact.goal_days",
         feature="Contact",
-        label="Contact goal (days)",
-        help="Every student should hear personally from someone on the course team at least "
-        "this often; the dashboard shows who has not.",
+        label=lazy_gettext("Contact goal (days)"),
+        help=lazy_gettext(
+            "Every student should hear personally from someone on the course team at least "
+            "this often; the dashboard shows who has not."
+        ),
         default=14,
         kind="int",
         minimum=1,

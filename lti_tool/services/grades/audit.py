@@ -8,16 +8,42 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _, ngettext
 from lti_tool.models import GradableActivity
-from lti_tool.services.audit import AuditAction, AuditFacts, plural, record, register_action
+from lti_tool.services.audit import (
+    SOMEONE_GONE,
+    AuditAction,
+    AuditFacts,
+    record,
+    register_action,
+)
 
 
 def _resent(facts: AuditFacts) -> str:
-    if facts.subject_person_id is not None:
-        scores = facts.whose("refused score")
-    else:
-        scores = plural(facts.number("count"), "refused score")
-    return f"sent {scores} for {facts.quoted} to the LMS gradebook again"
+    activity = facts.quoted
+    if facts.subject_person_id is None:
+        return ngettext(
+            "sent %(num)d refused score for %(activity)s to the LMS gradebook again",
+            "sent %(num)d refused scores for %(activity)s to the LMS gradebook again",
+            facts.number("count"),
+            activity=activity,
+        )
+    if facts.about_self:
+        return _(
+            "sent their refused score for %(activity)s to the LMS gradebook again",
+            activity=activity,
+        )
+    if facts.subject_name == str(SOMEONE_GONE):
+        return _(
+            "sent the refused score of someone no longer in the course for %(activity)s to the "
+            "LMS gradebook again",
+            activity=activity,
+        )
+    return _(
+        "sent %(name)s's refused score for %(activity)s to the LMS gradebook again",
+        name=facts.subject_name,
+        activity=activity,
+    )
 
 
 RESENT = register_action(AuditAction("grades.resent", _resent))

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from lti_tool.db import transaction, utcnow
+from lti_tool.i18n import _
 from lti_tool.lti.ags import AgsClient, AgsEndpoint, LineItem
 from lti_tool.models import Course, Person, ResourceLink
 from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery
@@ -69,9 +70,13 @@ def can_manage_grades(grant: CourseGrant) -> bool:
 
 def _check_score(score_given: float | None, score_maximum: float) -> None:
     if not math.isfinite(score_maximum) or score_maximum <= 0:
-        raise InvalidScore(f"the maximum must be a number above 0, not {score_maximum!r}")
+        raise InvalidScore(
+            _("the maximum must be a number above 0, not %(value)s", value=repr(score_maximum))
+        )
     if score_given is not None and (not math.isfinite(score_given) or score_given < 0):
-        raise InvalidScore(f"the score must be a number, 0 or more, not {score_given!r}")
+        raise InvalidScore(
+            _("the score must be a number, 0 or more, not %(value)s", value=repr(score_given))
+        )
 
 
 def gradable_activity(session: Session, course: Course, spec: ActivitySpec) -> GradableActivity:
@@ -112,7 +117,7 @@ def record_score(
     _check_score(score_given, maximum)
     _check_score(None, activity.score_maximum)
     if person.registration_id != course.registration_id:
-        raise InvalidScore("this person belongs to another platform than the course")
+        raise InvalidScore(_("this person belongs to another platform than the course"))
     row = gradable_activity(session, course, activity)
     supersede_undelivered(session, row.id, person.id)
     moment = now or utcnow()

@@ -13,13 +13,20 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, contains_eager
 
+from lti_tool.i18n import _, lazy_gettext
 from lti_tool.lti.nrps import MemberStatus
 from lti_tool.models import Course, Membership, Person
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant, can_see_course_people
 
 PAGE_SIZE = 100
+# The role as a name's fallback reads it ("Student 4f2a", `Person.name_as`), and as shown.
 _ROLE_WORD = {CourseRole.STAFF: "Staff", CourseRole.STUDENT: "Student", CourseRole.GUEST: "Guest"}
+_ROLE_LABEL = {
+    CourseRole.STAFF: lazy_gettext("Staff"),
+    CourseRole.STUDENT: lazy_gettext("Student"),
+    CourseRole.GUEST: lazy_gettext("Guest"),
+}
 
 
 @dataclass(frozen=True)
@@ -35,13 +42,18 @@ class PersonInCourse:
         return _ROLE_WORD[CourseRole(self.membership.role)]
 
     @property
+    def role_label(self) -> str:
+        """The role in the reader's language."""
+        return str(_ROLE_LABEL[CourseRole(self.membership.role)])
+
+    @property
     def roster_disagrees(self) -> str | None:
         """When the roster lists another role than the person's signed launch, the roster's
         word for it: the launch is what Rapport acts on (as Moodle's NRPS lists a non-editing
         teacher as a Learner), and staff should know the two disagree."""
         member = self.membership
         if member.launch_role and member.roster_role and member.launch_role != member.roster_role:
-            return _ROLE_WORD[CourseRole(member.roster_role)]
+            return str(_ROLE_LABEL[CourseRole(member.roster_role)])
         return None
 
     @property
@@ -52,12 +64,12 @@ class PersonInCourse:
     def status(self) -> str:
         member = self.membership
         if member.active:
-            return "active"
+            return _("active")
         if member.roster_status == MemberStatus.INACTIVE:
-            return "inactive in the LMS"
+            return _("inactive in the LMS")
         if member.roster_status == MemberStatus.DELETED:
-            return "removed in the LMS"
-        return "no longer on the roster"
+            return _("removed in the LMS")
+        return _("no longer on the roster")
 
     @property
     def last_launch_at(self) -> datetime | None:

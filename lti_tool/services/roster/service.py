@@ -28,12 +28,13 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.db import utcnow
+from lti_tool.i18n import _, ngettext
 from lti_tool.lti.nrps import RosterMember, RosterPage
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceError
 from lti_tool.models import Course, Membership, Registration
 from lti_tool.observability.events import roster_synced
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.audit import AuditAction, AuditFacts, plural, record, register_action
+from lti_tool.services.audit import AuditAction, AuditFacts, record, register_action
 from lti_tool.services.dashboard.tracking import members_changed
 from lti_tool.services.privacy.erasures import any_erasures, without_erased
 from lti_tool.services.roster.rows import deactivate_absent, upsert_memberships, upsert_people
@@ -78,12 +79,13 @@ def can_refresh_roster(grant: CourseGrant) -> bool:
 
 
 def _refreshed(facts: AuditFacts) -> str:
-    counts = [
-        f"{plural(facts.number('listed'), 'member')} listed",
-        f"{facts.number('joined'):,} new",
-        f"{facts.number('left'):,} no longer in the course",
-    ]
-    return "refreshed the roster from the LMS: " + ", ".join(counts)
+    listed, joined, left = (facts.number(key) for key in ("listed", "joined", "left"))
+    return _(
+        "refreshed the roster from the LMS: %(listed)s, %(joined)s, %(left)s",
+        listed=ngettext("%(num)d member listed", "%(num)d members listed", listed),
+        joined=ngettext("%(num)d new", "%(num)d new", joined),
+        left=ngettext("%(num)d no longer in the course", "%(num)d no longer in the course", left),
+    )
 
 
 # Who is in the course is the LMS's to say; a refresh staff asked for brings Rapport in step

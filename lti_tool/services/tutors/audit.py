@@ -9,38 +9,66 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _, ngettext
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.audit import (
-    AuditAction,
-    AuditFacts,
-    listed,
-    plural,
-    record_by,
-    register_action,
-)
+from lti_tool.services.audit import AuditAction, AuditFacts, listed, record_by, register_action
 
 
 def _allocated(facts: AuditFacts) -> str:
-    said = f"made {facts.name('tutor_person_id')} the tutor of {facts.subject_name}"
+    tutor, student = facts.name("tutor_person_id"), facts.subject_name
     if facts.details.get("previous_tutor_person_id") is None:
-        return said
-    return f"{said} instead of {facts.name('previous_tutor_person_id')}"
+        return _("made %(tutor)s the tutor of %(student)s", tutor=tutor, student=student)
+    return _(
+        "made %(tutor)s the tutor of %(student)s instead of %(previous)s",
+        tutor=tutor,
+        student=student,
+        previous=facts.name("previous_tutor_person_id"),
+    )
 
 
 def _balanced(facts: AuditFacts) -> str:
-    tutors = listed(facts.people("tutor_person_ids")) or "the course's staff"
+    tutors = listed(facts.people("tutor_person_ids")) or _("the course's staff")
     count = facts.number("count")
+    by_section = bool(facts.details.get("by_section"))
     if facts.details.get("only_unallocated"):
-        said = f"shared {plural(count, 'student')} without a tutor among {tutors}"
-    else:
-        said = f"rebalanced tutors among {tutors}: {plural(count, 'student')} changed tutor"
-    if facts.details.get("by_section"):
-        said += ", keeping LMS sections with their staff"
-    return said
+        if by_section:
+            return ngettext(
+                "shared %(num)d student without a tutor among %(tutors)s, keeping LMS sections "
+                "with their staff",
+                "shared %(num)d students without a tutor among %(tutors)s, keeping LMS sections "
+                "with their staff",
+                count,
+                tutors=tutors,
+            )
+        return ngettext(
+            "shared %(num)d student without a tutor among %(tutors)s",
+            "shared %(num)d students without a tutor among %(tutors)s",
+            count,
+            tutors=tutors,
+        )
+    if by_section:
+        return ngettext(
+            "rebalanced tutors among %(tutors)s: %(num)d student changed tutor, keeping LMS "
+            "sections with their staff",
+            "rebalanced tutors among %(tutors)s: %(num)d students changed tutor, keeping LMS "
+            "sections with their staff",
+            count,
+            tutors=tutors,
+        )
+    return ngettext(
+        "rebalanced tutors among %(tutors)s: %(num)d student changed tutor",
+        "rebalanced tutors among %(tutors)s: %(num)d students changed tutor",
+        count,
+        tutors=tutors,
+    )
 
 
 def _removed(facts: AuditFacts) -> str:
-    return f"removed {facts.name('previous_tutor_person_id')} as the tutor of {facts.subject_name}"
+    return _(
+        "removed %(tutor)s as the tutor of %(student)s",
+        tutor=facts.name("previous_tutor_person_id"),
+        student=facts.subject_name,
+    )
 
 
 ALLOCATED = register_action(AuditAction("tutor.allocated", _allocated))

@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import Membership, TutorAllocation
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
@@ -70,9 +71,9 @@ def balance(
     students = {m.person_id: m.section for m in members if m.role == CourseRole.STUDENT}
     chosen = sorted(staff) if tutor_ids is None else sorted(set(tutor_ids))
     if not chosen:
-        raise Refused(400, "Choose at least one tutor to share the students between.")
+        raise Refused(400, _("Choose at least one tutor to share the students between."))
     if any(tutor not in staff for tutor in chosen):
-        raise Refused(400, "Tutors must be active staff of this course.")
+        raise Refused(400, _("Tutors must be active staff of this course."))
     current_rows = {
         row.student_id: row
         for row in session.execute(

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from lti_tool.i18n import _
 from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAllocation
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.refusals import Refused
@@ -71,10 +72,10 @@ def allocation_page(session: Session, grant: CourseGrant, show: str, page: int) 
     reads every student, a count per tutor; the page is read in name order from an index)."""
     require_staff(grant)
     if show not in FILTERS:
-        raise Refused(400, "Show all, mine or unallocated students.")
+        raise Refused(400, _("Show all, mine or unallocated students."))
     course = session.get(Course, grant.course_id)
     if course is None:
-        raise Refused(404, "This course is not known here.")
+        raise Refused(404, _("This course is not known here."))
     tutor, tutor_member = aliased(Person), aliased(Membership)
     students = students_with_their_tutor(course.id).outerjoin(
         tutor_member, active_staff(tutor_member, Membership.course_id, TutorAllocation.tutor_id)

@@ -22,6 +22,7 @@ from sqlalchemy import Select, Table, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from lti_tool.i18n import _
 from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAllocation
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
@@ -39,7 +40,7 @@ def can_allocate_tutors(grant: CourseGrant) -> bool:
 
 def require_staff(grant: CourseGrant) -> None:
     if not can_allocate_tutors(grant):
-        raise Refused(403, "Only the course's staff can allocate tutors.")
+        raise Refused(403, _("Only the course's staff can allocate tutors."))
 
 
 def active_staff(member: Any, course_id: Any, person_id: Any) -> Any:
@@ -205,9 +206,9 @@ def allocate(
         ).all()
     )
     if roles.get(student_id) != CourseRole.STUDENT:
-        raise Refused(400, "That person is not a student of this course.")
+        raise Refused(400, _("That person is not a student of this course."))
     if tutor_id is not None and roles.get(tutor_id) != CourseRole.STAFF:
-        raise Refused(400, "A tutor must be one of this course's staff.")
+        raise Refused(400, _("A tutor must be one of this course's staff."))
     # A second pass only when a concurrent allocation committed between our read and insert.
     for _attempt in range(2):
         current = session.execute(
@@ -228,7 +229,7 @@ def allocate(
                 continue
         audit.tutor_changed(session, grant, student_id, previous, tutor_id, now)
         return
-    raise Refused(409, "Someone else changed this student's tutor just now; try again.")
+    raise Refused(409, _("Someone else changed this student's tutor just now; try again."))
 
 
 def allocation_row(

@@ -21,6 +21,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from lti_tool.dates import format_span
 from lti_tool.db import transaction
 from lti_tool.jobs import jobs
 from lti_tool.models import (
@@ -226,12 +227,8 @@ def assert_the_sorts_order_as_seeded(m: Measured) -> None:
 
 
 def days(span: timedelta | None) -> str:
-    """A span as the page writes it."""
-    if span is None:
-        return "—"
-    if span.days >= 1:
-        return f"{span.days} {'day' if span.days == 1 else 'days'}"
-    return f"{int(span.total_seconds() // 3600)} h"
+    """A span as the page writes it (the one formatter's words, in English)."""
+    return "—" if span is None else format_span(span)
 
 
 def median(spans: list[timedelta]) -> timedelta | None:
