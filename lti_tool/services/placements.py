@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _, lazy_gettext, ngettext, speaking
 from lti_tool.lti.deep_linking import LineItem, ResourceLinkItem
 from lti_tool.models import Course, GradableActivity, Placement, ResourceLink
 from lti_tool.services.access import CourseGrant
@@ -62,6 +63,9 @@ class PlacementTargets(Protocol):
 @dataclass(frozen=True)
 class PlaceableKind:
     """Something a teacher can add to their course.
+
+    `title` and `description` may be lazy messages (`lazy_gettext`): the picker says them in the
+    teacher's language, and so does the link it adds to the LMS.
 
     `view_endpoint` is the Flask endpoint a launch of the placed link opens. It is called with
     `course_id`, and also `placement_id` when `opens_placement` is set (a view for one
@@ -106,9 +110,11 @@ def kind_named(name: str) -> PlaceableKind | None:
 register_kind(
     PlaceableKind(
         kind="course_home",
-        title="Course newsfeed",
-        description="Your course team's introductions and course news, with replies and "
-        "reactions: the students' home for this course in Rapport.",
+        title=lazy_gettext("Course newsfeed"),
+        description=lazy_gettext(
+            "Your course team's introductions and course news, with replies and "
+            "reactions: the students' home for this course in Rapport."
+        ),
         gradable=False,
         view_endpoint="course.home",
     )
@@ -135,19 +141,24 @@ def check_choice(choice: PlacementChoice, line_items_allowed: bool) -> Placement
     """The choice as it will be placed, or Refused(400) with a reason to show."""
     kind = kind_named(choice.kind)
     if kind is None:
-        raise Refused(400, f"Rapport has no activity called {choice.kind!r}.")
-    title = " ".join(choice.title.split())[:MAX_TITLE] or kind.title
+        raise Refused(400, _("Rapport has no activity called %(kind)s.", kind=repr(choice.kind)))
+    title = " ".join(choice.title.split())[:MAX_TITLE] or str(kind.title)
     target = choice.target if kind.targets is not None else None
     if not choice.graded:
         return PlacementChoice(kind.kind, title, target=target)
     if not kind.gradable:
-        raise Refused(400, f"“{kind.title}” cannot be graded.")
+        raise Refused(400, _("“%(title)s” cannot be graded.", title=kind.title))
     if not line_items_allowed:
-        raise Refused(400, "Your LMS does not take gradebook columns from this link.")
+        raise Refused(400, _("Your LMS does not take gradebook columns from this link."))
     points = choice.points
     if points is None or not 0 < points <= MAX_POINTS:
         raise Refused(
-            400, f"Give “{title}” a number of points greater than 0 and at most {MAX_POINTS:g}."
+            400,
+            _(
+                "Give “%(title)s” a number of points greater than 0 and at most %(most)g.",
+                title=title,
+                most=MAX_POINTS,
+            ),
         )
     return PlacementChoice(kind.kind, title, True, float(points), target)
 
@@ -163,7 +174,11 @@ def check_targets(
         if choice.target is None or kind is None or kind.targets is None:
             continue
         if choice.target not in dict(kind.targets.offered(session, course_id)):
-            errors[choice.kind] = f"Choose which {kind.title.lower()} “{choice.title}” opens."
+            errors[choice.kind] = _(
+                "Choose which %(kind)s “%(title)s” opens.",
+                kind=str(kind.title).lower(),
+                title=choice.title,
+            )
     if errors:
         raise Refused(400, " ".join(errors.values()), errors)
     return choices
@@ -183,21 +198,39 @@ def check_choices(
         except Refused as refused:
             errors[choice.kind] = refused.message
     if not choices:
-        errors["_form"] = "Choose what to add to your course."
+        errors["_form"] = _("Choose what to add to your course.")
     elif len(choices) > 1 and not accept_multiple:
-        errors["_form"] = "Your LMS takes one activity at a time here: choose one."
+        errors["_form"] = _("Your LMS takes one activity at a time here: choose one.")
     if errors:
         raise Refused(400, " ".join(errors.values()), errors)
     return checked
 
 
 def _placed(facts: AuditFacts) -> str:
-    kind = facts.details.get("kind_title")
-    said = f"added {facts.quoted}" + (f" ({kind})" if kind else "") + " to the course in the LMS"
+    known = kind_named(str(facts.details.get("kind")))
+    kind = str(known.title) if known else facts.details.get("kind_title")
     points = facts.details.get("points")
+    title = facts.quoted
+    if isinstance(points, int | float) and kind:
+        return ngettext(
+            "added %(title)s (%(kind)s) to the course in the LMS, graded out of %(points)g point",
+            "added %(title)s (%(kind)s) to the course in the LMS, graded out of %(points)g points",
+            round(points),
+            title=title,
+            kind=kind,
+            points=points,
+        )
     if isinstance(points, int | float):
-        said += f", graded out of {points:g} points"
-    return said
+        return ngettext(
+            "added %(title)s to the course in the LMS, graded out of %(points)g point",
+            "added %(title)s to the course in the LMS, graded out of %(points)g points",
+            round(points),
+            title=title,
+            points=points,
+        )
+    if kind:
+        return _("added %(title)s (%(kind)s) to the course in the LMS", title=title, kind=kind)
+    return _("added %(title)s to the course in the LMS", title=title)
 
 
 PLACED = register_action(AuditAction("placement.created", _placed))
@@ -214,7 +247,7 @@ def create_placements(
     Each is logged in the course's activity log: students find it in their course."""
     course = session.get(Course, course_id)
     if course is None:
-        raise Refused(404, "This course is no longer known to Rapport.")
+        raise Refused(404, _("This course is no longer known to Rapport."))
     placements = []
     for choice in choices:
         placement = Placement(
@@ -237,10 +270,12 @@ def create_placements(
         kind = kind_named(choice.kind)
         if choice.target is not None and kind is not None and kind.targets is not None:
             kind.targets.bind(session, placement, choice.target)
+        with speaking("en"):  # stored: the log says it in its reader's language
+            kind_title = str(kind.title) if kind else None
         details = {
             "placement_id": placement.id,
             "kind": choice.kind,
-            "kind_title": kind.title if kind else None,
+            "kind_title": kind_title,
             "points": placement.score_maximum,
         }
         record(session, course_id, person_id, PLACED, placement.title, details, now=now)
@@ -266,7 +301,7 @@ def content_item(placement: Placement, launch_url: str) -> ResourceLinkItem:
     return ResourceLinkItem(
         title=placement.title,
         url=launch_url,
-        text=kind.description if kind else None,
+        text=str(kind.description) if kind else None,
         custom={PLACEMENT_PARAM: placement.token, KIND_PARAM: placement.kind},
         line_item=line_item,
     )

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _, lazy_gettext, ngettext, speaking
 from lti_tool.models import Membership, Person, StaffProfile
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
@@ -130,10 +131,41 @@ class ProfileForm:
     contact: str = ""
 
 
-def _clean(value: str, limit: int, label: str, errors: dict[str, str], key: str) -> str | None:
+def _too_long(key: str, limit: int, length: int) -> str:
+    """What to fix in a field of the profile that is longer than `limit`."""
+    if key == "pronouns":
+        return ngettext(
+            "Pronouns can be at most %(num)d character (%(length)d now).",
+            "Pronouns can be at most %(num)d characters (%(length)d now).",
+            limit,
+            length=length,
+        )
+    if key == "role_title":
+        return ngettext(
+            "Role title can be at most %(num)d character (%(length)d now).",
+            "Role title can be at most %(num)d characters (%(length)d now).",
+            limit,
+            length=length,
+        )
+    if key == "bio":
+        return ngettext(
+            "About you can be at most %(num)d character (%(length)d now).",
+            "About you can be at most %(num)d characters (%(length)d now).",
+            limit,
+            length=length,
+        )
+    return ngettext(
+        "How to reach you can be at most %(num)d character (%(length)d now).",
+        "How to reach you can be at most %(num)d characters (%(length)d now).",
+        limit,
+        length=length,
+    )
+
+
+def _clean(value: str, limit: int, errors: dict[str, str], key: str) -> str | None:
     text = value.strip()
     if len(text) > limit:
-        errors[key] = f"{label} can be at most {limit} characters ({len(text)} now)."
+        errors[key] = _too_long(key, limit, len(text))
     return text or None
 
 
@@ -145,19 +177,35 @@ def profile_for(session: Session, course_id: int, person_id: int) -> StaffProfil
     )
 
 
-# What students read beside a staff member's name, as the activity log names each part.
+# What students read beside a staff member's name, as the activity log names each part. An
+# entry stores them in English, and the log says them in its reader's language.
 PROFILE_PARTS = {
-    "pronouns": "pronouns",
-    "role_title": "role title",
-    "bio": "about them",
-    "contact": "how to reach them",
+    "pronouns": lazy_gettext("pronouns"),
+    "role_title": lazy_gettext("role title"),
+    "bio": lazy_gettext("about them"),
+    "contact": lazy_gettext("how to reach them"),
 }
+
+
+def _in_english(part: object) -> str:
+    with speaking("en"):
+        return str(part)
+
+
+def _part_said(stored: str) -> str:
+    """A part as an entry stored it (English), in the reader's language."""
+    for part in PROFILE_PARTS.values():
+        if _in_english(part) == stored:
+            return str(part)
+    return stored
 
 
 def _profile_updated(facts: AuditFacts) -> str:
     changed = facts.details.get("changed")
-    parts = [str(part) for part in changed] if isinstance(changed, list) else []
-    return "updated their staff profile" + (f" ({listed(parts)})" if parts else "")
+    parts = [_part_said(str(part)) for part in changed] if isinstance(changed, list) else []
+    if parts:
+        return _("updated their staff profile (%(parts)s)", parts=listed(parts))
+    return _("updated their staff profile")
 
 
 PROFILE_UPDATED = register_action(AuditAction("profile.updated", _profile_updated))
@@ -170,14 +218,12 @@ def save_profile(
     changed goes in the course's activity log: students read it beside the person's name."""
     errors: dict[str, str] = {}
     values = {
-        "pronouns": _clean(
-            " ".join(form.pronouns.split()), MAX_PRONOUNS, "Pronouns", errors, "pronouns"
-        ),
+        "pronouns": _clean(" ".join(form.pronouns.split()), MAX_PRONOUNS, errors, "pronouns"),
         "role_title": _clean(
-            " ".join(form.role_title.split()), MAX_ROLE_TITLE, "Role title", errors, "role_title"
+            " ".join(form.role_title.split()), MAX_ROLE_TITLE, errors, "role_title"
         ),
-        "bio": _clean(form.bio, MAX_BIO, "About you", errors, "bio"),
-        "contact": _clean(form.contact, MAX_CONTACT, "How to reach you", errors, "contact"),
+        "bio": _clean(form.bio, MAX_BIO, errors, "bio"),
+        "contact": _clean(form.contact, MAX_CONTACT, errors, "contact"),
     }
     if errors:
         raise Refused(400, "; ".join(errors.values()), errors)
@@ -185,7 +231,9 @@ def save_profile(
     profile_id = upsert(session, StaffProfile, keys, {}, update=False)  # two tabs saving at once
     profile = session.get_one(StaffProfile, profile_id)
     changed = [
-        PROFILE_PARTS[name] for name, value in values.items() if getattr(profile, name) != value
+        _in_english(PROFILE_PARTS[name])
+        for name, value in values.items()
+        if getattr(profile, name) != value
     ]
     for name, value in values.items():
         setattr(profile, name, value)

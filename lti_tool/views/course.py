@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from lti_tool.db import utcnow
 from lti_tool.extensions import db, rapport
+from lti_tool.i18n import _
 from lti_tool.services.access import CourseGrant, grant_for
 from lti_tool.services.archive.rules import course_end, refuse_unless_writable
 from lti_tool.services.checkins.service import open_for_student
@@ -68,15 +69,19 @@ def _grant_required(
         if grant is None:
             abort(
                 403,
-                description="You have not opened this course from your LMS in this browser "
-                "lately. Open Rapport from the course in your LMS.",
+                description=_(
+                    "You have not opened this course from your LMS in this browser "
+                    "lately. Open Rapport from the course in your LMS."
+                ),
             )
         entry = enter(db(), grant)
         if entry is None:
             abort(
                 403,
-                description="Your LMS no longer lists you as a member of this course. If that "
-                "is a mistake, ask the course's teachers, then open Rapport from the LMS again.",
+                description=_(
+                    "Your LMS no longer lists you as a member of this course. If that is a "
+                    "mistake, ask the course's teachers, then open Rapport from the LMS again."
+                ),
             )
         g.grant = entry.grant
         g.course_entry = entry

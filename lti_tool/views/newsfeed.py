@@ -14,6 +14,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
+from lti_tool.i18n import _
 from lti_tool.models import Course, Post
 from lti_tool.services import profiles
 from lti_tool.services.access import CourseGrant
@@ -116,7 +117,7 @@ def _form_page(
 @course_grant_required
 def new(course_id: int) -> Any:
     if not newsfeed.can_write_news(_grant()):
-        abort(403, description="Only the course's staff post news.")
+        abort(403, description=_("Only the course's staff post news."))
     if request.method == "GET":
         return _form_page("news", PostForm(body=""), {})
     form = _post_form()
@@ -145,7 +146,7 @@ def introduction(course_id: int) -> Any:
     grant = _grant()
     settings = course_settings(db(), course_id)
     if not newsfeed.can_write_introduction(grant, settings):
-        abort(403, description="This course does not take introductions from students.")
+        abort(403, description=_("This course does not take introductions from students."))
     kind = "introduction" if grant.is_staff else "student_introduction"
     if request.method == "GET":
         own = newsfeed.own_introduction(db(), grant)
@@ -181,7 +182,7 @@ def edit(course_id: int, post_id: int) -> Any:
     grant = _grant()
     existing = newsfeed.post_in_course(db(), grant, post_id)
     if not newsfeed.can_edit_post(grant, existing):
-        abort(403, description="You cannot edit this post.")
+        abort(403, description=_("You cannot edit this post."))
     kind = existing.kind.value
     if request.method == "GET":
         return _form_page(kind, _form_of(existing), {}, post_id, existing.publish_at)
@@ -283,7 +284,7 @@ def deleted(course_id: int) -> str:
 def my_profile(course_id: int) -> Any:
     grant = _grant()
     if not profiles.can_edit_profile(grant):
-        abort(403, description="Only the course's staff have a profile here.")
+        abort(403, description=_("Only the course's staff have a profile here."))
     session = db()
     errors: dict[str, str] = {}
     if request.method == "POST":

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
+from lti_tool.i18n import _
 from lti_tool.models import AuditEntry, Course
 from lti_tool.services.rollover import service as rollover
 from lti_tool.services.rollover.copying import Copied
@@ -23,7 +24,7 @@ bp = Blueprint("rollover", __name__)
 
 def _allowed() -> None:
     if not rollover.can_bring_over(g.grant):
-        abort(403, description="Only those who run the course bring a set-up over.")
+        abort(403, description=_("Only those who run the course bring a set-up over."))
 
 
 def _brought(course: Course) -> tuple[Course | None, list[str]]:

@@ -16,9 +16,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _, lazy_gettext
 from lti_tool.models import Post, PostKind, Reply
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.audit import (
+    SOMEONE_GONE,
     AuditAction,
     AuditFacts,
     Part,
@@ -53,40 +55,57 @@ def _was_shown(before: PostState | None) -> bool:
 
 # -- the sentences ----------------------------------------------------------------------------
 NEWS, INTRODUCTION = "news", "introduction"
+# Where a moment goes in a translated sentence: the page writes it with its one date formatter.
+_MOMENT = "\x00"
 
 
 def _what(facts: AuditFacts) -> str:
     """A news item by its title; an introduction by whose it is."""
-    if facts.details.get("kind") == INTRODUCTION:
-        return facts.whose("introduction")
-    return facts.quoted
+    if facts.details.get("kind") != INTRODUCTION:
+        return facts.quoted
+    if facts.about_self:
+        return _("their introduction")
+    if facts.subject_name == SOMEONE_GONE:
+        return _("the introduction of someone no longer in the course")
+    return _("%(name)s's introduction", name=facts.subject_name)
 
 
 def _scheduled(facts: AuditFacts) -> list[Part]:
     moment = facts.moment("publish_at")
-    said: list[Part] = [f"scheduled {_what(facts)}"]
-    return [*said, " to appear on ", moment] if moment else said
+    if moment is None:
+        return [_("scheduled %(post)s", post=_what(facts))]
+    before, after = _(
+        "scheduled %(post)s to appear on %(moment)s", post=_what(facts), moment=_MOMENT
+    ).split(_MOMENT, 1)
+    return [before, moment, after]
+
+
+# What an edit changed, as `_changes` stores it (in English) and the log says it.
+CHANGES = {
+    "title": lazy_gettext("title"),
+    "text": lazy_gettext("text"),
+    "publication time": lazy_gettext("publication time"),
+    "pinning": lazy_gettext("pinning"),
+}
 
 
 def _edited(facts: AuditFacts) -> str:
     changed = facts.details.get("changed")
-    parts = [str(c) for c in changed] if isinstance(changed, list) else []
-    return f"edited {_what(facts)}" + (f" ({listed(parts)})" if parts else "")
-
-
-def _verb(words: str, after: str = "") -> Callable[[AuditFacts], str]:
-    return lambda facts: f"{words} {_what(facts)}{after}"
+    parts = [str(CHANGES.get(str(c), c)) for c in changed] if isinstance(changed, list) else []
+    if parts:
+        return _("edited %(post)s (%(changes)s)", post=_what(facts), changes=listed(parts))
+    return _("edited %(post)s", post=_what(facts))
 
 
 SENTENCES: dict[str, Callable[[AuditFacts], Sentence]] = {
-    "published": _verb("published"),
+    "published": lambda facts: _("published %(post)s", post=_what(facts)),
     "scheduled": _scheduled,
     "edited": _edited,
-    "withdrawn": _verb("took", " back to drafts"),
-    "deleted": _verb("deleted"),
-    "restored": _verb("restored"),
-    "pinned": _verb("pinned"),
-    "unpinned": _verb("unpinned"),
+    "withdrawn": lambda facts: _("took %(post)s back to drafts", post=_what(facts)),
+    "deleted": lambda facts: _("deleted %(post)s", post=_what(facts)),
+    "restored": lambda facts: _("restored %(post)s", post=_what(facts)),
+    "pinned": lambda facts: _("pinned %(post)s", post=_what(facts)),
+    "unpinned": lambda facts: _("unpinned %(post)s", post=_what(facts)),
 }
 
 
@@ -100,16 +119,28 @@ def _register_post_actions() -> None:
 _register_post_actions()
 
 
-def _reply(verb: str) -> Callable[[AuditFacts], str]:
-    def sentence(facts: AuditFacts) -> str:
-        under = facts.quoted if facts.subject else "an introduction"
-        return f"{verb} {facts.whose('reply')} under {under}"
+def _whose_reply(facts: AuditFacts) -> str:
+    if facts.about_self:
+        return _("their reply")
+    if facts.subject_name == SOMEONE_GONE:
+        return _("the reply of someone no longer in the course")
+    return _("%(name)s's reply", name=facts.subject_name)
 
-    return sentence
+
+def _under(facts: AuditFacts) -> str:
+    return facts.quoted if facts.subject else _("an introduction")
 
 
-REPLY_HIDDEN = register_action(AuditAction("reply.hidden", _reply("hid")))
-REPLY_SHOWN = register_action(AuditAction("reply.shown", _reply("showed again")))
+def _reply_hidden(facts: AuditFacts) -> str:
+    return _("hid %(reply)s under %(post)s", reply=_whose_reply(facts), post=_under(facts))
+
+
+def _reply_shown(facts: AuditFacts) -> str:
+    return _("showed again %(reply)s under %(post)s", reply=_whose_reply(facts), post=_under(facts))
+
+
+REPLY_HIDDEN = register_action(AuditAction("reply.hidden", _reply_hidden))
+REPLY_SHOWN = register_action(AuditAction("reply.shown", _reply_shown))
 
 
 # -- recording --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import Course, Membership, Post, PostKind, PostView, Reaction, Reply
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
@@ -221,7 +222,7 @@ def active_students(course_id: int) -> list[ColumnElement[bool]]:
 def course_of(session: Session, grant: CourseGrant) -> Course:
     course = session.get(Course, grant.course_id)
     if course is None:
-        raise PostRefused(404, "This course is no longer known to Rapport.")
+        raise PostRefused(404, _("This course is no longer known to Rapport."))
     return course
 
 

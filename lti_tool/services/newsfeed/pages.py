@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import Course, Membership, Person, Post, PostKind, PostView
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
@@ -163,7 +164,7 @@ def seen_list(
     each side (`seen_counts`, as every "seen by" reads them: one query), and a page of each
     (one query each, none for an empty side)."""
     if not can_see_who_saw(grant):
-        raise PostRefused(403, "Only the course's staff see who has read a post.")
+        raise PostRefused(403, _("Only the course's staff see who has read a post."))
     course = course_of(session, grant)
     post = post_in_course(session, grant, post_id)
     viewed = (PostView.person_id == Membership.person_id) & (PostView.post_id == post.id)
@@ -210,7 +211,7 @@ class DeletedPosts:
 def deleted_posts(session: Session, grant: CourseGrant, now: datetime) -> DeletedPosts:
     """Staff: the latest deleted posts of the course, each restorable."""
     if not grant.is_staff:
-        raise PostRefused(403, "Only the course's staff see deleted posts.")
+        raise PostRefused(403, _("Only the course's staff see deleted posts."))
     course = course_of(session, grant)
     posts = session.scalars(
         select(Post)
@@ -226,7 +227,7 @@ def not_seen_ids(session: Session, grant: CourseGrant, post_id: int, limit: int)
     """The active students the post has not been shown to, by name, at most `limit`: whom
     "write to the students who have not seen it" preselects. One query."""
     if not can_see_who_saw(grant):
-        raise PostRefused(403, "Only the course's staff see who has read a post.")
+        raise PostRefused(403, _("Only the course's staff see who has read a post."))
     post = post_in_course(session, grant, post_id)
     viewed = (PostView.person_id == Person.id) & (PostView.post_id == post.id)
     return list(

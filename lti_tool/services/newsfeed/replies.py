@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
+from lti_tool.i18n import _, ngettext
 from lti_tool.models import Post, PostView, Reaction, Reply
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import render_markdown
@@ -24,6 +25,7 @@ from lti_tool.services.newsfeed.service import (
     can_hide_reply,
     can_react,
     can_reply,
+    number,
     visible_post,
 )
 from lti_tool.services.notifications import outbox as notifications
@@ -40,16 +42,19 @@ def add_reply(
 ) -> Reply:
     post = visible_post(session, grant, post_id, now)
     if not can_reply(grant, post, settings, now):
-        raise PostRefused(403, "Replies are not open here.")
+        raise PostRefused(403, _("Replies are not open here."))
     body = text.replace("\r\n", "\n").strip()
     if not body:
-        raise PostRefused(400, "The reply was not sent.", {"body": "Write something first."})
+        raise PostRefused(400, _("The reply was not sent."), {"body": _("Write something first.")})
     if len(body) > MAX_REPLY:
-        raise PostRefused(
-            400,
-            "The reply was not sent.",
-            {"body": f"A reply can be at most {MAX_REPLY:,} characters ({len(body):,} now)."},
+        too_long = ngettext(
+            "A reply can be at most %(limit)s character (%(length)s now).",
+            "A reply can be at most %(limit)s characters (%(length)s now).",
+            MAX_REPLY,
+            limit=number(MAX_REPLY),
+            length=number(len(body)),
         )
+        raise PostRefused(400, _("The reply was not sent."), {"body": too_long})
     reply = Reply(
         post_id=post.id,
         author_id=grant.person_id,
@@ -69,9 +74,9 @@ def set_reply_hidden(
     reply = session.get(Reply, reply_id)
     post = session.get(Post, reply.post_id) if reply else None
     if reply is None or post is None or post.course_id != grant.course_id:
-        raise PostRefused(404, "There is no such reply in this course.")
+        raise PostRefused(404, _("There is no such reply in this course."))
     if not can_hide_reply(grant):
-        raise PostRefused(403, "Only the course's staff hide replies.")
+        raise PostRefused(403, _("Only the course's staff hide replies."))
     was_hidden = reply.hidden_at is not None
     reply.hidden_at = now if hidden else None
     reply.hidden_by_id = grant.person_id if hidden else None
@@ -91,9 +96,9 @@ def toggle_reaction(
     """Add the reaction, or take it back if the person had made it; whether it is on now."""
     post = visible_post(session, grant, post_id, now)
     if reaction not in REACTIONS:
-        raise PostRefused(400, "There is no such reaction.")
+        raise PostRefused(400, _("There is no such reaction."))
     if not can_react(grant, post, settings, now):
-        raise PostRefused(403, "Reactions are not open here.")
+        raise PostRefused(403, _("Reactions are not open here."))
     keys = {"post_id": post.id, "person_id": grant.person_id, "reaction": reaction}
     if insert_ignoring_conflicts(session, Reaction, {**keys, "created_at": now}):
         return True

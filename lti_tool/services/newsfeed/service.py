@@ -15,9 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _, lazy_gettext, ngettext
 from lti_tool.models import Post, PostKind
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import MAX_SOURCE_CHARS, render_markdown
@@ -33,16 +36,21 @@ MAX_REPLY = 2_000
 SCHEDULE_GRACE = timedelta(minutes=2)
 
 REACTIONS: dict[str, tuple[str, str]] = {
-    "wave": ("👋", "Hello"),
-    "thanks": ("🙏", "Thank you"),
-    "like": ("👍", "Like"),
-    "heart": ("❤️", "Love"),
-    "celebrate": ("🎉", "Celebrate"),
+    "wave": ("👋", lazy_gettext("Hello")),
+    "thanks": ("🙏", lazy_gettext("Thank you")),
+    "like": ("👍", lazy_gettext("Like")),
+    "heart": ("❤️", lazy_gettext("Love")),
+    "celebrate": ("🎉", lazy_gettext("Celebrate")),
 }
 
 
 class PostRefused(Refused):
     """A refusal of the newsfeed (see Refused)."""
+
+
+def number(value: int) -> str:
+    """A count as the reader's language writes it: "10,000" in English, "10 000" in Polish."""
+    return format_decimal(value, locale=get_locale() or "en")
 
 
 # -- rules ------------------------------------------------------------------------------------
@@ -160,11 +168,11 @@ def _publication(
     try:
         local = datetime.fromisoformat(form.publish_at.strip())
     except ValueError:
-        errors["publish_at"] = "Give the date and time the post should appear."
+        errors["publish_at"] = _("Give the date and time the post should appear.")
         return False, now
     moment = local.replace(tzinfo=zone) if local.tzinfo is None else local
     if moment < now - SCHEDULE_GRACE:
-        errors["publish_at"] = "That time has passed: pick a later one, or publish now."
+        errors["publish_at"] = _("That time has passed: pick a later one, or publish now.")
     return False, moment
 
 
@@ -174,20 +182,30 @@ def _checked(
     errors: dict[str, str] = {}
     title = " ".join(form.title.split()) or None
     if kind is PostKind.NEWS and not title:
-        errors["title"] = "Give the post a title."
+        errors["title"] = _("Give the post a title.")
     if title and len(title) > MAX_TITLE:
-        errors["title"] = f"A title can be at most {MAX_TITLE} characters."
+        errors["title"] = ngettext(
+            "A title can be at most %(num)d character.",
+            "A title can be at most %(num)d characters.",
+            MAX_TITLE,
+        )
     body = form.body.replace("\r\n", "\n").strip()
     limit = MAX_STUDENT_INTRODUCTION if kind is PostKind.STUDENT_INTRODUCTION else MAX_SOURCE_CHARS
     if not body:
-        errors["body"] = "Write something first."
+        errors["body"] = _("Write something first.")
     elif len(body) > limit:
-        errors["body"] = f"A post can be at most {limit:,} characters ({len(body):,} now)."
+        errors["body"] = ngettext(
+            "A post can be at most %(limit)s character (%(length)s now).",
+            "A post can be at most %(limit)s characters (%(length)s now).",
+            limit,
+            limit=number(limit),
+            length=number(len(body)),
+        )
     draft, publish_at = (False, now)
     if kind is not PostKind.STUDENT_INTRODUCTION:
         draft, publish_at = _publication(form, now, zone, errors)
     if errors:
-        raise PostRefused(400, "The post was not saved.", errors)
+        raise PostRefused(400, _("The post was not saved."), errors)
     return title, body, draft, publish_at
 
 
@@ -195,7 +213,7 @@ def write_news(
     session: Session, grant: CourseGrant, form: PostForm, now: datetime, zone: ZoneInfo
 ) -> Post:
     if not can_write_news(grant):
-        raise PostRefused(403, "Only the course's staff post news.")
+        raise PostRefused(403, _("Only the course's staff post news."))
     title, body, draft, publish_at = _checked(form, PostKind.NEWS, now, zone)
     post = Post(
         course_id=grant.course_id,
@@ -235,12 +253,12 @@ def write_introduction(
 ) -> Post:
     """Create or rewrite the person's one introduction in this course."""
     if not can_write_introduction(grant, settings):
-        raise PostRefused(403, "This course does not take introductions from students.")
+        raise PostRefused(403, _("This course does not take introductions from students."))
     kind = PostKind.INTRODUCTION if grant.is_staff else PostKind.STUDENT_INTRODUCTION
     title, body, draft, publish_at = _checked(form, kind, now, zone)
     post = own_introduction(session, grant)
     if post is not None and post.deleted_at is not None and not grant.is_staff:
-        raise PostRefused(403, "Your introduction was removed by the course's staff.")
+        raise PostRefused(403, _("Your introduction was removed by the course's staff."))
     before = audit.state_of(post)
     if post is None:
         keys = {"course_id": grant.course_id, "author_id": grant.person_id}
@@ -278,7 +296,7 @@ def post_in_course(session: Session, grant: CourseGrant, post_id: int) -> Post:
     """The post, if it belongs to the grant's course and the person may see it; else 404."""
     post = session.get(Post, post_id)
     if post is None or post.course_id != grant.course_id:
-        raise PostRefused(404, "There is no such post in this course.")
+        raise PostRefused(404, _("There is no such post in this course."))
     return post
 
 
@@ -286,7 +304,7 @@ def visible_post(session: Session, grant: CourseGrant, post_id: int, now: dateti
     """The post, if the person may see it now (a draft is "not found" to a student)."""
     post = post_in_course(session, grant, post_id)
     if not can_see_post(grant, post, now):
-        raise PostRefused(404, "There is no such post in this course.")
+        raise PostRefused(404, _("There is no such post in this course."))
     return post
 
 
@@ -300,7 +318,7 @@ def edit_post(
 ) -> Post:
     post = post_in_course(session, grant, post_id)
     if not can_edit_post(grant, post):
-        raise PostRefused(403, "You cannot edit this post.")
+        raise PostRefused(403, _("You cannot edit this post."))
     title, body, draft, publish_at = _checked(form, post.kind, now, zone)
     before = audit.state_of(post)
     _apply(post, title, body, draft, publish_at, now)
@@ -314,7 +332,7 @@ def edit_post(
 def delete_post(session: Session, grant: CourseGrant, post_id: int, now: datetime) -> Post:
     post = post_in_course(session, grant, post_id)
     if not can_delete_post(grant, post):
-        raise PostRefused(403, "You cannot delete this post.")
+        raise PostRefused(403, _("You cannot delete this post."))
     before = audit.state_of(post)
     assert before is not None
     post.deleted_at = now
@@ -327,7 +345,7 @@ def delete_post(session: Session, grant: CourseGrant, post_id: int, now: datetim
 def restore_post(session: Session, grant: CourseGrant, post_id: int, now: datetime) -> Post:
     post = post_in_course(session, grant, post_id)
     if not can_restore_post(grant, post):
-        raise PostRefused(403, "Only the course's staff restore deleted posts.")
+        raise PostRefused(403, _("Only the course's staff restore deleted posts."))
     post.deleted_at = None
     post.deleted_by_id = None
     session.flush()
@@ -340,7 +358,7 @@ def set_pinned(
 ) -> Post:
     post = post_in_course(session, grant, post_id)
     if not can_pin_post(grant, post):
-        raise PostRefused(403, "Only the course's staff pin news.")
+        raise PostRefused(403, _("Only the course's staff pin news."))
     before = audit.state_of(post)
     assert before is not None
     post.pinned = pinned

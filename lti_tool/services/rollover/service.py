@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
+from lti_tool.i18n import _, ngettext
 from lti_tool.models import CheckIn, Course, Membership, Post
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
@@ -24,7 +25,6 @@ from lti_tool.services.audit import (
     AuditAction,
     AuditFacts,
     listed,
-    plural,
     record_by,
     register_action,
 )
@@ -112,7 +112,7 @@ def sources(session: Session, grant: CourseGrant) -> list[Source]:
     recent first, then the courses on the same platform where this person is staff, newest
     first."""
     if not can_bring_over(grant):
-        raise Refused(403, "Only those who run the course bring a set-up over.")
+        raise Refused(403, _("Only those who run the course bring a set-up over."))
     course = _course(session, grant)
     history = _from_history(session, course)
     seen = {c.id for c in history}
@@ -141,8 +141,8 @@ def _shift(source: Source, first_week: date | None) -> timedelta:
     if first_week is None:
         raise Refused(
             400,
-            "Nothing was brought over.",
-            {"first_week": "Give a date in the new course's first week."},
+            _("Nothing was brought over."),
+            {"first_week": _("Give a date in the new course's first week.")},
         )
     return week_of(first_week) - week_of(source.first_check_in)
 
@@ -157,10 +157,10 @@ def bring_over(
     """Copy the set-up of one of `sources` into the grant's course, once."""
     course = _course(session, grant)
     if course.brought_over_from_id is not None:
-        raise Refused(409, "This course's set-up was brought over already.")
+        raise Refused(409, _("This course's set-up was brought over already."))
     source = next((s for s in sources(session, grant) if s.course_id == source_id), None)
     if source is None:
-        raise Refused(404, "There is no such course to bring a set-up over from.")
+        raise Refused(404, _("There is no such course to bring a set-up over from."))
     shift = _shift(source, first_week)
     me = grant.person_id
     introductions, news = copying.copy_posts(session, source_id, course.id, me, now)
@@ -184,7 +184,7 @@ def bring_over(
 def start_afresh(session: Session, grant: CourseGrant, now: datetime) -> None:
     """The course home stops offering to bring a set-up over (the page still can)."""
     if not can_bring_over(grant):
-        raise Refused(403, "Only those who run the course bring a set-up over.")
+        raise Refused(403, _("Only those who run the course bring a set-up over."))
     course = _course(session, grant)
     if course.rollover_closed_at is None:
         course.rollover_closed_at = now
@@ -192,21 +192,32 @@ def start_afresh(session: Session, grant: CourseGrant, now: datetime) -> None:
 
 def said(copied: Copied) -> list[str]:
     """What came over, in words, each part that did."""
-    parts = [
-        (copied.introductions, "introduction"),
-        (copied.news, "news post"),
-        (copied.profiles, "course profile"),
-        (copied.snippets, "snippet"),
-        (copied.checkins, "check-in"),
-        (copied.settings, "setting"),
-    ]
-    return [plural(n, noun) for n, noun in parts if n]
+    parts = []
+    if copied.introductions:
+        n = copied.introductions
+        parts.append(ngettext("%(num)d introduction", "%(num)d introductions", n))
+    if copied.news:
+        parts.append(ngettext("%(num)d news post", "%(num)d news posts", copied.news))
+    if copied.profiles:
+        n = copied.profiles
+        parts.append(ngettext("%(num)d course profile", "%(num)d course profiles", n))
+    if copied.snippets:
+        parts.append(ngettext("%(num)d snippet", "%(num)d snippets", copied.snippets))
+    if copied.checkins:
+        parts.append(ngettext("%(num)d check-in", "%(num)d check-ins", copied.checkins))
+    if copied.settings:
+        parts.append(ngettext("%(num)d setting", "%(num)d settings", copied.settings))
+    return parts
 
 
 def _brought_over(facts: AuditFacts) -> str:
     copied = Copied(**{k: facts.number(k) for k in Copied.__dataclass_fields__})
-    what = listed(said(copied)) or "nothing"
-    return f"brought over the set-up of {facts.quoted}: {what}"
+    what = said(copied)
+    if not what:
+        return _("brought over the set-up of %(course)s: nothing", course=facts.quoted)
+    return _(
+        "brought over the set-up of %(course)s: %(what)s", course=facts.quoted, what=listed(what)
+    )
 
 
 BROUGHT_OVER = register_action(AuditAction("course.brought_over", _brought_over))

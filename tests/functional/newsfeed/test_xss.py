@@ -157,7 +157,8 @@ def test_names_from_the_lms_are_shown_as_text(tool: Any, platform: Any) -> None:
     assert "Introducing " in staff.text()
     assert_inert(staff.text())
     for page in (students[0].text("introductions"), staff.text("introductions")):
-        assert page.count("Hello from ") == 2 and "Introducing " in page
+        # Each heading, once in its h2 and once in its reactions' name ("Reactions to …").
+        assert page.count(">Hello from ") == 2 and "Introducing " in page
         assert_inert(page)
     post_page = staff.text(f"posts/{news}")
     assert post_page.count('<li class="reply') == 2
