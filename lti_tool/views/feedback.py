@@ -13,7 +13,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
-from lti_tool.i18n import _
+from lti_tool.i18n import _, lazy_gettext
 from lti_tool.models import Course, FeedbackMessage
 from lti_tool.services.archive.rules import can_write_in_course
 from lti_tool.services.feedback import pages, students, viewers, waiting
@@ -30,12 +30,11 @@ bp = Blueprint("feedback", __name__)
 register_kind(
     PlaceableKind(
         kind=feedback.FEEDBACK_KIND,
-        # Plain English for now: placements store the kind's title (a placement's default
-        # title, the activity log's details) and send its description to the LMS, so neither
-        # may be a lazy string until `services/placements.py` writes them with str().
-        title="Feedback activity",
-        description="A private conversation between each student and the course team, signed "
-        "by real people — graded back to the gradebook if you choose.",
+        title=lazy_gettext("Feedback activity"),
+        description=lazy_gettext(
+            "A private conversation between each student and the course team, signed "
+            "by real people — graded back to the gradebook if you choose."
+        ),
         gradable=True,
         view_endpoint="feedback.activity",
         opens_placement=True,
