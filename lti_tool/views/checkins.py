@@ -4,7 +4,7 @@ is `views/triage.py`, on this blueprint."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import (
@@ -18,7 +18,9 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from lti_tool.dates import format_date
 from lti_tool.extensions import db, rapport
+from lti_tool.i18n import _
 from lti_tool.jobs import enqueue_after_commit
 from lti_tool.models import BulkStart, Course
 from lti_tool.services.checkins import placed as placed_checkins
@@ -32,9 +34,10 @@ from lti_tool.services.checkins.charts import (
     distribution_chart,
     response_rate_chart,
 )
-from lti_tool.services.checkins.schedule import parse_schedule
+from lti_tool.services.checkins.schedule import in_words, parse_schedule
 from lti_tool.services.checkins.service import CheckInForm
 from lti_tool.services.checkins.settings import QUESTION_PRESETS, holiday_dates
+from lti_tool.services.checkins.words import shown_prompt
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
 from lti_tool.services.feedback import waiting
 from lti_tool.services.placements import PlaceableKind, register_kind
@@ -48,6 +51,8 @@ from lti_tool.views.times import course_zone
 
 bp = Blueprint("checkins", __name__)
 
+# Not marked yet: placements store `title` (audit details, a link's default title) and send
+# `description` to the LMS as JSON, which a lazy string cannot be (see the i18n report).
 register_kind(
     PlaceableKind(
         kind="checkin",
@@ -88,7 +93,12 @@ def index(course_id: int) -> str:
         )
     listed = checkin_stats.course_checkins(db(), grant)
     return render_template(
-        "checkins/index.html", course=_course(), checkins=listed, grant=grant, now=_now()
+        "checkins/index.html",
+        course=_course(),
+        checkins=listed,
+        grant=grant,
+        now=_now(),
+        schedule_in_words=in_words,
     )
 
 
@@ -112,7 +122,7 @@ def choose_placed(course_id: int, placement_id: int) -> Response | tuple[str, in
     errors: dict[str, str] = {}
     if request.method == "POST":
         chosen = id_from(request.form, "checkin") or 0
-        _, errors = committed(
+        _done, errors = committed(
             lambda: placed_checkins.choose(session, g.grant, placement_id, chosen)
         )
         if not errors:
@@ -130,16 +140,17 @@ def choose_placed(course_id: int, placement_id: int) -> Response | tuple[str, in
 
 
 def _defaults(zone: str) -> dict[str, str]:
-    """A new check-in's form, filled from the course's check-in settings."""
+    """A new check-in's form, filled from the course's check-in settings (a preset question in
+    the words of the staff member who reads it)."""
     settings = g.course_settings
     question, low, high = QUESTION_PRESETS.get(
         str(settings[defaults.QUESTIONS]), QUESTION_PRESETS["confidence"]
     )
     values = {
         "time_zone": zone,
-        "scale_prompt": question,
-        "low_label": low,
-        "high_label": high,
+        "scale_prompt": str(question),
+        "low_label": str(low),
+        "high_label": str(high),
         "repeat": str(settings[defaults.REPEAT]),
         "count": str(settings[defaults.COUNT]),
         "open_hours": str(settings[defaults.OPEN_HOURS]),
@@ -174,7 +185,7 @@ def _checkin_form() -> CheckInForm:
 @course_grant_required
 def new(course_id: int) -> Any:
     if not checkins.can_manage_checkins(g.grant):
-        abort(403, description="Only the course's staff manage check-ins.")
+        abort(403, description=_("Only the course's staff manage check-ins."))
     zone = str(g.course_settings[COURSE_TIME_ZONE])
     errors: dict[str, str] = {}
     values = _defaults(zone)
@@ -214,6 +225,7 @@ def new(course_id: int) -> Any:
 @course_grant_required
 def overview(course_id: int, checkin_id: int) -> str:
     stats = checkin_stats.checkin_stats(db(), g.grant, checkin_id)
+    skipped = stats.checkin.schedule.get("skipped_weeks") or []
     return render_template(
         "checkins/overview.html",
         course=_course(),
@@ -221,6 +233,8 @@ def overview(course_id: int, checkin_id: int) -> str:
         charts=_charts(stats),
         grant=g.grant,
         now=_now(),
+        schedule_words=in_words(stats.checkin.schedule, with_zone=True),
+        skipped_weeks=[date.fromisoformat(week) for week in skipped],
     )
 
 
@@ -229,7 +243,7 @@ def _charts(stats: checkin_stats.CheckInStats) -> list[Chart]:
     zone = course_zone()
     opened = [
         OccurrenceStats(
-            label=f"#{row.occurrence.number} {row.occurrence.opens_at.astimezone(zone):%d %b}",
+            label=f"#{row.occurrence.number} {format_date(row.occurrence.opens_at, zone)}",
             counts=row.counts,
             responses=row.responses,
             students=stats.students,
@@ -239,9 +253,9 @@ def _charts(stats: checkin_stats.CheckInStats) -> list[Chart]:
     charts = []
     scale = next((q for q in stats.checkin.questions if q["kind"] in checkins.SCALE_KINDS), None)
     if scale is not None:
-        title = f"Answers to “{scale['prompt']}”"
+        title = _("Answers to “%(question)s”", question=scale["prompt"])
         charts.append(distribution_chart(opened, title, scale["low"], scale["high"]))
-    charts.append(response_rate_chart(opened, "Share of students who answered"))
+    charts.append(response_rate_chart(opened, _("Share of students who answered")))
     return charts
 
 
@@ -269,8 +283,11 @@ def missing(course_id: int, occurrence_id: int) -> Any:
     errors: dict[str, str] = {}
     body = request.form.get(
         "body",
-        "Hello {first_name}, we missed your answer to "
-        "{activity_title} this week. How are you getting on?",
+        # Its merge fields in braces stay as they are in every language: filled in per student.
+        _(
+            "Hello {first_name}, we missed your answer to "
+            "{activity_title} this week. How are you getting on?"
+        ),
     )
     if request.method == "POST":
         chosen = ids_from(request.form, "student")
@@ -308,7 +325,7 @@ def missing(course_id: int, occurrence_id: int) -> Any:
 def answer(course_id: int, occurrence_id: int) -> Any:
     grant = g.grant
     if not checkins.can_answer_checkins(grant):
-        abort(403, description="Check-ins are answered by the course's students.")
+        abort(403, description=_("Check-ins are answered by the course's students."))
     occurrence, checkin = checkins.occurrence_in_course(db(), grant, occurrence_id)
     errors: dict[str, str] = {}
     current = next(
@@ -330,7 +347,7 @@ def answer(course_id: int, occurrence_id: int) -> Any:
             target = url_for("checkins.index", course_id=course_id, saved=1, talk=talk)
             return redirect(target, code=303)
     elif not (occurrence.opens_at <= _now() < occurrence.closes_at):
-        abort(403, description="This check-in is not open now.")
+        abort(403, description=_("This check-in is not open now."))
     page = render_template(
         "checkins/answer.html",
         course=_course(),
@@ -340,6 +357,7 @@ def answer(course_id: int, occurrence_id: int) -> Any:
         errors=errors,
         grant=grant,
         changing=current is not None,
+        prompt_of=shown_prompt,
     )
     return page, 400 if errors else 200
 

@@ -7,6 +7,7 @@ from flask import abort, g, jsonify, redirect, render_template, request, session
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
+from lti_tool.i18n import _
 from lti_tool.services.checkins import replies as checkin_replies
 from lti_tool.services.checkins import triage as checkin_triage
 from lti_tool.services.checkins.charts import sparkline
@@ -27,7 +28,7 @@ def triage(course_id: int) -> str:
     if (request.args.get("checkin") and not checkin_id) or (
         request.args.get("occurrence") and not occurrence_id
     ):
-        abort(404, description="There is no such check-in in this course.")
+        abort(404, description=_("There is no such check-in in this course."))
     page = checkin_triage.triage(
         db(),
         g.grant,

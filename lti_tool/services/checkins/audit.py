@@ -7,39 +7,84 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.numbers import format_decimal
+from flask_babel import get_locale
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _, ngettext
 from lti_tool.models import CheckIn, Occurrence
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.audit import (
     AuditAction,
     AuditFacts,
     Part,
-    plural,
     record_by,
     register_action,
 )
 
+# Stands for the moment inside a translated sentence, which the page writes with its formatter:
+# NUL, which no title can hold (PostgreSQL's text refuses it).
+_MOMENT = "\x00"
+
+
+def _around(sentence: str, moment: datetime) -> list[Part]:
+    """A translated sentence with `_MOMENT` in it, as the words before, the moment and after."""
+    before, _mark, after = sentence.partition(_MOMENT)
+    return [part for part in (before, moment, after) if part != ""]
+
 
 def _created(facts: AuditFacts) -> list[Part]:
-    said: list[Part] = [f"created the check-in {facts.quoted}"]
     first = facts.moment("first_opens_at")
-    if first is not None:
-        said += [", first open on ", first]
     times = facts.number("occurrences")
-    if times > 1:
-        said.append(f", {times} times in all")
+    said: list[Part]
+    if first is None:
+        said = [_("created the check-in %(title)s", title=facts.quoted)]
+    elif times > 1:
+        said = _around(
+            ngettext(
+                "created the check-in %(title)s, first open on %(when)s, %(num)d time in all",
+                "created the check-in %(title)s, first open on %(when)s, %(num)d times in all",
+                times,
+                title=facts.quoted,
+                when=_MOMENT,
+            ),
+            first,
+        )
+    else:
+        said = _around(
+            _(
+                "created the check-in %(title)s, first open on %(when)s",
+                title=facts.quoted,
+                when=_MOMENT,
+            ),
+            first,
+        )
     points = facts.details.get("points")
     if facts.details.get("graded") and isinstance(points, int | float):
-        said.append(f"; participation graded out of {points:g} points")
+        if float(points).is_integer():
+            graded = ngettext(
+                "participation graded out of %(num)d point",
+                "participation graded out of %(num)d points",
+                int(points),
+            )
+        else:
+            graded = _(
+                "participation graded out of %(points)s points",
+                points=format_decimal(points, locale=get_locale() or "en"),
+            )
+        said.append("; " + graded)
     if facts.details.get("anonymous"):
-        said.append("; answers anonymous")
+        said.append("; " + _("answers anonymous"))
     return said
 
 
 def _nudged(facts: AuditFacts) -> str:
-    count = facts.number("count")
-    return f"reminded {plural(count, 'student')} who had not answered {facts.quoted}"
+    return ngettext(
+        "reminded %(num)d student who had not answered %(title)s",
+        "reminded %(num)d students who had not answered %(title)s",
+        facts.number("count"),
+        title=facts.quoted,
+    )
 
 
 CREATED = register_action(AuditAction("checkin.created", _created))

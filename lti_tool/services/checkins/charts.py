@@ -18,8 +18,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from babel.lists import format_list
+from flask_babel import get_locale
 from markupsafe import Markup
 
+from lti_tool.i18n import _, ngettext
 from lti_tool.services.checkins.sparkline import (
     sparkline,  # noqa: F401 - re-exported: the charts' API
     trend,  # noqa: F401 - re-exported: the charts' API
@@ -37,7 +40,7 @@ PLOT_H = 150
 FONT, SMALL = 12, 11
 CHAR_W = 0.6  # average glyph width as a share of the font size, for fitting labels
 MAX_PITCH = 48  # one occurrence never becomes one huge bar
-MAX_LABEL = 12
+MAX_LABEL = 16  # "#10 15 Feb 2027"
 DESC_LIMIT = 12  # descriptions list the latest occurrences, the table holds them all
 
 _ids = itertools.count(1)
@@ -144,20 +147,26 @@ def _percent_axis(top: float) -> list[Markup]:
 
 
 def _empty(top: float) -> list[Markup]:
-    return [_text(LEFT + PLOT_W / 2, top + PLOT_H / 2, "No answers yet", size=FONT)]
+    return [_text(LEFT + PLOT_W / 2, top + PLOT_H / 2, _("No answers yet"), size=FONT)]
 
 
 def _modes(counts: Mapping[int, int]) -> str:
     most = max((counts.get(v, 0) for v in SCALE), default=0)
-    return " and ".join(str(v) for v in SCALE if most and counts.get(v, 0) == most)
+    modes = [str(v) for v in SCALE if most and counts.get(v, 0) == most]
+    return format_list(modes, locale=get_locale() or "en") if modes else ""
 
 
 def _listed(entries: list[str], labels: Sequence[str]) -> str:
     if len(entries) <= DESC_LIMIT:
         return "; ".join(entries) + "."
-    return (
-        f"{len(entries)} occurrences, {labels[0]} to {labels[-1]}. "
-        f"The latest {DESC_LIMIT}: " + "; ".join(entries[-DESC_LIMIT:]) + "."
+    return ngettext(
+        "%(num)d occurrence, %(first)s to %(last)s. The latest %(latest)d: %(entries)s.",
+        "%(num)d occurrences, %(first)s to %(last)s. The latest %(latest)d: %(entries)s.",
+        len(entries),
+        first=labels[0],
+        last=labels[-1],
+        latest=DESC_LIMIT,
+        entries="; ".join(entries[-DESC_LIMIT:]),
     )
 
 
@@ -175,23 +184,33 @@ def distribution_chart(
             body.append(_text(LEFT + pitch * (i + 0.5), top - 4, f"n={total}", size=10))
     labels = [s.label for s in stats]
     body += _axis_labels(labels, top + PLOT_H) if stats else _empty(top)
-    desc = "No answers yet."
+    desc = _("No answers yet.")
     if any(totals):
         entries = [
-            f"{s.label}: {total} answers, most often {_modes(s.counts)}"
+            ngettext(
+                "%(label)s: %(num)d answer, most often %(modes)s",
+                "%(label)s: %(num)d answers, most often %(modes)s",
+                total,
+                label=s.label,
+                modes=_modes(s.counts),
+            )
             if total
-            else f"{s.label}: no answers"
+            else _("%(label)s: no answers", label=s.label)
             for s, total in zip(stats, totals, strict=True)
         ]
-        scale = f"from {_end(1, low_label)} to {_end(5, high_label)}"
-        desc = f"Answers {scale} per occurrence. " + _listed(entries, labels)
+        scale = _(
+            "Answers from %(low)s to %(high)s per occurrence.",
+            low=_end(1, low_label),
+            high=_end(5, high_label),
+        )
+        desc = f"{scale} {_listed(entries, labels)}"
     ends = {1: low_label, 5: high_label}
-    headers = ["Occurrence", "Answers", *(_end(v, ends.get(v, "")) for v in SCALE)]
+    headers = [_("Occurrence"), _("Answers"), *(_end(v, ends.get(v, "")) for v in SCALE)]
     rows = [
         [s.label, str(total), *_shares(s.counts, total)]
         for s, total in zip(stats, totals, strict=True)
     ]
-    caption = title if stats else f"{title}: no answers yet"
+    caption = title if stats else _("%(title)s: no answers yet", title=title)
     return Chart(_svg(top + PLOT_H + 24, title, desc, body), ChartTable(caption, headers, rows))
 
 
@@ -219,7 +238,7 @@ def _shares(counts: Mapping[int, int], total: int) -> list[str]:
 
 
 def _legend(low_label: str, high_label: str) -> list[Markup]:
-    parts = [_text(0, 12, "From the bottom:", fill=INK, anchor="start")]
+    parts = [_text(0, 12, _("From the bottom:"), fill=INK, anchor="start")]
     for i, value in enumerate(SCALE):
         x = 104.0 + 30 * i
         parts.append(_rect(x, 3, 11, 11, fill=PALETTE[value]))
@@ -233,7 +252,7 @@ def _legend(low_label: str, high_label: str) -> list[Markup]:
 def response_rate_chart(stats: Sequence[OccurrenceStats], title: str) -> Chart:
     """The share of expected students who answered each occurrence, as points on a line."""
     top = 24
-    body = [_text(0, 12, "Students who answered", fill=INK, anchor="start"), *_percent_axis(top)]
+    body = [_text(0, 12, _("Students who answered"), fill=INK, anchor="start"), *_percent_axis(top)]
     pitch = _pitch(len(stats))
     rates = [s.responses / s.students if s.students else None for s in stats]
     spots = {
@@ -264,19 +283,31 @@ def response_rate_chart(stats: Sequence[OccurrenceStats], title: str) -> Chart:
     labels = [s.label for s in stats]
     body += _axis_labels(labels, top + PLOT_H) if stats else _empty(top)
     entries = [
-        f"{s.label}: {s.responses} of {s.students} students answered ({round(100 * r)}%)"
+        ngettext(
+            "%(label)s: %(answered)d of %(num)d student answered (%(percent)d%%)",
+            "%(label)s: %(answered)d of %(num)d students answered (%(percent)d%%)",
+            s.students,
+            label=s.label,
+            answered=s.responses,
+            percent=round(100 * r),
+        )
         if r is not None
-        else f"{s.label}: {s.responses} answers, no students expected"
+        else ngettext(
+            "%(label)s: %(num)d answer, no students expected",
+            "%(label)s: %(num)d answers, no students expected",
+            s.responses,
+            label=s.label,
+        )
         for s, r in zip(stats, rates, strict=True)
     ]
-    desc = _listed(entries, labels) if any(s.responses for s in stats) else "No answers yet."
+    desc = _listed(entries, labels) if any(s.responses for s in stats) else _("No answers yet.")
     rows = [
         [s.label, str(s.responses), str(s.students), "—" if r is None else f"{round(100 * r)}%"]
         for s, r in zip(stats, rates, strict=True)
     ]
     table = ChartTable(
-        title if stats else f"{title}: no answers yet",
-        ["Occurrence", "Answered", "Students", "Response rate"],
+        title if stats else _("%(title)s: no answers yet", title=title),
+        [_("Occurrence"), _("Answered"), _("Students"), _("Response rate")],
         rows,
     )
     return Chart(_svg(top + PLOT_H + 24, title, desc, body), table)

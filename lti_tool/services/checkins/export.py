@@ -19,6 +19,9 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
+from lti_tool.i18n import _
+from lti_tool.services.checkins.words import shown_prompt
+
 BOM = "\ufeff"
 CHUNK_CHARACTERS = 64 * 1024  # how much of a streamed export is sent at a time
 # OWASP's list, their full-width forms, and "|" and "%" which older spreadsheets also act on.
@@ -33,6 +36,25 @@ class ExportRow:
     student_email: str | None
     submitted_at: datetime | None
     answers: Mapping[str, Any]  # question id -> the answer as stored
+
+
+@dataclass(frozen=True)
+class CsvWords:
+    """The export's own words in the reader's language: read while the request lasts, since a
+    streamed export writes its rows after it."""
+
+    header: list[str]
+    yes: str = "yes"
+    no: str = "no"
+
+
+def csv_words(questions: Sequence[Mapping[str, Any]], anonymous: bool) -> CsvWords:
+    """The header (one column per question, named by its words) and how a tick reads."""
+    header = [_("occurrence"), _("opened")]
+    if not anonymous:
+        header += [_("student"), _("email"), _("submitted")]
+    header += [shown_prompt(question) for question in questions]
+    return CsvWords(header, _("yes"), _("no"))
 
 
 def neutralised(cell: str) -> str:
@@ -50,11 +72,12 @@ def iso_utc(moment: datetime | None) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def answer_text(value: Any) -> str:
+def answer_text(value: Any, words: CsvWords | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):  # "I'd like to talk to someone"
-        return "yes" if value else "no"
+        said = words or CsvWords([])
+        return said.yes if value else said.no
     return str(value)
 
 
@@ -81,16 +104,18 @@ def responses_csv(
 
 
 def responses_csv_chunks(
-    questions: Sequence[Mapping[str, Any]], rows: Iterable[ExportRow], anonymous: bool
+    questions: Sequence[Mapping[str, Any]],
+    rows: Iterable[ExportRow],
+    anonymous: bool,
+    words: CsvWords | None = None,
 ) -> Iterator[str]:
     """`responses_csv` in pieces: the header first, then about CHUNK_CHARACTERS at a time, for
     rows that already come in the order their occurrences opened (as `stats.export_rows` reads
-    them): only the rows of one occurrence are held at a time, to be put in order within it."""
+    them): only the rows of one occurrence are held at a time, to be put in order within it.
+    `words` as `csv_words` read them during the request (else read when the header is written)."""
     ids = [question["id"] for question in questions]
-    header = ["occurrence", "opened"]
-    if not anonymous:
-        header += ["student", "email", "submitted"]
-    header += [str(question.get("prompt") or question["id"]) for question in questions]
+    said = words or csv_words(questions, anonymous)
+    header = said.header
 
     def order(row: ExportRow) -> tuple[Any, ...]:
         if anonymous:
@@ -111,7 +136,7 @@ def responses_csv_chunks(
             if not anonymous:
                 cells += [row.student_name or "", row.student_email or ""]
                 cells.append(iso_utc(row.submitted_at))
-            cells += [answer_text(row.answers.get(i)) for i in ids]
+            cells += [answer_text(row.answers.get(i), said) for i in ids]
             writer.writerow([neutralised(cell) for cell in cells])
             if out.tell() >= CHUNK_CHARACTERS:
                 yield out.getvalue()

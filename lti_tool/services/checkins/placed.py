@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import CheckIn, Occurrence, Placement
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.refusals import Refused
@@ -37,7 +38,7 @@ class CheckInTargets:
     def bind(self, session: Session, placement: Placement, target_id: int) -> None:
         checkin = session.get(CheckIn, target_id)
         if checkin is None or checkin.course_id != placement.course_id or checkin.archived_at:
-            raise Refused(400, "There is no such check-in in this course.")
+            raise Refused(400, _("There is no such check-in in this course."))
         checkin.placement_id = placement.id
 
     def bind_copy(self, session: Session, copied_from: Placement, placement: Placement) -> bool:
@@ -71,10 +72,10 @@ def to_choose(session: Session, grant: CourseGrant, placement_id: int) -> Placem
     """A check-in placement of this course that opens none of its check-ins: a link the LMS
     copied from an earlier course whose check-in was not brought over. Staff choose one."""
     if not grant.is_staff:
-        raise Refused(403, "Only the course's staff choose what a link opens.")
+        raise Refused(403, _("Only the course's staff choose what a link opens."))
     placement = session.get(Placement, placement_id)
     if placement is None or placement.course_id != grant.course_id or placement.kind != KIND:
-        raise Refused(404, "There is no such link in this course.")
+        raise Refused(404, _("There is no such link in this course."))
     return placement
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import (
     BulkStart,
     CheckIn,
@@ -47,7 +48,8 @@ def checkin_thread(
     keys = {"checkin_id": checkin.id, "student_id": student_id}
     values = {
         "course_id": checkin.course_id,
-        "title": f"Check-in: {checkin.title}",
+        # Stored: in the words of the staff member who answers first (their reply's language).
+        "title": _("Check-in: %(title)s", title=checkin.title),
         "started_by_id": started_by,
         "created_at": now,
         "last_message_at": now,
@@ -56,33 +58,34 @@ def checkin_thread(
 
 
 def quoted(checkin: CheckIn, response: CheckInResponse) -> str:
-    """The student's answers as a Markdown quote, to open a reply with."""
+    """The student's answers as a Markdown quote, to open a reply with (stored with the reply,
+    so in the words of the staff member who writes it)."""
     lines = []
     for question in checkin.questions:
         value = response.answers.get(question["id"])
         if question["kind"] in SCALE_KINDS and value:
-            shown = f"{FACES.get(value, '')} {value} of 5".strip()
+            shown = f"{FACES.get(value, '')} {_('%(value)s of 5', value=value)}".strip()
             lines.append(f"**{question['prompt']}** {shown}")
         elif question["kind"] == "text" and value:
             lines.append(f"**{question['prompt']}** {value}")
         elif question["kind"] == "talk" and value:
-            lines.append("**You asked to talk to someone.**")
+            lines.append(f"**{_('You asked to talk to someone.')}**")
     return "\n".join("> " + line.replace("\n", "\n> ") for line in lines)
 
 
 def _response(
     session: Session, grant: CourseGrant, response_id: int
 ) -> tuple[CheckInResponse, CheckIn]:
-    not_found = CheckInRefused(404, "There is no such response in this course.")
+    not_found = CheckInRefused(404, _("There is no such response in this course."))
     response = session.get(CheckInResponse, response_id)
     if response is None or not grant.is_staff:
         raise not_found
     try:
-        _, checkin = occurrence_in_course(session, grant, response.occurrence_id)
+        checkin = occurrence_in_course(session, grant, response.occurrence_id)[1]
     except CheckInRefused:
         raise not_found from None  # the same answer as an id that never existed
     if checkin.anonymous:
-        raise CheckInRefused(403, "This check-in is anonymous: nobody can follow an answer up.")
+        raise CheckInRefused(403, _("This check-in is anonymous: nobody can follow an answer up."))
     return response, checkin
 
 
@@ -143,7 +146,7 @@ def non_respondents(
     """The course's active students with no answer to this occurrence, by name: those this
     staff member may write to (the feedback rule), and how many others."""
     if not grant.is_staff:
-        raise CheckInRefused(403, "Only the course's staff see who has not answered.")
+        raise CheckInRefused(403, _("Only the course's staff see who has not answered."))
     occurrence, checkin = occurrence_in_course(session, grant, occurrence_id)
     if checkin.anonymous:  # who has not answered would tell who has
         return Missing(occurrence, checkin, [])
@@ -180,17 +183,19 @@ def nudge(
     number of statements however many students); the caller queues it when it commits."""
     missing = non_respondents(session, grant, occurrence_id, settings)
     if missing.checkin.anonymous:
-        raise CheckInRefused(403, "This check-in is anonymous: nobody can be nudged.")
-    allowed = {sid for sid, _ in missing.students}  # only those this person may write to
+        raise CheckInRefused(403, _("This check-in is anonymous: nobody can be nudged."))
+    allowed = {sid for sid, _name in missing.students}  # only those this person may write to
     chosen = [sid for sid in dict.fromkeys(student_ids) if sid in allowed][:MAX_NUDGE]
     if not chosen or not template.strip():
         raise CheckInRefused(
-            400, "Nothing was sent.", {"body": "Choose students and write something first."}
+            400,
+            _("Nothing was sent."),
+            {"body": _("Choose students and write something first.")},
         )
     bulk = BulkStart(
         course_id=grant.course_id,
         started_by_id=grant.person_id,
-        title=f"Check-in: {missing.checkin.title}",
+        title=_("Check-in: %(title)s", title=missing.checkin.title),
         body=template,
         checkin_id=missing.checkin.id,
         student_ids=chosen,

@@ -13,12 +13,13 @@ date it was given. The weeks skipped are kept with the schedule, for its page to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lti_tool.i18n import _, ngettext
 from lti_tool.services.refusals import Refused
 
 MAX_OCCURRENCES = 52
@@ -50,6 +51,35 @@ class Schedule:
         if skipped:
             shape["skipped_weeks"] = [week.isoformat() for week in skipped]
         return shape
+
+
+def in_words(shape: Mapping[str, Any], with_zone: bool = False) -> str:
+    """A schedule as a check-in stores it (`Schedule.as_json`), as staff read it: "Every 7 days,
+    10 times, open 72 hours each time", and with its zone ", Europe/London time." after."""
+    every = int(shape.get("every_days") or 0)
+    count = int(shape.get("count") or 1)
+    hours = int(shape.get("open_hours") or 0)
+    if every:
+        days = ngettext("%(num)d day", "%(num)d days", every)
+        repeats = ngettext(
+            "Every %(days)s, %(num)d time", "Every %(days)s, %(num)d times", count, days=days
+        )
+    else:
+        repeats = _("Once")
+    if with_zone:
+        return ngettext(
+            "%(schedule)s, open %(num)d hour each time, %(zone)s time.",
+            "%(schedule)s, open %(num)d hours each time, %(zone)s time.",
+            hours,
+            schedule=repeats,
+            zone=str(shape.get("time_zone") or "UTC"),
+        )
+    return ngettext(
+        "%(schedule)s, open %(num)d hour each time",
+        "%(schedule)s, open %(num)d hours each time",
+        hours,
+        schedule=repeats,
+    )
 
 
 def week_of(day: date) -> date:
@@ -99,30 +129,30 @@ def parse_schedule(
     errors: dict[str, str] = {}
     start = local_time(first)
     if start is None:
-        errors["first"] = "Give the date and time it first opens, between 2000 and 2100."
-    every = _number(every_days, {0, 7, 14}, "repeat", "Choose how often it repeats.", errors)
+        errors["first"] = _("Give the date and time it first opens, between 2000 and 2100.")
+    every = _number(every_days, {0, 7, 14}, "repeat", _("Choose how often it repeats."), errors)
     times = _number(
         count,
         set(range(1, MAX_OCCURRENCES + 1)),
         "count",
-        f"Give how many times, from 1 to {MAX_OCCURRENCES}.",
+        _("Give how many times, from 1 to %(most)d.", most=MAX_OCCURRENCES),
         errors,
     )
     hours = _number(
         open_hours,
         set(range(1, MAX_OPEN_HOURS + 1)),
         "open_hours",
-        f"Give how many hours it stays open, from 1 to {MAX_OPEN_HOURS}.",
+        _("Give how many hours it stays open, from 1 to %(most)d.", most=MAX_OPEN_HOURS),
         errors,
     )
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        errors["time_zone"] = "Choose a time zone."
+        errors["time_zone"] = _("Choose a time zone.")
     if every and hours and hours > every * 24:
-        errors["open_hours"] = "It must close before it opens again."
+        errors["open_hours"] = _("It must close before it opens again.")
     if errors or start is None:
-        raise Refused(400, "The check-in was not saved.", errors)
+        raise Refused(400, _("The check-in was not saved."), errors)
     weeks_off = frozenset(week_of(day) for day in holidays)
     return Schedule(start, every, times if every else 1, hours, time_zone, weeks_off)
 

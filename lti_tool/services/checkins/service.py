@@ -12,13 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from babel.numbers import format_decimal
+from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import CheckIn, CheckInResponse, Course, Occurrence, Person
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins import audit, urgency
 from lti_tool.services.checkins.schedule import Schedule, occurrences
+from lti_tool.services.checkins.words import stored_talk_prompt
 from lti_tool.services.grades.service import ActivitySpec, record_score
 from lti_tool.services.refusals import Refused
 from lti_tool.services.upsert import upsert
@@ -31,11 +35,15 @@ MAX_PROMPT = 300
 MAX_LABEL = 60
 MAX_TEXT_ANSWER = 2_000
 MAX_POINTS = 1_000.0
-TALK_PROMPT = "I'd like to talk to someone on the course team"
 
 
 class CheckInRefused(Refused):
     """A refusal about check-ins (see Refused)."""
+
+
+def _number(value: float) -> str:
+    """A number as the reader's language writes it: "2,000" in English, "2 000" in Polish."""
+    return format_decimal(value, locale=get_locale() or "en")
 
 
 def can_manage_checkins(grant: CourseGrant) -> bool:
@@ -48,7 +56,7 @@ def can_answer_checkins(grant: CourseGrant) -> bool:
 
 def _staff_only(grant: CourseGrant) -> None:
     if not can_manage_checkins(grant):
-        raise CheckInRefused(403, "Only the course's staff manage check-ins.")
+        raise CheckInRefused(403, _("Only the course's staff manage check-ins."))
 
 
 @dataclass(frozen=True)
@@ -71,8 +79,9 @@ def questions_from(form: CheckInForm, errors: dict[str, str]) -> list[dict[str, 
     scale = " ".join(form.scale_prompt.split())
     if scale:
         kind = form.scale_style if form.scale_style in SCALE_KINDS else "scale"
-        low = " ".join(form.low_label.split())[:MAX_LABEL] or "Not at all"
-        high = " ".join(form.high_label.split())[:MAX_LABEL] or "Very"
+        # Left empty, in the words of whoever creates it (like everything else they type).
+        low = " ".join(form.low_label.split())[:MAX_LABEL] or _("Not at all")
+        high = " ".join(form.high_label.split())[:MAX_LABEL] or _("Very")
         questions.append(
             {"id": "scale", "kind": kind, "prompt": scale[:MAX_PROMPT], "low": low, "high": high}
         )
@@ -80,9 +89,10 @@ def questions_from(form: CheckInForm, errors: dict[str, str]) -> list[dict[str, 
     if text:
         questions.append({"id": "text", "kind": "text", "prompt": text[:MAX_PROMPT]})
     if form.talk and not form.anonymous:  # nobody could follow an anonymous request up
-        questions.append({"id": "talk", "kind": "talk", "prompt": TALK_PROMPT})
+        # Rapport's words, stored in English: pages show them in their reader's (`words`).
+        questions.append({"id": "talk", "kind": "talk", "prompt": stored_talk_prompt()})
     if not questions:
-        errors["scale_prompt"] = "Ask at least one question."
+        errors["scale_prompt"] = _("Ask at least one question.")
     return questions
 
 
@@ -90,7 +100,9 @@ def _checked(form: CheckInForm) -> tuple[str, list[dict[str, Any]], float | None
     errors: dict[str, str] = {}
     title = " ".join(form.title.split())
     if not title or len(title) > MAX_TITLE:
-        errors["title"] = f"Give the check-in a title of at most {MAX_TITLE} characters."
+        errors["title"] = _(
+            "Give the check-in a title of at most %(most)d characters.", most=MAX_TITLE
+        )
     questions = questions_from(form, errors)
     points = None
     if form.graded:
@@ -99,7 +111,9 @@ def _checked(form: CheckInForm) -> tuple[str, list[dict[str, Any]], float | None
         except ValueError:
             points = None
         if points is None or not 0 < points <= MAX_POINTS:
-            errors["points"] = f"Give the points, more than 0 and at most {MAX_POINTS:g}."
+            errors["points"] = _(
+                "Give the points, more than 0 and at most %(most)s.", most=f"{MAX_POINTS:g}"
+            )
     return title, questions, points, errors
 
 
@@ -114,7 +128,7 @@ def create_checkin(
     _staff_only(grant)
     title, questions, points, errors = _checked(form)
     if errors:
-        raise CheckInRefused(400, "The check-in was not saved.", errors)
+        raise CheckInRefused(400, _("The check-in was not saved."), errors)
     checkin = CheckIn(
         course_id=grant.course_id,
         title=title,
@@ -134,14 +148,14 @@ def create_checkin(
             Occurrence(checkin_id=checkin.id, number=number, opens_at=opens, closes_at=closes)
         )
     session.flush()
-    audit.checkin_created(session, grant, checkin, [opens for opens, _ in times], now)
+    audit.checkin_created(session, grant, checkin, [opens for opens, _closes in times], now)
     return checkin
 
 
 def checkin_in_course(session: Session, grant: CourseGrant, checkin_id: int) -> CheckIn:
     checkin = session.get(CheckIn, checkin_id)
     if checkin is None or checkin.course_id != grant.course_id:
-        raise CheckInRefused(404, "There is no such check-in in this course.")
+        raise CheckInRefused(404, _("There is no such check-in in this course."))
     return checkin
 
 
@@ -151,7 +165,7 @@ def occurrence_in_course(
     occurrence = session.get(Occurrence, occurrence_id)
     checkin = session.get(CheckIn, occurrence.checkin_id) if occurrence else None
     if occurrence is None or checkin is None or checkin.course_id != grant.course_id:
-        raise CheckInRefused(404, "There is no such check-in in this course.")
+        raise CheckInRefused(404, _("There is no such check-in in this course."))
     return occurrence, checkin
 
 
@@ -197,17 +211,19 @@ def parse_answers(questions: list[dict[str, Any]], form: Mapping[str, str]) -> d
         raw = (form.get(key) or "").strip()
         if kind in SCALE_KINDS:
             if raw not in {"1", "2", "3", "4", "5"}:
-                errors[key] = "Choose one of the five answers."
+                errors[key] = _("Choose one of the five answers.")
             else:
                 answers[key] = int(raw)
         elif kind == "text":
             if len(raw) > MAX_TEXT_ANSWER:
-                errors[key] = f"At most {MAX_TEXT_ANSWER:,} characters, please."
+                errors[key] = _(
+                    "At most %(most)s characters, please.", most=_number(MAX_TEXT_ANSWER)
+                )
             answers[key] = raw
         elif kind == "talk":
             answers[key] = raw == "yes"
     if errors:
-        raise CheckInRefused(400, "Your answer was not saved.", errors)
+        raise CheckInRefused(400, _("Your answer was not saved."), errors)
     return answers
 
 
@@ -220,12 +236,12 @@ def answer(
 ) -> CheckInResponse:
     """Save the student's answer; answering again replaces it until the check-in closes."""
     if not can_answer_checkins(grant):
-        raise CheckInRefused(403, "Check-ins are answered by the course's students.")
+        raise CheckInRefused(403, _("Check-ins are answered by the course's students."))
     occurrence, checkin = occurrence_in_course(session, grant, occurrence_id)
     if now < occurrence.opens_at:
-        raise CheckInRefused(403, "This check-in has not opened yet.")
+        raise CheckInRefused(403, _("This check-in has not opened yet."))
     if now >= occurrence.closes_at:
-        raise CheckInRefused(403, "This check-in has closed; your last answer stands.")
+        raise CheckInRefused(403, _("This check-in has closed; your last answer stands."))
     answers = parse_answers(checkin.questions, form)
     score = next((answers[q["id"]] for q in checkin.questions if q["kind"] in SCALE_KINDS), None)
     talk = bool(answers.get("talk"))
@@ -284,7 +300,7 @@ class HistoryEntry:
 def student_history(session: Session, grant: CourseGrant) -> list[HistoryEntry]:
     """The student's own answers, newest first, with whether staff answered them."""
     if not can_answer_checkins(grant):
-        raise CheckInRefused(403, "Only students have a check-in history.")
+        raise CheckInRefused(403, _("Only students have a check-in history."))
     rows = session.execute(
         select(CheckInResponse, Occurrence, CheckIn)
         .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)

@@ -6,26 +6,42 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from lti_tool.i18n import _, lazy_gettext, ngettext
 from lti_tool.services.checkins.schedule import FIRST_YEARS
 from lti_tool.services.course_settings import SettingInvalid, SettingSpec, register_setting
 
-FEATURE = "Check-ins"
+FEATURE = lazy_gettext("Check-ins")
 MAX_HOLIDAYS = 30
 _DATE_SEPARATORS = re.compile(r"[\s,;]+")
 
+# Read in the language of whoever reads them: a new check-in's form starts with them in staff's.
 QUESTION_PRESETS: dict[str, tuple[str, str, str]] = {
     # key: (the 1 to 5 question, words under 1, words under 5)
-    "confidence": ("How confident do you feel about this week's work?", "Lost", "On top of it"),
-    "workload": ("How manageable was this week's workload?", "Far too much", "Just right"),
-    "wellbeing": ("How are you doing overall?", "Not well", "Really well"),
+    "confidence": (
+        lazy_gettext("How confident do you feel about this week's work?"),
+        lazy_gettext("Lost"),
+        lazy_gettext("On top of it"),
+    ),
+    "workload": (
+        lazy_gettext("How manageable was this week's workload?"),
+        lazy_gettext("Far too much"),
+        lazy_gettext("Just right"),
+    ),
+    "wellbeing": (
+        lazy_gettext("How are you doing overall?"),
+        lazy_gettext("Not well"),
+        lazy_gettext("Really well"),
+    ),
 }
 
 QUESTIONS = register_setting(
     SettingSpec(
         key="checkins.questions",
         feature=FEATURE,
-        label="Question a new check-in starts with",
-        help="The 1 to 5 question filled in on a new check-in; staff can change it there.",
+        label=lazy_gettext("Question a new check-in starts with"),
+        help=lazy_gettext(
+            "The 1 to 5 question filled in on a new check-in; staff can change it there."
+        ),
         default="confidence",
         kind="choice",
         choices=tuple((key, preset[0]) for key, preset in QUESTION_PRESETS.items()),
@@ -36,11 +52,17 @@ REPEAT = register_setting(
     SettingSpec(
         key="checkins.repeat",
         feature=FEATURE,
-        label="How often a new check-in repeats",
-        help="Weekly check-ins catch a student drifting before a fortnight has gone by.",
+        label=lazy_gettext("How often a new check-in repeats"),
+        help=lazy_gettext(
+            "Weekly check-ins catch a student drifting before a fortnight has gone by."
+        ),
         default="7",
         kind="choice",
-        choices=(("0", "Once"), ("7", "Every week"), ("14", "Every two weeks")),
+        choices=(
+            ("0", lazy_gettext("Once")),
+            ("7", lazy_gettext("Every week")),
+            ("14", lazy_gettext("Every two weeks")),
+        ),
     )
 ).key
 
@@ -48,8 +70,8 @@ COUNT = register_setting(
     SettingSpec(
         key="checkins.count",
         feature=FEATURE,
-        label="How many times a new check-in opens",
-        help="Usually the number of teaching weeks.",
+        label=lazy_gettext("How many times a new check-in opens"),
+        help=lazy_gettext("Usually the number of teaching weeks."),
         default=10,
         kind="int",
         minimum=1,
@@ -61,8 +83,10 @@ OPEN_HOURS = register_setting(
     SettingSpec(
         key="checkins.open_hours",
         feature=FEATURE,
-        label="Hours a check-in stays open",
-        help="72 hours gives students who study at weekends or after work a fair chance.",
+        label=lazy_gettext("Hours a check-in stays open"),
+        help=lazy_gettext(
+            "72 hours gives students who study at weekends or after work a fair chance."
+        ),
         default=72,
         kind="int",
         minimum=1,
@@ -74,8 +98,10 @@ ANONYMOUS = register_setting(
     SettingSpec(
         key="checkins.anonymous",
         feature=FEATURE,
-        label="New check-ins are anonymous",
-        help="Anonymous answers show staff totals only: nobody can follow them up personally.",
+        label=lazy_gettext("New check-ins are anonymous"),
+        help=lazy_gettext(
+            "Anonymous answers show staff totals only: nobody can follow them up personally."
+        ),
         default=False,
     )
 ).key
@@ -84,8 +110,10 @@ GRADED = register_setting(
     SettingSpec(
         key="checkins.graded",
         feature=FEATURE,
-        label="New check-ins grade participation",
-        help="Students earn points in the LMS gradebook for each check-in they answer.",
+        label=lazy_gettext("New check-ins grade participation"),
+        help=lazy_gettext(
+            "Students earn points in the LMS gradebook for each check-in they answer."
+        ),
         default=False,
     )
 ).key
@@ -94,8 +122,8 @@ POINTS = register_setting(
     SettingSpec(
         key="checkins.points",
         feature=FEATURE,
-        label="Points for answering every check-in",
-        help="Shared evenly between the times a check-in opens.",
+        label=lazy_gettext("Points for answering every check-in"),
+        help=lazy_gettext("Shared evenly between the times a check-in opens."),
         default=10,
         kind="int",
         minimum=1,
@@ -117,10 +145,14 @@ def holiday_dates(text: str) -> list[date]:
             day = None
         if day is None or day.year not in FIRST_YEARS:
             shown = word if len(word) <= 20 else word[:20] + "…"
-            raise SettingInvalid(f"“{shown}” is not a date: write each as 2027-04-05.")
+            raise SettingInvalid(
+                _("“%(shown)s” is not a date: write each as 2027-04-05.", shown=shown)
+            )
         days.add(day)
     if len(days) > MAX_HOLIDAYS:
-        raise SettingInvalid(f"Name at most {MAX_HOLIDAYS} weeks.")
+        raise SettingInvalid(
+            ngettext("Name at most %(num)d week.", "Name at most %(num)d weeks.", MAX_HOLIDAYS)
+        )
     return sorted(days)
 
 
@@ -133,10 +165,12 @@ HOLIDAYS = register_setting(
     SettingSpec(
         key="checkins.holidays",
         feature=FEATURE,
-        label="Weeks without check-ins",
-        help="A date in each week with no check-in, such as a holiday or a reading week, "
-        "e.g. 2027-04-05, 2027-04-12. A new weekly or fortnightly check-in skips those weeks "
-        "(Monday to Sunday) and still opens as many times.",
+        label=lazy_gettext("Weeks without check-ins"),
+        help=lazy_gettext(
+            "A date in each week with no check-in, such as a holiday or a reading week, "
+            "e.g. 2027-04-05, 2027-04-12. A new weekly or fortnightly check-in skips those weeks "
+            "(Monday to Sunday) and still opens as many times."
+        ),
         default="",
         kind="text",
         normal=normal_holidays,

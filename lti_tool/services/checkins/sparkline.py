@@ -13,6 +13,7 @@ from statistics import fmean
 
 from markupsafe import Markup
 
+from lti_tool.i18n import _
 from lti_tool.services.svg import ACCENT, GRID, Point, broken_line, element
 
 WIDTH, HEIGHT = 80, 20
@@ -33,16 +34,30 @@ def trend(values: Sequence[int | None]) -> str:
     return "falling" if change <= -RISE else "steady"
 
 
+def _trend_words(key: str) -> str:
+    """A trend (`trend`'s key, which summaries store) in the reader's words."""
+    words = {"rising": _("rising"), "falling": _("falling"), "steady": _("steady")}
+    return words.get(key, key)
+
+
 def sparkline(values: Sequence[int | None], label: str) -> Markup:
     """One student's answers on the 1..5 scale as a tiny line; a gap where they missed one.
 
     Its name says whose (`label`, e.g. the student's name; may be empty) and the values in
     words: "Ada Lovelace, scores 3, 4, missed, 2: falling"."""
     values = tuple(values)
-    scores = ", ".join("missed" if v is None else str(v) for v in values)
-    answered = any(v is not None for v in values)
-    words = f"scores {scores}: {trend(values)}" if answered else "no answers"
-    name = f"{label}, {words}" if label else words[:1].upper() + words[1:]
+    if any(v is not None for v in values):
+        missed = _("missed")
+        scores = ", ".join(missed if v is None else str(v) for v in values)
+        said = _trend_words(trend(values))
+        if label:
+            name = _(
+                "%(name)s, scores %(scores)s: %(trend)s", name=label, scores=scores, trend=said
+            )
+        else:
+            name = _("Scores %(scores)s: %(trend)s", scores=scores, trend=said)
+    else:
+        name = _("%(name)s, no answers", name=label) if label else _("No answers")
     return element(
         "svg",
         element("title", name) + _drawing(values),

@@ -11,10 +11,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import CheckIn, CheckInResponse, Membership, Occurrence, Person
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.checkins.export import ExportRow, responses_csv_chunks
+from lti_tool.services.checkins.export import ExportRow, csv_words, responses_csv_chunks
 from lti_tool.services.checkins.service import CheckInRefused, checkin_in_course
 
 EXPORT_CHUNK = 1_000  # responses read at a time for the CSV export
@@ -44,7 +45,7 @@ class CheckInStats:
 
 def checkin_stats(session: Session, grant: CourseGrant, checkin_id: int) -> CheckInStats:
     if not grant.is_staff:
-        raise CheckInRefused(403, "Only the course's staff see a check-in's answers.")
+        raise CheckInRefused(403, _("Only the course's staff see a check-in's answers."))
     checkin = checkin_in_course(session, grant, checkin_id)
     occurrences = session.scalars(
         select(Occurrence).where(Occurrence.checkin_id == checkin.id).order_by(Occurrence.number)
@@ -89,7 +90,7 @@ def checkin_stats(session: Session, grant: CourseGrant, checkin_id: int) -> Chec
 
 def course_checkins(session: Session, grant: CourseGrant) -> list[CheckIn]:
     if not grant.is_staff:
-        raise CheckInRefused(403, "Only the course's staff manage check-ins.")
+        raise CheckInRefused(403, _("Only the course's staff manage check-ins."))
     return list(
         session.scalars(
             select(CheckIn)
@@ -111,7 +112,7 @@ def export_rows(
     the request's), in one statement that brings each answer with its student, EXPORT_CHUNK at
     a time (a server-side cursor on PostgreSQL): so no request holds every answer at once."""
     if not grant.is_staff:
-        raise CheckInRefused(403, "Only the course's staff download a check-in's answers.")
+        raise CheckInRefused(403, _("Only the course's staff download a check-in's answers."))
     checkin = checkin_in_course(session, grant, checkin_id)
     answered = (
         select(
@@ -157,9 +158,10 @@ def csv_stream(
     """The export as CSV in pieces, read from a session of its own that closes when the last
     piece is sent or the download is abandoned: the request's session is gone by then."""
     questions, anonymous = checkin.questions, checkin.anonymous
+    words = csv_words(questions, anonymous)  # in the reader's language, while the request lasts
 
     def chunks() -> Iterator[str]:
         with sessions() as session:
-            yield from responses_csv_chunks(questions, rows(session), anonymous)
+            yield from responses_csv_chunks(questions, rows(session), anonymous, words)
 
     return chunks()

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from lti_tool.i18n import _
 from lti_tool.models import (
     CheckIn,
     CheckInResponse,
@@ -95,13 +96,13 @@ def triage(
     mine: bool = False,
 ) -> TriagePage:
     if not grant.is_staff:
-        raise CheckInRefused(403, "Only the course's staff triage check-ins.")
+        raise CheckInRefused(403, _("Only the course's staff triage check-ins."))
     occurrence = None
     checkin = checkin_in_course(session, grant, checkin_id) if checkin_id else None
     if occurrence_id:
         occurrence, checkin = occurrence_in_course(session, grant, occurrence_id)
     if checkin is not None and checkin.anonymous:
-        raise CheckInRefused(403, "This check-in is anonymous: its answers have no names.")
+        raise CheckInRefused(403, _("This check-in is anonymous: its answers have no names."))
     page = max(1, page)
     listed = _listed(grant, checkin, occurrence, mine)
     found = session.execute(_page_query(grant, listed, page)).all()
@@ -266,8 +267,8 @@ def _trends(
         )
         .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
         .where(
-            CheckInResponse.student_id.in_(sorted({s for s, _ in pairs})),
-            Occurrence.checkin_id.in_(sorted({c for _, c in pairs})),
+            CheckInResponse.student_id.in_(sorted({s for s, _checkin in pairs})),
+            Occurrence.checkin_id.in_(sorted({c for _student, c in pairs})),
         )
     ):
         scores[(student_id, checkin_id)][number] = score

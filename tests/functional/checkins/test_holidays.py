@@ -47,8 +47,8 @@ def test_named_weeks_off_are_skipped_and_shown(tool, platform):
     ]
     page = staff.text(f"checkins/{checkin}")
     assert "No check-in in the course's weeks off" in page
-    assert '<time datetime="2027-02-08">Monday 2027-02-08</time>' in page
-    assert '<time datetime="2027-02-15">Monday 2027-02-15</time>' in page
+    assert '<time datetime="2027-02-08">Mon, 8 Feb 2027</time>' in page
+    assert '<time datetime="2027-02-15">Mon, 15 Feb 2027</time>' in page
 
 
 def test_a_week_off_that_is_not_a_date_is_refused_and_nothing_changes(tool, platform):
