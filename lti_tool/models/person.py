@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -10,6 +11,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lti_tool.db import Base, utcnow
+from lti_tool.i18n import _
 
 
 class Person(Base):
@@ -62,7 +64,8 @@ class NameParts(Protocol):
 
 
 NAME_PARTS = ("registration_id", "sub", "name", "given_name", "family_name", "email", "erased_at")
-# How an erased person is shown: nothing about them is left to name them by.
+# What an erased person's words are replaced with where they are stored (services/privacy);
+# pages name them in the reader's language (`name_as`).
 FORMER_STUDENT = "Former student"
 FORMER_MEMBER = "Former member"
 
@@ -72,8 +75,10 @@ def short_code(who: NameParts) -> str:
 
 
 def name_as(who: NameParts, role_word: str) -> str:
+    """Their name; else, in the reader's language, a stand-in made of `role_word` (an English
+    key: "Student", "Staff", "Tutor", "Guest", "Person") and their short code."""
     if who.erased_at is not None:
-        return FORMER_STUDENT if role_word == "Student" else FORMER_MEMBER
+        return _("Former student") if role_word == "Student" else _("Former member")
     if who.name:
         return who.name
     joined = " ".join(part for part in (who.given_name, who.family_name) if part)
@@ -81,7 +86,18 @@ def name_as(who: NameParts, role_word: str) -> str:
         return joined
     if who.email:
         return who.email
-    return f"{role_word} {short_code(who)}"
+    code = short_code(who)
+    stand_in = _STAND_INS.get(role_word)
+    return stand_in(code) if stand_in else f"{role_word} {code}"
+
+
+_STAND_INS: dict[str, Callable[[str], str]] = {
+    "Student": lambda code: _("Student %(code)s", code=code),
+    "Staff": lambda code: _("Staff %(code)s", code=code),
+    "Tutor": lambda code: _("Tutor %(code)s", code=code),
+    "Guest": lambda code: _("Guest %(code)s", code=code),
+    "Person": lambda code: _("Person %(code)s", code=code),
+}
 
 
 # Lists of people run by name as `services.roster.people.sort_name` writes it (without regard to

@@ -5,6 +5,13 @@
 (function () {
   "use strict";
   var status = document.getElementById("triage-status");
+  // The page's words, in its language (templates/checkins/triage.html), with %(name)s filled.
+  var words = JSON.parse((status && status.getAttribute("data-words")) || "{}");
+  function say(key, values) {
+    return (words[key] || key).replace(/%\((\w+)\)s/g, function (all, name) {
+      return values && name in values ? values[name] : all;
+    });
+  }
 
   function announce(text, isError) {
     if (!status) { return; }
@@ -29,7 +36,7 @@
     if (state) {
       var tag = document.createElement("span");
       tag.className = "tag pin";
-      tag.textContent = "Answered";
+      tag.textContent = say("answered");
       state.replaceChildren(tag);
     }
     var actions = card.querySelector(".triage-actions");
@@ -38,7 +45,7 @@
       p.className = "small";
       var link = document.createElement("a");
       link.href = threadUrl;
-      link.textContent = "Open the conversation with " + name;
+      link.textContent = say("open", { name: name });
       p.appendChild(link);
       actions.replaceWith(p);
     }
@@ -59,20 +66,20 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (!response.ok) {
-          throw new Error(body.message || "The reply was not sent. Try again.");
+          throw new Error(body.message || say("failed"));
         }
         return body;
       });
     }).then(function (body) {
-      var name = card.getAttribute("data-name") || "the student";
+      var name = card.getAttribute("data-name") || say("someone");
       var next = nextCard(card);
       markAnswered(card, body.thread_url);
-      announce("Reply sent to " + name + ": it is in their feedback thread." +
-        (next ? " Next: " + (next.getAttribute("data-name") || "") + "." : ""), false);
+      announce(next ? say("sent_next", { name: name, next: next.getAttribute("data-name") || "" })
+        : say("sent", { name: name }), false);
       (next || card).focus();
     }).catch(function (error) {
       if (button) { button.disabled = false; }
-      announce("Not sent: " + error.message, true);
+      announce(say("not_sent", { reason: error.message }), true);
     });
   });
 })();

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.dates import format_date
 from lti_tool.extensions import db, rapport
-from lti_tool.i18n import _
+from lti_tool.i18n import _, lazy_gettext
 from lti_tool.jobs import enqueue_after_commit
 from lti_tool.models import BulkStart, Course
 from lti_tool.services.checkins import placed as placed_checkins
@@ -51,14 +51,14 @@ from lti_tool.views.times import course_zone
 
 bp = Blueprint("checkins", __name__)
 
-# Not marked yet: placements store `title` (audit details, a link's default title) and send
-# `description` to the LMS as JSON, which a lazy string cannot be (see the i18n report).
 register_kind(
     PlaceableKind(
         kind="checkin",
-        title="Check-in",
-        description="Short, regular questions each student answers in under a minute; your "
-        "team sees who needs a word first.",
+        title=lazy_gettext("Check-in"),
+        description=lazy_gettext(
+            "Short, regular questions each student answers in under a minute; your "
+            "team sees who needs a word first."
+        ),
         gradable=False,
         view_endpoint="checkins.placed",
         opens_placement=True,
