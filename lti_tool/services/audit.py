@@ -11,27 +11,36 @@ own code, and records an entry in the same transaction as the change:
 A refused or rolled-back change therefore leaves no entry. This module never imports a feature:
 the features import it. Entries name people by id (`models/audit.py` says where, for a
 person's export and erasure); the page shows each name as it is now.
+
+An entry stores no words, only its action's key, subject, ids and details: its sentence is
+composed when the log is read, in its reader's language (issue 17), so each action's
+`describe` marks its words with `_()` as whole sentences (`with_moments` places a moment in
+one; `whose_in` picks among whole phrases about the person it was about).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from babel.lists import format_list
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from lti_tool.db import utcnow
+from lti_tool.i18n import _, lazy_gettext
 from lti_tool.models import AuditEntry, Course, Person
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.refusals import Refused
 
 PAGE_SIZE = 50
 MAX_SUBJECT = 255
-GONE = "Someone no longer in the course"
-SOMEONE_GONE = "someone no longer in the course"  # the same, inside a sentence
+GONE = lazy_gettext("Someone no longer in the course")
+SOMEONE_GONE = lazy_gettext("someone no longer in the course")  # the same, inside a sentence
 RAPPORT = "Rapport"
 BY_RAPPORT = "by_rapport"  # set on entries recorded without a person (a server command)
 
@@ -50,35 +59,57 @@ class AuditFacts:
     details: Mapping[str, Any]
     names: Mapping[int, str]  # everyone the details name, by id
 
+    def __post_init__(self) -> None:
+        # SOMEONE_GONE (or GONE) given as is: its words in the reader's language now.
+        object.__setattr__(self, "subject_name", str(self.subject_name))
+
     @property
     def quoted(self) -> str:
-        return f"“{self.subject}”" if self.subject else "an untitled item"
+        """The subject in the reader's quotation marks ("“Week 1”"), or "an untitled item"."""
+        if self.subject:
+            return _("“%(title)s”", title=self.subject)
+        return _("an untitled item")
 
     @property
     def about_self(self) -> bool:
         return self.subject_person_id is not None and self.subject_person_id == self.actor_id
 
-    def whose(self, noun: str) -> str:
-        """The `noun` of the person it was about: "their introduction" when they did it
-        themselves, "Amara Okafor's introduction", or "the introduction of someone no longer
-        in the course"."""
+    @property
+    def subject_gone(self) -> bool:
+        """Whether the person it was about is no longer in the course (or never was named)."""
+        return self.subject_name in (str(SOMEONE_GONE), str(GONE))
+
+    def whose_in(self, own: str, named: str, gone: str) -> str:
+        """One of three whole phrases about the thing of the person it was about, each marked
+        for translation by the caller: `own` when they did it themselves (_("their
+        introduction")), `named` naming them (_("%(name)s's introduction",
+        name=facts.subject_name)), `gone` when they are no longer in the course (_("the
+        introduction of someone no longer in the course"))."""
         if self.about_self:
-            return f"their {noun}"
-        if self.subject_name == SOMEONE_GONE:
-            return f"the {noun} of {SOMEONE_GONE}"
-        return f"{self.subject_name}'s {noun}"
+            return own
+        return gone if self.subject_gone else named
+
+    def whose(self, noun: str) -> str:
+        """The `noun` of the person it was about, in English words: "their introduction",
+        "Amara Okafor's introduction", "the introduction of someone no longer in the course".
+        A phrase built around a noun cannot be translated (word order, cases): `whose_in`
+        takes whole phrases instead."""
+        return self.whose_in(
+            f"their {noun}", f"{self.subject_name}'s {noun}", f"the {noun} of {SOMEONE_GONE}"
+        )
 
     def name(self, key: str) -> str:
         """The name of the person a `…_person_id` detail names."""
         person_id = self.details.get(key)
         if isinstance(person_id, int) and person_id in self.names:
             return self.names[person_id]
-        return SOMEONE_GONE
+        return str(SOMEONE_GONE)
 
     def people(self, key: str) -> list[str]:
         """The names of the people a `…_person_ids` detail names, in its order."""
         ids = self.details.get(key)
-        return [self.names.get(i, SOMEONE_GONE) for i in ids] if isinstance(ids, list) else []
+        gone = str(SOMEONE_GONE)
+        return [self.names.get(i, gone) for i in ids] if isinstance(ids, list) else []
 
     def moment(self, key: str) -> datetime | None:
         value = self.details.get(key)
@@ -117,15 +148,39 @@ def registered_actions() -> list[AuditAction]:
 
 
 def plural(count: int, noun: str) -> str:
-    """A count of a regular noun: "1 student", "3 students"."""
+    """A count of a regular English noun: "1 student", "3 students". English only: a count in
+    a sentence to translate is `ngettext("%(num)d student", "%(num)d students", count)`."""
     return f"{count:,} {noun if count == 1 else noun + 's'}"
 
 
 def listed(words: Sequence[str]) -> str:
-    """Words as a sentence lists them: "a", "a and b", "a, b and c"."""
+    """Words as a sentence lists them in the reader's language: "a", "a and b", "a, b and c"
+    ("a, b y c", "a, b i c")."""
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
+    locale = get_locale()
+    if locale is None or locale.language == "en":
+        # One English way, whatever the region (CLDR's "en" would add a comma before "and").
+        return ", ".join(words[:-1]) + " and " + words[-1]
+    return format_list(list(words), locale=locale)
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def with_moments(message: str, **moments: datetime) -> list[Part]:
+    """A sentence whose `%(name)s` placeholders stand for moments, as parts the page writes
+    with its one date formatter: `with_moments(_("… deleted on %(day)s"), day=due)` (marked
+    with `_()` given no values, so that its placeholders are left for these)."""
+    pieces = _PLACEHOLDER.split(message)
+    parts: list[Part] = []
+    for n, piece in enumerate(pieces):
+        if n % 2:
+            moment = moments.get(piece)
+            parts.append(moment if moment is not None else f"%({piece})s")
+        elif piece:
+            parts.append(piece.replace("%%", "%"))
+    return parts
 
 
 # -- recording --------------------------------------------------------------------------------
@@ -227,10 +282,10 @@ def activity_page(session: Session, grant: CourseGrant, page: int = 1) -> Activi
     (the course, the page's entries with who did it and whom it was about, and the other
     people the page's entries name)."""
     if not can_read_activity_log(grant):
-        raise Refused(403, "Only the course's instructors can read its activity log.")
+        raise Refused(403, _("Only the course's instructors can read its activity log."))
     course = session.get(Course, grant.course_id)
     if course is None:
-        raise Refused(404, "This course is no longer known to Rapport.")
+        raise Refused(404, _("This course is no longer known to Rapport."))
     actor, about = aliased(Person), aliased(Person)
     rows = session.execute(
         select(AuditEntry, actor, about)
@@ -261,16 +316,18 @@ def _line(
     if actor is not None:
         who = actor.name_as("Staff")
     else:
-        who = RAPPORT if entry.details.get(BY_RAPPORT) else GONE
+        who = RAPPORT if entry.details.get(BY_RAPPORT) else str(GONE)
     facts = AuditFacts(
         actor_id=entry.actor_id,
         subject=entry.subject,
         subject_person_id=entry.subject_person_id,
-        subject_name=about.name_as("Student") if about is not None else SOMEONE_GONE,
+        subject_name=about.name_as("Student") if about is not None else str(SOMEONE_GONE),
         details=entry.details,
         names=names,
     )
     action = _ACTIONS.get(entry.action)
-    said = action.describe(facts) if action else f"made a change ({entry.action})"
+    said = (
+        action.describe(facts) if action else _("made a change (%(action)s)", action=entry.action)
+    )
     what = (said,) if isinstance(said, str) else tuple(said)
     return ActivityLine(entry.id, entry.action, entry.created_at, who, what)

@@ -3,7 +3,12 @@
 Each feature registers its options in a few lines beside its own code:
 
     REPLIES = register_setting(SettingSpec(key="newsfeed.replies", feature="Newsfeed",
-                                           label="Replies", help="…", default=True)).key
+                                           label=lazy_gettext("Replies"),
+                                           help=lazy_gettext("…"), default=True)).key
+
+A spec's `label`, `help` and choice labels are read when a page is drawn, in its reader's
+language, so they are `lazy_gettext` (issue 17); its `feature` is the group's English key
+(FEATURE_ORDER), shown under its translated name (`feature_title`).
 
 A course stores only what its staff changed (`CourseSetting`, one row per key); every other
 option has its registered default. `course_settings()` reads a course's options in one query;
@@ -14,17 +19,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any, Literal
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.dates import format_date
+from lti_tool.i18n import _, lazy_gettext, ngettext
 from lti_tool.models import CourseSetting
 
 SettingValue = bool | int | str
+# Words read in the reader's language when shown: a `lazy_gettext` string, or plain text.
+Words = Any
 SettingKind = Literal["bool", "int", "choice", "time_zone", "text", "date"]
 _TRUE = frozenset({"on", "true", "1", "yes"})
 _FALSE = frozenset({"off", "false", "0", "no", ""})
@@ -53,12 +63,12 @@ class SettingSpec:
     """One option staff can set for their course, with the sentence that explains it."""
 
     key: str
-    feature: str
-    label: str
-    help: str
+    feature: str  # the group's English key (FEATURE_ORDER); `feature_title` is what is shown
+    label: Words
+    help: Words
     default: SettingValue
     kind: SettingKind = "bool"
-    choices: tuple[tuple[str, str], ...] = ()
+    choices: tuple[tuple[str, Words], ...] = ()
     minimum: int | None = None
     maximum: int | None = None
     # "text": the value as stored, or SettingInvalid ("date" has its own: an ISO day or "")
@@ -91,27 +101,36 @@ class SettingSpec:
             word = (raw or "").strip().lower()
             if word in _TRUE or word in _FALSE:
                 return word in _TRUE
-            raise SettingInvalid("Choose on or off.")
+            raise SettingInvalid(_("Choose on or off."))
         text = (raw or "").strip()
         if self.kind == "int":
             return self._parse_int(text)
         if self.kind in {"text", "date"}:
             if len(text) > MAX_TEXT:
-                raise SettingInvalid(f"Write at most {MAX_TEXT} characters.")
+                raise SettingInvalid(
+                    ngettext(
+                        "Write at most %(num)d character.",
+                        "Write at most %(num)d characters.",
+                        MAX_TEXT,
+                    )
+                )
             return self._normal(text)
         if self.kind == "choice":
             if text in dict(self.choices):
                 return text
-            named = ", ".join(label for _, label in self.choices)
-            raise SettingInvalid(f"Choose one of: {named}.")
+            named = ", ".join(str(label) for _value, label in self.choices)
+            raise SettingInvalid(_("Choose one of: %(choices)s.", choices=named))
         if not text:
-            raise SettingInvalid("Choose a time zone, for example Europe/London.")
+            raise SettingInvalid(_("Choose a time zone, for example Europe/London."))
         if len(text) <= MAX_INPUT and text in _known_zones():
             return text
         shown = text if len(text) <= MAX_INPUT else text[:MAX_INPUT] + "…"
         raise SettingInvalid(
-            f"“{shown}” is not a time zone Rapport knows. "
-            "Choose one from the list, for example Europe/London or America/New_York."
+            _(
+                "“%(zone)s” is not a time zone Rapport knows. Choose one from the list, for "
+                "example Europe/London or America/New_York.",
+                zone=shown,
+            )
         )
 
     def _normal(self, text: str) -> str:
@@ -120,32 +139,37 @@ class SettingSpec:
         return self.normal(text) if self.normal else text
 
     def _parse_int(self, text: str) -> int:
-        wanted = "Enter a whole number"
-        if self.minimum is not None and self.maximum is not None:
-            wanted += f" from {self.minimum} to {self.maximum}"
-        elif self.minimum is not None:
-            wanted += f" of at least {self.minimum}"
-        elif self.maximum is not None:
-            wanted += f" of at most {self.maximum}"
         try:
             number = int(text) if len(text) <= MAX_INPUT else None
         except ValueError:
             number = None
         if number is None or not self.accepts(number):
-            raise SettingInvalid(wanted + ".")
+            raise SettingInvalid(self._whole_number())
         return number
+
+    def _whole_number(self) -> str:
+        """What to enter instead of a number this option refuses."""
+        low, high = self.minimum, self.maximum
+        if low is not None and high is not None:
+            return _("Enter a whole number from %(low)d to %(high)d.", low=low, high=high)
+        if low is not None:
+            return _("Enter a whole number of at least %(low)d.", low=low)
+        if high is not None:
+            return _("Enter a whole number of at most %(high)d.", high=high)
+        return _("Enter a whole number.")
 
     def describe(self, value: object) -> str:
         """A value as the change log shows it: On/Off, a choice's label, the number or zone."""
         if value is None or value == "":
             return "—"
         if self.kind == "bool" and isinstance(value, bool):
-            return "On" if value else "Off"
+            return _("On") if value else _("Off")
         if self.kind == "choice" and isinstance(value, str):
-            return dict(self.choices).get(value, value)
+            return str(dict(self.choices).get(value, value))
         if self.kind == "date" and isinstance(value, str) and self.accepts(value):
-            day = date.fromisoformat(value)  # as the pages write a day (views/times.format_date)
-            return f"{day.day} {day:%b %Y}"
+            # As the pages write a day: "30 Jun 2027" (the one formatter, lti_tool/dates.py).
+            noon = datetime.combine(date.fromisoformat(value), time(12), tzinfo=UTC)
+            return format_date(noon, ZoneInfo("UTC"))
         return str(value)
 
     def form_value(self, value: SettingValue) -> str | None:
@@ -164,7 +188,7 @@ def _normal_day(text: str) -> str:
     except ValueError:
         day = None
     if day is None or day.year not in DATE_YEARS:
-        raise SettingInvalid("Enter a date as 2027-06-30, or leave it empty.")
+        raise SettingInvalid(_("Enter a date as 2027-06-30, or leave it empty."))
     return day.isoformat()
 
 
@@ -192,13 +216,35 @@ def registered_settings() -> list[SettingSpec]:
 # The page follows the course's life: the course, then each feature in the order students meet
 # it; a feature not named here comes after, in the order it registered.
 FEATURE_ORDER = ("Course", "Newsfeed", "Feedback", "Check-ins", "Contact", "Grading")
+# Each group's heading as its reader reads it; a feature not named here shows its key.
+FEATURE_TITLES = {
+    "Course": lazy_gettext("Course"),
+    "Newsfeed": lazy_gettext("Newsfeed"),
+    "Feedback": lazy_gettext("Feedback"),
+    "Check-ins": lazy_gettext("Check-ins"),
+    "Contact": lazy_gettext("Contact"),
+    "Grading": lazy_gettext("Grading"),
+    "Notifications": lazy_gettext("Notifications"),
+}
+
+
+def feature_key(feature: Words) -> str:
+    """A feature's key: its English words, also when a feature registered them translated."""
+    with force_locale("en"):
+        return str(feature)
+
+
+def feature_title(feature: Words) -> str:
+    """A feature's heading on the settings page, in the reader's language."""
+    key = feature_key(feature)
+    return str(FEATURE_TITLES.get(key, feature))
 
 
 def settings_by_feature() -> list[tuple[str, list[SettingSpec]]]:
-    """The options grouped under their feature, features in FEATURE_ORDER."""
+    """The options grouped under their feature's key, features in FEATURE_ORDER."""
     groups: dict[str, list[SettingSpec]] = {}
     for spec in _SPECS.values():
-        groups.setdefault(spec.feature, []).append(spec)
+        groups.setdefault(feature_key(spec.feature), []).append(spec)
     rank = {feature: n for n, feature in enumerate(FEATURE_ORDER)}
     return sorted(groups.items(), key=lambda group: rank.get(group[0], len(rank)))
 
@@ -245,9 +291,11 @@ COURSE_TIME_ZONE = register_setting(
     SettingSpec(
         key="course.time_zone",
         feature="Course",
-        label="Time zone",
-        help="Times on Rapport's pages and in its schedules are given in this zone; "
-        "each reader's browser also shows them in their own.",
+        label=lazy_gettext("Time zone"),
+        help=lazy_gettext(
+            "Times on Rapport's pages and in its schedules are given in this zone; "
+            "each reader's browser also shows them in their own."
+        ),
         default="UTC",
         kind="time_zone",
     )

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lti_tool.i18n import _
 from lti_tool.models import AuditEntry, CourseSetting, Person
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.audit import GONE, AuditAction, AuditFacts, record, register_action
@@ -95,18 +96,27 @@ def _in_words(key: str, old: object, new: object) -> tuple[str, str, str]:
     spec = setting_spec(key)
     if spec is None:  # an option no feature registers any more
         return key, _plain(old), _plain(new)
-    return spec.label, spec.describe(old), spec.describe(new)
+    return str(spec.label), spec.describe(old), spec.describe(new)
+
+
+def _change_in_words(key: str, old: object, new: object) -> str:
+    label, before, after = _in_words(key, old, new)
+    return _("%(setting)s from %(old)s to %(new)s", setting=label, old=before, new=after)
 
 
 def _settings_changed(facts: AuditFacts) -> str:
+    """Composed when the log is read, in its reader's language (the entry keeps keys and
+    values, never words)."""
     changes = facts.details.get("changes")
     told = [
-        "{} from {} to {}".format(*_in_words(str(c.get("key")), c.get("old"), c.get("new")))
+        _change_in_words(str(c.get("key")), c.get("old"), c.get("new"))
         for c in (changes if isinstance(changes, list) else [])
         if isinstance(c, dict)
     ]
+    if not told:
+        return _("changed the course's settings")
     # Semicolons, not "and": a value's own words may hold an "and".
-    return "changed " + ("; ".join(told) or "the course's settings")
+    return _("changed %(changes)s", changes="; ".join(told))
 
 
 SETTINGS_CHANGED = register_action(AuditAction("settings.changed", _settings_changed))
@@ -136,7 +146,7 @@ def recent_changes(session: Session, course_id: int, limit: int = 50) -> list[Se
     ).all()
     changes: list[SettingChangeRow] = []
     for entry, person in entries:
-        who = person.name_as("Staff") if person is not None else GONE
+        who = person.name_as("Staff") if person is not None else str(GONE)
         said = entry.details.get("changes")
         for change in reversed(said if isinstance(said, list) else []):
             if isinstance(change, dict) and len(changes) < limit:

@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, abort, g, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import csrf, db, rapport
+from lti_tool.i18n import _, lazy_gettext
 from lti_tool.models import Course, NotificationMode, Person
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.notifications.preferences import (
@@ -29,7 +30,7 @@ from lti_tool.views.course import course_grant_required, open_after_end
 
 bp = Blueprint("notifications", __name__)
 STATUS_DAYS = 7
-INVALID_LINK = (
+INVALID_LINK = lazy_gettext(
     "This unsubscribe link is not valid. Open the course in your LMS, then Email in Rapport, "
     "to choose what you receive."
 )
@@ -53,7 +54,7 @@ def preferences(course_id: int) -> Response | tuple[str, int]:
             set_mode(session, course_id, grant.person_id, mode, rapport().clock())
             session.commit()
             return redirect(url_for(".preferences", course_id=course_id, saved=1), code=303)
-        error = "Choose one of the options."
+        error = _("Choose one of the options.")
     person = session.get(Person, grant.person_id)
     staff = None
     if grant.is_staff:
@@ -86,12 +87,12 @@ def unsubscribe(token: str) -> tuple[str, int]:
     state = rapport()
     found = read_unsubscribe_token(state.settings.secret_key, token)
     if found is None:
-        abort(404, description=INVALID_LINK)
+        abort(404, description=str(INVALID_LINK))
     person_id, course_id = found
     session = db()
     course = session.get(Course, course_id)
     if course is None:
-        abort(404, description="This course is no longer in Rapport: it sends you no email.")
+        abort(404, description=_("This course is no longer in Rapport: it sends you no email."))
     done = request.method == "POST"
     if done:
         set_mode(session, course_id, person_id, NotificationMode.OFF, state.clock())

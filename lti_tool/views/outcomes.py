@@ -16,30 +16,33 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import Flask, request
 
+from lti_tool.i18n import lazy_gettext
+
+# Each outcome's words, read in the reader's language when the page is drawn.
 OUTCOMES = {
-    "published": "Post published.",
-    "scheduled": "Post scheduled.",
-    "draft-saved": "Draft saved: only staff see it.",
-    "introduction-saved": "Introduction saved.",
-    "post-saved": "Post saved.",
-    "post-restored": "Post restored.",
-    "pinned": "Post pinned to the top of the feed.",
-    "unpinned": "Post unpinned.",
-    "reply-sent": "Reply sent.",
-    "reply-hidden": "Reply hidden from students.",
-    "reply-shown": "Reply shown to students again.",
-    "reaction-added": "Reaction added.",
-    "reaction-removed": "Reaction removed.",
-    "message-sent": "Message sent.",
-    "message-saved": "Message saved.",
-    "thread-started": "Conversation started: your message is sent.",
-    "checkin-created": "Check-in created.",
-    "handled": "Marked handled.",
-    "threads-starting": "Starting the threads: this page shows how far it has got.",
-    "link-chosen": "The link now opens this check-in.",
-    "flagged": "Flagged to follow up.",
-    "unflagged": "Flag removed.",
-    "started-afresh": "Nothing brought over: this course starts afresh.",
+    "published": lazy_gettext("Post published."),
+    "scheduled": lazy_gettext("Post scheduled."),
+    "draft-saved": lazy_gettext("Draft saved: only staff see it."),
+    "introduction-saved": lazy_gettext("Introduction saved."),
+    "post-saved": lazy_gettext("Post saved."),
+    "post-restored": lazy_gettext("Post restored."),
+    "pinned": lazy_gettext("Post pinned to the top of the feed."),
+    "unpinned": lazy_gettext("Post unpinned."),
+    "reply-sent": lazy_gettext("Reply sent."),
+    "reply-hidden": lazy_gettext("Reply hidden from students."),
+    "reply-shown": lazy_gettext("Reply shown to students again."),
+    "reaction-added": lazy_gettext("Reaction added."),
+    "reaction-removed": lazy_gettext("Reaction removed."),
+    "message-sent": lazy_gettext("Message sent."),
+    "message-saved": lazy_gettext("Message saved."),
+    "thread-started": lazy_gettext("Conversation started: your message is sent."),
+    "checkin-created": lazy_gettext("Check-in created."),
+    "handled": lazy_gettext("Marked handled."),
+    "threads-starting": lazy_gettext("Starting the threads: this page shows how far it has got."),
+    "link-chosen": lazy_gettext("The link now opens this check-in."),
+    "flagged": lazy_gettext("Flagged to follow up."),
+    "unflagged": lazy_gettext("Flag removed."),
+    "started-afresh": lazy_gettext("Nothing brought over: this course starts afresh."),
 }
 
 
@@ -55,8 +58,9 @@ def said(target: str, outcome: str, focus: str | None = None) -> str:
 
 
 def outcome_said() -> str | None:
-    """The words for the outcome this page's address names, if any."""
-    return OUTCOMES.get(request.args.get("done", ""))
+    """The words for the outcome this page's address names, if any, in the reader's language."""
+    words = OUTCOMES.get(request.args.get("done", ""))
+    return None if words is None else str(words)
 
 
 def register(app: Flask) -> None:

@@ -12,12 +12,14 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db, rapport
+from lti_tool.i18n import lazy_gettext
 from lti_tool.models import Course
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import (
     COURSE_TIME_ZONE,
     CourseSettings,
     course_settings,
+    feature_title,
     registered_settings,
     settings_by_feature,
     time_zones,
@@ -26,7 +28,7 @@ from lti_tool.services.settings_changes import can_change_settings, change_setti
 from lti_tool.views.course import committed, course_grant_required
 
 bp = Blueprint("settings", __name__)
-STAFF_ONLY = "Only the course's staff can see and change its settings."
+STAFF_ONLY = lazy_gettext("Only the course's staff can see and change its settings.")
 
 
 @bp.route("/courses/<int:course_id>/settings", methods=["GET", "POST"])
@@ -34,7 +36,7 @@ STAFF_ONLY = "Only the course's staff can see and change its settings."
 def index(course_id: int) -> Response | tuple[str, int]:
     grant: CourseGrant = g.grant
     if not can_change_settings(grant):
-        abort(403, description=STAFF_ONLY)
+        abort(403, description=str(STAFF_ONLY))
     session = db()
     course = session.get(Course, course_id)
     if course is None:
@@ -67,6 +69,7 @@ def _page(
         grant=g.grant,
         course=course,
         groups=settings_by_feature(),
+        feature_title=feature_title,
         form=form,
         errors=errors,
         saved=None if saved is None else max(saved, 0),

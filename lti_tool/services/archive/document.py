@@ -31,7 +31,7 @@ from lti_tool.services.archive.json_stream import JsonWriter, streamed
 from lti_tool.services.archive.rules import CourseEnd
 from lti_tool.services.audit import GONE, activity_page
 from lti_tool.services.checkins.export import iso_utc
-from lti_tool.services.course_settings import CourseSettings, registered_settings
+from lti_tool.services.course_settings import CourseSettings, feature_key, registered_settings
 
 FORMAT = "rapport-course/1"
 ROLE_WORDS = {CourseRole.STAFF: "Staff", CourseRole.STUDENT: "Student"}
@@ -56,9 +56,10 @@ def write_document(
     writer.array("settings", _settings(settings))
     names: dict[int, str] = {}
     writer.array("people", _people(session, course_id, names))
+    gone = str(GONE)  # in the language of whoever downloads it
 
     def name(person_id: int | None) -> str | None:
-        return None if person_id is None else names.get(person_id, GONE)
+        return None if person_id is None else names.get(person_id, gone)
 
     writer.member("exported_by", name(grant.person_id))
     writer.array("tutors", _tutors(session, course_id, name))
@@ -100,8 +101,8 @@ def _settings(settings: CourseSettings) -> Iterator[dict[str, Any]]:
     for spec in registered_settings():
         yield {
             "key": spec.key,
-            "feature": spec.feature,
-            "label": spec.label,
+            "feature": feature_key(spec.feature),
+            "label": str(spec.label),
             "value": settings[spec.key],
             "shown_as": spec.describe(settings[spec.key]),
         }

@@ -20,6 +20,8 @@ from zipfile import ZIP_DEFLATED, ZipFile
 
 from sqlalchemy.orm import Session
 
+from lti_tool.dates import format_date, zone_named
+from lti_tool.i18n import _
 from lti_tool.models import Course
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.archive.audit import DOWNLOADED
@@ -27,22 +29,31 @@ from lti_tool.services.archive.document import write_document
 from lti_tool.services.archive.rules import CourseEnd
 from lti_tool.services.audit import record_by
 from lti_tool.services.checkins.stats import csv_stream, export_rows
-from lti_tool.services.course_settings import CourseSettings
+from lti_tool.services.course_settings import COURSE_TIME_ZONE, CourseSettings
 from lti_tool.services.dashboard.export import dashboard_csv
 from lti_tool.services.refusals import Refused
 
 DOCUMENT = "course.json"
 DASHBOARD = "students-and-contact.csv"
-README = """This is everything Rapport held about {title} on {day}.
 
-course.json: the course, its settings and people, tutors, posts with their replies and
-  reactions, feedback conversations, check-ins with every answer, grades sent to the LMS,
-  snippets and the activity log (moments in UTC, ISO 8601).
-students-and-contact.csv: the relationship dashboard, one row per student.
-check-ins/: each check-in's answers, as its page downloads them.
 
-The spreadsheets open in Excel, Numbers or LibreOffice; course.json in any text editor.
-"""
+def readme(title: str, day: str) -> str:
+    """README.txt, in the language of whoever downloads the course (the files keep their
+    names: the text names them)."""
+    return _(
+        "This is everything Rapport held about %(title)s on %(day)s.\n"
+        "\n"
+        "course.json: the course, its settings and people, tutors, posts with their replies "
+        "and reactions, feedback conversations, check-ins with every answer, grades sent to "
+        "the LMS, snippets and the activity log (moments in UTC, ISO 8601).\n"
+        "students-and-contact.csv: the relationship dashboard, one row per student.\n"
+        "check-ins/: each check-in's answers, as its page downloads them.\n"
+        "\n"
+        "The spreadsheets open in Excel, Numbers or LibreOffice; course.json in any text "
+        "editor.\n",
+        title=title,
+        day=day,
+    )
 
 
 def can_download_course(grant: CourseGrant) -> bool:
@@ -70,8 +81,10 @@ def write_course_zip(
     if not can_download_course(grant):
         raise Refused(
             403,
-            "Only the course's instructors can download the whole course: it holds every "
-            "student's conversations and check-in answers.",
+            _(
+                "Only the course's instructors can download the whole course: it holds every "
+                "student's conversations and check-in answers."
+            ),
         )
     course = session.get_one(Course, grant.course_id)
     with ZipFile(out, "w", compression=ZIP_DEFLATED) as archive:
@@ -82,12 +95,12 @@ def write_course_zip(
             checkins = write_document(session, grant, settings, end, now, text)
         # The dashboard's export closes the session it is given, as its page's stream does.
         _write(archive, DASHBOARD, dashboard_csv(sessions(), grant, settings, now))
-        for checkin_id, _ in checkins:
+        for checkin_id, _title in checkins:
             checkin, rows = export_rows(session, grant, checkin_id)
             name = f"check-ins/check-in-{checkin_id}-answers.csv"
             _write(archive, name, csv_stream(sessions, checkin, rows))
-        day = now.date().isoformat()
-        archive.writestr("README.txt", README.format(title=course.display_title, day=day))
+        day = format_date(now, zone_named(settings[COURSE_TIME_ZONE]))
+        archive.writestr("README.txt", readme(course.display_title, day))
     record_by(session, grant, DOWNLOADED, now=now)
     return download_name(course, now)
 

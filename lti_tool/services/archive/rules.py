@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from lti_tool.dates import zone_named
+from lti_tool.i18n import lazy_gettext
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.archive.settings import END_DATE, GRACE_DAYS
 from lti_tool.services.course_settings import COURSE_TIME_ZONE, SettingValue
 from lti_tool.services.refusals import Refused
 
-READ_ONLY = (
+# Read in the language of whoever is refused (a lazy string: str() it to show it).
+READ_ONLY = lazy_gettext(
     "This course has ended and is read only now: you can still read everything in it, but no "
     "longer write, react or answer here."
 )
@@ -77,4 +79,4 @@ def can_write_in_course(grant: CourseGrant, end: CourseEnd | None, now: datetime
 def refuse_unless_writable(grant: CourseGrant, end: CourseEnd | None, now: datetime) -> None:
     """403 with READ_ONLY when `can_write_in_course` says no."""
     if not can_write_in_course(grant, end, now):
-        raise Refused(403, READ_ONLY)
+        raise Refused(403, str(READ_ONLY))

@@ -4,6 +4,10 @@ Each mail says who wrote and in which course (the subject names the course), and
 course in the LMS — never to a Rapport page that would skip the LMS launch. Whether it quotes
 the words is the course's choice (settings.QUOTE, off by default). Everything a person wrote
 goes into the HTML through Jinja's escaping.
+
+Mail is written in a job, outside any request, so each mail speaks its recipient's language:
+the locale their last launch named (`Person.locale`), else the install's DEFAULT_LOCALE; its
+subject, words and dates alike (`i18n.speaking`).
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from functools import cache
 
+from flask import current_app, has_app_context
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lti_tool.config import PROJECT_ROOT
 from lti_tool.dates import format_date, format_time, zone_named
+from lti_tool.i18n import _, lazy_gettext, ngettext, speaking, supported
 from lti_tool.models import (
     CheckIn,
     CheckInResponse,
@@ -45,14 +51,17 @@ When = Callable[[datetime], str]  # a moment as the course reads it (views/times
 DIGEST_ITEMS = 10
 QUOTE_LIMIT = 2000
 
-# What each kind says, with {actor} and {course}.
+DEFAULT_LOCALE = "en-GB"  # outside the app (config.Settings.default_locale's default)
+
+# What each kind says, with %(actor)s and %(course)s, in the recipient's language.
+WROTE_TO_YOU = lazy_gettext("%(actor)s wrote to you in %(course)s")
 HEADLINES = {
-    outbox.MESSAGE: "{actor} wrote to you in {course}",
-    outbox.CHECKIN_REPLY: "{actor} answered your check-in in {course}",
-    outbox.NUDGE: "{actor} sent you a reminder in {course}",
-    outbox.INTRO_REPLY: "{actor} replied to your introduction in {course}",
-    outbox.CHECKIN_OPEN: "A check-in is open in {course}",
-    outbox.STUDENT_MESSAGE: "{actor} wrote to you in {course}",
+    outbox.MESSAGE: WROTE_TO_YOU,
+    outbox.CHECKIN_REPLY: lazy_gettext("%(actor)s answered your check-in in %(course)s"),
+    outbox.NUDGE: lazy_gettext("%(actor)s sent you a reminder in %(course)s"),
+    outbox.INTRO_REPLY: lazy_gettext("%(actor)s replied to your introduction in %(course)s"),
+    outbox.CHECKIN_OPEN: lazy_gettext("A check-in is open in %(course)s"),
+    outbox.STUDENT_MESSAGE: WROTE_TO_YOU,
 }
 
 
@@ -61,14 +70,30 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def default_locale() -> str:
+    """The install's DEFAULT_LOCALE (the app's settings), for a recipient whose launches named
+    none."""
+    if has_app_context():
+        return str(current_app.extensions["rapport"].settings.default_locale)
+    return DEFAULT_LOCALE
+
+
 @cache
 def templates() -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(PROJECT_ROOT / "templates" / "email"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # As the app's pages: Flask-Babel's gettext (the locale `speaking` names), newstyle, and
+    # {% trans %} blocks read as one line, as `make translations` extracts them.
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_, ngettext=ngettext, newstyle=True
+    )
+    environment.policies["ext.i18n.trimmed"] = True
+    return environment
 
 
 @dataclass(frozen=True)
@@ -101,6 +126,7 @@ class Mail:
     items: list[Item]
     digest: Digest | None
     unsubscribe_url: str
+    locale: str = DEFAULT_LOCALE  # the recipient's language, which the body is written in
 
     def message(self, sender: str, domain: str) -> EmailMessage:
         message = EmailMessage()
@@ -113,18 +139,37 @@ class Mail:
         # RFC 2369 and RFC 8058: a mail client's own "Unsubscribe" button, in one click.
         message["List-Unsubscribe"] = f"<{self.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message.set_content(templates().get_template("notification.txt").render(mail=self))
-        message.add_alternative(
-            templates().get_template("notification.html").render(mail=self), subtype="html"
-        )
+        with speaking(self.locale):
+            text = templates().get_template("notification.txt").render(mail=self)
+            html = templates().get_template("notification.html").render(mail=self)
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
         return message
 
 
 def compose(
-    session: Session, rows: Sequence[Notification], recipient: Person, unsubscribe_url: str
+    session: Session,
+    rows: Sequence[Notification],
+    recipient: Person,
+    unsubscribe_url: str,
+    fallback_locale: str | None = None,
 ) -> Mail | None:
     """The mail telling `recipient` of `rows` (all for one course), or None when there is
-    nothing to tell (a digest of a quiet day)."""
+    nothing to tell (a digest of a quiet day): in the recipient's language (their stored
+    locale, else `fallback_locale`, else the install's default)."""
+    default = fallback_locale or default_locale()
+    locale = supported(recipient.locale) or supported(default) or "en"
+    with speaking(recipient.locale, default=default):
+        return _compose(session, rows, recipient, unsubscribe_url, locale)
+
+
+def _compose(
+    session: Session,
+    rows: Sequence[Notification],
+    recipient: Person,
+    unsubscribe_url: str,
+    locale: str,
+) -> Mail | None:
     course = session.get_one(Course, rows[0].course_id)
     settings = course_settings(session, course.id)
     zone = zone_named(settings[COURSE_TIME_ZONE])
@@ -151,11 +196,14 @@ def compose(
     if not items and digest is None:
         return None
     if digest is not None and not items:
-        subject = f"Your day in {title}"
+        subject = _("Your day in %(course)s", course=title)
     elif len(items) == 1 and digest is None:
         subject = items[0].headline
     else:
-        subject = f"{len(items) + (digest is not None)} updates in {title}"
+        count = len(items) + (digest is not None)
+        subject = ngettext(
+            "%(num)d update in %(course)s", "%(num)d updates in %(course)s", count, course=title
+        )
     issuer = session.scalar(
         select(Registration.issuer).where(Registration.id == course.registration_id)
     )
@@ -168,30 +216,31 @@ def compose(
         items=items,
         digest=digest,
         unsubscribe_url=unsubscribe_url,
+        locale=locale,
     )
 
 
 def _deletion(title: str, day: str, when: str) -> Item:
     """The warning of retention (services/archive/retention.py): when, and how to keep a copy."""
-    note = (
+    note = _(
         "Your institution has Rapport delete each course some time after it ends. To keep a "
-        f"copy of everything in {title}, open it in your LMS, then Settings in Rapport, and "
-        "download the whole course before then."
+        "copy of everything in %(course)s, open it in your LMS, then Settings in Rapport, and "
+        "download the whole course before then.",
+        course=title,
     )
-    return Item(f"{title} will be deleted from Rapport on {day}", None, when, note=note)
+    headline = _("%(course)s will be deleted from Rapport on %(day)s", course=title, day=day)
+    return Item(headline, None, when, note=note)
 
 
 def _name(session: Session, person_id: int | None, role_word: str) -> str:
     person = session.get(Person, person_id) if person_id else None
-    return person.name_as(role_word) if person else "Someone"
+    return person.name_as(role_word) if person else _("Someone")
 
 
 def _item(session: Session, row: Notification, course: str, quote: bool, when: When) -> Item:
     student_side = row.kind == outbox.STUDENT_MESSAGE
     actor = _name(session, row.actor_id, "Student" if student_side else "Staff")
-    headline = HEADLINES.get(row.kind, "{actor} wrote to you in {course}").format(
-        actor=actor, course=course
-    )
+    headline = str(HEADLINES.get(row.kind, WROTE_TO_YOU)) % {"actor": actor, "course": course}
     about = words = None
     if row.kind == outbox.INTRO_REPLY:
         reply = session.get(Reply, row.subject_id) if row.subject_id else None
@@ -203,7 +252,7 @@ def _item(session: Session, row: Notification, course: str, quote: bool, when: W
             .where(Occurrence.id == row.subject_id)
         ).first()
         if found:
-            about = f"{found[0]} (open until {when(found[1])})"
+            about = _("%(title)s (open until %(moment)s)", title=found[0], moment=when(found[1]))
     elif row.subject_id is not None:
         thread = session.get(FeedbackThread, row.subject_id)
         about = thread.title if thread else None

@@ -81,7 +81,7 @@ def test_an_ended_course_is_read_only_for_students_and_not_for_staff(ended: Worl
                 problems.append(f"answered {got}, not {want}")
             if response.status_code >= 400 and effects:
                 problems.append(f"refused but wrote {sorted(effects)}")
-            if read_only and READ_ONLY not in said:
+            if read_only and str(READ_ONLY) not in said:
                 problems.append("without the read-only page")
             if problems:
                 cells.append((f"{method} {endpoint}", visitor, path, problems, said[-400:]))
