@@ -54,7 +54,7 @@ bench: install
 # language's catalog brought up to date with it, and the compiled catalogs Rapport reads.
 I18N := lti_tool/translations
 translations: install
-	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 \
+	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 -k keep \
 	  --no-location --sort-output --project Rapport -o $(I18N)/messages.pot .
 	for lang in es pl; do test -f $(I18N)/$$lang/LC_MESSAGES/messages.po \
 	  || $(BIN)/pybabel init -i $(I18N)/messages.pot -d $(I18N) -l $$lang; done

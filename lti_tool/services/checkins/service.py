@@ -112,7 +112,7 @@ def _checked(form: CheckInForm) -> tuple[str, list[dict[str, Any]], float | None
             points = None
         if points is None or not 0 < points <= MAX_POINTS:
             errors["points"] = _(
-                "Give the points, more than 0 and at most %(most)s.", most=f"{MAX_POINTS:g}"
+                "Give the points, more than 0 and at most %(most)s.", most=format(MAX_POINTS, "g")
             )
     return title, questions, points, errors
 

@@ -50,7 +50,7 @@ NOT_SHOWN_PYTHON = (
 NOT_SHOWN_MARK = "# i18n: not translated"
 PRODUCT = "Rapport"  # the product's name, the same in every language
 READ_ATTRIBUTES = {"aria-label", "title", "alt", "placeholder", "aria-description"}
-GETTEXT = {"_", "gettext", "ngettext", "lazy_gettext", "lazy_ngettext", "pgettext"}
+GETTEXT = {"_", "gettext", "ngettext", "lazy_gettext", "lazy_ngettext", "pgettext", "keep"}
 PLACEHOLDER = "\x00"
 LETTER = re.compile(r"[^\W\d_]")
 
@@ -237,6 +237,8 @@ KEYWORDS = {
     "ngettext": (1, 2),
     "lazy_gettext": None,
     "lazy_ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "keep": None,
 }
 METHODS = [
     ("lti_tool/demo/**", "ignore"),
