@@ -48,7 +48,7 @@ def index(course_id: int) -> str:
 @course_grant_required
 def export(course_id: int) -> Response:
     pieces = dashboard_csv(db(), g.grant, g.course_settings, rapport().clock())
-    return Response(
+    return Response(  # i18n: not translated (an HTTP header)
         stream_with_context(pieces),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="students-and-contact.csv"'},

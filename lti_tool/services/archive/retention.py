@@ -183,6 +183,7 @@ def warn(session: Session, plan: Plan, now: datetime) -> bool:
         return False
     outbox.deletion_planned(session, plan.course_id, due, now)
     record(session, plan.course_id, None, DELETION_PLANNED, details={"due_at": due}, now=now)
+    # i18n: not translated (an operator's event)
     course_retention(plan.course_id, "warned", f"to be deleted on {due.date().isoformat()}")
     return True
 
@@ -221,6 +222,7 @@ def delete_course(session: Session, plan: Plan, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     _delete_people_of_no_course(session, members, now)
+    # i18n: not translated (an operator's event)
     course_retention(plan.course_id, "deleted", "deleted with everything in it")
     return True
 

@@ -37,7 +37,9 @@ DEFINITION = lazy_gettext(
 # The kinds of contact, as the summaries store them (in English, the same in every course);
 # `KIND_LABELS` is what a page or the CSV shows, in its reader's language.
 FEEDBACK = "feedback"
+# i18n: not translated (keys the summaries store; KIND_LABELS shows them)
 CHECKIN_REPLY = "check-in reply"
+# i18n: not translated (a key, as above)
 POST_REPLY = "reply to their introduction"
 KIND_LABELS = {
     FEEDBACK: lazy_gettext("feedback"),

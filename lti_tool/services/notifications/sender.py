@@ -119,8 +119,10 @@ class NotificationSender:
         if mode_of(session, course_id, person_id) is NotificationMode.OFF:
             return None, "turned off"
         if not person.email:
+            # i18n: not translated (why a mail was skipped, stored; pages count them)
             return None, "no email address from the LMS"
         mail = compose(session, rows, person, self.unsubscribe_url(person_id, course_id))
+        # i18n: not translated (as above)
         return mail, "nothing to tell"
 
     def _failed(self, ids: list[int], now: datetime, attempts: int, failed: MailFailed) -> int:

@@ -108,6 +108,7 @@ def _names(entry: AuditEntry, person_id: int) -> bool:
 
 
 def _entry(entry: AuditEntry, person_id: int) -> dict[str, Any]:
+    # i18n: not translated (the export's own labels, read by the operator who runs it)
     roles: Sequence[tuple[str, Callable[[AuditEntry], bool]]] = (
         ("did it", lambda e: e.actor_id == person_id),
         ("about them", lambda e: e.subject_person_id == person_id),

@@ -16,6 +16,7 @@ class UnknownPerson(LookupError):  # noqa: N818 - reads as what was looked for
     """Rapport holds nobody (not already erased) with this issuer and `sub`."""
 
     def __init__(self, issuer: str, sub: str) -> None:
+        # i18n: not translated (only `rapport privacy …` shows it, to the operator)
         super().__init__(
             f"Rapport holds nobody with sub {sub!r} from the platform {issuer!r} "
             "(check the issuer with `rapport platform list`; an erased person is not listed)"
