@@ -55,8 +55,10 @@ def test_the_launch_s_locale_wins_and_holds_for_the_course_s_pages(tool: Any, pl
     )
     home = browser.get(course)
     assert lang(home.text) == "es-MX"
+    assert ">Saltar al contenido<" in home.text and ">Novedades<" in home.text
     again = browser.get(course + "feedback/")
-    assert lang(again.text) == "es-MX"
+    assert lang(again.text) == "es-MX" and ">Comentarios<" in again.text
+    assert "Newsfeed" not in again.text and "Skip to content" not in again.text
     with transaction(state(app).sessions) as session:
         assert session.scalars(select(Person.locale).where(Person.sub == "ana")).one() == "es-MX"
 
@@ -99,6 +101,7 @@ def test_times_follow_the_zone_the_browser_names_in_the_locale_s_format(tool: An
     written = browser.get(course + "settings").text
     assert '<html lang="es-ES" data-zone="Europe/London"' in written
     assert '<time datetime="2026-07-01T12:00:00Z">1 jul 2026, 13:00 BST</time>' in written
+    assert "Cambios" in written and "Zona horaria" in written
 
     token = csrf_token(written)
     refused = browser.post(
@@ -115,3 +118,25 @@ def test_times_follow_the_zone_the_browser_names_in_the_locale_s_format(tool: An
     reread = browser.get(course + "settings").text
     assert 'data-zone="America/New_York"' in reread
     assert '<time datetime="2026-07-01T12:00:00Z">1 jul 2026, 8:00 EDT</time>' in reread
+
+
+def test_polish_counts_take_polish_plural_forms(tool: Any, platform: Any):
+    """1 osoba, 2 to 4 osoby, 5 and more osób: the People page counts the course's members."""
+    _, url = tool
+    staff, course = open_course(
+        platform, url, role=INSTRUCTOR, sub="teacher", **{PRESENTATION: {"locale": "pl-PL"}}
+    )
+    said = []
+    for members in (1, 2, 5):
+        while len(said) + 1 < members:
+            open_course(platform, url, sub=f"student-{len(said)}")
+            said.append(members)  # one more student
+        page = staff.get(course + "people").text
+        assert lang(page) == "pl-PL"
+        found = re.search(r"(\d+) (osoba|osoby|osób) łącznie\.", page)
+        assert found, page[:2000]
+        assert (int(found.group(1)), found.group(2)) == (
+            members,
+            {1: "osoba", 2: "osoby", 5: "osób"}[members],
+        )
+    assert ">Ustawienia<" in page and "Settings" not in page

@@ -474,7 +474,6 @@ def test_a_mail_is_written_in_its_recipients_locale_else_the_installs_default(wo
     assert "1 Mar 2027, 12:00 UTC" in text_of(message)
 
 
-@pytest.mark.skip(reason="catalogs compiled at merge")
 def test_a_recipient_whose_locale_is_spanish_gets_a_spanish_subject_and_body(world, app):
     thread_with_message(world, world.staff, "Look at this.")
     _, message = _mail_to(world, app, "es-ES")
