@@ -35,6 +35,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.connection import create_connection
 
 from lti_tool.config import Settings
+from lti_tool.i18n import keep, shown, speaking
 from lti_tool.lti.registration.configuration import is_loopback
 
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024  # an NRPS page of 1,000 members is about 0.5 MB
@@ -51,7 +52,16 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class OutboundRefused(requests.RequestException):
-    """A request Rapport will not send, or a response it will not read to the end."""
+    """A request Rapport will not send, or a response it will not read to the end.
+
+    `kept` is why, as `keep` stores it for staff to read in their own language (it ends up in a
+    grade's or a roster's error); `str()` of the exception is that reason in English, for logs.
+    """
+
+    def __init__(self, kept: str) -> None:
+        with speaking("en"):
+            super().__init__(shown(kept))
+        self.kept = kept
 
 
 @dataclass(frozen=True)
@@ -84,15 +94,17 @@ class OutboundPolicy:
         try:
             found = self.resolve(host, port, proto=socket.IPPROTO_TCP)
         except (OSError, ValueError, UnicodeError) as exc:
-            raise OutboundRefused(f"{host} cannot be resolved") from exc
+            raise OutboundRefused(keep("%(host)s cannot be resolved", host=host)) from exc
         if host in self.allowed_hosts:
             return [(f, t, p, sockaddr) for f, t, p, _name, sockaddr in found]
         for _family, _type, _proto, _name, sockaddr in found:
             address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
             if not self._reachable(address):
-                raise OutboundRefused(f"{host} is on a private or reserved address")
+                raise OutboundRefused(
+                    keep("%(host)s is on a private or reserved address", host=host)
+                )
         if not found:
-            raise OutboundRefused(f"{host} cannot be resolved")
+            raise OutboundRefused(keep("%(host)s cannot be resolved", host=host))
         return [(f, t, p, sockaddr) for f, t, p, _name, sockaddr in found]
 
     def _reachable(self, address: Address) -> bool:
@@ -110,9 +122,10 @@ def _web_address(url: str) -> Any:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - urlsplit checks the port only when it is read
     except ValueError as exc:  # "http://[", a port past 65535: not an address at all
-        raise OutboundRefused("not a web address") from exc
+        raise OutboundRefused(keep("not a web address")) from exc
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise OutboundRefused(f"not a web address: {parts.scheme or 'none'}://{parts.hostname}")
+        address = f"{parts.scheme or 'none'}://{parts.hostname}"
+        raise OutboundRefused(keep("not a web address: %(address)s", address=address))
     return parts
 
 
@@ -159,6 +172,7 @@ class _DeadlineReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         left = self._deadline - time.monotonic()
         if left <= 0:
+            # i18n: not translated (read as "the answer took longer than …", never shown)
             raise TimeoutError("the total deadline passed")
         self._sock.settimeout(min(left, READ_SECONDS))
         return int(self._raw.readinto(buffer))
@@ -192,6 +206,7 @@ class _Guarded:
     def _new_conn(self) -> socket.socket:
         sending = _sending.get()
         if sending is None:
+            # i18n: not translated (a programming error, never met by a person)
             raise OutboundRefused("an outbound connection outside OutboundSession")
         error: OSError | None = None
         for _family, _type, _proto, sockaddr in sending.policy.addresses(self.host, self.port):
@@ -204,6 +219,7 @@ class _Guarded:
                 )
             except OSError as exc:
                 error = exc
+        # i18n: not translated (urllib3's own words for a refused connection, as it says them)
         raise urllib3.exceptions.NewConnectionError(
             self,  # type: ignore[arg-type]
             f"Failed to establish a new connection: {error}",
@@ -293,25 +309,27 @@ class OutboundSession(requests.Session):
         declared = response.headers.get("Content-Length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > self.policy.max_bytes:
             response.close()
-            raise OutboundRefused(f"the answer is larger than {self.policy.max_bytes} bytes")
+            raise OutboundRefused(self._too_large())
         body = bytearray()
+        seconds = f"{self.policy.total_seconds:.0f}"
         try:
             # read1: one receive at a time, so the size is checked however the server sends.
             while chunk := response.raw.read1(64 * 1024, decode_content=True):
                 body.extend(chunk)
                 if len(body) > self.policy.max_bytes:
-                    raise OutboundRefused(
-                        f"the answer is larger than {self.policy.max_bytes} bytes"
-                    )
+                    raise OutboundRefused(self._too_large())
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise OutboundRefused(
-                f"the answer took longer than {self.policy.total_seconds:.0f} s"
+                keep("the answer took longer than %(seconds)s s", seconds=seconds)
                 if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError)
-                else f"the answer could not be read: {exc}"
+                else keep("the answer could not be read: %(reason)s", reason=str(exc))
             ) from exc
         finally:
             response.close()
         response._content = bytes(body)
+
+    def _too_large(self) -> str:
+        return keep("the answer is larger than %(limit)s bytes", limit=self.policy.max_bytes)
 
 
 def _refusal_inside(error: BaseException) -> OutboundRefused | None:

@@ -4,6 +4,7 @@ bodies read within a total time and a size."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -15,6 +16,7 @@ import pytest
 import requests
 
 from lti_tool.config import load_settings
+from lti_tool.i18n import shown
 from lti_tool.outbound import OutboundPolicy, OutboundRefused, OutboundSession, _parse_allowed
 from tests.servers import serve
 
@@ -49,6 +51,20 @@ def test_a_name_that_resolves_to_a_private_address_is_refused(address):
     policy = OutboundPolicy(resolve=_resolving_to(address))
     with pytest.raises(OutboundRefused):
         policy.check("https://lms.example.edu/mod/lti/certs.php")
+
+
+def test_a_refusal_is_kept_for_staff_and_reads_english_in_logs():
+    """What a roster or a grade stores is the refusal's msgid and values, shown later in each
+    reader's language; the exception itself reads English."""
+    policy = OutboundPolicy(resolve=_resolving_to("10.1.2.3"))
+    with pytest.raises(OutboundRefused) as refused:
+        policy.check("https://lms.example.edu/x")
+    assert str(refused.value) == "lms.example.edu is on a private or reserved address"
+    assert json.loads(refused.value.kept) == {
+        "said": "%(host)s is on a private or reserved address",
+        "values": {"host": "lms.example.edu"},
+    }
+    assert shown(refused.value.kept) == str(refused.value)
 
 
 def test_public_addresses_and_what_an_administrator_allowed_are_reached():

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from lti_tool.i18n import keep
 from lti_tool.lti.ags_results import shows_score
 from lti_tool.lti.service_auth import (
     PlatformEndpoint,
@@ -56,6 +57,8 @@ MAX_PAGES = 100  # a platform that links pages in a circle must not hold a worke
 
 # Statuses worth asking again: an expired token (refreshed once already), a timeout, throttling.
 RETRYABLE_CLIENT_ERRORS = frozenset({401, 408, 429})
+# What Moodle's status line says of a score it refuses, matched as it says it.
+MOODLE_INCORRECT = "incorrect score received"  # i18n: not translated
 
 
 def service_url(resource_url: str, action: str) -> str:
@@ -195,27 +198,38 @@ class ScoreConflict(ServiceError):  # noqa: N818 - reads as the answer it report
 
 
 def explain_refusal(status: int, words: str) -> str:
-    """The platform's words, with what they mean when they are terse (Moodle's status line)."""
-    if "incorrect score received" in words.lower():
-        return (
-            f"The platform refused the score as incorrect ({words[:200]}): it needs a "
-            "scoreGiven of 0 or more sent together with a scoreMaximum above 0."
+    """The platform's words, with what they mean when they are terse (Moodle's status line):
+    kept (`lti_tool.i18n.keep`) to be shown in each reader's language."""
+    if MOODLE_INCORRECT in words.lower():
+        return keep(
+            "The platform refused the score as incorrect (%(words)s): it needs a scoreGiven "
+            "of 0 or more sent together with a scoreMaximum above 0.",
+            words=words[:200],
         )
     if status == 403:
-        return f"The platform does not let Rapport post this score ({words})."
+        return keep("The platform does not let Rapport post this score (%(words)s).", words=words)
     if status == 404:
-        return f"The platform no longer has this gradebook column ({words})."
+        return keep("The platform no longer has this gradebook column (%(words)s).", words=words)
     return words
 
 
 def over_maximum_note(score: ScorePost, platform_family: str | None) -> str | None:
-    """A note for staff when a score above the maximum was sent (Moodle clamps it)."""
+    """A note for staff when a score above the maximum was sent (Moodle clamps it), kept to be
+    shown in each reader's language."""
     if score.score_given is None or score.score_given <= score.score_maximum:
         return None
     given, maximum = f"{score.score_given:g}", f"{score.score_maximum:g}"
     if platform_family == "moodle":
-        return f"Sent {given} out of {maximum}; Moodle records at most {maximum}."
-    return f"Sent {given} out of {maximum}, above the maximum; the LMS may cap it."
+        return keep(
+            "Sent %(given)s out of %(maximum)s; Moodle records at most %(maximum)s.",
+            given=given,
+            maximum=maximum,
+        )
+    return keep(
+        "Sent %(given)s out of %(maximum)s, above the maximum; the LMS may cap it.",
+        given=given,
+        maximum=maximum,
+    )
 
 
 class AgsClient:
@@ -272,7 +286,7 @@ class AgsClient:
             body = {**body, "id": response.headers["Location"]}
         created = LineItem.from_json(body)
         if created is None:
-            raise ServiceError("the platform created a line item but sent back no id", 502)
+            raise ServiceError(keep("the platform created a line item but sent back no id"), 502)
         return created
 
     def post_score(self, endpoint: AgsEndpoint, lineitem_url: str, score: ScorePost) -> int:
@@ -346,5 +360,5 @@ def _json(response: requests.Response) -> Any:
     except ValueError as exc:
         log.info("platform answered something other than JSON: %r", text[:500])
         raise ServiceError(
-            "the platform answered something other than JSON", response.status_code
+            keep("the platform answered something other than JSON"), response.status_code
         ) from exc

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from lti_tool.i18n import keep
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, platform_words
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class NrpsClient:
         seen: set[str] = set()
         while url is not None:
             if url in seen or len(seen) >= MAX_PAGES:
-                raise ServiceError(f"the roster's next links never end (at {url})")
+                raise ServiceError(keep("the roster's next links never end (at %(url)s)", url=url))
             seen.add(url)
             members, next_url = self._fetch(platform, url)
             yield RosterPage(url, members, has_next=next_url is not None)
@@ -127,7 +128,7 @@ class NrpsClient:
         )
         if response.status_code != 200:
             raise ServiceError(
-                f"the platform refused the roster: {platform_words(response)}",
+                keep("the platform refused the roster: %(words)s", words=platform_words(response)),
                 response.status_code,
             )
         body = _container(response.text, url)
@@ -144,7 +145,9 @@ def _container(text: str, url: str) -> dict[str, Any]:
         body = json.loads(text)
     except ValueError as exc:
         log.info("the roster at %s is not JSON: %r", url, text[:500])
-        raise ServiceError(f"the roster at {url} is not JSON", 200) from exc
+        raise ServiceError(keep("the roster at %(url)s is not JSON", url=url), 200) from exc
     if not isinstance(body, dict):
-        raise ServiceError(f"the roster at {url} is not a membership container", 200)
+        raise ServiceError(
+            keep("the roster at %(url)s is not a membership container", url=url), 200
+        )
     return body

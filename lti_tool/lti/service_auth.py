@@ -23,6 +23,7 @@ from typing import Any
 import jwt
 import requests
 
+from lti_tool.i18n import keep, shown, speaking
 from lti_tool.lti.claims import web_origin, web_origins
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import USER_AGENT
@@ -38,12 +39,25 @@ DEFAULT_TIMEOUT = 15.0
 
 
 class ServiceError(Exception):
-    """A service call failed; `status` is the HTTP status (0 when no answer came)."""
+    """A service call failed; `status` is the HTTP status (0 when no answer came).
+
+    `message` is why, as `keep` stores it (or the platform's words as they are): `kept` is what
+    a grade or a roster stores for staff to read in their own language, `str()` of the error
+    that reason in English, for logs."""
 
     def __init__(self, message: str, status: int = 0, retry_after: float | None = None) -> None:
-        super().__init__(message)
+        with speaking("en"):
+            super().__init__(shown(message))
+        self.kept = message
         self.status = status
         self.retry_after = retry_after
+
+
+def reason(exc: BaseException) -> str:
+    """Why a request failed, to keep inside another message: its kept form when it has one
+    (a refusal of `lti_tool.outbound`, a `ServiceError`), else its words as they are."""
+    kept = getattr(exc, "kept", None)
+    return kept if isinstance(kept, str) else str(exc)
 
 
 @dataclass(frozen=True)
@@ -165,11 +179,19 @@ class ServiceTokens:
                 headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             )
         except requests.RequestException as exc:
-            raise ServiceError(f"token request to {platform.token_url} failed: {exc}") from exc
+            failed = keep(
+                "token request to %(url)s failed: %(reason)s",
+                url=platform.token_url,
+                reason=reason(exc),
+            )
+            raise ServiceError(failed) from exc
         log.info("requested access token from %s (%s)", platform.token_url, response.status_code)
         if response.status_code != 200:
             raise ServiceError(
-                f"the platform refused an access token: {platform_words(response)}",
+                keep(
+                    "the platform refused an access token: %(words)s",
+                    words=platform_words(response),
+                ),
                 response.status_code,
                 retry_after_seconds(response),
             )
@@ -180,7 +202,7 @@ class ServiceTokens:
         except (ValueError, KeyError, TypeError) as exc:
             log.info("token endpoint answered without a token: %r", response.text[:500])
             raise ServiceError(
-                "the token endpoint answered no access token", response.status_code
+                keep("the token endpoint answered no access token"), response.status_code
             ) from exc
         expires_in = body.get("expires_in")
         lifetime = (
@@ -210,7 +232,11 @@ class ServiceClient:
     ) -> requests.Response:
         if not platform.serves(url):
             raise ServiceError(
-                f"{url} is not on the platform's own sites, so Rapport does not call it", 0
+                keep(
+                    "%(url)s is not on the platform's own sites, so Rapport does not call it",
+                    url=url,
+                ),
+                0,
             )
         scopes = tuple(scopes)
         response = self._send(
@@ -247,4 +273,7 @@ class ServiceClient:
                 method, url, headers=headers, data=data, params=params, timeout=self.timeout
             )
         except requests.RequestException as exc:
-            raise ServiceError(f"{method} {url} failed: {exc}") from exc
+            failed = keep(
+                "%(method)s %(url)s failed: %(reason)s", method=method, url=url, reason=reason(exc)
+            )
+            raise ServiceError(failed) from exc

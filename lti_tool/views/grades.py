@@ -10,7 +10,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from lti_tool.extensions import db
-from lti_tool.i18n import _
+from lti_tool.i18n import _, shown
 from lti_tool.jobs import enqueue_after_commit
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.grades.service import (
@@ -24,6 +24,8 @@ from lti_tool.views.course import course_grant_required
 from lti_tool.views.params import chosen_id
 
 bp = Blueprint("grades", __name__)
+# A score's words as the worker kept them (`lti_tool.i18n.keep`), in the reader's language.
+bp.add_app_template_filter(shown, "shown")
 
 
 def _staff_only() -> None:

@@ -19,6 +19,7 @@ import requests
 from cachelib import SimpleCache
 from werkzeug.wrappers import Request, Response
 
+from lti_tool.i18n import shown
 from lti_tool.lti.ags import (
     CANVAS_SUBMISSION,
     LINEITEM,
@@ -184,9 +185,9 @@ def test_permanent_refusals_are_the_4xx_answers_that_asking_again_cannot_change(
 
 def test_over_maximum_gets_a_note_that_says_what_moodle_does():
     note = over_maximum_note(a_score(score_given=120), "moodle")
-    assert note == "Sent 120 out of 100; Moodle records at most 100."
+    assert shown(note) == "Sent 120 out of 100; Moodle records at most 100."
     assert over_maximum_note(a_score(score_given=100), "moodle") is None
-    assert "above the maximum" in str(over_maximum_note(a_score(score_given=120), "canvas"))
+    assert "above the maximum" in shown(over_maximum_note(a_score(score_given=120), "canvas"))
 
 
 # -- Moodle over HTTP -------------------------------------------------------------------------
@@ -251,6 +252,10 @@ def test_a_refused_score_keeps_the_reason_moodle_put_in_the_status_line(moodle, 
     message = str(refused.value)
     assert "Incorrect score received" in message  # only in the HTTP status line, body is []
     assert "scoreMaximum" in message  # and what it means
+    # Kept for the grades page, which shows it in each reader's language; the log reads English.
+    kept = json.loads(refused.value.kept)
+    assert kept["values"]["words"].startswith("400 Incorrect score received")
+    assert shown(refused.value.kept) == message
 
 
 def test_a_score_with_a_timestamp_not_later_than_the_stored_one_is_a_conflict(moodle, tmp_path):

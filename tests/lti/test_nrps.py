@@ -11,6 +11,7 @@ import pytest
 import requests
 from werkzeug.wrappers import Request, Response
 
+from lti_tool.i18n import shown
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.nrps import (
     MemberStatus,
@@ -21,6 +22,7 @@ from lti_tool.lti.nrps import (
 )
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens
 from lti_tool.models import Registration
+from lti_tool.outbound import OutboundPolicy, OutboundSession
 from tests.independent_nrps import FIXTURES, LIS, NrpsPlatform, member
 from tests.keys import seed_tool_keys
 from tests.servers import serve
@@ -164,6 +166,29 @@ def test_a_refusal_carries_the_platforms_words(canvas, keyring):
         list(_client(keyring).pages(_endpoint(canvas), canvas.memberships_url))
     assert refused.value.status == 503
     assert "503" in str(refused.value)
+
+
+def test_a_refused_request_is_kept_inside_the_service_error(keyring):
+    """The outbound refusal nests in the service's message, each part kept to be shown in the
+    reader's language (the roster card, the grades page); str() reads English for the log."""
+    private = OutboundPolicy(
+        resolve=lambda host, port, proto=0: [(2, 1, proto, "", ("10.0.0.1", port))]
+    )
+    tokens = ServiceTokens(DictCache(), OutboundSession(private, "Rapport tests"), keyring[0])
+    endpoint = PlatformEndpoint(1, "https://lms.example.edu", "c", "https://lms.example.edu/token")
+    with pytest.raises(ServiceError) as refused:
+        list(NrpsClient(ServiceClient(tokens)).pages(endpoint, "https://lms.example.edu/m"))
+    expected = (
+        "token request to https://lms.example.edu/token failed: "
+        "lms.example.edu is on a private or reserved address"
+    )
+    assert str(refused.value) == expected == shown(refused.value.kept)
+    kept = json.loads(refused.value.kept)
+    assert kept["said"] == "token request to %(url)s failed: %(reason)s"
+    assert (
+        json.loads(kept["values"]["reason"])["said"]
+        == "%(host)s is on a private or reserved address"
+    )
 
 
 def test_next_links_that_loop_are_refused(keyring):

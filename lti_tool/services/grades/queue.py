@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
+from lti_tool.i18n import keep
 from lti_tool.models import Course
 from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery
 
@@ -45,7 +46,7 @@ class Result(enum.Enum):
 @dataclass(frozen=True)
 class Outcome:
     result: Result
-    words: str | None = None  # the platform's words, or a note for staff
+    words: str | None = None  # the platform's words, or a note for staff (kept: i18n.keep)
     retry_after: float | None = None
     timestamp: datetime | None = None  # the AGS timestamp the score was sent with
     http_status: int | None = None  # the platform's answer (0: none came; None: not asked)
@@ -249,9 +250,14 @@ def record_outcome(
     elif not _give_way(session, delivery, outcome, attempts):
         if outcome.result is Result.REFUSED or attempts >= max_attempts:
             settled = Result.REFUSED.value
-            words = outcome.words or "refused"
+            words = outcome.words or keep("refused")
             if outcome.result is Result.RETRY:
-                words = f"Gave up after {attempts} attempts. Last answer: {words}"
+                # keep() has no plural forms: read in the plural, as max_attempts (25) always is.
+                words = keep(
+                    "Gave up after %(attempts)s attempts. Last answer: %(answer)s",
+                    attempts=attempts,
+                    answer=words,
+                )
             failed = this_row.values(
                 status=DeliveryStatus.FAILED, attempts=attempts, last_error=words
             )

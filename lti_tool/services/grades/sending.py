@@ -16,20 +16,24 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from lti_tool.i18n import keep
 from lti_tool.lti.ags import AgsClient, AgsEndpoint, ScoreConflict, ScorePost, is_permanent
 from lti_tool.lti.ags import over_maximum_note as over_maximum
-from lti_tool.lti.service_auth import ServiceError
+from lti_tool.lti.service_auth import ServiceError, reason
 from lti_tool.models.grades import GradeDelivery
 from lti_tool.services.grades.queue import Outcome, Result
 from lti_tool.services.grades.service import GradebookUnavailable
 
 log = logging.getLogger(__name__)
 
-NO_GRADEBOOK = (
+# Stored on the rows as `keep` makes them, shown to staff in their language.
+NO_GRADEBOOK = keep(
     "The LMS does not let Rapport send grades in this course (its launches grant no AGS score "
     "scope). Turn on grade sync for Rapport in the LMS, launch again, then retry."
 )
-CONFIRMED_NOTE = "A send interrupted by a stopped worker had reached the LMS: confirmed there."
+CONFIRMED_NOTE = keep(
+    "A send interrupted by a stopped worker had reached the LMS: confirmed there."
+)
 
 
 @dataclass(frozen=True)
@@ -88,15 +92,21 @@ def outcome_of(item: ScoreSend, answer: Answer) -> Outcome:
 
 
 def failure(delivery: GradeDelivery, exc: Exception, timestamp: datetime | None) -> Outcome:
-    """What a failed attempt makes of the row: delivered after all (409), refused, or retry."""
+    """What a failed attempt makes of the row: delivered after all (409), refused, or retry.
+    Its words are kept (`lti_tool.i18n.keep`), to be shown in each reader's language."""
     if isinstance(exc, ScoreConflict):
-        note = f"The LMS already had this score or a newer one (409: {exc})."
+        note = keep(
+            "The LMS already had this score or a newer one (409: %(answer)s).",
+            answer=exc.kept,
+        )
         return Outcome(Result.SENT, note, timestamp=timestamp, http_status=exc.status)
     if isinstance(exc, GradebookUnavailable):
-        return Outcome(Result.REFUSED, str(exc))
+        return Outcome(Result.REFUSED, exc.kept)
     if isinstance(exc, ServiceError):
         if is_permanent(exc.status):
-            return Outcome(Result.REFUSED, str(exc), http_status=exc.status)
-        return Outcome(Result.RETRY, str(exc), exc.retry_after, http_status=exc.status)
+            return Outcome(Result.REFUSED, exc.kept, http_status=exc.status)
+        return Outcome(Result.RETRY, exc.kept, exc.retry_after, http_status=exc.status)
     log.error("grade delivery %s failed unexpectedly", delivery.id, exc_info=exc)
-    return Outcome(Result.RETRY, f"Rapport could not send this score: {exc}")
+    return Outcome(
+        Result.RETRY, keep("Rapport could not send this score: %(reason)s", reason=reason(exc))
+    )

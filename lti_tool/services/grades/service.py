@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from lti_tool.db import transaction, utcnow
-from lti_tool.i18n import _
+from lti_tool.i18n import _, keep, shown, speaking
 from lti_tool.lti.ags import AgsClient, AgsEndpoint, LineItem
 from lti_tool.models import Course, Person, ResourceLink
 from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery
@@ -36,7 +36,13 @@ _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 
 
 class GradebookUnavailable(Exception):  # noqa: N818 - reads as the state it reports
-    """The platform offers no gradebook column Rapport may post this score to."""
+    """The platform offers no gradebook column Rapport may post this score to: `kept` says
+    what staff can do about it (`lti_tool.i18n.keep`), `str()` the same in English."""
+
+    def __init__(self, kept: str) -> None:
+        with speaking("en"):
+            super().__init__(shown(kept))
+        self.kept = kept
 
 
 class InvalidScore(ValueError):  # noqa: N818 - reads as what the caller passed
@@ -181,9 +187,11 @@ def _launch_line_item(session: Session, endpoint: AgsEndpoint, activity: Gradabl
         )
     if not url:
         raise GradebookUnavailable(
-            "The LMS lets Rapport post scores only to the gradebook column of the link it was "
-            "launched from, and this activity has none. Make the LMS link graded (and launch "
-            "it once), or let Rapport manage gradebook columns, then retry."
+            keep(
+                "The LMS lets Rapport post scores only to the gradebook column of the link it "
+                "was launched from, and this activity has none. Make the LMS link graded (and "
+                "launch it once), or let Rapport manage gradebook columns, then retry."
+            )
         )
     return url
 
@@ -210,8 +218,10 @@ def _find_or_create(ags: AgsClient, endpoint: AgsEndpoint, activity: GradableAct
     if endpoint.lineitem_url:
         return endpoint.lineitem_url
     raise GradebookUnavailable(
-        "The LMS has no gradebook column for this activity and does not let Rapport create "
-        "one. Add a graded column for it in the LMS, or allow Rapport to manage columns."
+        keep(
+            "The LMS has no gradebook column for this activity and does not let Rapport create "
+            "one. Add a graded column for it in the LMS, or allow Rapport to manage columns."
+        )
     )
 
 

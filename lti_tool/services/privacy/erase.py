@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.db import transaction
-from lti_tool.i18n import lazy_gettext, speaking
+from lti_tool.i18n import keep
 from lti_tool.models import (
     CheckIn,
     CheckInResponse,
@@ -46,9 +46,9 @@ from lti_tool.services.privacy.erasures import record_erasure
 from lti_tool.services.privacy.people import course_ids_of, identifiers, people_named
 from lti_tool.services.tutors.service import end_allocations
 
-# A score on its way to the LMS for them can no longer name them to it. Stored in English, as
-# the LMS's own words beside it are (its msgid, for a page that shows it translated).
-NOT_SENT = lazy_gettext("Not sent: this person's data was erased.")
+# A score on its way to the LMS for them can no longer name them to it. Stored as `keep` makes
+# it, as the grade worker's words are: shown on the grades page in each reader's language.
+NOT_SENT = keep("Not sent: this person's data was erased.")
 
 
 @dataclass(frozen=True)
@@ -172,8 +172,6 @@ def _end_tutoring(session: Session, person_id: int, now: datetime) -> None:
 def _stop_grades(session: Session, person_id: int) -> None:
     """Their scores keep their numbers and lose their comments; one not yet sent is not sent
     (the LMS would need their `sub`), and the platform's words about them go."""
-    with speaking("en"):
-        not_sent = str(NOT_SENT)
     session.execute(
         update(GradeDelivery)
         .where(GradeDelivery.person_id == person_id)
@@ -185,7 +183,7 @@ def _stop_grades(session: Session, person_id: int) -> None:
             GradeDelivery.person_id == person_id,
             GradeDelivery.status.in_([DeliveryStatus.WAITING, DeliveryStatus.FAILED]),
         )
-        .values(status=DeliveryStatus.FAILED, last_error=not_sent)
+        .values(status=DeliveryStatus.FAILED, last_error=NOT_SENT)
     )
 
 

@@ -19,6 +19,7 @@ runs in a job (lti_tool.tasks) as well as in a test.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.db import utcnow
-from lti_tool.i18n import _, ngettext
+from lti_tool.i18n import _, keep, ngettext, shown, speaking
 from lti_tool.lti.nrps import RosterMember, RosterPage
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceError
 from lti_tool.models import Course, Membership, Registration
@@ -44,6 +45,7 @@ LEASE = timedelta(minutes=10)  # renewed with every page: only a stuck sync lose
 FAILURE_RETRY = timedelta(minutes=5)  # launches retry a failed sync no sooner than this
 MIN_REFRESH_GAP = timedelta(minutes=1)  # the Refresh button's rate limit, per course
 CHUNK = 1_000  # rows per statement: well inside SQLite's and PostgreSQL's parameter limits
+MAX_ERROR_CHARS = 2_000  # a failed sync's words kept for staff (`Course.roster_sync_error`)
 
 
 class RosterSource(Protocol):
@@ -51,7 +53,13 @@ class RosterSource(Protocol):
 
 
 class LeaseLostError(Exception):
-    """Another worker took over this course's sync (ours was stuck past the lease)."""
+    """Another worker took over this course's sync (ours was stuck past the lease); `kept` is
+    it as `keep` stores it, `str()` in English."""
+
+    def __init__(self, kept: str) -> None:
+        with speaking("en"):
+            super().__init__(shown(kept))
+        self.kept = kept
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,7 @@ class RosterState:
     shared: bool  # the platform offers NRPS for this course
     synced_at: datetime | None
     running: bool
-    error: str | None
+    error: str | None  # why the last sync failed, in the reader's language
     refresh_allowed: bool
 
 
@@ -122,7 +130,7 @@ def roster_state(course: Course, now: datetime) -> RosterState:
         shared=bool(course.nrps_url),
         synced_at=course.roster_synced_at,
         running=_running(course, now),
-        error=course.roster_sync_error,
+        error=shown(course.roster_sync_error) or None,
         refresh_allowed=roster_refresh_allowed(course, now),
     )
 
@@ -199,12 +207,14 @@ class RosterSync:
                 members += len(page.members)
             deactivated = self._finish(course_id, lease, held, members, started_by)
         except (ServiceError, LeaseLostError) as exc:
-            self._fail(course_id, held, str(exc))
+            self._fail(course_id, held, exc.kept)
             roster_synced(course_id, members, str(exc))
             return RosterSyncResult(course_id, pages, members, error=str(exc))
         except Exception:
-            self._fail(course_id, held, "Rapport could not read the roster (an internal error).")
-            roster_synced(course_id, members, "an internal error")
+            self._fail(
+                course_id, held, keep("Rapport could not read the roster (an internal error).")
+            )
+            roster_synced(course_id, members, "an internal error")  # i18n: not translated (a log)
             raise
         roster_synced(course_id, members, None)
         return RosterSyncResult(course_id, pages, members, deactivated)
@@ -214,7 +224,9 @@ class RosterSync:
             course = session.get(Course, course_id)
             registration = session.get(Registration, course.registration_id) if course else None
             if course is None or registration is None or not course.nrps_url:
-                raise ServiceError("this course's LMS does not offer its roster (no NRPS claim)")
+                raise ServiceError(
+                    keep("this course's LMS does not offer its roster (no NRPS claim)")
+                )
             return _Target(
                 registration.id,
                 registration.issuer,
@@ -273,13 +285,14 @@ class RosterSync:
         return deactivated
 
     def _fail(self, course_id: int, held: datetime, message: str) -> None:
-        """Keep the platform's words for staff; the start time stays as the failed attempt's."""
+        """Keep the platform's words for staff (`message` as `keep` makes it, shown in each
+        reader's language); the start time stays as the failed attempt's."""
         with self.sessions() as session, session.begin():
             members_changed(session, course_id)  # the pages written before it failed
             session.execute(
                 update(Course)
                 .where(Course.id == course_id, Course.roster_sync_started_at == held)
-                .values(roster_sync_error=message[:2000])
+                .values(roster_sync_error=within(message, MAX_ERROR_CHARS))
                 .execution_options(synchronize_session=False)
             )
 
@@ -296,5 +309,28 @@ def _renew_lease(session: Session, course_id: int, held: datetime, now: datetime
         .execution_options(synchronize_session=False)
     )
     if _rowcount(renewed) != 1:
-        raise LeaseLostError("another roster sync of this course took over")
+        raise LeaseLostError(keep("another roster sync of this course took over"))
     return now
+
+
+def within(message: str, limit: int) -> str:
+    """`message` in at most `limit` characters: a kept one (`lti_tool.i18n.keep`) stays whole
+    JSON, its values cut (the longest first, nested ones too) until it fits; other text is cut."""
+    if len(message) <= limit:
+        return message
+    try:
+        data = json.loads(message)
+        said, values = str(data["said"]), dict(data["values"])
+    except (ValueError, KeyError, TypeError):
+        return message[:limit]
+
+    def cut(longest: int) -> str:
+        return keep(said, **{k: within(str(v), longest) for k, v in values.items()})
+
+    low, high = 0, max((len(str(v)) for v in values.values()), default=0)
+    if len(cut(low)) > limit:
+        return message[:limit]  # the sentence alone is longer than the column: never the case
+    while low < high:  # the longest cut that fits
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if len(cut(middle)) <= limit else (low, middle - 1)
+    return cut(low)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from lti_tool.db import transaction, utcnow
 from lti_tool.extensions import cache
+from lti_tool.i18n import shown
 from lti_tool.jobs import jobs
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.models import Course, DeliveryStatus, GradeDelivery, GradeSend, Person
@@ -221,7 +222,7 @@ def test_a_crash_between_send_and_commit_is_delivered_once_after_restart(lms, co
     assert Counter(r.status for r in all_deliveries(app)) == {DeliveryStatus.SENT: 20}
     # The second batch was confirmed with the LMS's results, not sent again.
     assert len(lms.ags.accepted) == 20 and lms.ags.conflicts == []
-    confirmed = [r for r in all_deliveries(app) if "confirmed there" in (r.last_error or "")]
+    confirmed = [r for r in all_deliveries(app) if "confirmed there" in shown(r.last_error)]
     assert len(confirmed) == 8
 
 
@@ -299,7 +300,7 @@ def test_a_score_sent_before_its_worker_died_is_confirmed_with_the_lms_not_sent_
     assert len({(s.line_item, s.user_id) for s in lms.ags.accepted}) == 20
     rows = all_deliveries(app)
     assert Counter(r.status for r in rows) == {DeliveryStatus.SENT: 20}
-    confirmed = [r for r in rows if "confirmed there" in (r.last_error or "")]
+    confirmed = [r for r in rows if "confirmed there" in shown(r.last_error)]
     assert len(confirmed) == 5
     with transaction(state(app).sessions) as session:
         assert session.scalars(select(GradeSend)).all() == []  # nothing left under way

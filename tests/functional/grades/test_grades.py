@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from lti_tool.db import transaction, utcnow
 from lti_tool.extensions import cache
+from lti_tool.i18n import shown
 from lti_tool.lti.ags import CANVAS_SUBMISSION
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.models import (
@@ -176,7 +177,7 @@ def test_grade_sync_only_posts_to_the_line_item_the_launch_named(rapport, lms, b
     refused = grade(app, course_id, "u-student1", 1, unlinked)
     worker_for(app).drain()
     assert deliveries(app)[refused].status is DeliveryStatus.FAILED
-    assert "only to the gradebook column of the link" in str(deliveries(app)[refused].last_error)
+    assert "only to the gradebook column of the link" in shown(deliveries(app)[refused].last_error)
 
 
 def test_canvas_regrades_do_not_open_a_new_submission(rapport, lms, browser):
@@ -202,9 +203,31 @@ def test_a_refusal_is_kept_and_nothing_is_retried(rapport, lms, browser):
     worker.drain()
     row = deliveries(app)[refused]
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 1)
-    assert "does not let Rapport post this score (403" in str(row.last_error)
-    assert "The gradebook column is locked" not in str(row.last_error)  # the log has it
+    said = shown(row.last_error)  # stored as its msgid and values (lti_tool.i18n.keep)
+    assert "does not let Rapport post this score (403" in said
+    assert "The gradebook column is locked" not in row.last_error  # the log has it
     assert lms.ags.accepted == []
+    page = page_text(browser.get(f"{url}/courses/{course_id}/grades/{row.activity_id}"))
+    assert "The platform does not let Rapport post this score (403 FORBIDDEN)." in page
+    assert '"said"' not in page
+
+
+@pytest.mark.skip(reason="catalogs compiled at merge")
+def test_a_refused_score_s_reason_reads_in_the_reader_s_language(rapport, lms, browser):
+    """Stored once by the worker, shown in Spanish to a Spanish reader (the words inside it,
+    the platform's status line, as they came)."""
+    app, url = rapport
+    browser.headers["Accept-Language"] = "es"
+    course_id = launch(browser, lms, url, "u-grace")
+    lms.faults.push("scores", Fault(403, body='{"error": "The gradebook column is locked"}'))
+    refused = grade(app, course_id, "u-student1", 2)
+    worker_for(app).drain()
+    row = deliveries(app)[refused]
+    page = page_text(browser.get(f"{url}/courses/{course_id}/grades/{row.activity_id}"))
+    assert (
+        "La plataforma no permite que Rapport publique esta calificación (403 FORBIDDEN)." in page
+    )
+    assert "does not let Rapport" not in page
 
 
 def test_retry_after_is_honoured_to_the_second_and_no_call_goes_out_before(rapport, lms, browser):
@@ -235,7 +258,7 @@ def test_a_score_above_the_maximum_is_sent_with_a_note_for_staff(rapport, lms, b
     assert lms.ags.accepted[0].body["scoreGiven"] == 7
     sent = deliveries(app)[row]
     assert sent.status is DeliveryStatus.SENT
-    assert sent.last_error == "Sent 7 out of 5; Moodle records at most 5."
+    assert shown(sent.last_error) == "Sent 7 out of 5; Moodle records at most 5."
     page = browser.get(f"{url}/courses/{course_id}/grades/{sent.activity_id}")
     assert "Moodle records at most 5." in page_text(page)
 

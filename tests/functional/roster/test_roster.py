@@ -96,7 +96,7 @@ def test_a_staff_launch_syncs_a_thousand_members_in_the_background(rapport, plat
     assert jobs(app).backlog(ROSTER_SYNC) == 1 and not lms.page_requests
     home = browser.get(url + response.headers["Location"])
     assert "Refreshing the roster from the LMS now" in home.text
-    assert "<strong>1</strong> people in all" in home.text
+    assert "<strong>1</strong> person in all" in home.text
     assert jobs(app).run_pending() == 2  # the sync, and the summary of the launch
     assert len(lms.page_requests) == 10
     assert lms.token_requests == 1
@@ -257,7 +257,7 @@ def test_a_platform_that_refuses_shows_staff_its_words(rapport, platform, lms, b
     jobs(app).run_pending()
     home = browser.get(home_url).text
     assert "The last refresh failed: the platform refused the roster: 403" in home
-    assert "<strong>1</strong> people in all" in home
+    assert "<strong>1</strong> person in all" in home
 
 
 def test_a_roster_url_off_the_platform_s_sites_gets_no_request_and_no_token(

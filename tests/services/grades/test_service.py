@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lti_tool.db import transaction
+from lti_tool.i18n import keep, shown, speaking
 from lti_tool.lti.ags import LineItem
 from lti_tool.models import (
     Course,
@@ -267,11 +268,17 @@ def test_a_retry_gives_way_to_a_newer_score_and_gives_up_after_the_last_attempt(
     )
     db.expire_all()
     queue.record_outcome(db, older, Outcome(Result.RETRY, "timeout"), T0, T0, 25)
-    queue.record_outcome(db, tired, Outcome(Result.RETRY, "503"), T0, T0, 25)
+    busy = keep("the platform refused an access token: %(words)s", words="503")
+    queue.record_outcome(db, tired, Outcome(Result.RETRY, busy), T0, T0, 25)
     db.expire_all()
     assert older.status is DeliveryStatus.SUPERSEDED
     assert tired.status is DeliveryStatus.FAILED
-    assert tired.last_error == "Gave up after 25 attempts. Last answer: 503"
+    # Kept with the last answer inside it, each shown in the reader's language.
+    with speaking("en"):
+        said = shown(tired.last_error)
+    assert (
+        said == "Gave up after 25 attempts. Last answer: the platform refused an access token: 503"
+    )
 
 
 def test_an_older_score_never_goes_out_after_a_newer_one(db):

@@ -11,16 +11,20 @@ import pytest
 from sqlalchemy import event, select
 
 from lti_tool.db import transaction
+from lti_tool.i18n import keep, shown
 from lti_tool.lti.nrps import MemberStatus, RosterMember, RosterPage
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceError
 from lti_tool.models import Course, Membership, Person, Registration
 from lti_tool.models.course import CourseRole
 from lti_tool.services.roster.service import (
     LEASE,
+    MAX_ERROR_CHARS,
     RosterSync,
     claim_roster_sync,
     roster_is_stale,
     roster_refresh_allowed,
+    roster_state,
+    within,
 )
 from lti_tool.services.upsert import upsert
 from tests.conftest import state
@@ -50,13 +54,15 @@ class Roster:
     members: list[RosterMember]
     page_size: int = 100
     fail_after: int | None = None
+    words: str = "503 Service Unavailable"  # the status line a failing platform answers
     asked: list[tuple[PlatformEndpoint, str]] = field(default_factory=list)
 
     def pages(self, platform: PlatformEndpoint, url: str) -> Iterator[RosterPage]:
         self.asked.append((platform, url))
         for number, start in enumerate(range(0, len(self.members), self.page_size)):
             if self.fail_after is not None and number >= self.fail_after:
-                raise ServiceError("the platform refused the roster: 503 Service Unavailable", 503)
+                refused = keep("the platform refused the roster: %(words)s", words=self.words)
+                raise ServiceError(refused, 503)
             chunk = self.members[start : start + self.page_size]
             yield RosterPage(
                 f"{url}?page={number}", chunk, start + self.page_size < len(self.members)
@@ -236,7 +242,10 @@ def test_a_failed_sync_keeps_the_platforms_words_and_changes_no_one(app, course_
     assert all(m.active for m in members(app, course_id).values())  # roster incomplete
     with transaction(state(app).sessions) as session:
         course = session.get(Course, course_id)
-        assert course.roster_sync_error == result.error
+        # Stored as its msgid and values, to be shown in each reader's language.
+        assert course.roster_sync_error.startswith('{"said": ')
+        assert shown(course.roster_sync_error) == result.error
+        assert roster_state(course, at).error == result.error
         assert course.roster_synced_at < at  # the last good sync
         assert not roster_is_stale(course, at + timedelta(minutes=1))  # no retry at once
         assert roster_is_stale(course, at + timedelta(minutes=6))
@@ -375,3 +384,27 @@ def test_five_thousand_members_sync_with_a_constant_number_of_statements_per_pag
     assert again == small and total <= total_small <= total + 10
     assert total <= 3 * 50 + 10
     print(f"\n5,000 members in 50 pages: {total} statements, {elapsed:.2f} s")
+
+
+def test_a_long_failure_is_kept_whole_with_its_words_cut(app, course_id):
+    """The platform's words may be long (a status line, a URL): the stored message stays a
+    message Rapport can show, its values cut to fit the column."""
+    at = T0 + timedelta(hours=2)
+    words = "503 " + "x" * 5000
+    result = sync(app, course_id, Roster([person(1)], 1, fail_after=0, words=words), at)
+    assert result.error == f"the platform refused the roster: {words}"  # the log has it all
+    with transaction(state(app).sessions) as session:
+        stored = session.get(Course, course_id).roster_sync_error
+    assert len(stored) <= MAX_ERROR_CHARS
+    assert shown(stored).startswith("the platform refused the roster: 503 xxx")
+
+
+def test_within_cuts_values_nested_or_not_and_plain_text():
+    inner = keep("%(host)s cannot be resolved", host="h" * 3000)
+    outer = keep("token request to %(url)s failed: %(reason)s", url="u" * 3000, reason=inner)
+    cut = within(outer, 1000)
+    assert len(cut) <= 1000
+    said = shown(cut)
+    assert said.startswith("token request to uuu") and said.endswith("hhh cannot be resolved")
+    assert within(outer, 10_000) == outer
+    assert within("x" * 3000, 2000) == "x" * 2000
