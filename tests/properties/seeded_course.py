@@ -34,7 +34,7 @@ from lti_tool.services.checkins import service as checkins
 from lti_tool.services.notifications.preferences import unsubscribe_token
 from lti_tool.services.placements import PlacementChoice, create_placements
 from tests.conftest import RunningTool, running_tool, state
-from tests.deep_linking_flow import Form, dl_launch, open_picker, parse, submit
+from tests.deep_linking_flow import Control, Form, dl_launch, open_picker, parse, submit
 from tests.newsfeed_flow import Clock, Visitor, enter, teacher, use_clock, write_news
 from tests.platform import LTI
 
@@ -194,6 +194,10 @@ def _seed(tool: RunningTool, clock: Clock) -> SeededCourse:
     preview = {"student": str(amara_id), "title": "Hello", "body": "Hello {first_name}"}
     page = _page(staff.post("snippets/start/preview", preview))
     _keep_forms(course, staff.course + "snippets/start/preview", page)
+    # The reader's time zone, which local-time.js posts where a page names `data-zone-url`.
+    assert 'data-zone-url="/zone"' in page
+    zone = Form("/zone", "post", [Control("input", "text", "zone", "Europe/London", False)])
+    course.forms.append(FoundForm("language.zone", "/zone", zone))
     return course
 
 

@@ -212,7 +212,6 @@ def test_a_refusal_is_kept_and_nothing_is_retried(rapport, lms, browser):
     assert '"said"' not in page
 
 
-@pytest.mark.skip(reason="catalogs compiled at merge")
 def test_a_refused_score_s_reason_reads_in_the_reader_s_language(rapport, lms, browser):
     """Stored once by the worker, shown in Spanish to a Spanish reader (the words inside it,
     the platform's status line, as they came)."""
