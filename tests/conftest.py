@@ -16,6 +16,7 @@ import requests
 from flask import Flask
 from hypothesis import settings
 from jinja2 import MemcachedBytecodeCache
+from werkzeug.routing import Rule
 
 from lti_tool import create_app, limits
 from lti_tool.db import transaction
@@ -94,6 +95,28 @@ class _Compiled(dict[str, bytes]):
 # template it drew anew (a tenth of the server's time in a test). Apps of one test process
 # share the compiled templates; a changed template has another checksum, so is compiled again.
 TEMPLATES_COMPILED = MemcachedBytecodeCache(_Compiled())
+
+# Likewise the URL builders: werkzeug writes and compiles two Python functions for each route
+# of each app (93% of create_app's 30 ms). A builder depends only on its rule's parts and
+# defaults, and reads the converters of the rule it is bound to when called, so apps of one
+# test process share them.
+_BUILDERS: dict[tuple[Any, ...], Any] = {}
+_compile_builder = Rule._compile_builder
+
+
+def _shared_builder(rule: Rule, append_unknown: bool = True) -> Any:
+    key = (
+        rule.rule,
+        tuple(rule._trace),
+        repr(sorted((rule.defaults or {}).items())),
+        append_unknown,
+    )
+    if key not in _BUILDERS:
+        _BUILDERS[key] = _compile_builder(rule, append_unknown)
+    return _BUILDERS[key]
+
+
+Rule._compile_builder = _shared_builder  # type: ignore[method-assign]
 
 
 @pytest.fixture

@@ -81,7 +81,9 @@ def test_a_student_whose_browser_keeps_no_cookie_in_the_frame_does_everything_th
     frame.get_by_text("Thanks, reading it tonight.").wait_for()
 
     # the check-in open now
-    frame.get_by_role("link", name=re.compile("^Answer: Weekly check-in")).click()
+    answer = frame.get_by_role("link", name=re.compile("^Answer: Weekly check-in"))
+    page_loaded(answer)  # the reply's page has loaded (and its scripts run) before the click
+    answer.click()
     page_loaded(frame.get_by_role("button", name="Send my answer"))
     frame.get_by_role("radio", name=re.compile("4 of 5")).check()
     frame.get_by_role("button", name="Send my answer").click()
