@@ -10,8 +10,10 @@ with a list a person can act on: rule id, impact, where, the element and axe's h
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.base import AXE_SCRIPT
@@ -62,6 +64,9 @@ def axe_findings(target: Any) -> list[Finding]:
     ]
 
 
+PAGES_LOG = os.environ.get("RAPPORT_AXE_PAGES")
+
+
 @dataclass
 class Findings:
     """Findings of many pages, each element's once with the pages where it was found."""
@@ -74,6 +79,9 @@ class Findings:
         found = axe_findings(target)
         for finding in found:
             self.where.setdefault(finding, []).append(page)
+        if PAGES_LOG:  # RAPPORT_AXE_PAGES=FILE: each page checked, with its violations
+            with Path(PAGES_LOG).open("a") as log:
+                log.write(f"{page}\t{len(found)}\n")
         return found
 
     def report(self) -> str:
