@@ -40,9 +40,6 @@ def chromium() -> Iterator[Any]:
                 "--disable-sync",
                 "--no-first-run",
             ],
-            # /dev/shm here is large: Chromium's shared memory there, not in /tmp files
-            # (9.7 s less wall time in 8 of the browser tests, for the same CPU).
-            ignore_default_args=["--disable-dev-shm-usage"],
         )
         yield browser
         browser.close()
