@@ -36,10 +36,13 @@
     window.setTimeout(function () { finish(null); }, timeoutMs);
   }
 
+  // How long the platform may take to answer: a busy LMS page (or a phone) can take seconds to
+  // run its handler, and without the stored secret the launch must open in a new window.
+  var PUT_WAIT_MS = 5000, GET_WAIT_MS = 8000;
   if (config.mode === "put") {
     ask({subject: "lti.put_data", key: config.key, value: config.value}, function () {
       window.location.replace(config.next);
-    }, 2000);
+    }, PUT_WAIT_MS);
   } else {
     ask({subject: "lti.get_data", key: config.key}, function (answer) {
       var form = document.getElementById("storage-launch");
@@ -50,6 +53,6 @@
         form.elements.lti_storage_proof.value = "";
         form.submit();  /* Rapport answers with the "open in a new window" page */
       }
-    }, 3000);
+    }, GET_WAIT_MS);
   }
 }());

@@ -66,7 +66,7 @@ def test_a_student_whose_browser_keeps_no_cookie_in_the_frame_does_everything_th
     page.goto(lms + "/demo")
     page.get_by_role("link", name="Launch as Amara Okafor").click()
     frame = page.frame_locator("#tool-frame")
-    frame.get_by_text("You are a student in this course.").wait_for(timeout=20_000)
+    frame.get_by_text("You are a student in this course.").wait_for(timeout=30_000)
     assert frame.get_by_text("Open Rapport in a new window").count() == 0
     # the frame is Rapport's, on the other site, and its session rides in Rapport's URLs
     tool = next(f for f in page.frames if "/courses/" in f.url)
