@@ -30,8 +30,14 @@
     var region = said.closest("[role=status], [aria-live]");
     if (region) {
       var words = Array.prototype.slice.call(region.childNodes);
+      // Kept at its height while empty: the page below does not jump up and back (a tap or
+      // click in those 100 ms would land on whatever moved under it).
+      region.style.minHeight = region.offsetHeight + "px";
       region.replaceChildren();
-      window.setTimeout(function () { region.replaceChildren.apply(region, words); }, 100);
+      window.setTimeout(function () {
+        region.replaceChildren.apply(region, words);
+        region.style.minHeight = "";
+      }, 100);
     }
   } else {
     focusOn(said);
