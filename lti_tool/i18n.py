@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
+from babel.numbers import format_decimal
 from flask_babel import LazyString, force_locale, get_locale, lazy_gettext, lazy_ngettext, ngettext
 from flask_babel import gettext as _
 
@@ -34,6 +35,7 @@ __all__ = [
     "lazy_gettext",
     "lazy_ngettext",
     "ngettext",
+    "number",
     "shown",
     "speaking",
     "supported",
@@ -63,6 +65,12 @@ def supported(tag: object) -> str | None:
 def html_lang() -> str:
     """The page's `lang`: the locale it speaks, as BCP 47 ("es-MX")."""
     return str(get_locale() or "en").replace("_", "-")
+
+
+def number(value: float) -> str:
+    """A number as the reader's language writes it: "10,000" and "7.5" in English, "10 000" and
+    "7,5" in Polish; outside a request, in English."""
+    return format_decimal(value, locale=get_locale() or "en")
 
 
 @contextmanager

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.numbers import format_decimal
-from flask_babel import get_locale
 from sqlalchemy.orm import Session
 
-from lti_tool.i18n import _, ngettext
+from lti_tool.i18n import _, ngettext, number
 from lti_tool.models import CheckIn, Occurrence
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.audit import (
@@ -70,7 +68,7 @@ def _created(facts: AuditFacts) -> list[Part]:
         else:
             graded = _(
                 "participation graded out of %(points)s points",
-                points=format_decimal(points, locale=get_locale() or "en"),
+                points=number(points),
             )
         said.append("; " + graded)
     if facts.details.get("anonymous"):

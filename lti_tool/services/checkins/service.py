@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from babel.numbers import format_decimal
-from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lti_tool.i18n import _
+from lti_tool.i18n import _, number
 from lti_tool.models import CheckIn, CheckInResponse, Course, Occurrence, Person
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins import audit, urgency
@@ -39,11 +37,6 @@ MAX_POINTS = 1_000.0
 
 class CheckInRefused(Refused):
     """A refusal about check-ins (see Refused)."""
-
-
-def _number(value: float) -> str:
-    """A number as the reader's language writes it: "2,000" in English, "2 000" in Polish."""
-    return format_decimal(value, locale=get_locale() or "en")
 
 
 def can_manage_checkins(grant: CourseGrant) -> bool:
@@ -143,10 +136,8 @@ def create_checkin(
     session.add(checkin)
     session.flush()
     times = occurrences(schedule)
-    for number, (opens, closes) in enumerate(times, start=1):
-        session.add(
-            Occurrence(checkin_id=checkin.id, number=number, opens_at=opens, closes_at=closes)
-        )
+    for nth, (opens, closes) in enumerate(times, start=1):
+        session.add(Occurrence(checkin_id=checkin.id, number=nth, opens_at=opens, closes_at=closes))
     session.flush()
     audit.checkin_created(session, grant, checkin, [opens for opens, _closes in times], now)
     return checkin
@@ -217,7 +208,7 @@ def parse_answers(questions: list[dict[str, Any]], form: Mapping[str, str]) -> d
         elif kind == "text":
             if len(raw) > MAX_TEXT_ANSWER:
                 errors[key] = _(
-                    "At most %(most)s characters, please.", most=_number(MAX_TEXT_ANSWER)
+                    "At most %(most)s characters, please.", most=number(MAX_TEXT_ANSWER)
                 )
             answers[key] = raw
         elif kind == "talk":

@@ -9,11 +9,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from lti_tool.i18n import _
+from lti_tool.i18n import _, number
 from lti_tool.models import FeedbackThread, Placement
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.audit import AuditAction, AuditFacts, record_by, register_action
-from lti_tool.services.feedback.numbers import number
 
 
 # The words after the actor's name, made when the log's page is drawn, in its reader's language.

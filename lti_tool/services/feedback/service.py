@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.i18n import _, lazy_gettext, ngettext
+from lti_tool.i18n import _, lazy_gettext, ngettext, number
 from lti_tool.models import (
     Course,
     FeedbackMessage,
@@ -29,7 +29,6 @@ from lti_tool.models import (
 from lti_tool.models.course import CourseRole
 from lti_tool.services.archive.rules import READ_ONLY
 from lti_tool.services.feedback import audit
-from lti_tool.services.feedback.numbers import number
 from lti_tool.services.feedback.viewers import (
     Viewer,
     can_edit_message,

@@ -15,12 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal
-from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.i18n import _, lazy_gettext, ngettext
+from lti_tool.i18n import _, lazy_gettext, ngettext, number
 from lti_tool.models import Post, PostKind
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import MAX_SOURCE_CHARS, render_markdown
@@ -46,11 +44,6 @@ REACTIONS: dict[str, tuple[str, str]] = {
 
 class PostRefused(Refused):
     """A refusal of the newsfeed (see Refused)."""
-
-
-def number(value: int) -> str:
-    """A count as the reader's language writes it: "10,000" in English, "10 000" in Polish."""
-    return format_decimal(value, locale=get_locale() or "en")
 
 
 # -- rules ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.i18n import _, ngettext
+from lti_tool.i18n import _, ngettext, number
 from lti_tool.models import BulkStart, Course, Membership, Placement
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
@@ -41,7 +41,6 @@ from lti_tool.services.snippets.service import (
     clean_title,
     fields_without_fallback,
     fill,
-    number,
 )
 
 FEEDBACK_KIND = "feedback"

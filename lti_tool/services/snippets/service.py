@@ -17,12 +17,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from babel.numbers import format_decimal
-from flask_babel import LazyString, get_locale
+from flask_babel import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lti_tool.i18n import _, lazy_gettext, ngettext
+from lti_tool.i18n import _, lazy_gettext, ngettext, number
 from lti_tool.models import Person, Snippet
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.refusals import Refused
@@ -85,11 +84,6 @@ class MergeValues:
         if fallback is not None and name in self.missing:
             return fallback
         return self.as_dict().get(name)
-
-
-def number(value: int) -> str:
-    """A count as the reader's locale writes it ("5,000" in English, "5000" in Spanish)."""
-    return format_decimal(value, locale=get_locale() or "en")
 
 
 def first_name_of(person: Person) -> str:
