@@ -37,23 +37,20 @@ def shown(text: Text | None) -> str | None:
 
 
 @dataclass
-class LaunchError(Exception):
-    """A refused login or launch: always a 4xx, never a 500.
-
-    `code` is stable (logs, JSON clients, tests); `message` says what was wrong, `fix` what to do.
-    """
+class Explained(Exception):  # noqa: N818 - the base of refusals, named for what they carry
+    """A refusal with stable `code` (logs, JSON clients, tests), a `message` saying what was
+    wrong and a `fix` saying what to do: shown in the reader's language, logged in English."""
 
     code: str
     message: Text
     fix: Text | None = None
-    status: int = 400
-    context: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.code}: {in_english(self.message)}"
 
     @property
     def english_message(self) -> str:
+        """For the log: English whatever the reader's language."""
         return in_english(self.message) or ""
 
     @property
@@ -63,6 +60,14 @@ class LaunchError(Exception):
     @property
     def shown_fix(self) -> str | None:
         return shown(self.fix)
+
+
+@dataclass
+class LaunchError(Explained):
+    """A refused login or launch: always a 4xx, never a 500."""
+
+    status: int = 400
+    context: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {"error": self.code, "message": self.shown_message, "fix": self.shown_fix}

@@ -20,7 +20,7 @@ import requests
 
 from lti_tool.i18n import lazy_gettext
 from lti_tool.lti.claims import split_url
-from lti_tool.lti.errors import Text, in_english, shown
+from lti_tool.lti.errors import Explained
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.lti.registration import canvas
 from lti_tool.lti.registration.tool import PLATFORM_CONFIGURATION, OfferedMessages
@@ -41,32 +41,10 @@ FAMILY_LABELS = {"canvas": "Canvas", "moodle": "Moodle", "sakai": "Sakai", "desi
 
 
 @dataclass
-class RegistrationError(Exception):
-    """Why a registration failed, in words an LMS administrator can act on: always a 4xx.
+class RegistrationError(Explained):
+    """Why a registration failed, in words an LMS administrator can act on: always a 4xx."""
 
-    `code` is stable (logs, tests); `message` says what went wrong, `fix` what to do.
-    """
-
-    code: str
-    message: Text
-    fix: Text | None = None
     status: int = 422
-
-    def __str__(self) -> str:
-        return f"{self.code}: {in_english(self.message)}"
-
-    @property
-    def english_message(self) -> str:
-        """For the log: English whatever the administrator's language."""
-        return in_english(self.message) or ""
-
-    @property
-    def shown_message(self) -> str:
-        return shown(self.message) or ""
-
-    @property
-    def shown_fix(self) -> str | None:
-        return shown(self.fix)
 
 
 @dataclass(frozen=True)
