@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 
 __all__ = [
     "LANGUAGES",
+    "KeptReason",
     "LazyString",
     "_",
     "html_lang",
@@ -102,3 +103,14 @@ def shown(stored: str | None) -> str:
         return _(str(data["said"]), **values)
     except (ValueError, KeyError, TypeError):
         return stored
+
+
+class KeptReason(Exception):  # noqa: N818 - a base: its subclasses name what failed
+    """A failure whose reason is a kept message (`keep`): `kept` is what a grade or a roster
+    stores for staff to read later in their own language; `str()` is that reason in English,
+    for logs."""
+
+    def __init__(self, kept: str) -> None:
+        with speaking("en"):
+            super().__init__(shown(kept))
+        self.kept = kept

@@ -35,7 +35,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.connection import create_connection
 
 from lti_tool.config import Settings
-from lti_tool.i18n import keep, shown, speaking
+from lti_tool.i18n import KeptReason, keep
 from lti_tool.lti.registration.configuration import is_loopback
 
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024  # an NRPS page of 1,000 members is about 0.5 MB
@@ -51,17 +51,12 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class OutboundRefused(requests.RequestException):
+class OutboundRefused(KeptReason, requests.RequestException):
     """A request Rapport will not send, or a response it will not read to the end.
 
     `kept` is why, as `keep` stores it for staff to read in their own language (it ends up in a
     grade's or a roster's error); `str()` of the exception is that reason in English, for logs.
     """
-
-    def __init__(self, kept: str) -> None:
-        with speaking("en"):
-            super().__init__(shown(kept))
-        self.kept = kept
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 import jwt
 import requests
 
-from lti_tool.i18n import keep, shown, speaking
+from lti_tool.i18n import KeptReason, keep
 from lti_tool.lti.claims import web_origin, web_origins
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import USER_AGENT
@@ -38,7 +38,7 @@ EXPIRY_MARGIN_SECONDS = 60
 DEFAULT_TIMEOUT = 15.0
 
 
-class ServiceError(Exception):
+class ServiceError(KeptReason):
     """A service call failed; `status` is the HTTP status (0 when no answer came).
 
     `message` is why, as `keep` stores it (or the platform's words as they are): `kept` is what
@@ -46,9 +46,7 @@ class ServiceError(Exception):
     that reason in English, for logs."""
 
     def __init__(self, message: str, status: int = 0, retry_after: float | None = None) -> None:
-        with speaking("en"):
-            super().__init__(shown(message))
-        self.kept = message
+        super().__init__(message)
         self.status = status
         self.retry_after = retry_after
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from lti_tool.db import transaction, utcnow
-from lti_tool.i18n import _, keep, shown, speaking
+from lti_tool.i18n import KeptReason, _, keep
 from lti_tool.lti.ags import AgsClient, AgsEndpoint, LineItem
 from lti_tool.models import Course, Person, ResourceLink
 from lti_tool.models.grades import DeliveryStatus, GradableActivity, GradeDelivery
@@ -35,14 +35,9 @@ MAX_COMMENT_CHARS = 1000
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 
 
-class GradebookUnavailable(Exception):  # noqa: N818 - reads as the state it reports
+class GradebookUnavailable(KeptReason):
     """The platform offers no gradebook column Rapport may post this score to: `kept` says
     what staff can do about it (`lti_tool.i18n.keep`), `str()` the same in English."""
-
-    def __init__(self, kept: str) -> None:
-        with speaking("en"):
-            super().__init__(shown(kept))
-        self.kept = kept
 
 
 class InvalidScore(ValueError):  # noqa: N818 - reads as what the caller passed

@@ -29,7 +29,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.db import utcnow
-from lti_tool.i18n import _, keep, ngettext, shown, speaking
+from lti_tool.i18n import KeptReason, _, keep, ngettext, shown
 from lti_tool.lti.nrps import RosterMember, RosterPage
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceError
 from lti_tool.models import Course, Membership, Registration
@@ -52,14 +52,9 @@ class RosterSource(Protocol):
     def pages(self, platform: PlatformEndpoint, memberships_url: str) -> Iterable[RosterPage]: ...
 
 
-class LeaseLostError(Exception):
+class LeaseLostError(KeptReason):
     """Another worker took over this course's sync (ours was stuck past the lease); `kept` is
     it as `keep` stores it, `str()` in English."""
-
-    def __init__(self, kept: str) -> None:
-        with speaking("en"):
-            super().__init__(shown(kept))
-        self.kept = kept
 
 
 @dataclass(frozen=True)
