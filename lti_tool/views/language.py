@@ -22,7 +22,7 @@ from flask_babel import Babel
 
 from lti_tool.dates import zone_named
 from lti_tool.frame_session import carrying, session_token
-from lti_tool.i18n import TRANSLATIONS, html_lang, supported
+from lti_tool.i18n import TRANSLATIONS, html_lang, install_in_templates, supported
 from lti_tool.views.times import ZONE_KEY
 
 LOCALE_KEY = "locale"
@@ -70,6 +70,7 @@ def zone() -> Response:
 
 def install(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select, default_translation_directories=str(TRANSLATIONS))
+    install_in_templates(app)
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks read as one line
     app.add_template_global(html_lang)
     app.register_blueprint(bp)

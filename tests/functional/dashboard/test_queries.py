@@ -35,7 +35,7 @@ from lti_tool.models import (
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins.sparkline import trend
-from lti_tool.services.dashboard.service import dashboard
+from lti_tool.services.dashboard.service import PAGE_SIZE, dashboard
 from lti_tool.services.dashboard.settings import GOAL_DAYS
 from lti_tool.services.feedback.settings import ALL_STAFF, VISIBILITY
 from tests.conftest import state
@@ -206,13 +206,13 @@ def assert_the_sorts_order_as_seeded(m: Measured) -> None:
         return e.name or e.email
 
     by_name = sorted(students, key=lambda pe: (name(pe[1]).casefold(), pe[0]))
-    second = by_name[100:200] if len(by_name) > 100 else []
+    second = by_name[PAGE_SIZE : 2 * PAGE_SIZE]
     assert names_on(m.shown["everyone by name, page 2"]) == [name(e) for _, e in second]
     waiting = sorted(
         (pe for pe in students if pe[1].waiting_since),
         key=lambda pe: (pe[1].waiting_since, name(pe[1]).casefold(), pe[0]),
     )
-    assert names_on(m.shown["waiting, longest first"]) == [name(e) for _, e in waiting[:100]]
+    assert names_on(m.shown["waiting, longest first"]) == [name(e) for _, e in waiting[:PAGE_SIZE]]
     flagged = sorted(
         (pe for pe in students if pe[1].flagged),
         key=lambda pe: (
@@ -223,7 +223,7 @@ def assert_the_sorts_order_as_seeded(m: Measured) -> None:
         ),
     )
     shown = names_on(m.shown["flagged, longest without contact first"])
-    assert shown == [name(e) for _, e in flagged[:100]]
+    assert shown == [name(e) for _, e in flagged[:PAGE_SIZE]]
 
 
 def days(span: timedelta | None) -> str:
