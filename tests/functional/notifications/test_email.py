@@ -86,6 +86,8 @@ def test_a_tutors_message_reaches_the_student_by_mail_until_they_unsubscribe(
     unsubscribe = re.fullmatch(r"<(.+)>", mail["List-Unsubscribe"]).group(1)
     assert unsubscribe.startswith(url + "/notifications/unsubscribe/")
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # As a mail client reads it, unparsed: one `<URL>`, not encoded-words it would not decode.
+    assert f"\r\nList-Unsubscribe: <{unsubscribe}>\r\n".encode() in smtp.raw[-1]
 
     # Following the link (a person, or a mail scanner) only asks; a POST unsubscribes.
     asked = requests.get(unsubscribe, timeout=10)
