@@ -23,6 +23,7 @@ class _Keep:
         parsed = email.message_from_bytes(envelope.content, policy=default)
         assert isinstance(parsed, EmailMessage)
         self.box.messages.append(parsed)
+        self.box.raw.append(envelope.content)
         self.box.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK"
 
@@ -31,6 +32,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each mail as it came over SMTP, before any parsing
         self.envelopes: list[tuple[str, list[str]]] = []
         self._controller: Controller | None = None
 

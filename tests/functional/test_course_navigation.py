@@ -102,3 +102,15 @@ def test_a_reply_under_news_says_the_whole_course_reads_it(tool, platform):
     assert form is not None
     assert "Everyone in the course will read your reply." in form.group(0)
     assert re.search(r'<textarea [^>]*aria-describedby="reply-\d+-audience"', form.group(0))
+
+
+def test_a_page_inside_a_feature_marks_its_link_and_keeps_it_in_the_row(tool, platform):
+    _, url = tool
+    staff = teacher(platform, url)
+    marked = re.compile(r'<a [^>]*aria-current="true"[^>]*>.*?</a>', re.S)
+    for path, section in (("checkins/triage", "Check-ins"), ("snippets/start", "Snippets"),
+                          ("feedback/new", "Feedback")):  # fmt: skip
+        nav = nav_of(staff.text(path))
+        menu = more_menu(nav)
+        assert labels("".join(marked.findall(nav))) == [section], path
+        assert current(nav) == [] and section not in labels(menu), path  # in the phone's row

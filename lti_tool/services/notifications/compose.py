@@ -144,6 +144,11 @@ class Mail:
             html = templates().get_template("notification.html").render(mail=self)
         message.set_content(text)
         message.add_alternative(html, subtype="html")
+        # Headers are folded when the mail is written out: at 78 columns the unsubscribe link
+        # has no space to fold at, and the email package writes it as RFC 2047 encoded-words,
+        # which a mail client does not read as a `<URL>` (RFC 2369), so offers no button. The
+        # body is encoded above, at 78; its headers now fold at RFC 5322's hard limit only.
+        message.policy = message.policy.clone(max_line_length=998)
         return message
 
 

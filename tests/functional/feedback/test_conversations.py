@@ -50,7 +50,8 @@ def test_a_student_writes_first_to_their_tutor_who_finds_it_waiting(tool, platfo
     lead, tom, amara, kofi = tutored_course(app, platform, url)
 
     home = amara.text()
-    assert "Write to Tom Reyes" in home
+    assert "Write to Tom Reyes" in home  # on the tutor's card, and on the Feedback page:
+    assert f'href="{amara.course}feedback/new">New conversation</a>' in amara.text("feedback/")
     form = html.unescape(amara.text("feedback/new"))
     assert "Write to Tom Reyes" in form and "Thursdays 10:00" in form  # who, and when
     refused = amara.post("feedback/new", {"title": "", "body": "Hello"})

@@ -74,6 +74,10 @@ def searches(app, url, platform, size: int) -> dict[str, int]:
     found = staff.text("feedback/?q=learner0042%40")
     assert len(re.findall(r'class="card thread-item', found)) == 1
     assert "With <strong>Learner 0042</strong>" in found  # the thread names its student
+    # 100 match "learner00": two pages of 50, the search kept from one page to the next.
+    first, second = (staff.text(f"feedback/?q=learner00&page={n}") for n in (1, 2))
+    assert [len(re.findall(r'class="card thread-item', p)) for p in (first, second)] == [50, 50]
+    assert "q=learner00&amp;page=2" in first and "Older" in first and "Older" not in second
     return counts
 
 

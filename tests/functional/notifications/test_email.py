@@ -22,7 +22,7 @@ from tests.conftest import register, state
 from tests.functional.feedback.test_feedback import course_id, person_id, start
 from tests.mailbox import Mailbox, html_of, mailbox, text_of
 from tests.newsfeed_flow import Clock, Visitor, enter, teacher, use_clock
-from tests.platform import LTI, TestPlatform
+from tests.platform import DROP, LTI, TestPlatform
 
 SENDER = "Rapport <rapport@uni.example>"
 COURSE_PAGE = "https://lms.uni.example/course/view.php?id=7"
@@ -86,6 +86,8 @@ def test_a_tutors_message_reaches_the_student_by_mail_until_they_unsubscribe(
     unsubscribe = re.fullmatch(r"<(.+)>", mail["List-Unsubscribe"]).group(1)
     assert unsubscribe.startswith(url + "/notifications/unsubscribe/")
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # As a mail client reads it, unparsed: one `<URL>`, not encoded-words it would not decode.
+    assert f"\r\nList-Unsubscribe: <{unsubscribe}>\r\n".encode() in smtp.raw[-1]
 
     # Following the link (a person, or a mail scanner) only asks; a POST unsubscribes.
     asked = requests.get(unsubscribe, timeout=10)
@@ -150,8 +152,11 @@ def test_a_mail_server_that_is_away_is_tried_again_and_the_failure_is_shown_to_s
         [row] = session.scalars(select(Notification)).all()
         assert (row.status, row.attempts) == (NotificationStatus.WAITING, 1)
         assert row.last_error
+    enter(platform, url, "kofi", name="Kofi Mensah", email=DROP)  # the LMS gives no address
     page = staff.text("notifications")
     assert "Amara Okafor" in page and "Failed: 0" in page
+    cannot = page.split("People Rapport cannot mail", 1)[1]
+    assert "Kofi Mensah" in cannot and "Amara Okafor" not in cannot
     assert 'rapport_notifications_total{outcome="retry"}' in _metrics(url)
 
     smtp.start()

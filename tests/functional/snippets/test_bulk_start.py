@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from lti_tool.db import transaction
 from lti_tool.jobs import jobs
-from lti_tool.models import FeedbackMessage, FeedbackThread, Person, Snippet
+from lti_tool.models import FeedbackMessage, FeedbackThread, Person, Snippet, TutorAllocation
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.snippets import choosing
@@ -366,3 +366,35 @@ def test_ids_past_the_database_s_integers_are_refused_not_a_500(tool, platform, 
         assert answer.status_code == 400, (path, data, answer.status_code)
         assert "not one Rapport offered" in answer.text
     assert staff.get(f"snippets/start?snippet={huge}").status_code == 400
+
+
+def previewed(staff: Visitor, data: dict[str, Any]) -> str:
+    shown = staff.post("snippets/start/preview", data)
+    assert shown.status_code == 200, shown.text[:500]
+    return shown.text
+
+
+def test_the_preview_warns_of_an_empty_merge_field_and_offers_words_or_skipping(tool, platform):
+    """Issue 16: a bulk start sent "Your tutor your course team and I…" to four students."""
+    app, url = tool
+    use_clock(app, Clock())
+    staff = teacher(platform, url)
+    for sub in ("amara", "bo", "cy"):
+        enter(platform, url, sub, name=f"{sub.title()} Student", given_name=sub.title())
+    jobs(app).run_pending()
+    amara, bo, cy = (person_id(app, sub) for sub in ("amara", "bo", "cy"))
+    with transaction(state(app).sessions) as session:
+        session.add(TutorAllocation(course_id=course_id_of(staff), student_id=amara,
+                                    tutor_id=person_id(app, "teacher")))  # fmt: skip
+    asked = {"student": [amara, bo, cy], "title": "Essays", "body": "Your tutor {tutor_name} and I"}
+    page = previewed(staff, asked)
+    assert "Some students would read a stand-in" in page
+    assert "<strong>{tutor_name}</strong> is empty for <strong>2 of the 3</strong>" in page
+    assert "Skip those students (2): start 1 thread" in page
+
+    worded = previewed(staff, {**asked, "missing": "fallback", "fallback_tutor_name": "Dr Lee"})
+    assert "stand-in" not in worded and "Your tutor Dr Lee and I" in worded  # what Bo reads
+    assert ("body", "Your tutor {tutor_name|Dr Lee} and I") in hidden_fields(worded)
+    skipped = previewed(staff, {**asked, "missing": "skip"})
+    assert "stand-in" not in skipped and "Start 1 thread" in skipped
+    assert [v for k, v in hidden_fields(skipped) if k == "student"] == [str(amara)]
