@@ -8,20 +8,29 @@ tutor and the staff's head count, before the newsfeed's own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import Select, and_, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAllocation
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant, can_see_course_people
-from lti_tool.services.entry import CourseEntry, entry_from, entry_query
+from lti_tool.services.entry import (
+    COURSE,
+    PERSON,
+    CourseEntry,
+    Ident,
+    entry_from,
+    entry_query,
+    visit,
+)
 from lti_tool.services.feedback.viewers import viewer_for
 from lti_tool.services.feedback.waiting import WaitingCounts, waiting_columns, waiting_counts
 from lti_tool.services.profiles import AuthorCard, card_for
 from lti_tool.services.rollover.service import can_bring_over, start_from_another_column
-from lti_tool.services.tutors.service import TUTOR_MEMBERSHIP, active_staff
+from lti_tool.services.tutors.service import TUTOR_MEMBERSHIP, active_staff, tutor_card_for
 
 TUTOR = aliased(Person, name="tutor")
 COUNTED = aliased(Membership, name="counted")
@@ -53,7 +62,7 @@ class HomeEntry(CourseEntry):
     home: CourseHome
 
 
-def _active_by_role(course_id: int) -> Any:
+def _active_by_role(course_id: Ident) -> Any:
     """How many active people of each role the course has, counted in one pass over its
     memberships (a subquery of one row, joined to the entry's)."""
     return (
@@ -69,38 +78,13 @@ def _active_by_role(course_id: int) -> Any:
 
 
 def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
-    """The course entry (`services/entry.py`) with the home's facts, in one query: the
-    student's current tutor while they are still active staff, and for staff (as the session
-    knew them) how many active people of each role the course has and what waits for them
-    (`feedback.waiting`)."""
+    """The course entry (`services/entry.py`) with the home's facts, in one query: for a
+    student (as the session knew them) their current tutor while still active staff; for
+    staff, how many active people of each role the course has and what waits for them
+    (`feedback.waiting`). Each reads only its own joins: the planner's work grows with every
+    join, and the tutor's four cost a staff member's home more than their rows."""
     course_id = grant.course_id
-    query = (
-        entry_query(grant)
-        .add_columns(TUTOR, StaffProfile)
-        .outerjoin(
-            TutorAllocation,
-            and_(
-                TutorAllocation.course_id == course_id,
-                TutorAllocation.student_id == grant.person_id,
-                TutorAllocation.ended_at.is_(None),
-            ),
-        )
-        .outerjoin(
-            TUTOR_MEMBERSHIP,
-            active_staff(TUTOR_MEMBERSHIP, TutorAllocation.course_id, TutorAllocation.tutor_id),
-        )
-        .outerjoin(TUTOR, TUTOR.id == TUTOR_MEMBERSHIP.person_id)
-        .outerjoin(
-            StaffProfile,
-            (StaffProfile.course_id == course_id) & (StaffProfile.person_id == TUTOR.id),
-        )
-    )
-    if grant.is_staff:
-        known = _active_by_role(course_id)
-        query = query.join(known, true()).add_columns(*known.c)
-        query = query.add_columns(*waiting_columns(course_id, grant.person_id))
-        query = query.add_columns(start_from_another_column(grant))
-    rows = session.execute(query).all()
+    rows = session.execute(_home_query(grant.is_staff), visit(grant)).all()
     entry = entry_from(grant, rows)
     if entry is None:
         return None
@@ -113,8 +97,11 @@ def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
         else:  # made staff since the session began: the one case that reads them apart
             counts = people_counts(session, course_id)
     tutor = None
-    if current.is_student and first[TUTOR] is not None:
-        tutor = card_for(first[TUTOR], CourseRole.STAFF, first[StaffProfile])
+    if current.is_student:
+        if grant.is_staff:  # a student again since the session began: read apart
+            tutor = tutor_card_for(session, course_id, grant.person_id)
+        elif first[TUTOR] is not None:
+            tutor = card_for(first[TUTOR], CourseRole.STAFF, first[StaffProfile])
     waiting = None
     if grant.is_staff and current.is_staff:
         waiting = waiting_counts(viewer_for(session, current, entry.settings), first)
@@ -125,6 +112,42 @@ def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
         entry.course, entry.person, current.role, counts, tutor, waiting, start_from_another
     )
     return HomeEntry(entry.grant, entry.settings, entry.course, entry.person, home)
+
+
+@cache
+def _home_query(for_staff: bool) -> Select[Any]:
+    """The entry's query with the home's facts for staff or for everyone else, built once
+    (with the entry's bound parameters, `entry.visit`)."""
+    query = entry_query()
+    if for_staff:
+        known = _active_by_role(COURSE)
+        return (
+            query.join(known, true())
+            .add_columns(*known.c)
+            .add_columns(*waiting_columns(COURSE, PERSON))
+            .add_columns(start_from_another_column(PERSON))
+        )
+    # The student's current tutor while still active staff, and their profile.
+    return (
+        query.add_columns(TUTOR, StaffProfile)
+        .outerjoin(
+            TutorAllocation,
+            and_(
+                TutorAllocation.course_id == COURSE,
+                TutorAllocation.student_id == PERSON,
+                TutorAllocation.ended_at.is_(None),
+            ),
+        )
+        .outerjoin(
+            TUTOR_MEMBERSHIP,
+            active_staff(TUTOR_MEMBERSHIP, TutorAllocation.course_id, TutorAllocation.tutor_id),
+        )
+        .outerjoin(TUTOR, TUTOR.id == TUTOR_MEMBERSHIP.person_id)
+        .outerjoin(
+            StaffProfile,
+            (StaffProfile.course_id == COURSE) & (StaffProfile.person_id == TUTOR.id),
+        )
+    )
 
 
 def people_counts(session: Session, course_id: int) -> dict[str, int]:

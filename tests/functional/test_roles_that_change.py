@@ -96,3 +96,21 @@ def test_a_session_older_than_its_lifetime_is_refused_by_the_server(tool, platfo
     browser = requests.Session()
     browser.cookies.set("rapport_session", signer.dumps(timeless))
     assert browser.get(url + student.course, allow_redirects=False).status_code == 403
+
+
+def test_staff_made_a_student_since_the_session_began_see_their_tutor_on_the_home(tool, platform):
+    """The home reads a student's tutor with the entry only for a student's session; a staff
+    session whose member the LMS has since made a student reads it apart, on that request."""
+    app, url = tool
+    instructor = teacher(platform, url)
+    ta = enter(platform, url, "ta", INSTRUCTOR, name="Tomás Rivera")
+    assert "Your tutor" not in ta.text()
+    enter(platform, url, "ta", LEARNER, name="Tomás Rivera")  # in another browser
+    allocated = instructor.post(
+        "tutors/allocate",
+        {"student_id": _person(app, "ta"), "tutor_id": _person(app, "teacher")},
+    )
+    assert allocated.status_code == 303, allocated.text[:300]
+    home = ta.text()  # the session launched as staff
+    assert "Your tutor: Margaret Chen" in home
+    assert 'href="' + ta.course + 'dashboard"' not in home

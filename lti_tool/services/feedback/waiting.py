@@ -33,6 +33,7 @@ from lti_tool.models import (
     StudentSummary,
 )
 from lti_tool.services.checkins.urgency import waiting_to_talk
+from lti_tool.services.entry import Ident
 from lti_tool.services.feedback.viewers import Viewer
 from lti_tool.services.profiles import AuthorCard
 from lti_tool.services.tutors.service import tutor_card_for
@@ -65,7 +66,7 @@ S = StudentSummary
 KINDS = {"owed": (S.owed, S.owed_since), "asked": (S.talk_requests, S.asked_since)}
 
 
-def _waiting(course_id: int, whose: str, me: int) -> list[ColumnElement[bool]]:
+def _waiting(course_id: Ident, whose: str, me: Ident) -> list[ColumnElement[bool]]:
     """The summaries of the viewer's tutees (MINE) or of students without a tutor (TEAM)
     with something waiting."""
     tutor = S.tutor_id == me if whose == MINE else S.tutor_id.is_(None)
@@ -96,7 +97,7 @@ def _asked(course_id: int, *columns: Any) -> Select[Any]:
     )
 
 
-def waiting_columns(course_id: int, person_id: int) -> list[Any]:
+def waiting_columns(course_id: Ident, person_id: Ident) -> list[Any]:
     """Four counts to add to the home's entry query: replies owed and requests to talk, of
     this staff member's tutees and of students without a tutor."""
     return [

@@ -41,7 +41,7 @@ from lti_tool.services.newsfeed.service import (
 from lti_tool.services.profiles import AuthorCard, author_cards
 
 PAGE_SIZE = 20
-INTRODUCTIONS_PAGE_SIZE = 30
+INTRODUCTIONS_PAGE_SIZE = 20  # students' introductions on a page, as many as the newsfeed's posts
 REPLIES_IN_FEED = 3
 REPLIES_ON_POST_PAGE = 500
 DELETED_SHOWN = 100

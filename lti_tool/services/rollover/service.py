@@ -31,6 +31,7 @@ from lti_tool.services.audit import (
 from lti_tool.services.checkins.schedule import week_of
 from lti_tool.services.checkins.settings import HOLIDAYS, holiday_dates
 from lti_tool.services.course_settings import course_settings
+from lti_tool.services.entry import Ident
 from lti_tool.services.placements import rebind_copies
 from lti_tool.services.refusals import Refused
 from lti_tool.services.rollover import copying
@@ -89,13 +90,13 @@ def offer(session: Session, grant: CourseGrant) -> Source | None:
     return _source(session, known[0], copied_from=True) if known else None
 
 
-def start_from_another_column(grant: CourseGrant) -> Any:
+def start_from_another_column(person_id: Ident) -> Any:
     """For the course home's entry query (its course in the FROM): whether to offer to start
     from a course taught before, in SQL: a course with nothing in it yet and nothing brought
     over or declined, where this person is staff of another course on the same platform."""
     other, membership = aliased(Course), aliased(Membership)
     taught = exists().where(
-        membership.person_id == grant.person_id,
+        membership.person_id == person_id,
         membership.role == CourseRole.STAFF,
         membership.course_id != Course.id,
         other.id == membership.course_id,
