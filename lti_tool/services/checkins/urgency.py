@@ -58,7 +58,7 @@ def waiting(rank: int) -> bool:
     return rank < DEALT
 
 
-def waiting_to_talk(course_id: int) -> list[ColumnElement[bool]]:
+def waiting_to_talk(course_id: int | ColumnElement[int]) -> list[ColumnElement[bool]]:
     """Responses of the course's triage that ask to talk and nobody has dealt with: the
     first stretch of its index (waiting, then "talk", come first in the rank)."""
     return [RESPONSES.c.triage_course_id == course_id, RESPONSES.c.triage_rank < CATEGORY]

@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.i18n import _
@@ -33,7 +34,7 @@ from lti_tool.models import (
     StudentSummary,
 )
 from lti_tool.services.checkins.urgency import waiting_to_talk
-from lti_tool.services.entry import Ident
+from lti_tool.services.entry import COURSE, PERSON, Ident, visit
 from lti_tool.services.feedback.viewers import Viewer
 from lti_tool.services.profiles import AuthorCard
 from lti_tool.services.tutors.service import tutor_card_for
@@ -73,7 +74,7 @@ def _waiting(course_id: Ident, whose: str, me: Ident) -> list[ColumnElement[bool
     return [S.course_id == course_id, tutor, (S.owed > 0) | (S.talk_requests > 0)]
 
 
-def _owed(course_id: int, *columns: Any) -> Select[Any]:
+def _owed(course_id: Ident, *columns: Any) -> Select[Any]:
     """Conversations in which the student wrote last."""
     return (
         select(*(columns or (FeedbackThread.id,)))
@@ -85,7 +86,7 @@ def _owed(course_id: int, *columns: Any) -> Select[Any]:
     )
 
 
-def _asked(course_id: int, *columns: Any) -> Select[Any]:
+def _asked(course_id: Ident, *columns: Any) -> Select[Any]:
     """Check-in answers asking to talk that nobody has answered or dealt with, with their
     check-in."""
     return (
@@ -151,47 +152,58 @@ class Waiting:
 
 
 def _read(session: Session, viewer: Viewer, kind: str) -> list[WaitingItem]:
-    """The LISTED longest waiting of one kind: one query for the viewer's tutees, one more
-    for students without a tutor when the viewer reads every thread."""
-    course_id, me = viewer.grant.course_id, viewer.grant.person_id
-    if kind == "owed":
-        since: Any = FeedbackThread.last_message_at
-        student: Any = FeedbackThread.student_id
-        query = _owed(course_id, FeedbackThread.id, FeedbackThread.title, since)
-    else:
-        since, student = CheckInResponse.updated_at, CheckInResponse.student_id
-        query = _asked(course_id, CheckInResponse.id, CheckIn.title, since)
-    items: list[WaitingItem] = []
-    count, oldest = KINDS[kind]
-    for whose in (MINE, TEAM) if viewer.reads_every_thread else (MINE,):
-        # The LISTED longest waiting belong to at most LISTED students: those whose oldest
-        # waits longest.
-        students = (
-            select(S.student_id)
-            .where(*_waiting(course_id, whose, me), count > 0)
-            .order_by(oldest)
-            .limit(LISTED)
+    """The LISTED longest waiting of one kind, of the viewer's tutees and, when the viewer
+    reads every thread, of students without a tutor: one statement, built once."""
+    rows = session.execute(_listed(kind, viewer.reads_every_thread), visit(viewer.grant))
+    return [
+        WaitingItem(
+            student_name=person.name_as("Student"),
+            title=title,
+            since=when,
+            thread_id=ident if kind == "owed" else None,
+            response_id=ident if kind == "asked" else None,
+            my_tutee=tutor == viewer.grant.person_id,
         )
-        rows = session.execute(
-            query.where(student.in_(students))
-            .join(Person, Person.id == student)
-            .add_columns(Person)
-            .order_by(since)
-            .limit(LISTED)
-        ).all()
-        items += [
-            WaitingItem(
-                student_name=person.name_as("Student"),
-                title=title,
-                since=when,
-                thread_id=ident if kind == "owed" else None,
-                response_id=ident if kind == "asked" else None,
-                my_tutee=whose == MINE,
-            )
-            for ident, title, when, person in rows
-        ]
-    items.sort(key=lambda item: item.since)
-    return items[:LISTED]
+        for ident, title, when, tutor, person in rows
+    ]
+
+
+@cache
+def _listed(kind: str, team: bool) -> Select[Any]:
+    """`_read`'s statement, with the entry's bound parameters (`entry.visit`)."""
+    if kind == "owed":
+        ident, since, student = (
+            FeedbackThread.id,
+            FeedbackThread.last_message_at,
+            FeedbackThread.student_id,
+        )
+        query = _owed(COURSE, ident, FeedbackThread.title, since)
+    else:
+        ident, since, student = (
+            CheckInResponse.id,
+            CheckInResponse.updated_at,
+            CheckInResponse.student_id,
+        )
+        query = _asked(COURSE, ident, CheckIn.title, since)
+    count, oldest = KINDS[kind]
+    mine = _waiting(COURSE, MINE, PERSON)
+    whose = or_(mine[1], _waiting(COURSE, TEAM, PERSON)[1]) if team else mine[1]
+    # The LISTED longest waiting belong to at most LISTED students: those whose oldest waits
+    # longest.
+    students = (
+        select(S.student_id, S.tutor_id)
+        .where(mine[0], whose, mine[2], count > 0)
+        .order_by(oldest, S.student_id)
+        .limit(LISTED)
+        .subquery("longest_waiting")
+    )
+    return (
+        query.join(students, students.c.student_id == student)
+        .join(Person, Person.id == student)
+        .add_columns(students.c.tutor_id, Person)
+        .order_by(since, ident)
+        .limit(LISTED)
+    )
 
 
 def waiting_for(session: Session, viewer: Viewer, counts: WaitingCounts) -> Waiting | None:
