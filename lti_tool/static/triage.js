@@ -1,7 +1,9 @@
 // Triage: a reply sent from a card stays on the page. The form posts as it would without
 // this script (same fields, same CSRF token), asking for JSON; the card then shows "Answered"
 // with a link to the conversation, the live region says so, and focus moves to the next card
-// still waiting, so a tutor works down the list without leaving it.
+// still waiting, so a tutor works down the list without leaving it. The answer also carries the
+// page's figures as they now stand (what waits in triage, unread conversations in the course's
+// navigation), written by the server in the page's language; they replace the page's own.
 (function () {
   "use strict";
   var status = document.getElementById("triage-status");
@@ -51,6 +53,15 @@
     }
   }
 
+  // Each place marked data-counts="…" takes the server's words for it (templates/checkins/
+  // _triage_counts.html, templates/course/_unread.html), plural forms and all.
+  function showCounts(shown) {
+    Object.keys(shown || {}).forEach(function (key) {
+      var places = document.querySelectorAll('[data-counts="' + key + '"]');
+      Array.prototype.forEach.call(places, function (place) { place.innerHTML = shown[key]; });
+    });
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches || !form.matches("form.triage-answer") || !window.fetch) { return; }
@@ -74,6 +85,7 @@
       var name = card.getAttribute("data-name") || say("someone");
       var next = nextCard(card);
       markAnswered(card, body.thread_url);
+      showCounts(body.shown);
       announce(next ? say("sent_next", { name: name, next: next.getAttribute("data-name") || "" })
         : say("sent", { name: name }), false);
       (next || card).focus();

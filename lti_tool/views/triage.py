@@ -3,6 +3,8 @@ answered in place on their card or marked handled; "my tutees" kept on per cours
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, g, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
@@ -11,7 +13,8 @@ from lti_tool.i18n import _
 from lti_tool.services.checkins import replies as checkin_replies
 from lti_tool.services.checkins import triage as checkin_triage
 from lti_tool.services.checkins.charts import sparkline
-from lti_tool.services.feedback import viewers
+from lti_tool.services.checkins.service import CheckInRefused
+from lti_tool.services.feedback import pages, viewers
 from lti_tool.views.checkins import bp
 from lti_tool.views.course import course_grant_required
 from lti_tool.views.outcomes import said
@@ -81,7 +84,7 @@ def answer_response(course_id: int, response_id: int) -> Response:
     db().commit()
     conversation = url_for("feedback.thread", course_id=course_id, thread_id=thread.id)
     if _wants_json():
-        return jsonify(status="answered", thread_url=conversation)
+        return jsonify(status="answered", thread_url=conversation, **_counts_now(course_id))
     if request.form.get("from") != "triage":
         return redirect(said(conversation, "reply-sent"), code=303)
     following = id_from(request.form, "following")
@@ -96,6 +99,33 @@ def answer_response(course_id: int, response_id: int) -> Response:
         _anchor=f"response-{following}" if following else None,
     )
     return redirect(back, code=303)
+
+
+def _counts_now(course_id: int) -> dict[str, Any]:
+    """The figures the page shows, as they are once the reply is sent, for the page's script to
+    put in place of its own: the triage page's (for the list the form came from) and the
+    navigation's unread conversations; as numbers, and as the page writes them, in the
+    reader's language and its plural forms. Nothing when the form names a list this person
+    may not triage: the reply is sent all the same."""
+    asked = request.form.get("mine")
+    try:
+        total, waiting = checkin_triage.counts(
+            db(),
+            g.grant,
+            checkin_id=id_from(request.form, "checkin"),
+            occurrence_id=id_from(request.form, "occurrence"),
+            mine=asked == "1" if asked in {"0", "1"} else _only_my_tutees(course_id),
+        )
+    except CheckInRefused:
+        return {}
+    unread = pages.unread_count(db(), viewers.viewer_for(db(), g.grant, g.course_settings))
+    return {
+        "counts": {**waiting, "total": total, "unread": unread},
+        "shown": {
+            "triage": render_template("checkins/_triage_counts.html", waiting=waiting, total=total),
+            "unread": render_template("course/_unread.html", unread=unread),
+        },
+    }
 
 
 def _wants_json() -> bool:

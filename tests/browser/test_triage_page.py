@@ -1,6 +1,7 @@
 """Triage in a real browser inside the demo LMS (issue 16): staff answer a student from the
-card, the card says "Answered", the live region says the reply was sent and focus moves to the
-next card, without leaving triage. At desktop and phone width, screenshots in `screenshots/`."""
+card, the card says "Answered", the figures atop the page say what is left, the live region
+says the reply was sent and focus moves to the next card, without leaving triage. At desktop
+and phone width, screenshots in `screenshots/`."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def test_staff_answer_in_place_and_move_on_to_the_next_card(demo, page_in, width
     cards = frame.locator("article.triage-row")
     amara, liam = cards.nth(0), cards.nth(1)
     assert amara.get_attribute("data-name") == "Amara Okafor"
+    talk = frame.locator("ul.stats li").first  # what waits, atop the page
+    assert " ".join(talk.inner_text().split()) == "1 asked to talk"
     heading = frame.locator("h1")
     heading.evaluate("() => { window.stayedOnTriage = true; }")  # gone if the page reloads
     amara.get_by_text("Answer Amara Okafor").click()
@@ -43,6 +46,7 @@ def test_staff_answer_in_place_and_move_on_to_the_next_card(demo, page_in, width
     frame.get_by_role("status").filter(has_text="Reply sent to Amara Okafor").wait_for()
     assert heading.evaluate("() => window.stayedOnTriage === true"), "still on the same page"
     assert amara.locator(".tag.pin").inner_text() == "Answered"
+    assert " ".join(talk.inner_text().split()) == "0 asked to talk", "the figures follow"
     assert amara.get_by_role("link", name="Open the conversation with Amara Okafor").count() == 1
     focused = frame.locator(":focus").get_attribute("id")
     assert focused == liam.get_attribute("id"), "focus on the next card"

@@ -95,21 +95,11 @@ def triage(
     page: int = 1,
     mine: bool = False,
 ) -> TriagePage:
-    if not grant.is_staff:
-        raise CheckInRefused(403, _("Only the course's staff triage check-ins."))
-    occurrence = None
-    checkin = checkin_in_course(session, grant, checkin_id) if checkin_id else None
-    if occurrence_id:
-        occurrence, checkin = occurrence_in_course(session, grant, occurrence_id)
-    if checkin is not None and checkin.anonymous:
-        raise CheckInRefused(403, _("This check-in is anonymous: its answers have no names."))
+    checkin, occurrence = _scope(session, grant, checkin_id, occurrence_id)
     page = max(1, page)
     listed = _listed(grant, checkin, occurrence, mine)
     found = session.execute(_page_query(grant, listed, page)).all()
-    if mine:
-        total, waiting = _counts(session, listed)
-    else:
-        total, waiting = urgency.tallies(session, _weeks(grant, checkin, occurrence))
+    total, waiting = _counted(session, grant, checkin, occurrence, mine)
     return TriagePage(
         course=session.get_one(Course, grant.course_id),
         checkin=checkin,
@@ -121,6 +111,49 @@ def triage(
         page=page,
         has_more=len(found) > PAGE_SIZE,
     )
+
+
+def counts(
+    session: Session,
+    grant: CourseGrant,
+    checkin_id: int | None = None,
+    occurrence_id: int | None = None,
+    mine: bool = False,
+) -> tuple[int, dict[str, int]]:
+    """The figures atop a triage page, without its cards: all the answers it lists, and per
+    category those nobody has dealt with yet. A reply sent from a card sends them back, so the
+    page shows what is left once it is answered."""
+    checkin, occurrence = _scope(session, grant, checkin_id, occurrence_id)
+    return _counted(session, grant, checkin, occurrence, mine)
+
+
+def _scope(
+    session: Session, grant: CourseGrant, checkin_id: int | None, occurrence_id: int | None
+) -> tuple[CheckIn | None, Occurrence | None]:
+    """The check-in and the week a triage page is kept to (none: the whole course), refused
+    to all but staff and for an anonymous check-in."""
+    if not grant.is_staff:
+        raise CheckInRefused(403, _("Only the course's staff triage check-ins."))
+    occurrence = None
+    checkin = checkin_in_course(session, grant, checkin_id) if checkin_id else None
+    if occurrence_id:
+        occurrence, checkin = occurrence_in_course(session, grant, occurrence_id)
+    if checkin is not None and checkin.anonymous:
+        raise CheckInRefused(403, _("This check-in is anonymous: its answers have no names."))
+    return checkin, occurrence
+
+
+def _counted(
+    session: Session,
+    grant: CourseGrant,
+    checkin: CheckIn | None,
+    occurrence: Occurrence | None,
+    mine: bool,
+) -> tuple[int, dict[str, int]]:
+    """The weeks' tallies added up, or for a tutor's own tutees a count (`_counts`)."""
+    if mine:
+        return _counts(session, _listed(grant, checkin, occurrence, mine))
+    return urgency.tallies(session, _weeks(grant, checkin, occurrence))
 
 
 def _listed(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from lti_tool.db import transaction
-from lti_tool.models import Person, TutorAllocation
+from lti_tool.models import Occurrence, Person, TutorAllocation
 from tests.conftest import state
 from tests.functional.checkins.test_checkins import answer, create, occurrence_ids
 from tests.newsfeed_flow import Clock, Visitor, enter, teacher, use_clock
@@ -80,17 +80,79 @@ def test_a_reply_from_a_card_without_script_comes_back_to_the_next_card(tool, pl
     assert "Check-in: Weekly check-in" in thread
 
 
+def stats(page: str) -> str:
+    """The figures atop triage, as the page writes them."""
+    found = re.search(r'<ul class="stats"[^>]*>(.*?)</ul>', page, re.S)
+    assert found, "triage shows its figures"
+    return found.group(1).strip()
+
+
 def test_the_page_script_gets_json_and_refusals_say_why(tool, platform):
     staff, _, first = course_with_answers(tool, platform)
-    ben = CARDS.findall(staff.text(f"checkins/triage?occurrence={first}"))[0]
+    before = staff.text(f"checkins/triage?occurrence={first}")
+    ben = CARDS.findall(before)[0]
+    assert "<strong>1</strong> asked to talk" in stats(before)
     path = f"{staff.url}{staff.course}checkins/responses/{ben}/answer"
     json = {"Accept": "application/json"}
     refused = staff.http.post(path, data={"body": "Hi"}, headers=json, allow_redirects=False)
     assert refused.status_code == 400 and "message" in refused.json(), "no CSRF token"
-    sent = staff.http.post(
-        path, data={"body": "Hi", "csrf_token": staff.csrf(), "from": "triage"}, headers=json
-    )
+    form = {"body": "Hi", "csrf_token": staff.csrf(), "from": "triage", "occurrence": first,
+            "page": "1", "mine": "0"}  # fmt: skip
+    sent = staff.http.post(path, data=form, headers=json)
     assert sent.status_code == 200
     assert sent.json()["status"] == "answered"
     assert re.fullmatch(rf"{staff.course}feedback/\d+", sent.json()["thread_url"])
-    assert "Answered" in staff.text(f"checkins/triage?occurrence={first}")
+    after = staff.text(f"checkins/triage?occurrence={first}")
+    assert "Answered" in after
+    # The figures the page shows once Ben is answered, to put in place of the old ones: as
+    # numbers, and written as the page writes them (in the reader's language).
+    assert sent.json()["counts"] == {
+        "talk": 0, "low": 0, "drop": 0, "rest": 2, "total": 3, "unread": 0,
+    }  # fmt: skip
+    assert sent.json()["shown"]["triage"].strip() == stats(after)
+    assert "<strong>0</strong> asked to talk" in stats(after)
+    assert sent.json()["shown"]["unread"] == ""
+
+
+def test_a_reply_from_a_card_counts_what_is_left_in_the_list_it_came_from(tool, platform):
+    staff, _, _ = course_with_answers(tool, platform)
+    page = staff.text("checkins/triage?mine=1")  # Ben and Ada, the teacher's tutees
+    assert "<strong>2</strong> answers in all" in stats(page)
+    ben = CARDS.findall(page)[0]
+    sent = staff.http.post(
+        f"{staff.url}{staff.course}checkins/responses/{ben}/answer",
+        data={"body": "Hi", "csrf_token": staff.csrf(), "from": "triage", "mine": "1"},
+        headers={"Accept": "application/json"},
+    )
+    counts = sent.json()["counts"]
+    assert (counts["talk"], counts["rest"], counts["total"]) == (0, 1, 2), "Ada waits"
+    assert sent.json()["shown"]["triage"].strip() == stats(staff.text("checkins/triage"))
+
+
+def test_a_reply_from_a_card_that_leaves_a_conversation_read_counts_it_in_the_navigation(
+    tool, platform
+):
+    """Ben writes back in his check-in conversation, then asks to talk again the next week:
+    the answer from his new card is the reply his conversation was waiting for."""
+    staff, people, first = course_with_answers(tool, platform)
+    app, _ = tool
+    ben = CARDS.findall(staff.text(f"checkins/triage?occurrence={first}"))[0]
+    answered = staff.post(f"checkins/responses/{ben}/answer", {"body": "Let's talk."})
+    thread = re.search(r"/feedback/(\d+)", answered.headers["Location"]).group(1)
+    state(app).clock.advance(days=7)
+    assert people["ben"].post(f"feedback/{thread}/messages", {"body": "Thanks!"}).status_code == 303
+    with transaction(state(app).sessions) as session:
+        checkin = session.get_one(Occurrence, first).checkin_id
+    second = occurrence_ids(app, checkin)[1]
+    assert answer(people["ben"], second, scale="2", talk="yes").status_code == 303
+    page = staff.text(f"checkins/triage?occurrence={second}")
+    assert re.search(r'class="count-badge">1<', page), "Ben's words, unread"
+    again = CARDS.findall(page)[0]
+    sent = staff.http.post(
+        f"{staff.url}{staff.course}checkins/responses/{again}/answer",
+        data={"body": "Monday, then.", "csrf_token": staff.csrf(), "from": "triage",
+              "occurrence": second, "mine": "0"},
+        headers={"Accept": "application/json"},
+    )  # fmt: skip
+    assert sent.json()["counts"]["unread"] == 0 and sent.json()["shown"]["unread"] == ""
+    assert "count-badge" not in staff.text(f"checkins/triage?occurrence={second}")
