@@ -29,6 +29,7 @@ from lti_tool.models import (
 from lti_tool.models.person import NAME_PARTS, name_as
 from lti_tool.services.checkins.sparkline import trend
 from lti_tool.services.dashboard.contact import Contact
+from lti_tool.services.entry import Ident
 from lti_tool.services.feedback.viewers import Viewer
 
 S = StudentSummary
@@ -77,7 +78,7 @@ def students(course_id: int | BindParameter[Any], *columns: Any) -> Select[Any]:
     return select(*columns).select_from(S).where(S.course_id == course_id, S.active.is_(True))
 
 
-def private(viewer: Viewer, me: BindParameter[Any] | None = None) -> ColumnElement[bool]:
+def private(viewer: Viewer, me: Ident | None = None) -> ColumnElement[bool]:
     """Whether a student's conversations are closed to this viewer (`can_write_to_student`);
     `me` stands for the viewer's id in a statement built for every viewer of their kind."""
     if viewer.reads_every_thread:
@@ -132,7 +133,7 @@ def ordered(query: Select[Any], viewer: Viewer, sort: str) -> Select[Any]:
     return query.order_by(*order(viewer, sort))
 
 
-def _unread(course_id: int, viewer_id: int, *columns: Any) -> Select[Any]:
+def _unread(course_id: Ident, viewer_id: Ident, *columns: Any) -> Select[Any]:
     """Conversations where the student wrote last and this viewer has not read it since."""
     return (
         select(*columns)
@@ -149,14 +150,7 @@ def _unread(course_id: int, viewer_id: int, *columns: Any) -> Select[Any]:
     )
 
 
-def unread_from(course_id: int, viewer_id: int) -> Any:
-    """Per student, conversations where they wrote last and this viewer has not read it since."""
-    return _unread(
-        course_id, viewer_id, FeedbackThread.student_id, func.count().label("n")
-    ).group_by(FeedbackThread.student_id)
-
-
-def unread_by(course_id: int, viewer_id: int) -> Any:
+def unread_by(course_id: Ident, viewer_id: Ident) -> Any:
     """The same count for each summary's student, as a column: an index lookup per student,
     whatever the planner guesses of how many students have unread conversations."""
     return (
@@ -167,20 +161,13 @@ def unread_by(course_id: int, viewer_id: int) -> Any:
     )
 
 
-def unread_of(session: Session, course_id: int, viewer_id: int, ids: list[int]) -> dict[int, int]:
-    query = unread_from(course_id, viewer_id).where(FeedbackThread.student_id.in_(ids))
-    return {int(student): int(n) for student, n in session.execute(query).all()}
-
-
 def staff_names(session: Session, ids: set[int | None]) -> dict[int, str]:
     wanted = sorted(i for i in ids if i is not None) or [0]  # the same statement when none
     people = session.scalars(select(Person).where(Person.id.in_(wanted)))
     return {p.id: p.name_as("Staff") for p in people}
 
 
-def row_of(
-    found: Any, names: dict[int, str], unread: int, now: datetime, staff: str = "Staff"
-) -> StudentRow:
+def row_of(found: Any, names: dict[int, str], now: datetime, staff: str = "Staff") -> StudentRow:
     """One student's row from what `page_query` read of them; `staff` names a member of staff
     no longer known (in the reader's language)."""
     contact = None
@@ -205,7 +192,7 @@ def row_of(
         latest_text=found.latest_text,
         talk_requests=found.talk_requests,
         waiting_since=found.waiting_since,
-        unread=unread,
+        unread=found.unread,
         flagged=found.flagged,
         sparkline=Markup(found.sparkline),  # noqa: S704 (drawn and escaped by sparkline())
     )
@@ -216,29 +203,19 @@ def row_of(
 
 @dataclass(frozen=True)
 class Found:
-    """Students read by `page_query`, with their staff's names and what the viewer has not
-    read from them: two queries for any number of lists of students."""
+    """Students read by `page_query`, with their staff's names: one query for any number of
+    lists of students."""
 
     names: dict[int, str]
-    unread: dict[int, int]
 
     @classmethod
-    def of(
-        cls,
-        session: Session,
-        course_id: int,
-        viewer: Viewer,
-        found: list[Any],
-        more_staff: set[int | None],
-    ) -> Found:
+    def of(cls, session: Session, found: list[Any], more_staff: set[int | None]) -> Found:
         staff = more_staff | {r.tutor_id for r in found}
-        names = staff_names(session, staff | {r.contact_by_id for r in found})
-        ids = sorted({r.student_id for r in found})
-        return cls(names, unread_of(session, course_id, viewer.grant.person_id, ids))
+        return cls(staff_names(session, staff | {r.contact_by_id for r in found}))
 
     def rows(self, found: list[Any], now: datetime) -> list[StudentRow]:
         staff = _("Staff")
-        return [row_of(r, self.names, self.unread.get(r.student_id, 0), now, staff) for r in found]
+        return [row_of(r, self.names, now, staff) for r in found]
 
 
 # What a row of the dashboard shows of a student, read as columns: a page and its "contact
@@ -261,11 +238,18 @@ _SHOWN = (
 )
 
 
-def page_query(course_id: int, viewer: Viewer) -> Select[Any]:
+def page_query(course_id: Ident, viewer: Viewer, me: Ident | None = None) -> Select[Any]:
     """What the rows show of students already chosen from those `students` lists (joined by
-    the caller): no second look at their memberships."""
+    the caller): no second look at their memberships. What the viewer (`me`, when the
+    statement is built for every viewer of their kind) has not read from each is a column:
+    an index lookup per student on the page."""
+    viewer_id = viewer.grant.person_id if me is None else me
     return (
-        select(*_SHOWN, private(viewer).label("private"))
+        select(
+            *_SHOWN,
+            private(viewer, me).label("private"),
+            unread_by(course_id, viewer_id).label("unread"),
+        )
         .select_from(S)
         .join(Person, Person.id == S.student_id)
         .where(S.course_id == course_id)

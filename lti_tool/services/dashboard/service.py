@@ -146,7 +146,7 @@ def dashboard(
     )
     candidates = next_candidates(session, course.id, viewer, now)
     everyone = on_page + [found for group in candidates for found in group]
-    found = listing.Found.of(session, course.id, viewer, everyone, {g[0] for g in groups})
+    found = listing.Found.of(session, everyone, {g[0] for g in groups})
     return Dashboard(
         course=course,
         goal_days=goal.days,
@@ -304,6 +304,8 @@ _PICKED: dict[tuple[bool, bool], Any] = {}
 
 
 def _picked(viewer: Viewer) -> Any:
+    """The candidates of every reason, as the rows show them: one statement per kind of
+    viewer, built once."""
     shape = (viewer.reads_every_thread, viewer.grant.is_staff)
     if shape not in _PICKED:
         chosen = []
@@ -329,7 +331,13 @@ def _picked(viewer: Viewer) -> Any:
                     func.row_number().over(order_by=keys).label("place"),
                 )
             )
-        _PICKED[shape] = union_all(*chosen).subquery()
+        picked = union_all(*chosen).subquery()
+        _PICKED[shape] = (
+            listing.page_query(course, viewer, me)
+            .add_columns(picked.c.reason)
+            .join(picked, picked.c.student_id == S.student_id)
+            .order_by(picked.c.reason, picked.c.place)
+        )
     return _PICKED[shape]
 
 
@@ -340,12 +348,8 @@ def next_candidates(
     among those whose conversations the viewer reads: one query for them all. Each reason
     takes its first few by ORDER BY … LIMIT (an index walk or a top-N, not every student
     numbered) and numbers only those, by the same keys."""
-    picked = _picked(viewer)
     found = session.execute(
-        listing.page_query(course_id, viewer)
-        .add_columns(picked.c.reason)
-        .join(picked, picked.c.student_id == S.student_id)
-        .order_by(picked.c.reason, picked.c.place),
+        _picked(viewer),
         {
             "next_course": course_id,
             "next_viewer": viewer.grant.person_id,
