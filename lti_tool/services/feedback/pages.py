@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import (
@@ -20,7 +22,10 @@ from lti_tool.models import (
     Placement,
     ThreadRead,
 )
+from lti_tool.models.course import CourseRole
 from lti_tool.models.grades import DeliveryStatus
+from lti_tool.services.access import CourseGrant
+from lti_tool.services.entry import COURSE, PERSON, Ident, visit
 from lti_tool.services.feedback.service import mark_read, readable_thread
 from lti_tool.services.feedback.students import QUERY_LENGTH, matches_search, tutees_of
 from lti_tool.services.feedback.viewers import Viewer, can_edit_message, can_grade, can_start_thread
@@ -32,30 +37,33 @@ PAGE_SIZE = 50
 SHOWS = ("all", "unread", "mine", "waiting")
 
 
-def _tutees(viewer: Viewer) -> ColumnElement[bool]:
-    return FeedbackThread.student_id.in_(tutees_of(viewer))
+def _tutees(viewer: Viewer, course: Ident | None = None, me: Ident | None = None) -> Any:
+    return FeedbackThread.student_id.in_(tutees_of(viewer, course, me))
 
 
-def _visible(viewer: Viewer) -> list[ColumnElement[bool]]:
-    """The threads this viewer reads, as WHERE clauses."""
+def _visible(
+    viewer: Viewer, course: Ident | None = None, me: Ident | None = None
+) -> list[ColumnElement[bool]]:
+    """The threads this viewer reads, as WHERE clauses (`course` and `me` stand for the
+    viewer's course and id in a statement built for every viewer of their kind)."""
     grant = viewer.grant
-    where = [FeedbackThread.course_id == grant.course_id]
+    where = [FeedbackThread.course_id == (grant.course_id if course is None else course)]
     if grant.is_student:
-        where.append(FeedbackThread.student_id == grant.person_id)
+        where.append(FeedbackThread.student_id == (grant.person_id if me is None else me))
     elif not grant.is_staff:
         where.append(FeedbackThread.id < 0)  # guests read none
     elif not viewer.reads_every_thread:
-        where.append(_tutees(viewer))
+        where.append(_tutees(viewer, course, me))
     return where
 
 
-def _unread(viewer: Viewer) -> ColumnElement[bool]:
+def _unread(viewer: Viewer, me: Ident | None = None) -> ColumnElement[bool]:
     """A student has unread words from staff; staff have unread words from the student (a
     colleague's message, or a bulk start to 500 students, is not 500 things to read)."""
-    me = viewer.grant.person_id
     if viewer.grant.is_staff:
         written = FeedbackThread.last_author_id == FeedbackThread.student_id
     else:
+        me = viewer.grant.person_id if me is None else me
         written = and_(
             FeedbackThread.last_author_id.is_not(None), FeedbackThread.last_author_id != me
         )
@@ -75,24 +83,32 @@ def is_unread(viewer: Viewer, thread: FeedbackThread, read_at: datetime | None) 
     return written and (read_at is None or thread.last_message_at > read_at)
 
 
-def _read_by_me(viewer: Viewer) -> ColumnElement[bool]:
+def _read_by_me(viewer: Viewer, me: Ident | None = None) -> ColumnElement[bool]:
     return and_(
-        ThreadRead.thread_id == FeedbackThread.id, ThreadRead.person_id == viewer.grant.person_id
+        ThreadRead.thread_id == FeedbackThread.id,
+        ThreadRead.person_id == (viewer.grant.person_id if me is None else me),
     )
 
 
 def unread_count(session: Session, viewer: Viewer) -> int:
-    """Threads with a message this person has not read: one query."""
+    """Threads with a message this person has not read: one query, on every course page."""
     if not (viewer.grant.is_staff or viewer.grant.is_student):
         return 0
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(FeedbackThread)
-            .outerjoin(ThreadRead, _read_by_me(viewer))
-            .where(*_visible(viewer), _unread(viewer))
-        )
-        or 0
+    shape = (viewer.grant.is_staff, viewer.reads_every_thread)
+    return int(session.scalar(_unread_count(*shape), visit(viewer.grant)) or 0)
+
+
+@cache
+def _unread_count(staff: bool, reads_every_thread: bool) -> Select[Any]:
+    """`unread_count`'s statement for a viewer of this kind, built once with the entry's bound
+    parameters (`entry.visit`)."""
+    role = CourseRole.STAFF if staff else CourseRole.STUDENT
+    shape = Viewer(CourseGrant(0, 0, role), is_instructor=reads_every_thread, visibility="")
+    return (
+        select(func.count())
+        .select_from(FeedbackThread)
+        .outerjoin(ThreadRead, _read_by_me(shape, PERSON))
+        .where(*_visible(shape, COURSE, PERSON), _unread(shape, PERSON))
     )
 
 

@@ -23,6 +23,7 @@ from lti_tool.models import (
     TutorAllocation,
 )
 from lti_tool.models.course import CourseRole
+from lti_tool.services.entry import Ident
 from lti_tool.services.feedback.service import feedback_placement
 from lti_tool.services.feedback.viewers import Viewer
 from lti_tool.services.roster.people import sort_name
@@ -32,11 +33,12 @@ CHOICES = 100  # students the new conversation's picker offers at once
 QUERY_LENGTH = 100  # the most of a name anyone searches by
 
 
-def tutees_of(viewer: Viewer) -> Select[int]:
-    """The ids of the viewer's current tutees, as a subquery."""
+def tutees_of(viewer: Viewer, course: Ident | None = None, me: Ident | None = None) -> Select[int]:
+    """The ids of the viewer's current tutees, as a subquery (`course` and `me` stand for the
+    viewer's course and id in a statement built for every viewer of their kind)."""
     return select(TutorAllocation.student_id).where(
-        TutorAllocation.course_id == viewer.grant.course_id,
-        TutorAllocation.tutor_id == viewer.grant.person_id,
+        TutorAllocation.course_id == (viewer.grant.course_id if course is None else course),
+        TutorAllocation.tutor_id == (viewer.grant.person_id if me is None else me),
         TutorAllocation.ended_at.is_(None),
     )
 
