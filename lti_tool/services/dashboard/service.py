@@ -41,6 +41,7 @@ from lti_tool.services.refusals import Refused
 
 LONG_WAIT = timedelta(hours=48)
 NEXT_LENGTH = 10
+RANKS = NEXT_LENGTH + 1  # a candidate's place under its reason is 1 to NEXT_LENGTH
 RESPONSE_WINDOW = timedelta(days=30)
 # Students on a page: 50 rows keep a page under 70 KB for a phone in the LMS frame (100 made
 # 126 KB), and staff narrow a big course with the filters and sorts rather than by paging.
@@ -145,13 +146,13 @@ def dashboard(
         )
     )
     candidates = next_candidates(session, course.id, viewer, now)
-    everyone = on_page + [found for group in candidates for found in group]
+    everyone = on_page + candidates
     found = listing.Found.of(session, everyone, {g[0] for g in groups})
     return Dashboard(
         course=course,
         goal_days=goal.days,
         summary=_summary(session, course.id, groups, found.names, now),
-        next=contact_next(candidates, found, viewer, now),
+        next=contact_next(candidates, found, now),
         rows=found.rows(on_page, now),
         shown=shown,
         page=page,
@@ -332,43 +333,47 @@ def _picked(viewer: Viewer) -> Any:
                 )
             )
         picked = union_all(*chosen).subquery()
+        # Each student once, at their first reason and place; the first NEXT_LENGTH of them.
+        rank = func.min(picked.c.reason * RANKS + picked.c.place)
+        first_of_each = (
+            select(picked.c.student_id, rank.label("rank"))
+            .group_by(picked.c.student_id)
+            .order_by(rank, picked.c.student_id)
+            .limit(NEXT_LENGTH)
+            .subquery()
+        )
         _PICKED[shape] = (
             listing.page_query(course, viewer, me)
-            .add_columns(picked.c.reason)
-            .join(picked, picked.c.student_id == S.student_id)
-            .order_by(picked.c.reason, picked.c.place)
+            .add_columns((first_of_each.c.rank // RANKS).label("reason"))
+            .join(first_of_each, first_of_each.c.student_id == S.student_id)
+            .order_by(first_of_each.c.rank, first_of_each.c.student_id)
         )
     return _PICKED[shape]
 
 
-def next_candidates(
-    session: Session, course_id: int, viewer: Viewer, now: datetime
-) -> list[list[Any]]:
-    """For each reason to write to someone, the first NEXT_LENGTH students it applies to,
-    among those whose conversations the viewer reads: one query for them all. Each reason
-    takes its first few by ORDER BY … LIMIT (an index walk or a top-N, not every student
-    numbered) and numbers only those, by the same keys."""
-    found = session.execute(
-        _picked(viewer),
-        {
-            "next_course": course_id,
-            "next_viewer": viewer.grant.person_id,
-            "next_waited_before": now - LONG_WAIT,
-        },
-    ).all()
-    return [[row for row in found if row.reason == n] for n in range(len(_reasons(now)))]
+def next_candidates(session: Session, course_id: int, viewer: Viewer, now: datetime) -> list[Any]:
+    """Whom to write to next, among those whose conversations the viewer reads: for each
+    reason in turn (requests to talk, long waits, falling check-ins, the longest without
+    contact), the first NEXT_LENGTH students it applies to, each student once, at most
+    NEXT_LENGTH in all, with their first reason: one query. Each reason takes its first few
+    by ORDER BY … LIMIT (an index walk or a top-N, not every student numbered) and numbers
+    only those, by the same keys; only the students listed are read whole."""
+    return list(
+        session.execute(
+            _picked(viewer),
+            {
+                "next_course": course_id,
+                "next_viewer": viewer.grant.person_id,
+                "next_waited_before": now - LONG_WAIT,
+            },
+        )
+    )
 
 
-def contact_next(
-    candidates: list[list[Any]], found: listing.Found, viewer: Viewer, now: datetime
-) -> list[NextContact]:
-    """Whom to write to next: requests to talk, long waits, falling check-ins, then the longest
-    without contact — each student once, at most NEXT_LENGTH."""
-    listed: list[NextContact] = []
-    seen: set[int] = set()
-    for group, reason in zip(candidates, _reasons(now), strict=True):
-        for row in found.rows(group, now):
-            if len(listed) < NEXT_LENGTH and row.student_id not in seen:
-                seen.add(row.student_id)
-                listed.append(NextContact(row, reason(row)))
-    return listed
+def contact_next(candidates: list[Any], found: listing.Found, now: datetime) -> list[NextContact]:
+    """`next_candidates` as the page lists them, each with why."""
+    reasons = _reasons(now)
+    rows = found.rows(candidates, now)
+    return [
+        NextContact(row, reasons[c.reason](row)) for c, row in zip(candidates, rows, strict=True)
+    ]
