@@ -135,4 +135,5 @@ Index(
     StudentSummary.waiting_since,
     StudentSummary.name_key,
     StudentSummary.student_id,
+    StudentSummary.flagged,  # the "flagged" filter, from the index too
 )
