@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from lti_tool.i18n import _, lazy_gettext, ngettext, speaking
@@ -101,21 +101,30 @@ def author_cards(
     ids = sorted(set(person_ids))
     if not ids:
         return {}
-    rows = session.execute(
-        select(Person, Membership.role, StaffProfile)
-        .outerjoin(
-            Membership, (Membership.person_id == Person.id) & (Membership.course_id == course_id)
-        )
-        .outerjoin(
-            StaffProfile,
-            (StaffProfile.person_id == Person.id) & (StaffProfile.course_id == course_id),
-        )
-        .where(Person.id.in_(ids))
-    ).all()
+    rows = session.execute(_CARDS, {"course_id": course_id, "ids": ids}).all()
     return {
         person.id: card_for(person, CourseRole(role) if role else None, profile)
         for person, role, profile in rows
     }
+
+
+def _cards() -> Select[Person, CourseRole, StaffProfile]:
+    """`author_cards`' statement, built once with the course and the people as parameters."""
+    course = bindparam("course_id", type_=Integer)
+    return (
+        select(Person, Membership.role, StaffProfile)
+        .outerjoin(
+            Membership, (Membership.person_id == Person.id) & (Membership.course_id == course)
+        )
+        .outerjoin(
+            StaffProfile,
+            (StaffProfile.person_id == Person.id) & (StaffProfile.course_id == course),
+        )
+        .where(Person.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+_CARDS = _cards()
 
 
 def can_edit_profile(grant: CourseGrant) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.i18n import _
@@ -22,6 +22,7 @@ from lti_tool.models import Course, Membership, Post, PostKind, PostView, Reacti
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
+from lti_tool.services.entry import Ident
 from lti_tool.services.newsfeed.replies import record_views
 from lti_tool.services.newsfeed.service import (
     REACTIONS,
@@ -211,7 +212,7 @@ class PostDecorator:
         }
 
 
-def active_students(course_id: int) -> list[ColumnElement[bool]]:
+def active_students(course_id: Ident) -> list[ColumnElement[bool]]:
     return [
         Membership.course_id == course_id,
         Membership.role == CourseRole.STUDENT,
@@ -238,28 +239,35 @@ def seen_counts(session: Session, course_id: int, post_ids: Sequence[int]) -> Se
     post's page, the introductions and the who-has-seen-it list all read it here, so they
     cannot disagree (they did when the home took its m from the course's head count and the
     other pages each counted their own)."""
-    students = (
-        select(func.count())
-        .select_from(Membership)
-        .where(*active_students(course_id))
-        .scalar_subquery()
-    )
     if not post_ids:
-        return SeenCounts(int(session.scalar(select(students)) or 0), {})
+        return SeenCounts(int(session.scalar(_STUDENTS, {"course_id": course_id}) or 0), {})
+    rows = session.execute(_SEEN, {"course_id": course_id, "post_ids": list(post_ids)}).all()
+    total = int(rows[0][2]) if rows else 0
+    return SeenCounts(total, {post_id: int(seen) for post_id, seen, _ in rows})
+
+
+def _seen_statements() -> tuple[Select[Any], Select[Any]]:
+    """`seen_counts`' two statements (a course's active students; each post's views by them),
+    built once with the course and the posts as parameters."""
+    course = bindparam("course_id", type_=Integer)
+    students = select(func.count()).select_from(Membership).where(*active_students(course))
     shown = (
         select(PostView.post_id, func.count().label("seen"))
         .join(Membership, Membership.person_id == PostView.person_id)
-        .where(PostView.post_id.in_(post_ids), *active_students(course_id))
+        .where(PostView.post_id.in_(bindparam("post_ids", expanding=True)))
+        .where(*active_students(course))
         .group_by(PostView.post_id)
         .subquery()
     )
-    rows = session.execute(
-        select(Post.id, func.coalesce(shown.c.seen, 0), students)
+    seen = (
+        select(Post.id, func.coalesce(shown.c.seen, 0), students.scalar_subquery())
         .outerjoin(shown, shown.c.post_id == Post.id)
-        .where(Post.id.in_(post_ids))
-    ).all()
-    total = int(rows[0][2]) if rows else 0
-    return SeenCounts(total, {post_id: int(seen) for post_id, seen, _ in rows})
+        .where(Post.id.in_(bindparam("post_ids", expanding=True)))
+    )
+    return students, seen
+
+
+_STUDENTS, _SEEN = _seen_statements()
 
 
 def own_introduction_among(
