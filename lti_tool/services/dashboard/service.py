@@ -4,13 +4,14 @@ within the course's contact goal, how long students wait, and how fast staff rep
 
 Everything is read from the students' summaries (`summary.py`, kept by `tracking.py`): the
 figures are counted, the filters, sorts and pages are chosen in SQL, so a page costs the same
-statements and carries the same hundred students for a course of 50 or of 5,000.
+statements and carries the same fifty students for a course of 50 or of 5,000. Whom to
+contact next is `contact_next.py`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,26 +23,22 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    literal,
     select,
     true,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
-from lti_tool.i18n import _, ngettext
+from lti_tool.i18n import _
 from lti_tool.models import Course, StaffAnswer, StudentSummary
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.dashboard import rows as listing
 from lti_tool.services.dashboard import settings as contact_settings
+from lti_tool.services.dashboard.contact_next import NextContact, contact_next, next_candidates
 from lti_tool.services.dashboard.rows import SHOWS, SORTS, StudentRow
 from lti_tool.services.dashboard.tracking import apply_pending
-from lti_tool.services.feedback.viewers import Viewer, viewer_for
+from lti_tool.services.feedback.viewers import viewer_for
 from lti_tool.services.refusals import Refused
 
-LONG_WAIT = timedelta(hours=48)
-NEXT_LENGTH = 10
-RANKS = NEXT_LENGTH + 1  # a candidate's place under its reason is 1 to NEXT_LENGTH
 RESPONSE_WINDOW = timedelta(days=30)
 # Students on a page: 50 rows keep a page under 70 KB for a phone in the LMS frame (100 made
 # 126 KB), and staff narrow a big course with the filters and sorts rather than by paging.
@@ -84,12 +81,6 @@ class Summary:
     @property
     def share(self) -> float:
         return self.within_goal / self.students if self.students else 0.0
-
-
-@dataclass(frozen=True)
-class NextContact:
-    row: StudentRow
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -259,121 +250,3 @@ def _middle(session: Session, query: Any, order: Any, n: int) -> list[Any]:
 
 def _span_median(spans: list[timedelta]) -> timedelta | None:
     return sum(spans, timedelta()) / len(spans) if spans else None
-
-
-# Whom to write to next, for each reason to: which students, in which order, in which words.
-# The longest without contact, the never contacted first, are two walks in the same words,
-# each along an index of its own order.
-def _walks(waited_before: Any) -> list[tuple[list[Any], list[Any]]]:
-    return [
-        ([S.talk_requests > 0], [S.name_key, S.student_id]),
-        ([S.waiting_since <= waited_before], [S.waiting_since, S.name_key, S.student_id]),
-        # (a falling trend has a latest score: never NULL here)
-        ([S.trend == "falling"], [S.latest_score, S.name_key, S.student_id]),
-        ([S.contact_at.is_(None)], [S.name_key, S.student_id]),
-        ([S.contact_at.is_not(None)], [S.contact_at, S.name_key, S.student_id]),
-    ]
-
-
-def _reasons(now: datetime) -> list[Callable[[StudentRow], str]]:
-    return [
-        lambda r: _("Asked to talk in a check-in"),
-        lambda r: _waiting((now - (r.waiting_since or now)).days),
-        lambda r: _("Check-in answers falling"),
-        _untouched,
-        _untouched,
-    ]
-
-
-def _waiting(days: int) -> str:
-    return ngettext("Waiting %(num)d day for a reply", "Waiting %(num)d days for a reply", days)
-
-
-def _untouched(row: StudentRow) -> str:
-    if row.contact is None:
-        return _("Never had personal contact")
-    days = row.days_since or 0
-    return ngettext(
-        "No personal contact for %(num)d day", "No personal contact for %(num)d days", days
-    )
-
-
-# The candidates' walks, built once per kind of viewer (whose conversations they read), with
-# the course, the viewer and the time as parameters: building the five walks cost more than
-# running them.
-_PICKED: dict[tuple[bool, bool], Any] = {}
-
-
-def _picked(viewer: Viewer) -> Any:
-    """The candidates of every reason, as the rows show them: one statement per kind of
-    viewer, built once."""
-    shape = (viewer.reads_every_thread, viewer.grant.is_staff)
-    if shape not in _PICKED:
-        chosen = []
-        course = bindparam("next_course", type_=Integer())
-        me = bindparam("next_viewer", type_=Integer())
-        for n, (where, order) in enumerate(_walks(bindparam("next_waited_before"))):
-            first = (
-                listing.students(
-                    course,
-                    S.student_id.label("student_id"),
-                    *(key.label(f"k{i}") for i, key in enumerate(order)),
-                )
-                .where(~listing.private(viewer, me), *where)
-                .order_by(*order)
-                .limit(NEXT_LENGTH)
-                .subquery()
-            )
-            keys = [first.c[f"k{i}"] for i in range(len(order))]
-            chosen.append(
-                select(
-                    first.c.student_id,
-                    literal(n).label("reason"),
-                    func.row_number().over(order_by=keys).label("place"),
-                )
-            )
-        picked = union_all(*chosen).subquery()
-        # Each student once, at their first reason and place; the first NEXT_LENGTH of them.
-        rank = func.min(picked.c.reason * RANKS + picked.c.place)
-        first_of_each = (
-            select(picked.c.student_id, rank.label("rank"))
-            .group_by(picked.c.student_id)
-            .order_by(rank, picked.c.student_id)
-            .limit(NEXT_LENGTH)
-            .subquery()
-        )
-        _PICKED[shape] = (
-            listing.page_query(course, viewer, me)
-            .add_columns((first_of_each.c.rank // RANKS).label("reason"))
-            .join(first_of_each, first_of_each.c.student_id == S.student_id)
-            .order_by(first_of_each.c.rank, first_of_each.c.student_id)
-        )
-    return _PICKED[shape]
-
-
-def next_candidates(session: Session, course_id: int, viewer: Viewer, now: datetime) -> list[Any]:
-    """Whom to write to next, among those whose conversations the viewer reads: for each
-    reason in turn (requests to talk, long waits, falling check-ins, the longest without
-    contact), the first NEXT_LENGTH students it applies to, each student once, at most
-    NEXT_LENGTH in all, with their first reason: one query. Each reason takes its first few
-    by ORDER BY … LIMIT (an index walk or a top-N, not every student numbered) and numbers
-    only those, by the same keys; only the students listed are read whole."""
-    return list(
-        session.execute(
-            _picked(viewer),
-            {
-                "next_course": course_id,
-                "next_viewer": viewer.grant.person_id,
-                "next_waited_before": now - LONG_WAIT,
-            },
-        )
-    )
-
-
-def contact_next(candidates: list[Any], found: listing.Found, now: datetime) -> list[NextContact]:
-    """`next_candidates` as the page lists them, each with why."""
-    reasons = _reasons(now)
-    rows = found.rows(candidates, now)
-    return [
-        NextContact(row, reasons[c.reason](row)) for c, row in zip(candidates, rows, strict=True)
-    ]
