@@ -237,8 +237,8 @@ class Found:
 
 
 # What a row of the dashboard shows of a student, read as columns: a page and its "contact
-# next" lists are a few hundred students, and building an object of each (summary and person)
-# took a fifth of the page's time.
+# next" list are sixty students, and building an object of each (summary and person) took a
+# fifth of the page's time.
 _SHOWN = (
     S.student_id,
     S.tutor_id,

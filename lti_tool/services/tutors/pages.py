@@ -93,8 +93,8 @@ def allocation_page(session: Session, grant: CourseGrant, show: str, page: int) 
         "mine": students.where(TutorAllocation.tutor_id == grant.person_id),
         "unallocated": students.where(tutor_member.id.is_(None)),
     }[show].join(Person, Person.id == Membership.person_id)
-    # The page's students first, ordered by name over narrow rows; only those hundred are then
-    # read whole, with their tutors.
+    # The page's students first, ordered by name over narrow rows; only those PAGE_SIZE are
+    # then read whole, with their tutors.
     on_page = (
         chosen.add_columns(Membership.person_id)
         .order_by(sort_name(), Person.id)
