@@ -103,6 +103,7 @@ def _unread_count(staff: bool, reads_every_thread: bool) -> Select[Any]:
     """`unread_count`'s statement for a viewer of this kind, built once with the entry's bound
     parameters (`entry.visit`)."""
     role = CourseRole.STAFF if staff else CourseRole.STUDENT
+    # A viewer of this kind; its ids are never read: COURSE and PERSON stand for them.
     shape = Viewer(CourseGrant(0, 0, role), is_instructor=reads_every_thread, visibility="")
     return (
         select(func.count())
