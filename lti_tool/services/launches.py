@@ -19,7 +19,7 @@ from lti_tool.lti.claims import LaunchClaims
 from lti_tool.models import Course, Membership, Person, Registration, ResourceLink
 from lti_tool.models.course import CourseRole
 from lti_tool.services.dashboard.tracking import defer_members
-from lti_tool.services.placements import link_placement
+from lti_tool.services.placement_launches import link_placement
 from lti_tool.services.platforms.directory import KnownPlatform
 from lti_tool.services.upsert import upsert, upsert_row
 

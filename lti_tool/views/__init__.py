@@ -13,6 +13,7 @@ def register_views(app: Flask) -> None:
         about,
         archive,
         audit,
+        checkin_answers,  # noqa: F401 (its routes are on checkins.bp)
         checkins,
         course,
         dashboard,

@@ -1,6 +1,7 @@
-"""Check-ins' pages: students answer the open ones; staff create them, nudge those who have
-not answered, see the charts and export them. Triage, where staff answer or handle each answer,
-is `views/triage.py`, on this blueprint."""
+"""Check-ins' pages: students see the open ones; staff create them, nudge those who have not
+answered, see the charts and export them. On this blueprint too: answering them and a student's
+history of their answers, `views/checkin_answers.py`; triage, where staff answer or handle each
+answer, `views/triage.py`."""
 
 from __future__ import annotations
 
@@ -37,7 +38,6 @@ from lti_tool.services.checkins.charts import (
 from lti_tool.services.checkins.schedule import in_words, parse_schedule
 from lti_tool.services.checkins.service import CheckInForm
 from lti_tool.services.checkins.settings import QUESTION_PRESETS, holiday_dates
-from lti_tool.services.checkins.words import shown_prompt
 from lti_tool.services.course_settings import COURSE_TIME_ZONE
 from lti_tool.services.feedback import waiting
 from lti_tool.services.placements import PlaceableKind, register_kind
@@ -315,57 +315,3 @@ def missing(course_id: int, occurrence_id: int) -> Any:
         grant=g.grant,
     )
     return page, 400 if errors else 200
-
-
-@bp.route(
-    "/courses/<int:course_id>/checkins/occurrences/<int:occurrence_id>/answer",
-    methods=["GET", "POST"],
-)
-@course_grant_required
-def answer(course_id: int, occurrence_id: int) -> Any:
-    grant = g.grant
-    if not checkins.can_answer_checkins(grant):
-        abort(403, description=_("Check-ins are answered by the course's students."))
-    occurrence, checkin = checkins.occurrence_in_course(db(), grant, occurrence_id)
-    errors: dict[str, str] = {}
-    current = next(
-        (
-            o.response
-            for o in checkins.open_for_student(db(), grant, _now())
-            if o.occurrence.id == occurrence.id
-        ),
-        None,
-    )
-    given: dict[str, Any] = dict(current.answers) if current else {}
-    if request.method == "POST":
-        saved, errors = committed(
-            lambda: checkins.answer(db(), grant, occurrence_id, request.form, _now())
-        )
-        given = dict(request.form.items())
-        if saved is not None:
-            talk = 1 if saved.wants_talk else None  # the student is told who will answer
-            target = url_for("checkins.index", course_id=course_id, saved=1, talk=talk)
-            return redirect(target, code=303)
-    elif not (occurrence.opens_at <= _now() < occurrence.closes_at):
-        abort(403, description=_("This check-in is not open now."))
-    page = render_template(
-        "checkins/answer.html",
-        course=_course(),
-        occurrence=occurrence,
-        checkin=checkin,
-        given=given,
-        errors=errors,
-        grant=grant,
-        changing=current is not None,
-        prompt_of=shown_prompt,
-    )
-    return page, 400 if errors else 200
-
-
-@bp.get("/courses/<int:course_id>/checkins/mine")
-@course_grant_required
-def mine(course_id: int) -> str:
-    history = checkins.student_history(db(), g.grant)
-    return render_template(
-        "checkins/mine.html", course=_course(), history=history, grant=g.grant, now=_now()
-    )

@@ -39,6 +39,7 @@ from lti_tool.lti.launch import LaunchResult
 from lti_tool.models import Course
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.launches import LaunchRecord
+from lti_tool.services.placement_launches import placement_view
 from lti_tool.services.placements import (
     PlaceableKind,
     PlacementChoice,
@@ -48,7 +49,6 @@ from lti_tool.services.placements import (
     content_item,
     create_placements,
     placeable_kinds,
-    placement_view,
 )
 from lti_tool.views.course import committed, course_grant_required
 

@@ -16,7 +16,7 @@ from lti_tool.extensions import db, rapport
 from lti_tool.i18n import _, lazy_gettext
 from lti_tool.models import Course, FeedbackMessage
 from lti_tool.services.archive.rules import can_write_in_course
-from lti_tool.services.feedback import pages, students, viewers, waiting
+from lti_tool.services.feedback import editing, pages, students, viewers, waiting
 from lti_tool.services.feedback import service as feedback
 from lti_tool.services.feedback.service import FeedbackRefused
 from lti_tool.services.feedback.viewers import Viewer
@@ -123,13 +123,13 @@ def edit_message(course_id: int, message_id: int) -> Any:
     if request.method == "POST":
         body = request.form.get("body", "")
         edited, errors = committed(
-            lambda: feedback.edit_message(session, _viewer(), message_id, body, _now())
+            lambda: editing.edit_message(session, _viewer(), message_id, body, _now())
         )
         if edited is not None:
             target = url_for("feedback.thread", course_id=course_id, thread_id=thread.id)
             return redirect(said(target, "message-saved", f"message-{message_id}"), code=303)
     elif not viewers.can_edit_message(_viewer(), message, _now()):
-        abort(403, description=feedback.EDIT_REFUSED)
+        abort(403, description=editing.EDIT_REFUSED)
     page = render_template(
         "feedback/edit.html",
         thread=thread,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from lti_tool.db import transaction
 from lti_tool.models import Course, GradableActivity, Registration, ResourceLink
 from lti_tool.models.course import CourseRole
+from lti_tool.services import placement_launches as launches
 from lti_tool.services import placements as p
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.refusals import Refused
@@ -135,12 +136,12 @@ def test_a_token_resolves_in_its_course_and_as_a_copy_in_another_of_its_platform
     [placement] = p.create_placements(
         session, course.id, None, [p.PlacementChoice("course_home", "Home")]
     )
-    assert p.placement_for_token(session, course.id, placement.token) is placement
-    copy = p.placement_for_token(session, other.id, placement.token)
+    assert launches.placement_for_token(session, course.id, placement.token) is placement
+    copy = launches.placement_for_token(session, other.id, placement.token)
     assert copy is not None and copy.course_id == other.id and copy.copied_from_id == placement.id
-    assert p.placement_for_token(session, other.id, placement.token) is copy  # made once
+    assert launches.placement_for_token(session, other.id, placement.token) is copy  # made once
     for junk in (None, "", 42, ["x"], placement.token + "x"):
-        assert p.placement_for_token(session, course.id, junk) is None
+        assert launches.placement_for_token(session, course.id, junk) is None
 
 
 def test_a_token_of_another_platforms_course_resolves_nowhere(session):
@@ -157,10 +158,10 @@ def test_a_token_of_another_platforms_course_resolves_nowhere(session):
     [placement] = p.create_placements(
         session, course.id, None, [p.PlacementChoice("course_home", "Home")]
     )
-    assert p.placement_for_token(session, stranger.id, placement.token) is None
+    assert launches.placement_for_token(session, stranger.id, placement.token) is None
     link = make_link(session, stranger)
     custom = {"rapport_placement": placement.token}
-    assert p.link_placement(session, stranger.id, link.id, custom, None, "link-1") is None
+    assert launches.link_placement(session, stranger.id, link.id, custom, None, "link-1") is None
     assert link.placement_id is None
 
 
@@ -172,7 +173,7 @@ def test_a_copied_graded_link_gets_its_own_gradebook_activity(session, feedback)
     link = make_link(session, other)
     custom = {"rapport_placement": placement.token}
     column = "https://lms.example.edu/lineitems/77/lineitem"
-    copy_id = p.link_placement(session, other.id, link.id, custom, column, "link-1")
+    copy_id = launches.link_placement(session, other.id, link.id, custom, column, "link-1")
     assert copy_id is not None and copy_id != placement.id
     activities = {a.course_id: a for a in session.scalars(select(GradableActivity))}
     assert activities[other.id].key == f"placement:{copy_id}"
@@ -188,12 +189,15 @@ def test_a_launch_binds_its_link_and_the_platforms_line_item(session, feedback):
     link = make_link(session, course)
     custom = {"rapport_placement": placement.token}
     column = "https://lms.example.edu/lineitems/9/lineitem?type_id=1"
-    assert p.link_placement(session, course.id, link.id, custom, column, "link-1") == placement.id
+    assert (
+        launches.link_placement(session, course.id, link.id, custom, column, "link-1")
+        == placement.id
+    )
     assert link.placement_id == placement.id
     activity = session.scalars(select(GradableActivity)).one()
     assert (activity.lineitem_url, activity.resource_link_id) == (column, "link-1")
     # A later launch without the lineitem claim keeps the column already known.
-    p.link_placement(session, course.id, link.id, custom, None, "link-1")
+    launches.link_placement(session, course.id, link.id, custom, None, "link-1")
     assert activity.lineitem_url == column
 
 
@@ -205,9 +209,9 @@ def test_placement_view_names_the_kinds_endpoint(session, feedback):
         None,
         [p.PlacementChoice("course_home", "Home"), p.PlacementChoice("feedback_activity", "F")],
     )
-    assert p.placement_view(session, home.id) == ("course.home", {"course_id": course.id})
-    assert p.placement_view(session, activity.id) == (
+    assert launches.placement_view(session, home.id) == ("course.home", {"course_id": course.id})
+    assert launches.placement_view(session, activity.id) == (
         "feedback.activity",
         {"course_id": course.id, "placement_id": activity.id},
     )
-    assert p.placement_view(session, 999_999) is None
+    assert launches.placement_view(session, 999_999) is None

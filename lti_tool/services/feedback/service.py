@@ -1,4 +1,5 @@
-"""Named feedback threads: finding them and writing to them (who may do what: `viewers`).
+"""Named feedback threads: finding them and writing to them (who may do what: `viewers`;
+editing a message sent: `editing`).
 
 A thread is private to one student and the course's staff. Every message is signed by the
 person who wrote it. Ids from another course, or of another student's thread, are "not
@@ -31,7 +32,6 @@ from lti_tool.services.archive.rules import READ_ONLY
 from lti_tool.services.feedback import audit
 from lti_tool.services.feedback.viewers import (
     Viewer,
-    can_edit_message,
     can_grade,
     can_read_thread,
     can_start_thread,
@@ -56,8 +56,6 @@ class FeedbackRefused(Refused):
 STARTING_REFUSED = lazy_gettext(
     "Only the course's staff start conversations here; answer in a conversation they start."
 )
-
-EDIT_REFUSED = lazy_gettext("A message can be edited by its author for ten minutes.")
 
 
 def not_found() -> FeedbackRefused:
@@ -130,7 +128,9 @@ def refuse_if_erased(session: Session, thread: FeedbackThread) -> None:
 # -- writing ----------------------------------------------------------------------------------
 
 
-def _clean_body(body: str, required: bool) -> str:
+def clean_body(body: str, required: bool) -> str:
+    """The words of a message as stored; FeedbackRefused when they are too long, or empty
+    where words are `required` (a message that gives a grade may say nothing more)."""
     text = body.replace("\r\n", "\n").strip()
     if required and not text:
         raise FeedbackRefused(400, _("Nothing was sent."), {"body": _("Write something first.")})
@@ -278,7 +278,7 @@ def post_message(
             raise FeedbackRefused(403, _("This conversation takes no grade from you."))
         assert placement is not None
         score = parse_grade(grade, placement)
-    text = _clean_body(body, required=score is None)
+    text = clean_body(body, required=score is None)
     message = FeedbackMessage(
         thread_id=thread.id,
         author_id=viewer.grant.person_id,
@@ -292,7 +292,7 @@ def post_message(
     thread.last_message_at = now
     thread.last_author_id = viewer.grant.person_id
     if score is not None and placement is not None:
-        _send_grade(session, thread, placement, score, text, now)
+        send_grade(session, thread, placement, score, text, now)
         audit.graded(session, viewer.grant, thread, placement, score, now)
     session.flush()
     mark_read(session, thread.id, viewer.grant.person_id, now)
@@ -300,7 +300,7 @@ def post_message(
     return message
 
 
-def _send_grade(
+def send_grade(
     session: Session,
     thread: FeedbackThread,
     placement: Placement,
@@ -319,47 +319,6 @@ def _send_grade(
         record_score(session, course, spec, student, score, comment=comment, now=now)
     except InvalidScore as refused:
         raise FeedbackRefused(400, _("Nothing was sent."), {"grade": str(refused)}) from refused
-
-
-def edit_message(
-    session: Session, viewer: Viewer, message_id: int, body: str, now: datetime
-) -> FeedbackMessage:
-    message = session.get(FeedbackMessage, message_id)
-    if message is None:
-        raise not_found()
-    thread = readable_thread(session, viewer, message.thread_id)
-    refuse_if_erased(session, thread)
-    if not can_edit_message(viewer, message, now):
-        raise FeedbackRefused(403, EDIT_REFUSED)
-    text = _clean_body(body, required=message.score_given is None)
-    if text != message.body:
-        message.body = text
-        message.body_html = render_markdown(text) if text else ""
-        message.edited_at = now
-        placement = session.get(Placement, thread.placement_id) if thread.placement_id else None
-        if (
-            message.score_given is not None
-            and placement is not None
-            and _latest_grade(session, thread, message)
-        ):
-            # The gradebook shows the grade's words: the edited words go after them.
-            _send_grade(session, thread, placement, message.score_given, text, now)
-    session.flush()
-    return message
-
-
-def _latest_grade(session: Session, thread: FeedbackThread, message: FeedbackMessage) -> bool:
-    """Whether no later message of the thread gave a grade (which the gradebook shows now)."""
-    later = session.scalar(
-        select(FeedbackMessage.id)
-        .where(
-            FeedbackMessage.thread_id == thread.id,
-            FeedbackMessage.score_given.is_not(None),
-            FeedbackMessage.id > message.id,
-        )
-        .limit(1)
-    )
-    return later is None
 
 
 def mark_read(session: Session, thread_id: int, person_id: int, now: datetime) -> None:

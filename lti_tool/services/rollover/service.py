@@ -32,7 +32,7 @@ from lti_tool.services.checkins.schedule import week_of
 from lti_tool.services.checkins.settings import HOLIDAYS, holiday_dates
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.entry import Ident
-from lti_tool.services.placements import rebind_copies
+from lti_tool.services.placement_launches import rebind_copies
 from lti_tool.services.refusals import Refused
 from lti_tool.services.rollover import copying
 from lti_tool.services.rollover.copying import Copied

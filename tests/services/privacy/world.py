@@ -38,6 +38,7 @@ from lti_tool.services.checkins.schedule import Schedule
 from lti_tool.services.checkins.service import CheckInForm, answer, create_checkin
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.dashboard.flags import set_flag
+from lti_tool.services.feedback import editing
 from lti_tool.services.feedback import service as feedback
 from lti_tool.services.feedback.viewers import viewer_for
 from lti_tool.services.newsfeed import replies as newsfeed_replies
@@ -243,7 +244,7 @@ def _as_a_student(world: World) -> None:
         mine = feedback.post_message(
             s, world.viewer(s, "Zephyrine", poetry), thread.id, mark("edited"), world.tick()
         )
-        feedback.edit_message(
+        editing.edit_message(
             s,
             world.viewer(s, "Zephyrine", poetry),
             mine.id,
@@ -331,7 +332,7 @@ def _as_staff(world: World) -> None:
         )  # fmt: skip
         # Edited: the gradebook gets the new words; the first stay on the older delivery.
         viewer = world.viewer(s, "Zephyrine", lab)
-        feedback.edit_message(s, viewer, graded.id, mark("grade-comment"), world.tick(1))
+        editing.edit_message(s, viewer, graded.id, mark("grade-comment"), world.tick(1))
         margaret = world.viewer(s, "Margaret", lab)
         feedback.post_message(s, margaret, thread.id, "Margaret agrees", world.tick(), grade="9")
     lab_checkin = checkin(world, lab, "Zephyrine", f"Lab safety ({GIVEN})")

@@ -36,7 +36,7 @@ from lti_tool.models import (
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins import placed
-from lti_tool.services.placements import placement_for_token
+from lti_tool.services.placement_launches import placement_for_token
 from lti_tool.services.refusals import Refused
 from lti_tool.services.rollover import service as rollover
 from tests.conftest import state
