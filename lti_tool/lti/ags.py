@@ -3,17 +3,17 @@
 AGS 2.0 §3.1 (the endpoint claim and its scopes), §3.2 (the line item container: GET with the
 `resource_link_id`, `resource_id` and `tag` filters and `Link: rel="next"` paging, POST to
 create), §3.4 (the score publish service: POST to the line item URL with `/scores` added to its
-path). Every request goes through `ServiceClient`: an access token per (registration, scopes),
-one refresh on 401, a timeout and a User-Agent on every call (Canvas refuses requests without
-one).
+path; the score's JSON, and what a platform's refusal of one means, are `lti/ags_scores.py`'s).
+Every request goes through `ServiceClient`: an access token per (registration, scopes), one
+refresh on 401, a timeout and a User-Agent on every call (Canvas refuses requests without one).
 
-What platforms do differently lives here, not in the worker:
+What platforms do differently lives here and in `lti/ags_scores.py`, not in the worker:
 - Moodle: line item URLs carry a query (`…/lineitems/2/lineitem?type_id=1`), so `/scores` goes
-  into the path before the `?`; a refused score answers `[]` with the reason only in the HTTP
-  status line ("Incorrect score received…"); a score whose timestamp is not in a later second
-  than the stored one is refused with 409; scores above the maximum are accepted and clamped.
-- Canvas: the `https://canvas.instructure.com/lti/submission` extension; a re-grade says
-  `new_submission: false` so Canvas does not open a new submission.
+  into the path before the `?`; its terse refusals, its 409 for a score whose timestamp is not
+  in a later second than the stored one, and its clamping of scores above the maximum are
+  `lti/ags_scores.py`'s.
+- Canvas: the `https://canvas.instructure.com/lti/submission` extension (a re-grade says
+  `new_submission: false`) is sent to Canvas only.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,6 +28,7 @@ import requests
 
 from lti_tool.i18n import keep
 from lti_tool.lti.ags_results import shows_score
+from lti_tool.lti.ags_scores import ScoreConflict, ScorePost, explain_refusal
 from lti_tool.lti.service_auth import (
     PlatformEndpoint,
     ServiceClient,
@@ -52,24 +52,16 @@ LINEITEM_CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
 SCORE = "application/vnd.ims.lis.v1.score+json"
 RESULT_CONTAINER = "application/vnd.ims.lis.v2.resultcontainer+json"
-CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
 MAX_PAGES = 100  # a platform that links pages in a circle must not hold a worker forever
 
 # Statuses worth asking again: an expired token (refreshed once already), a timeout, throttling.
 RETRYABLE_CLIENT_ERRORS = frozenset({401, 408, 429})
-# What Moodle's status line says of a score it refuses, matched as it says it.
-MOODLE_INCORRECT = "incorrect score received"  # i18n: not translated
 
 
 def service_url(resource_url: str, action: str) -> str:
     """`<line item>/scores` with the line item's query kept (Moodle's `?type_id=1`)."""
     parts = urlsplit(resource_url)
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + action))
-
-
-def ags_timestamp(moment: datetime) -> str:
-    """ISO 8601 with milliseconds and the UTC offset, as AGS 2.0 §3.4.6 asks."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def is_permanent(status: int) -> bool:
@@ -160,76 +152,6 @@ class LineItem:
         }
         body.update({k: v for k, v in optional.items() if v})
         return body
-
-
-@dataclass(frozen=True)
-class ScorePost:
-    """One score (AGS 2.0 §3.4.6). `new_submission` is for Canvas only (None elsewhere)."""
-
-    user_id: str
-    timestamp: datetime
-    score_given: float | None
-    score_maximum: float
-    comment: str | None = None
-    activity_progress: str = "Completed"
-    grading_progress: str = "FullyGraded"
-    new_submission: bool | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "userId": self.user_id,
-            "timestamp": ags_timestamp(self.timestamp),
-            "activityProgress": self.activity_progress,
-            "gradingProgress": self.grading_progress,
-        }
-        if self.score_given is not None:
-            body["scoreGiven"] = self.score_given
-            body["scoreMaximum"] = self.score_maximum
-        if self.comment:
-            body["comment"] = self.comment
-        if self.new_submission is not None:
-            body[CANVAS_SUBMISSION] = {"new_submission": self.new_submission}
-        return body
-
-
-class ScoreConflict(ServiceError):  # noqa: N818 - reads as the answer it reports
-    """409: the platform already holds a score for this person with this timestamp or a later
-    one (AGS 2.0 §3.4.6; Moodle compares whole seconds)."""
-
-
-def explain_refusal(status: int, words: str) -> str:
-    """The platform's words, with what they mean when they are terse (Moodle's status line):
-    kept (`lti_tool.i18n.keep`) to be shown in each reader's language."""
-    if MOODLE_INCORRECT in words.lower():
-        return keep(
-            "The platform refused the score as incorrect (%(words)s): it needs a scoreGiven "
-            "of 0 or more sent together with a scoreMaximum above 0.",
-            words=words[:200],
-        )
-    if status == 403:
-        return keep("The platform does not let Rapport post this score (%(words)s).", words=words)
-    if status == 404:
-        return keep("The platform no longer has this gradebook column (%(words)s).", words=words)
-    return words
-
-
-def over_maximum_note(score: ScorePost, platform_family: str | None) -> str | None:
-    """A note for staff when a score above the maximum was sent (Moodle clamps it), kept to be
-    shown in each reader's language."""
-    if score.score_given is None or score.score_given <= score.score_maximum:
-        return None
-    given, maximum = f"{score.score_given:g}", f"{score.score_maximum:g}"
-    if platform_family == "moodle":
-        return keep(
-            "Sent %(given)s out of %(maximum)s; Moodle records at most %(maximum)s.",
-            given=given,
-            maximum=maximum,
-        )
-    return keep(
-        "Sent %(given)s out of %(maximum)s, above the maximum; the LMS may cap it.",
-        given=given,
-        maximum=maximum,
-    )
 
 
 class AgsClient:

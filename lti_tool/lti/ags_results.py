@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lti_tool.lti.ags import ScorePost
+    from lti_tool.lti.ags_scores import ScorePost
 
 
 def shows_score(body: object, score: ScorePost) -> bool:

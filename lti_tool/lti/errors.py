@@ -91,6 +91,11 @@ class CookiesBlocked(LaunchError):  # noqa: N818 - a LaunchError, named for what
         )
 
 
+def refused(code: str, message: Text, fix: Text | None = None, status: int = 401) -> LaunchError:
+    """A launch refused at one of its checks (`lti/validation.py`, `lti/required_claims.py`)."""
+    return LaunchError(code, message, fix, status=status)
+
+
 # -- the refusals about who the platform is, shared by the login and the launch -----------------
 def unknown_registration(iss: str, client_id: str | None) -> LaunchError:
     if client_id:

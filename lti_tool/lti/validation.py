@@ -2,7 +2,9 @@
 
 pylti1p3's chain, with what pylti1p3 2.0.0 skips: the signature only with RS256 and a cached
 platform key, `aud`/`azp` as the spec requires, `iat` not too old, the nonce used up exactly
-once, and a refusal reason an LMS administrator can act on.
+once, and a refusal reason an LMS administrator can act on. Here are the checks that need the
+login's state, the platform's key or the database; what the claims themselves must hold is
+`lti/required_claims.py`'s.
 """
 
 from __future__ import annotations
@@ -16,12 +18,11 @@ from pylti1p3.exception import LtiException
 
 from lti_tool.config import Settings
 from lti_tool.i18n import lazy_gettext
-from lti_tool.lti import claims as c
+from lti_tool.lti import required_claims
 from lti_tool.lti.errors import (
     CookiesBlocked,
-    LaunchError,
-    Text,
     pending_registration,
+    refused,
     unknown_deployment,
     unknown_registration,
 )
@@ -32,8 +33,6 @@ from lti_tool.lti.tool_conf import DatabaseToolConf
 from lti_tool.models.platform import ACTIVE
 from lti_tool.services.platforms.directory import KnownPlatform
 
-SUPPORTED_MESSAGES = {c.RESOURCE_LINK_REQUEST, c.DEEP_LINKING_REQUEST}
-
 
 class LaunchChecks(Protocol):
     """What validation needs from the app, passed in explicitly."""
@@ -42,10 +41,6 @@ class LaunchChecks(Protocol):
     tool_conf: DatabaseToolConf
     storage: SharedLaunchStorage
     platform_keys: PlatformKeys
-
-
-def refused(code: str, message: Text, fix: Text | None = None, status: int = 401) -> LaunchError:
-    return LaunchError(code, message, fix, status=status)
 
 
 class StrictMessageLaunch(FlaskMessageLaunch):
@@ -166,36 +161,7 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         return self
 
     def validate_registration(self) -> StrictMessageLaunch:
-        body = self._jwt["body"]
-        iss = body.get("iss")
-        if not isinstance(iss, str) or not iss:
-            raise refused("missing_iss", lazy_gettext("The id_token names no issuer (`iss`)."))
-        if not c.is_identifier(iss, 2000):
-            raise refused(
-                "bad_iss", lazy_gettext("The id_token's issuer (`iss`) is not valid."), None, 400
-            )
-        aud = body.get("aud")
-        audiences = [aud] if isinstance(aud, str) else aud
-        if (
-            not isinstance(audiences, list)
-            or not audiences
-            or not all(isinstance(a, str) for a in audiences)
-        ):
-            raise refused("missing_aud", lazy_gettext("The id_token names no audience (`aud`)."))
-        if not all(c.is_identifier(a) for a in audiences):
-            raise refused(
-                "bad_aud", lazy_gettext("The id_token's audience (`aud`) is not valid."), None, 400
-            )
-        azp = body.get("azp")
-        if azp is not None and (not isinstance(azp, str) or azp not in audiences):
-            raise refused(
-                "bad_azp", lazy_gettext("The id_token's `azp` is not one of its audiences.")
-            )
-        if len(audiences) > 1 and azp is None:
-            raise refused(
-                "missing_azp", lazy_gettext("The id_token has several audiences and no `azp`.")
-            )
-        client_id = azp or audiences[0]
+        iss, audiences, client_id = required_claims.issuer_and_audiences(self._jwt["body"])
         row = self.gate.tool_conf.registration_row(iss, client_id)
         if row is None:
             raise unknown_registration(iss, client_id)
@@ -307,21 +273,7 @@ class StrictMessageLaunch(FlaskMessageLaunch):
     def validate_deployment(self) -> StrictMessageLaunch:
         row = self.registration_row
         assert row is not None
-        deployment_id = self._jwt["body"].get(c.CLAIM_DEPLOYMENT_ID)
-        if not isinstance(deployment_id, str) or not deployment_id:
-            raise refused(
-                "missing_deployment_id",
-                lazy_gettext("The id_token names no deployment."),
-                None,
-                400,
-            )
-        if not c.is_identifier(deployment_id):
-            raise refused(
-                "bad_deployment_id",
-                lazy_gettext("The id_token's deployment id is not valid."),
-                None,
-                400,
-            )
+        deployment_id = required_claims.deployment_id(self._jwt["body"])
         self.deployment_pk = row.deployment_pk(deployment_id)
         if self.deployment_pk is None and not row.deployments:
             # Registered without a deployment (Canvas's dynamic registration names none): the
@@ -332,73 +284,5 @@ class StrictMessageLaunch(FlaskMessageLaunch):
         return self
 
     def validate_message(self) -> StrictMessageLaunch:
-        body = self._jwt["body"]
-        version = body.get(c.CLAIM_VERSION)
-        if version != "1.3.0":
-            raise refused(
-                "bad_version",
-                lazy_gettext(
-                    "The launch's LTI version is %(version)s, not '1.3.0'.", version=repr(version)
-                ),
-                None,
-                400,
-            )
-        message_type = body.get(c.CLAIM_MESSAGE_TYPE)
-        if not message_type:
-            raise refused(
-                "missing_message_type", lazy_gettext("The launch names no message type."), None, 400
-            )
-        if not isinstance(message_type, str) or message_type not in SUPPORTED_MESSAGES:
-            raise refused(
-                "unsupported_message_type",
-                lazy_gettext(
-                    "Rapport does not handle %(message_type)s messages.",
-                    message_type=repr(message_type),
-                ),
-                None,
-                400,
-            )
-        sub = body.get("sub")
-        if not isinstance(sub, str | int) or isinstance(sub, bool) or not str(sub).strip():
-            raise refused(
-                "missing_sub", lazy_gettext("The launch names no user (`sub`)."), None, 400
-            )
-        if not c.is_identifier(str(sub)):
-            # LTI 1.3 Core §5.3.6: at most 255 ASCII characters.
-            raise refused(
-                "bad_sub", lazy_gettext("The launch's user id (`sub`) is not valid."), None, 400
-            )
-        if not isinstance(body.get(c.CLAIM_ROLES), list):
-            raise refused(
-                "missing_roles", lazy_gettext("The launch has no roles claim."), None, 400
-            )
-        if message_type == c.RESOURCE_LINK_REQUEST:
-            link = body.get(c.CLAIM_RESOURCE_LINK)
-            if not isinstance(link, dict) or not link.get("id"):
-                raise refused(
-                    "missing_resource_link",
-                    lazy_gettext("The launch has no resource link id."),
-                    None,
-                    400,
-                )
-        else:
-            settings = body.get(c.CLAIM_DEEP_LINKING)
-            if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
-                raise refused(
-                    "missing_deep_linking_settings",
-                    lazy_gettext("The deep-linking request has no return URL."),
-                    None,
-                    400,
-                )
-            if c.web_origin(settings["deep_link_return_url"]) is None:
-                # Rapport's page posts the response there: a `javascript:` or `data:` URL
-                # would run in Rapport's origin.
-                raise refused(
-                    "bad_deep_link_return_url",
-                    lazy_gettext(
-                        "The deep-linking request's return URL is not an http(s) address."
-                    ),
-                    None,
-                    400,
-                )
+        required_claims.check_message(self._jwt["body"])
         return self

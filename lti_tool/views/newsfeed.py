@@ -19,7 +19,7 @@ from lti_tool.models import Course, Post
 from lti_tool.services import profiles
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
-from lti_tool.services.newsfeed import pages, replies
+from lti_tool.services.newsfeed import pages, replies, rules
 from lti_tool.services.newsfeed import service as newsfeed
 from lti_tool.services.newsfeed.service import PostForm
 from lti_tool.views.course import committed, course_grant_required
@@ -116,7 +116,7 @@ def _form_page(
 @bp.route("/courses/<int:course_id>/posts/new", methods=["GET", "POST"])
 @course_grant_required
 def new(course_id: int) -> Any:
-    if not newsfeed.can_write_news(_grant()):
+    if not rules.can_write_news(_grant()):
         abort(403, description=_("Only the course's staff post news."))
     if request.method == "GET":
         return _form_page("news", PostForm(body=""), {})
@@ -145,7 +145,7 @@ def _feed_anchor(course_id: int, post_id: int) -> str:
 def introduction(course_id: int) -> Any:
     grant = _grant()
     settings = course_settings(db(), course_id)
-    if not newsfeed.can_write_introduction(grant, settings):
+    if not rules.can_write_introduction(grant, settings):
         abort(403, description=_("This course does not take introductions from students."))
     kind = "introduction" if grant.is_staff else "student_introduction"
     if request.method == "GET":
@@ -181,7 +181,7 @@ def _form_of(post: Post) -> PostForm:
 def edit(course_id: int, post_id: int) -> Any:
     grant = _grant()
     existing = newsfeed.post_in_course(db(), grant, post_id)
-    if not newsfeed.can_edit_post(grant, existing):
+    if not rules.can_edit_post(grant, existing):
         abort(403, description=_("You cannot edit this post."))
     kind = existing.kind.value
     if request.method == "GET":

@@ -21,7 +21,6 @@ from werkzeug.wrappers import Request, Response
 
 from lti_tool.i18n import shown
 from lti_tool.lti.ags import (
-    CANVAS_SUBMISSION,
     LINEITEM,
     LINEITEM_CONTAINER,
     SCOPE_LINEITEM,
@@ -30,12 +29,10 @@ from lti_tool.lti.ags import (
     AgsClient,
     AgsEndpoint,
     LineItem,
-    ScoreConflict,
-    ScorePost,
     is_permanent,
-    over_maximum_note,
     service_url,
 )
+from lti_tool.lti.ags_scores import CANVAS_SUBMISSION, ScoreConflict, ScorePost, over_maximum_note
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError, ServiceTokens

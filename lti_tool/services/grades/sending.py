@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lti_tool.i18n import keep
-from lti_tool.lti.ags import AgsClient, AgsEndpoint, ScoreConflict, ScorePost, is_permanent
-from lti_tool.lti.ags import over_maximum_note as over_maximum
+from lti_tool.lti.ags import AgsClient, AgsEndpoint, is_permanent
+from lti_tool.lti.ags_scores import ScoreConflict, ScorePost
+from lti_tool.lti.ags_scores import over_maximum_note as over_maximum
 from lti_tool.lti.service_auth import ServiceError, reason
 from lti_tool.models.grades import GradeDelivery
 from lti_tool.services.grades.queue import Outcome, Result

@@ -36,7 +36,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.db import utcnow
-from lti_tool.lti.ags import AgsClient, AgsEndpoint, ScorePost
+from lti_tool.lti.ags import AgsClient, AgsEndpoint
+from lti_tool.lti.ags_scores import ScorePost
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.service_auth import PlatformEndpoint, ServiceClient, ServiceError
 from lti_tool.models import Course, Person, Registration

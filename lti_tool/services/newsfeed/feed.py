@@ -24,9 +24,7 @@ from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
 from lti_tool.services.entry import Ident
 from lti_tool.services.newsfeed.replies import record_views
-from lti_tool.services.newsfeed.service import (
-    REACTIONS,
-    PostRefused,
+from lti_tool.services.newsfeed.rules import (
     can_delete_post,
     can_edit_post,
     can_hide_reply,
@@ -37,8 +35,8 @@ from lti_tool.services.newsfeed.service import (
     can_see_who_saw,
     can_write_introduction,
     can_write_news,
-    own_introduction,
 )
+from lti_tool.services.newsfeed.service import REACTIONS, PostRefused, own_introduction
 from lti_tool.services.profiles import AuthorCard, author_cards
 
 PAGE_SIZE = 20

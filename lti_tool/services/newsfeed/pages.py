@@ -32,14 +32,12 @@ from lti_tool.services.newsfeed.feed import (
     published,
     seen_counts,
 )
-from lti_tool.services.newsfeed.service import (
-    PostRefused,
+from lti_tool.services.newsfeed.rules import (
     can_hide_reply,
     can_see_who_saw,
     can_write_introduction,
-    post_in_course,
-    visible_post,
 )
+from lti_tool.services.newsfeed.service import PostRefused, post_in_course, visible_post
 from lti_tool.services.roster.people import sort_name
 
 SEEN_PAGE_SIZE = 100  # names on a page of each side of "who has seen it"

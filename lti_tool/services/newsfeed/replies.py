@@ -1,5 +1,5 @@
 """Replies under posts ("Say hello" under an introduction), reactions, and noting who was shown
-which post — the newsfeed's conversation, under the rules in `service`."""
+which post — the newsfeed's conversation, under the rules in `rules`."""
 
 from __future__ import annotations
 
@@ -18,13 +18,11 @@ from lti_tool.models import Post, PostView, Reaction, Reply
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import render_markdown
 from lti_tool.services.newsfeed import audit
+from lti_tool.services.newsfeed.rules import can_hide_reply, can_react, can_reply
 from lti_tool.services.newsfeed.service import (
     MAX_REPLY,
     REACTIONS,
     PostRefused,
-    can_hide_reply,
-    can_react,
-    can_reply,
     number,
     visible_post,
 )

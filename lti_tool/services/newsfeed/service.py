@@ -1,10 +1,9 @@
-"""The course newsfeed's rules, and writing posts: introductions and news (replies and reactions
-are written by `replies`, under the rules here).
+"""Writing the course newsfeed's posts: introductions and news, and editing, scheduling,
+pinning, deleting and restoring them, each under its rule in `rules` (replies and reactions are
+written by `replies`).
 
-Every permission is a function named for its rule and takes the grant of *this* course, so a
-post id from another course is simply not found. Staff write news and their introduction,
-schedule, pin, edit, delete and restore; students read what is published and, where the course
-allows it, reply, react and introduce themselves. Mentors and other guests read only.
+A post is looked up through the grant of *this* course, so a post id from another course is
+simply not found.
 """
 
 from __future__ import annotations
@@ -23,7 +22,15 @@ from lti_tool.models import Post, PostKind
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.markup import MAX_SOURCE_CHARS, render_markdown
 from lti_tool.services.newsfeed import audit
-from lti_tool.services.newsfeed import settings as options
+from lti_tool.services.newsfeed.rules import (
+    can_delete_post,
+    can_edit_post,
+    can_pin_post,
+    can_restore_post,
+    can_see_post,
+    can_write_introduction,
+    can_write_news,
+)
 from lti_tool.services.refusals import Refused
 from lti_tool.services.upsert import insert_ignoring_conflicts
 
@@ -44,95 +51,6 @@ REACTIONS: dict[str, tuple[str, str]] = {
 
 class PostRefused(Refused):
     """A refusal of the newsfeed (see Refused)."""
-
-
-# -- rules ------------------------------------------------------------------------------------
-
-
-def can_read_feed(grant: CourseGrant) -> bool:
-    """Everyone in the course, mentors included: the feed is public to the course."""
-    return grant.course_id > 0
-
-
-def can_write_news(grant: CourseGrant) -> bool:
-    return grant.is_staff
-
-
-def can_write_introduction(grant: CourseGrant, settings: Mapping[str, Any]) -> bool:
-    if grant.is_staff:
-        return True
-    return grant.is_student and bool(settings[options.STUDENT_INTRODUCTIONS])
-
-
-def can_see_post(grant: CourseGrant, post: Post, now: datetime) -> bool:
-    """Students and guests see what is published; staff also see drafts, scheduled and deleted
-    posts of their course."""
-    if post.course_id != grant.course_id:
-        return False
-    return grant.is_staff or post.is_published(now)
-
-
-def can_edit_post(grant: CourseGrant, post: Post) -> bool:
-    """An introduction by its author only; news by its author or an instructor (a teaching
-    assistant edits their own news, not the instructor's)."""
-    if post.course_id != grant.course_id or post.deleted_at is not None:
-        return False
-    own = post.author_id == grant.person_id
-    if post.kind is PostKind.NEWS:
-        return grant.is_instructor or (grant.is_staff and own)
-    return own and (grant.is_staff or grant.is_student)
-
-
-def can_delete_post(grant: CourseGrant, post: Post) -> bool:
-    """Instructors delete any post of their course (softly); a teaching assistant or a
-    student their own."""
-    if post.course_id != grant.course_id or post.deleted_at is not None:
-        return False
-    if grant.is_instructor:
-        return True
-    return (grant.is_staff or grant.is_student) and post.author_id == grant.person_id
-
-
-def can_restore_post(grant: CourseGrant, post: Post) -> bool:
-    """Staff who could have deleted it: an instructor any post, a teaching assistant their own
-    (seen: a teaching assistant undoing the instructor's deletion)."""
-    if post.course_id != grant.course_id or post.deleted_at is None or not grant.is_staff:
-        return False
-    return grant.is_instructor or post.author_id == grant.person_id
-
-
-def can_pin_post(grant: CourseGrant, post: Post) -> bool:
-    return grant.is_staff and post.course_id == grant.course_id and post.kind is PostKind.NEWS
-
-
-def _takes_part(grant: CourseGrant) -> bool:
-    return grant.is_staff or grant.is_student
-
-
-def can_reply(grant: CourseGrant, post: Post, settings: Mapping[str, Any], now: datetime) -> bool:
-    return (
-        bool(settings[options.REPLIES])
-        and _takes_part(grant)
-        and post.course_id == grant.course_id
-        and post.is_published(now)
-    )
-
-
-def can_react(grant: CourseGrant, post: Post, settings: Mapping[str, Any], now: datetime) -> bool:
-    return (
-        bool(settings[options.REACTIONS])
-        and _takes_part(grant)
-        and post.course_id == grant.course_id
-        and post.is_published(now)
-    )
-
-
-def can_hide_reply(grant: CourseGrant) -> bool:
-    return grant.is_staff
-
-
-def can_see_who_saw(grant: CourseGrant) -> bool:
-    return grant.is_staff
 
 
 # -- writing posts ----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from lti_tool.db import transaction, utcnow
 from lti_tool.extensions import cache
 from lti_tool.i18n import shown
-from lti_tool.lti.ags import CANVAS_SUBMISSION
+from lti_tool.lti.ags_scores import CANVAS_SUBMISSION
 from lti_tool.lti.platform_keys import USER_AGENT
 from lti_tool.models import (
     Course,

@@ -1,5 +1,5 @@
 """The newsfeed's rules without Flask or a database: every `can_*` in
-`lti_tool.services.newsfeed.service` as a table of roles (staff, student, guest) by what they
+`lti_tool.services.newsfeed.rules` as a table of roles (staff, student, guest) by what they
 try, on posts built in memory in each state (published, scheduled, draft, deleted, another
 course's)."""
 
@@ -14,8 +14,8 @@ import pytest
 from lti_tool.models import Post, PostKind
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
-from lti_tool.services.newsfeed import service as newsfeed
-from lti_tool.services.newsfeed.service import (
+from lti_tool.services.newsfeed import rules as newsfeed_rules
+from lti_tool.services.newsfeed.rules import (
     can_delete_post,
     can_edit_post,
     can_hide_reply,
@@ -168,7 +168,7 @@ def test_every_rule_of_the_newsfeed_is_in_the_table() -> None:
         can_reply, can_restore_post, can_see_post, can_see_who_saw, can_write_introduction,
         can_write_news,
     }  # fmt: skip
-    rules = {value for name, value in vars(newsfeed).items() if name.startswith("can_")}
+    rules = {value for name, value in vars(newsfeed_rules).items() if name.startswith("can_")}
     assert rules == named
 
 
