@@ -12,6 +12,7 @@ def register_views(app: Flask) -> None:
     from lti_tool.views import (
         about,
         archive,
+        assets,
         audit,
         checkin_answers,  # noqa: F401 (its routes are on checkins.bp)
         checkins,
@@ -63,6 +64,7 @@ def register_views(app: Flask) -> None:
     errors.register(app)
     health.register(app)
     headers.register(app)
+    assets.register(app)
     times.register(app)
     notifications.register(app)
     archive.register(app)
