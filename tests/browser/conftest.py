@@ -151,6 +151,9 @@ def navigating(frame: Any) -> Iterator[None]:
     yield
     with contextlib.suppress(PlaywrightError):  # "not attached": it has gone already
         leaving.wait_for_element_state("hidden")
+    # And the new page has loaded: its scripts move focus to what the action made (scrolling
+    # to it) and resize the frame, which a click made before then can miss.
+    page_loaded(frame.locator("main"))
 
 
 def course_page(frame: Any, name: str) -> None:
