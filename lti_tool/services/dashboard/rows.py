@@ -10,8 +10,9 @@ contacted or waiting.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -99,20 +100,27 @@ def private(viewer: Viewer, me: Ident | None = None) -> ColumnElement[bool]:
     return or_(S.tutor_id.is_(None), S.tutor_id != (viewer.grant.person_id if me is None else me))
 
 
-def within(now: datetime, goal: timedelta) -> ColumnElement[bool]:
-    return S.contact_at >= now - goal
+def within(since: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """Reached by a person since `since` (now less the course's contact goal)."""
+    return S.contact_at >= since
 
 
 def conditions(
-    viewer: Viewer, show: str, tutor: int | None, search: str, now: datetime, goal: timedelta
+    viewer: Viewer,
+    show: str,
+    tutor: Ident | None,
+    words: Sequence[str | ColumnElement[str]],
+    since: datetime | ColumnElement[datetime],
+    me: Ident | None = None,
 ) -> list[ColumnElement[bool]]:
-    """Which students a view shows: its filter, tutor and words searched for."""
-    hidden = private(viewer)
+    """Which students a view shows: its filter, tutor and the LIKE patterns of the words
+    searched for (`search_patterns`); `me` as in `private`."""
+    hidden = private(viewer, me)
     found: list[ColumnElement[bool]] = []
     if show in ("outside", "never", "waiting"):
         found.append(~hidden)  # nothing known to this viewer either way
     if show == "outside":
-        found.append(or_(S.contact_at.is_(None), ~within(now, goal)))
+        found.append(or_(S.contact_at.is_(None), ~within(since)))
     elif show == "never":
         found.append(S.contact_at.is_(None))
     elif show == "flagged":
@@ -121,16 +129,25 @@ def conditions(
         found.append(S.waiting_since.is_not(None))
     if tutor is not None:
         found.append(S.tutor_id == tutor)
-    found.extend(S.name_key.contains(word, autoescape=True) for word in search.casefold().split())
+    found.extend(S.name_key.like(word, escape="/") for word in words)
     return found
+
+
+def search_patterns(search: str) -> list[str]:
+    """Each word searched for as a LIKE pattern of names holding it, in any case (`/` escapes
+    LIKE's own characters)."""
+    return [
+        "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        for word in search.casefold().split()
+    ]
 
 
 def _first(condition: ColumnElement[bool]) -> Any:
     return case((condition, 0), else_=1)
 
 
-def order(viewer: Viewer, sort: str) -> list[Any]:
-    hidden = private(viewer)
+def order(viewer: Viewer, sort: str, me: Ident | None = None) -> list[Any]:
+    hidden = private(viewer, me)
     if sort == "name":
         return [S.name_key, S.student_id]
     if sort == "waiting":
@@ -140,8 +157,8 @@ def order(viewer: Viewer, sort: str) -> list[Any]:
     return [_first(~hidden), _first(S.contact_at.is_(None)), S.contact_at, S.name_key, S.student_id]
 
 
-def ordered(query: Select[Any], viewer: Viewer, sort: str) -> Select[Any]:
-    return query.order_by(*order(viewer, sort))
+def ordered(query: Select[Any], viewer: Viewer, sort: str, me: Ident | None = None) -> Select[Any]:
+    return query.order_by(*order(viewer, sort, me))
 
 
 def _unread(course_id: Ident, viewer_id: Ident, *columns: Any) -> Select[Any]:

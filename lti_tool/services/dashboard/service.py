@@ -14,29 +14,23 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    and_,
-    bindparam,
-    case,
-    func,
-    select,
-    true,
-)
+from sqlalchemy import Integer, Select, String, and_, bindparam, case, func, select, true
 from sqlalchemy.orm import Session
 
+from lti_tool.db import UTCDateTime
 from lti_tool.i18n import _
 from lti_tool.models import Course, StaffAnswer, StudentSummary
+from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.dashboard import rows as listing
 from lti_tool.services.dashboard import settings as contact_settings
 from lti_tool.services.dashboard.contact_next import NextContact, contact_next, next_candidates
 from lti_tool.services.dashboard.rows import SHOWS, SORTS, StudentRow
 from lti_tool.services.dashboard.tracking import apply_pending
-from lti_tool.services.feedback.viewers import viewer_for
+from lti_tool.services.feedback.viewers import Viewer, viewer_for
 from lti_tool.services.refusals import Refused
 
 RESPONSE_WINDOW = timedelta(days=30)
@@ -113,29 +107,32 @@ def dashboard(
     goal = timedelta(days=int(settings[contact_settings.GOAL_DAYS]))
     viewer = viewer_for(session, grant, settings)
     show = show if show in SHOWS else "all"
-    shows = listing.conditions(viewer, show, tutor, search, now, goal)
-    groups = _groups(session, course.id, now, goal, shows)
-    shown = sum(int(g[5] or 0) for g in groups)
-    page = max(1, page)
     sort = sort if sort in SORTS else "days"
-    # Chosen and sorted by their keys alone (narrow rows); only the page's are read whole.
-    chosen = (
-        listing.ordered(listing.students(course.id, S.student_id).where(*shows), viewer, sort)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-        .subquery()
-    )
-    on_page = list(
-        session.execute(
-            listing.ordered(
-                listing.page_query(course.id, viewer).join(
-                    chosen, chosen.c.student_id == S.student_id
-                ),
-                viewer,
-                sort,
-            )
+    page = max(1, page)
+    words = listing.search_patterns(search)
+    counted, chosen = _statements(
+        _Shape(
+            viewer.reads_every_thread,
+            viewer.grant.is_staff,
+            show,
+            tutor is not None,
+            len(words),
+            sort,
         )
     )
+    params: dict[str, Any] = {
+        "dash_course": course.id,
+        "dash_viewer": grant.person_id,
+        "dash_since": now - goal,
+        "dash_limit": PAGE_SIZE,
+        "dash_offset": (page - 1) * PAGE_SIZE,
+        **{f"dash_w{n}": word for n, word in enumerate(words)},
+    }
+    if tutor is not None:
+        params["dash_tutor"] = tutor
+    groups = list(session.execute(counted, params).all())
+    shown = sum(int(g[5] or 0) for g in groups)
+    on_page = list(session.execute(chosen, params))
     candidates = next_candidates(session, course.id, viewer, now)
     everyone = on_page + candidates
     found = listing.Found.of(session, everyone, {g[0] for g in groups})
@@ -155,28 +152,59 @@ def dashboard(
     )
 
 
-def _groups(
-    session: Session,
-    course_id: int,
-    now: datetime,
-    goal: timedelta,
-    shows: list[ColumnElement[bool]],
-) -> list[Any]:
-    """Per tutor (None for none): students, how many within the goal, waiting, the longest
-    wait, and how many of them the view shows (one pass for the header and the count)."""
-    return list(
-        session.execute(
-            listing.students(
-                course_id,
-                S.tutor_id,
-                func.count(),
-                func.sum(case((listing.within(now, goal), 1), else_=0)),
-                func.count(S.waiting_since),
-                func.min(S.waiting_since),
-                func.sum(case((and_(true(), *shows), 1), else_=0)),
-            ).group_by(S.tutor_id)
-        ).all()
+@dataclass(frozen=True)
+class _Shape:
+    """What decides the dashboard's two statements, besides values."""
+
+    reads_every_thread: bool
+    staff: bool
+    show: str
+    by_tutor: bool
+    words: int
+    sort: str
+
+
+@lru_cache(maxsize=512)
+def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
+    """The dashboard's groups (per tutor: students, how many within the goal, waiting, the
+    longest wait, and how many of them the view shows: one pass for the header and the
+    count) and its page (chosen and sorted by their keys alone, narrow rows; only the page's
+    are then read whole), built once per shape with the values as bound parameters: building
+    and keying them cost more than running them."""
+    course, me = bindparam("dash_course", type_=Integer), bindparam("dash_viewer", type_=Integer)
+    since = bindparam("dash_since", type_=UTCDateTime)
+    viewer = Viewer(
+        CourseGrant(0, 0, CourseRole.STAFF if shape.staff else CourseRole.STUDENT),
+        is_instructor=shape.reads_every_thread,
+        visibility="",
+    )  # a viewer of this kind; its ids are never read: `me` stands for them
+    tutor = bindparam("dash_tutor", type_=Integer) if shape.by_tutor else None
+    words = [bindparam(f"dash_w{n}", type_=String) for n in range(shape.words)]
+    shows = listing.conditions(viewer, shape.show, tutor, words, since, me)
+    counted = listing.students(
+        course,
+        S.tutor_id,
+        func.count(),
+        func.sum(case((listing.within(since), 1), else_=0)),
+        func.count(S.waiting_since),
+        func.min(S.waiting_since),
+        func.sum(case((and_(true(), *shows), 1), else_=0)),
+    ).group_by(S.tutor_id)
+    keys = (
+        listing.ordered(
+            listing.students(course, S.student_id).where(*shows), viewer, shape.sort, me
+        )
+        .limit(bindparam("dash_limit", type_=Integer))
+        .offset(bindparam("dash_offset", type_=Integer))
+        .subquery()
     )
+    chosen = listing.ordered(
+        listing.page_query(course, viewer, me).join(keys, keys.c.student_id == S.student_id),
+        viewer,
+        shape.sort,
+        me,
+    )
+    return counted, chosen
 
 
 def _summary(

@@ -41,3 +41,10 @@ def test_the_median_reply_time_is_the_middle_of_the_answers(app, waits, median):
         middle = _middle(session, answers, StaffAnswer.waited_seconds, len(waits))
         found = _span_median([timedelta(seconds=s) for s in middle])
     assert found == (None if median is None else timedelta(hours=median))
+
+
+def test_a_search_is_one_like_pattern_per_word_with_like_s_own_characters_escaped():
+    from lti_tool.services.dashboard.rows import search_patterns
+
+    assert search_patterns("  Ana 50%_a/b ") == ["%ana%", "%50/%/_a//b%"]
+    assert search_patterns("") == []
