@@ -64,3 +64,19 @@ def test_by_default_port_8000_and_two_workers_a_core_plus_one_at_most_eight():
     settings = _settings()
     assert settings["bind"] == "['0.0.0.0:8000']"
     assert int(settings["workers"]) == min(2 * (os.cpu_count() or 1) + 1, 8)
+
+
+def test_a_worker_sets_what_the_app_made_at_start_apart_from_the_cycle_collector(monkeypatch, app):
+    import gc
+    import runpy
+    from types import SimpleNamespace
+
+    settings = runpy.run_path(CONFIG)
+    monkeypatch.setattr("lti_tool.startup.check_at_start", lambda wsgi: None)
+    gc.unfreeze()
+    try:
+        settings["post_worker_init"](SimpleNamespace(wsgi=app))
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.freeze()  # as tests/conftest.py leaves the test process
