@@ -23,14 +23,13 @@ from sqlalchemy.orm import Session
 from lti_tool.db import UTCDateTime
 from lti_tool.i18n import _
 from lti_tool.models import Course, StaffAnswer, StudentSummary
-from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.dashboard import rows as listing
 from lti_tool.services.dashboard import settings as contact_settings
 from lti_tool.services.dashboard.contact_next import NextContact, contact_next, next_candidates
 from lti_tool.services.dashboard.rows import SHOWS, SORTS, StudentRow
 from lti_tool.services.dashboard.tracking import apply_pending
-from lti_tool.services.feedback.viewers import Viewer, viewer_for
+from lti_tool.services.feedback.viewers import viewer_for, viewer_of_kind
 from lti_tool.services.refusals import Refused
 
 RESPONSE_WINDOW = timedelta(days=30)
@@ -173,11 +172,7 @@ def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
     and keying them cost more than running them."""
     course, me = bindparam("dash_course", type_=Integer), bindparam("dash_viewer", type_=Integer)
     since = bindparam("dash_since", type_=UTCDateTime)
-    viewer = Viewer(
-        CourseGrant(0, 0, CourseRole.STAFF if shape.staff else CourseRole.STUDENT),
-        is_instructor=shape.reads_every_thread,
-        visibility="",
-    )  # a viewer of this kind; its ids are never read: `me` stands for them
+    viewer = viewer_of_kind(shape.staff, shape.reads_every_thread)  # `me` stands for its id
     tutor = bindparam("dash_tutor", type_=Integer) if shape.by_tutor else None
     words = [bindparam(f"dash_w{n}", type_=String) for n in range(shape.words)]
     shows = listing.conditions(viewer, shape.show, tutor, words, since, me)

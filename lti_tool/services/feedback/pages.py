@@ -22,13 +22,17 @@ from lti_tool.models import (
     Placement,
     ThreadRead,
 )
-from lti_tool.models.course import CourseRole
 from lti_tool.models.grades import DeliveryStatus
-from lti_tool.services.access import CourseGrant
 from lti_tool.services.entry import COURSE, PERSON, Ident, visit
 from lti_tool.services.feedback.service import mark_read, readable_thread
 from lti_tool.services.feedback.students import QUERY_LENGTH, matches_search, tutees_of
-from lti_tool.services.feedback.viewers import Viewer, can_edit_message, can_grade, can_start_thread
+from lti_tool.services.feedback.viewers import (
+    Viewer,
+    can_edit_message,
+    can_grade,
+    can_start_thread,
+    viewer_of_kind,
+)
 from lti_tool.services.placements import activity_key
 from lti_tool.services.profiles import AuthorCard, author_cards
 from lti_tool.services.tutors.service import current_tutor_ids
@@ -102,9 +106,7 @@ def unread_count(session: Session, viewer: Viewer) -> int:
 def _unread_count(staff: bool, reads_every_thread: bool) -> Select[Any]:
     """`unread_count`'s statement for a viewer of this kind, built once with the entry's bound
     parameters (`entry.visit`)."""
-    role = CourseRole.STAFF if staff else CourseRole.STUDENT
-    # A viewer of this kind; its ids are never read: COURSE and PERSON stand for them.
-    shape = Viewer(CourseGrant(0, 0, role), is_instructor=reads_every_thread, visibility="")
+    shape = viewer_of_kind(staff, reads_every_thread)  # COURSE and PERSON stand for its ids
     return (
         select(func.count())
         .select_from(FeedbackThread)
