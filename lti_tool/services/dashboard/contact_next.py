@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, literal, select, union_all
+from sqlalchemy import Select, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from lti_tool.i18n import _, ngettext
 from lti_tool.models import StudentSummary
 from lti_tool.services.dashboard import rows as listing
 from lti_tool.services.dashboard.rows import StudentRow
-from lti_tool.services.feedback.viewers import Viewer
+from lti_tool.services.entry import COURSE, PERSON, visit
+from lti_tool.services.feedback.viewers import Viewer, viewer_of_kind
 
 LONG_WAIT = timedelta(hours=48)
 NEXT_LENGTH = 10
@@ -69,57 +71,50 @@ def _untouched(row: StudentRow) -> str:
     )
 
 
-# The candidates' walks, built once per kind of viewer (whose conversations they read), with
-# the course, the viewer and the time as parameters: building the five walks cost more than
-# running them.
-_PICKED: dict[tuple[bool, bool], Any] = {}
-
-
-def _picked(viewer: Viewer) -> Any:
+@cache
+def _picked(reads_every_thread: bool, staff: bool) -> Select[Any]:
     """The candidates of every reason, as the rows show them: one statement per kind of
-    viewer, built once."""
-    shape = (viewer.reads_every_thread, viewer.grant.is_staff)
-    if shape not in _PICKED:
-        chosen = []
-        course = bindparam("next_course", type_=Integer())
-        me = bindparam("next_viewer", type_=Integer())
-        for n, (where, order) in enumerate(_walks(bindparam("next_waited_before"))):
-            first = (
-                listing.students(
-                    course,
-                    S.student_id.label("student_id"),
-                    *(key.label(f"k{i}") for i, key in enumerate(order)),
-                )
-                .where(~listing.private(viewer, me), *where)
-                .order_by(*order)
-                .limit(NEXT_LENGTH)
-                .subquery()
+    viewer (whose conversations they read), built once with the course, the viewer (the
+    entry's COURSE and PERSON) and the time as parameters: building the five walks cost more
+    than running them."""
+    viewer = viewer_of_kind(staff, reads_every_thread)  # PERSON stands for its id
+    chosen = []
+    for n, (where, order) in enumerate(_walks(bindparam("next_waited_before"))):
+        first = (
+            listing.students(
+                COURSE,
+                S.student_id.label("student_id"),
+                *(key.label(f"k{i}") for i, key in enumerate(order)),
             )
-            keys = [first.c[f"k{i}"] for i in range(len(order))]
-            chosen.append(
-                select(
-                    first.c.student_id,
-                    literal(n).label("reason"),
-                    func.row_number().over(order_by=keys).label("place"),
-                )
-            )
-        picked = union_all(*chosen).subquery()
-        # Each student once, at their first reason and place; the first NEXT_LENGTH of them.
-        rank = func.min(picked.c.reason * RANKS + picked.c.place)
-        first_of_each = (
-            select(picked.c.student_id, rank.label("rank"))
-            .group_by(picked.c.student_id)
-            .order_by(rank, picked.c.student_id)
+            .where(~listing.private(viewer, PERSON), *where)
+            .order_by(*order)
             .limit(NEXT_LENGTH)
             .subquery()
         )
-        _PICKED[shape] = (
-            listing.page_query(course, viewer, me)
-            .add_columns((first_of_each.c.rank // RANKS).label("reason"))
-            .join(first_of_each, first_of_each.c.student_id == S.student_id)
-            .order_by(first_of_each.c.rank, first_of_each.c.student_id)
+        keys = [first.c[f"k{i}"] for i in range(len(order))]
+        chosen.append(
+            select(
+                first.c.student_id,
+                literal(n).label("reason"),
+                func.row_number().over(order_by=keys).label("place"),
+            )
         )
-    return _PICKED[shape]
+    picked = union_all(*chosen).subquery()
+    # Each student once, at their first reason and place; the first NEXT_LENGTH of them.
+    rank = func.min(picked.c.reason * RANKS + picked.c.place)
+    first_of_each = (
+        select(picked.c.student_id, rank.label("rank"))
+        .group_by(picked.c.student_id)
+        .order_by(rank, picked.c.student_id)
+        .limit(NEXT_LENGTH)
+        .subquery()
+    )
+    return (
+        listing.page_query(COURSE, viewer, PERSON)
+        .add_columns((first_of_each.c.rank // RANKS).label("reason"))
+        .join(first_of_each, first_of_each.c.student_id == S.student_id)
+        .order_by(first_of_each.c.rank, first_of_each.c.student_id)
+    )
 
 
 def next_candidates(session: Session, course_id: int, viewer: Viewer, now: datetime) -> list[Any]:
@@ -131,12 +126,8 @@ def next_candidates(session: Session, course_id: int, viewer: Viewer, now: datet
     only those, by the same keys; only the students listed are read whole."""
     return list(
         session.execute(
-            _picked(viewer),
-            {
-                "next_course": course_id,
-                "next_viewer": viewer.grant.person_id,
-                "next_waited_before": now - LONG_WAIT,
-            },
+            _picked(viewer.reads_every_thread, viewer.grant.is_staff),
+            {**visit(viewer.grant), "next_waited_before": now - LONG_WAIT},
         )
     )
 

@@ -29,6 +29,7 @@ from lti_tool.services.dashboard import settings as contact_settings
 from lti_tool.services.dashboard.contact_next import NextContact, contact_next, next_candidates
 from lti_tool.services.dashboard.rows import SHOWS, SORTS, StudentRow
 from lti_tool.services.dashboard.tracking import apply_pending
+from lti_tool.services.entry import COURSE, PERSON, visit
 from lti_tool.services.feedback.viewers import viewer_for, viewer_of_kind
 from lti_tool.services.refusals import Refused
 
@@ -120,8 +121,7 @@ def dashboard(
         )
     )
     params: dict[str, Any] = {
-        "dash_course": course.id,
-        "dash_viewer": grant.person_id,
+        **visit(grant),
         "dash_since": now - goal,
         "dash_limit": PAGE_SIZE,
         "dash_offset": (page - 1) * PAGE_SIZE,
@@ -163,14 +163,14 @@ class _Shape:
     sort: str
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=512)  # shapes are few, but a search's word count is the reader's
 def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
     """The dashboard's groups (per tutor: students, how many within the goal, waiting, the
     longest wait, and how many of them the view shows: one pass for the header and the
     count) and its page (chosen and sorted by their keys alone, narrow rows; only the page's
     are then read whole), built once per shape with the values as bound parameters: building
     and keying them cost more than running them."""
-    course, me = bindparam("dash_course", type_=Integer), bindparam("dash_viewer", type_=Integer)
+    course, me = COURSE, PERSON  # the entry's parameters (`entry.visit`)
     since = bindparam("dash_since", type_=UTCDateTime)
     viewer = viewer_of_kind(shape.staff, shape.reads_every_thread)  # `me` stands for its id
     tutor = bindparam("dash_tutor", type_=Integer) if shape.by_tutor else None
