@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from lti_tool.db import UTCDateTime
 from lti_tool.i18n import _, number
 from lti_tool.models import CheckIn, CheckInResponse, Course, Occurrence, Person
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.checkins import audit, urgency
 from lti_tool.services.checkins.schedule import Schedule, occurrences
 from lti_tool.services.checkins.words import stored_talk_prompt
+from lti_tool.services.entry import COURSE, PERSON, visit
 from lti_tool.services.grades.service import ActivitySpec, record_score
 from lti_tool.services.refusals import Refused
 from lti_tool.services.upsert import upsert
@@ -170,26 +172,36 @@ class OpenCheckIn:
     response: CheckInResponse | None
 
 
-def open_for_student(session: Session, grant: CourseGrant, now: datetime) -> list[OpenCheckIn]:
-    """The student's open check-ins, with their answer so far: one query."""
-    if not can_answer_checkins(grant):
-        return []
-    rows = session.execute(
+def _open_for_student() -> Select[Occurrence, CheckIn, CheckInResponse]:
+    """`open_for_student`'s query, built once with the course, the student (the entry's COURSE
+    and PERSON) and the time as parameters: the course home runs it on every visit."""
+    now = bindparam("open_now", type_=UTCDateTime)
+    return (
         select(Occurrence, CheckIn, CheckInResponse)
         .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
         .outerjoin(
             CheckInResponse,
             (CheckInResponse.occurrence_id == Occurrence.id)
-            & (CheckInResponse.student_id == grant.person_id),
+            & (CheckInResponse.student_id == PERSON),
         )
         .where(
-            CheckIn.course_id == grant.course_id,
+            CheckIn.course_id == COURSE,
             CheckIn.archived_at.is_(None),
             Occurrence.opens_at <= now,
             Occurrence.closes_at > now,
         )
         .order_by(Occurrence.closes_at)
-    ).all()
+    )
+
+
+_OPEN_FOR_STUDENT = _open_for_student()
+
+
+def open_for_student(session: Session, grant: CourseGrant, now: datetime) -> list[OpenCheckIn]:
+    """The student's open check-ins, with their answer so far: one query."""
+    if not can_answer_checkins(grant):
+        return []
+    rows = session.execute(_OPEN_FOR_STUDENT, {**visit(grant), "open_now": now}).all()
     return [OpenCheckIn(o, c, r) for o, c, r in rows]
 
 

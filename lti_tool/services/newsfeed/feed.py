@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from lti_tool.db import UTCDateTime
 from lti_tool.i18n import _
 from lti_tool.models import Course, Membership, Post, PostKind, PostView, Reaction, Reply
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
-from lti_tool.services.entry import Ident
+from lti_tool.services.entry import COURSE, Ident, visit
 from lti_tool.services.newsfeed.replies import record_views
 from lti_tool.services.newsfeed.rules import (
     can_delete_post,
@@ -111,7 +112,7 @@ def _state(post: Post, now: datetime) -> str:
     return "scheduled" if post.publish_at > now else "published"
 
 
-def published(now: datetime) -> ColumnElement[bool]:
+def published(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     return and_(Post.draft.is_(False), Post.deleted_at.is_(None), Post.publish_at <= now)
 
 
@@ -283,6 +284,39 @@ def _feed_order(query: Select[Post]) -> Select[Post]:
     return query.order_by(Post.pinned.desc(), Post.publish_at.desc(), Post.id.desc())
 
 
+@dataclass(frozen=True)
+class _FeedStatements:
+    introductions: Select[Post]
+    news: Select[Post]
+    pending: Select[Post]
+
+
+def _feed_statements() -> _FeedStatements:
+    """The feed page's posts, built once with the course (the entry's COURSE), the time and
+    the page as parameters: building and keying the three cost more than running them."""
+    now = bindparam("feed_now", type_=UTCDateTime)
+    in_course = Post.course_id == COURSE
+    return _FeedStatements(
+        introductions=select(Post)
+        .where(in_course, Post.kind == PostKind.INTRODUCTION, published(now))
+        .order_by(Post.publish_at, Post.id),
+        news=_feed_order(select(Post).where(in_course, Post.kind == PostKind.NEWS, published(now)))
+        .offset(bindparam("feed_offset", type_=Integer))
+        .limit(bindparam("feed_limit", type_=Integer)),
+        pending=select(Post)
+        .where(
+            in_course,
+            Post.kind != PostKind.STUDENT_INTRODUCTION,
+            Post.deleted_at.is_(None),
+            or_(Post.draft.is_(True), Post.publish_at > now),
+        )
+        .order_by(Post.draft, Post.publish_at),
+    )
+
+
+_FEED = _feed_statements()
+
+
 def feed_page(
     session: Session,
     grant: CourseGrant,
@@ -296,29 +330,14 @@ def feed_page(
     if settings is None:
         settings = course_settings(session, grant.course_id)
     page = max(1, page)
-    in_course = Post.course_id == grant.course_id
-    introductions = session.scalars(
-        select(Post)
-        .where(in_course, Post.kind == PostKind.INTRODUCTION, published(now))
-        .order_by(Post.publish_at, Post.id)
-    ).all()
+    at = {**visit(grant), "feed_now": now}
+    introductions = session.scalars(_FEED.introductions, at).all()
     news = session.scalars(
-        _feed_order(select(Post).where(in_course, Post.kind == PostKind.NEWS, published(now)))
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE + 1)
+        _FEED.news, {**at, "feed_offset": (page - 1) * PAGE_SIZE, "feed_limit": PAGE_SIZE + 1}
     ).all()
     pending: Sequence[Post] = []
     if grant.is_staff:
-        pending = session.scalars(
-            select(Post)
-            .where(
-                in_course,
-                Post.kind != PostKind.STUDENT_INTRODUCTION,
-                Post.deleted_at.is_(None),
-                or_(Post.draft.is_(True), Post.publish_at > now),
-            )
-            .order_by(Post.draft, Post.publish_at)
-        ).all()
+        pending = session.scalars(_FEED.pending, at).all()
     decorate = PostDecorator(session, grant, settings, now)
     everything = decorate.shown([*introductions, *news[:PAGE_SIZE], *pending], REPLIES_IN_FEED)
     intro_count, news_count = len(introductions), min(len(news), PAGE_SIZE)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from lti_tool.i18n import _, lazy_gettext, ngettext, number
 from lti_tool.models import Post, PostKind
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.entry import COURSE, PERSON, visit
 from lti_tool.services.markup import MAX_SOURCE_CHARS, render_markdown
 from lti_tool.services.newsfeed import audit
 from lti_tool.services.newsfeed.rules import (
@@ -144,14 +145,15 @@ def write_news(
     return post
 
 
+# A person's one introduction in a course (`uq_post_one_introduction`), built once: the course
+# home reads it on every visit.
+_OWN_INTRODUCTION = select(Post).where(
+    Post.course_id == COURSE, Post.author_id == PERSON, Post.kind != PostKind.NEWS
+)
+
+
 def own_introduction(session: Session, grant: CourseGrant) -> Post | None:
-    return session.scalar(
-        select(Post).where(
-            Post.course_id == grant.course_id,
-            Post.author_id == grant.person_id,
-            Post.kind != PostKind.NEWS,
-        )
-    )
+    return session.scalar(_OWN_INTRODUCTION, visit(grant))
 
 
 def write_introduction(
