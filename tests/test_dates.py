@@ -77,3 +77,44 @@ def test_an_unknown_zone_falls_back_and_zone_labels_need_no_letters_from_the_zon
         local = WINTER.astimezone(zone_named("Asia/Kolkata"))
         assert zone_label(local) == "IST"
         assert zone_label(WINTER.astimezone(zone_named("Asia/Dubai"))) == "GMT+04:00"
+
+
+# Spans around every boundary where CLDR's words change unit or number (half an hour, an
+# hour, a day, a week, a month, a year, and the halves between numbers), with a second either
+# side, and a little under a second more.
+_BOUNDARIES = [0, 1, 1799, 1800, 1801, 3599, 3600, 5399, 5400, 5401, 86399, 86400, 129600]
+_SPANS = sorted(
+    {
+        max(0, n * unit + step)
+        for unit in (3600, 86400, 604800, 2592000, 31536000)
+        for n in (0.5, 1, 1.5, 2, 2.5, 3.5, 6, 12.5, 40)
+        for step in (-1, 0, 1)
+    }
+    | set(_BOUNDARIES)
+)
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "es", "pl"])
+def test_spans_and_days_ago_say_what_cldr_says_of_them(app: Flask, locale: str) -> None:
+    """format_span and format_days_ago keep CLDR's words by number and unit, once per locale:
+    they must say exactly what Babel's format_timedelta says of the same span."""
+    from babel import dates as cldr
+    from flask_babel import get_locale
+
+    with app.test_request_context(), force_locale(locale):
+        for seconds in _SPANS:
+            span = timedelta(seconds=int(seconds), microseconds=999_999)
+            expected = cldr.format_timedelta(
+                span, granularity="hour", threshold=1, locale=get_locale()
+            )
+            assert format_span(span) == expected, seconds
+            assert format_span(-span) == format_span(span), seconds
+        for days in range(1, 800):
+            expected = cldr.format_timedelta(
+                timedelta(days=-days),
+                granularity="day",
+                threshold=10**6,
+                add_direction=True,
+                locale=get_locale(),
+            )
+            assert format_days_ago(days) == expected, days
