@@ -133,13 +133,41 @@ def launched_frame(page: Any, url: str, person: str) -> Any:
     return frame
 
 
+# Resolves once the frame holding an element has kept its height for SETTLED animation frames
+# (at once on a page of its own). A page asks the LMS to fit the frame to it (frame-resize.js)
+# when it loads and whenever its height changes, and the LMS's answer comes some frames later,
+# from another process: a click aimed while the frame grows lands where its element was (1
+# run in 4 of the cookieless test: a radio left unchecked, a reply never sent).
+_SETTLED = """el => new Promise(settled => {
+  const win = el.ownerDocument.defaultView;
+  if (win.parent === win) { settled(); return; }
+  let height = -1, held = 0;
+  const watch = () => {
+    held = win.innerHeight === height ? held + 1 : 0;
+    height = win.innerHeight;
+    if (held >= %d) { settled(); } else { win.requestAnimationFrame(watch); }
+  };
+  win.requestAnimationFrame(watch);
+})"""
+SETTLED = 6
+
+
+def frame_settled(within: Any) -> None:
+    """Wait until the LMS's frame holding a locator has been fitted to its page: after
+    something that changes the page's height (a page loading, a section opening) and before
+    the next click."""
+    within.first.evaluate(_SETTLED % SETTLED)
+
+
 def page_loaded(within: Any) -> None:
-    """Wait for the load event of the page holding a locator: its stylesheet applied and its
-    deferred scripts run. What a person does before then meets the page without them."""
+    """Wait for the load event of the page holding a locator (its stylesheet applied and its
+    deferred scripts run) and, inside the LMS's frame, for the frame to be fitted to it. What
+    a person does before then meets the page without them, or moving."""
     within.first.evaluate(
         "el => new Promise(loaded => el.ownerDocument.readyState === 'complete' ? loaded()"
         " : el.ownerDocument.defaultView.addEventListener('load', loaded, {once: true}))"
     )
+    frame_settled(within)
 
 
 @contextlib.contextmanager
@@ -166,6 +194,7 @@ def course_page(frame: Any, name: str) -> None:
     link = nav.get_by_role("link", name=name, exact=True).filter(visible=True)
     if link.count() == 0:
         nav.locator("summary").click()
+        frame_settled(nav)  # the open menu may make the page, and so the frame, taller
     # Until the new page has loaded, the frame still shows the old one: a test reading it at
     # once could act on a page that is about to be replaced. Its content goes when it does.
     leaving = frame.locator("main").element_handle()

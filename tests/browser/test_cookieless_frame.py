@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.browser.conftest import course_page, page_loaded
+from tests.browser.conftest import course_page, frame_settled, page_loaded
 from tests.browser.test_newsfeed_pages import full_view
 from tests.demo.flow import launch_as as http_launch
 from tests.functional.checkins.test_checkins import WEEKLY
@@ -76,6 +76,7 @@ def test_a_student_whose_browser_keeps_no_cookie_in_the_frame_does_everything_th
 
     # a reply under the news
     frame.get_by_text("Reply", exact=True).click()
+    frame_settled(frame.get_by_label("Your reply"))  # the frame grows to show the form
     frame.get_by_label("Your reply").fill("Thanks, reading it tonight.")
     frame.get_by_role("button", name="Send reply").click()
     frame.get_by_text("Thanks, reading it tonight.").wait_for()
