@@ -19,11 +19,10 @@ from sqlalchemy.orm import Session
 
 from lti_tool.db import UTCDateTime
 from lti_tool.i18n import _
-from lti_tool.models import Course, Membership, Post, PostKind, PostView, Reaction, Reply
-from lti_tool.models.course import CourseRole
+from lti_tool.models import Course, Post, PostKind, Reaction, Reply
 from lti_tool.services.access import CourseGrant
 from lti_tool.services.course_settings import course_settings
-from lti_tool.services.entry import COURSE, Ident, visit
+from lti_tool.services.entry import COURSE, visit
 from lti_tool.services.newsfeed.replies import record_views
 from lti_tool.services.newsfeed.rules import (
     can_delete_post,
@@ -37,6 +36,7 @@ from lti_tool.services.newsfeed.rules import (
     can_write_introduction,
     can_write_news,
 )
+from lti_tool.services.newsfeed.seen import seen_counts
 from lti_tool.services.newsfeed.service import REACTIONS, PostRefused, own_introduction
 from lti_tool.services.profiles import AuthorCard, author_cards
 
@@ -211,62 +211,11 @@ class PostDecorator:
         }
 
 
-def active_students(course_id: Ident) -> list[ColumnElement[bool]]:
-    return [
-        Membership.course_id == course_id,
-        Membership.role == CourseRole.STUDENT,
-        Membership.active.is_(True),
-    ]
-
-
 def course_of(session: Session, grant: CourseGrant) -> Course:
     course = session.get(Course, grant.course_id)
     if course is None:
         raise PostRefused(404, _("This course is no longer known to Rapport."))
     return course
-
-
-@dataclass(frozen=True)
-class SeenCounts:
-    students: int  # the course's active students
-    seen: dict[int, int]  # by post id: how many of them were shown the post
-
-
-def seen_counts(session: Session, course_id: int, post_ids: Sequence[int]) -> SeenCounts:
-    """The one count behind every "seen by n of m": how many of the course's active students
-    were shown each post, and how many active students there are, in one query. The home, a
-    post's page, the introductions and the who-has-seen-it list all read it here, so they
-    cannot disagree (they did when the home took its m from the course's head count and the
-    other pages each counted their own)."""
-    if not post_ids:
-        return SeenCounts(int(session.scalar(_STUDENTS, {"course_id": course_id}) or 0), {})
-    rows = session.execute(_SEEN, {"course_id": course_id, "post_ids": list(post_ids)}).all()
-    total = int(rows[0][2]) if rows else 0
-    return SeenCounts(total, {post_id: int(seen) for post_id, seen, _ in rows})
-
-
-def _seen_statements() -> tuple[Select[Any], Select[Any]]:
-    """`seen_counts`' two statements (a course's active students; each post's views by them),
-    built once with the course and the posts as parameters."""
-    course = bindparam("course_id", type_=Integer)
-    students = select(func.count()).select_from(Membership).where(*active_students(course))
-    shown = (
-        select(PostView.post_id, func.count().label("seen"))
-        .join(Membership, Membership.person_id == PostView.person_id)
-        .where(PostView.post_id.in_(bindparam("post_ids", expanding=True)))
-        .where(*active_students(course))
-        .group_by(PostView.post_id)
-        .subquery()
-    )
-    seen = (
-        select(Post.id, func.coalesce(shown.c.seen, 0), students.scalar_subquery())
-        .outerjoin(shown, shown.c.post_id == Post.id)
-        .where(Post.id.in_(bindparam("post_ids", expanding=True)))
-    )
-    return students, seen
-
-
-_STUDENTS, _SEEN = _seen_statements()
 
 
 def own_introduction_among(

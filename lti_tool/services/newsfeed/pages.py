@@ -26,17 +26,16 @@ from lti_tool.services.newsfeed.feed import (
     REPLIES_ON_POST_PAGE,
     PostDecorator,
     ShownPost,
-    active_students,
     course_of,
     own_introduction_among,
     published,
-    seen_counts,
 )
 from lti_tool.services.newsfeed.rules import (
     can_hide_reply,
     can_see_who_saw,
     can_write_introduction,
 )
+from lti_tool.services.newsfeed.seen import active_students, seen_counts
 from lti_tool.services.newsfeed.service import PostRefused, post_in_course, visible_post
 from lti_tool.services.roster.people import sort_name
 
