@@ -233,37 +233,31 @@ def _feed_order(query: Select[Post]) -> Select[Post]:
     return query.order_by(Post.pinned.desc(), Post.publish_at.desc(), Post.id.desc())
 
 
-@dataclass(frozen=True)
-class _FeedStatements:
-    introductions: Select[Post]
-    news: Select[Post]
-    pending: Select[Post]
-
-
-def _feed_statements() -> _FeedStatements:
-    """The feed page's posts, built once with the course (the entry's COURSE), the time and
-    the page as parameters: building and keying the three cost more than running them."""
-    now = bindparam("feed_now", type_=UTCDateTime)
-    in_course = Post.course_id == COURSE
-    return _FeedStatements(
-        introductions=select(Post)
-        .where(in_course, Post.kind == PostKind.INTRODUCTION, published(now))
-        .order_by(Post.publish_at, Post.id),
-        news=_feed_order(select(Post).where(in_course, Post.kind == PostKind.NEWS, published(now)))
-        .offset(bindparam("feed_offset", type_=Integer))
-        .limit(bindparam("feed_limit", type_=Integer)),
-        pending=select(Post)
-        .where(
-            in_course,
-            Post.kind != PostKind.STUDENT_INTRODUCTION,
-            Post.deleted_at.is_(None),
-            or_(Post.draft.is_(True), Post.publish_at > now),
-        )
-        .order_by(Post.draft, Post.publish_at),
+# The feed page's posts, built once with the course (the entry's COURSE), the time and the
+# page as parameters: building and keying the three cost more than running them.
+_NOW = bindparam("feed_now", type_=UTCDateTime)
+_INTRODUCTIONS = (
+    select(Post)
+    .where(Post.course_id == COURSE, Post.kind == PostKind.INTRODUCTION, published(_NOW))
+    .order_by(Post.publish_at, Post.id)
+)
+_NEWS = (
+    _feed_order(
+        select(Post).where(Post.course_id == COURSE, Post.kind == PostKind.NEWS, published(_NOW))
     )
-
-
-_FEED = _feed_statements()
+    .offset(bindparam("feed_offset", type_=Integer))
+    .limit(bindparam("feed_limit", type_=Integer))
+)
+_PENDING = (
+    select(Post)
+    .where(
+        Post.course_id == COURSE,
+        Post.kind != PostKind.STUDENT_INTRODUCTION,
+        Post.deleted_at.is_(None),
+        or_(Post.draft.is_(True), Post.publish_at > _NOW),
+    )
+    .order_by(Post.draft, Post.publish_at)
+)
 
 
 def feed_page(
@@ -280,13 +274,13 @@ def feed_page(
         settings = course_settings(session, grant.course_id)
     page = max(1, page)
     at = {**visit(grant), "feed_now": now}
-    introductions = session.scalars(_FEED.introductions, at).all()
+    introductions = session.scalars(_INTRODUCTIONS, at).all()
     news = session.scalars(
-        _FEED.news, {**at, "feed_offset": (page - 1) * PAGE_SIZE, "feed_limit": PAGE_SIZE + 1}
+        _NEWS, {**at, "feed_offset": (page - 1) * PAGE_SIZE, "feed_limit": PAGE_SIZE + 1}
     ).all()
     pending: Sequence[Post] = []
     if grant.is_staff:
-        pending = session.scalars(_FEED.pending, at).all()
+        pending = session.scalars(_PENDING, at).all()
     decorate = PostDecorator(session, grant, settings, now)
     everything = decorate.shown([*introductions, *news[:PAGE_SIZE], *pending], REPLIES_IN_FEED)
     intro_count, news_count = len(introductions), min(len(news), PAGE_SIZE)
