@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lti_tool import frame_session, observability
 from lti_tool.config import PROJECT_ROOT, Settings, load_settings
-from lti_tool.db import make_engine, make_session_factory
+from lti_tool.db import end_request, make_engine, make_session_factory
 from lti_tool.extensions import Rapport, cache, csrf
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import USER_AGENT, PlatformKeys
@@ -115,7 +115,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             # The database went away after the answer was made: SQLAlchemy has dropped the
             # connection, and the server rolls back whatever was not committed.
             with suppress(OperationalError, InterfaceError):
-                session.close()
+                end_request(session, failed=_exc is not None)
 
     from lti_tool import jobs, tasks
 

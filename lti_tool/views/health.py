@@ -59,6 +59,7 @@ def _database() -> str:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+            connection.commit()  # not rolled back: psycopg would forget its prepared statements
         migrated = schema_check(current_app).refresh(engine)
     except SQLAlchemyError as exc:
         log.error("health check: database unavailable: %s", one_line(exc))
