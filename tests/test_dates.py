@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from babel import Locale
+from babel import dates as cldr
 from flask import Flask
 from flask_babel import force_locale
 
@@ -98,7 +100,6 @@ _SPANS = sorted(
 def test_spans_and_days_ago_say_what_cldr_says_of_them(app: Flask, locale: str) -> None:
     """format_span and format_days_ago keep CLDR's words by number and unit, once per locale:
     they must say exactly what Babel's format_timedelta says of the same span."""
-    from babel import dates as cldr
     from flask_babel import get_locale
 
     with app.test_request_context(), force_locale(locale):
@@ -118,3 +119,31 @@ def test_spans_and_days_ago_say_what_cldr_says_of_them(app: Flask, locale: str) 
                 locale=get_locale(),
             )
             assert format_days_ago(days) == expected, days
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "en", "es", "pl"])
+def test_moments_say_what_cldr_says_of_them(app: Flask, locale: str) -> None:
+    """Days and clocks are made once per value and locale (dates._day, dates._clock): every
+    moment must still read exactly as Babel writes it whole, in four zones, through both
+    changes of the clocks in a year, a day in every month and every minute of two days."""
+    moments = [WINTER + timedelta(minutes=minute) for minute in range(0, 2 * 24 * 60, 7)]
+    moments += [SUMMER + timedelta(days=day, hours=day % 24) for day in range(0, 365, 11)]
+    moments += [
+        datetime(2027, 3, 28, 0, 30, tzinfo=UTC) + timedelta(minutes=m) for m in range(0, 180, 5)
+    ]
+    moments += [
+        datetime(2027, 10, 31, 0, 30, tzinfo=UTC) + timedelta(minutes=m) for m in range(0, 180, 5)
+    ]
+    zones = ["Europe/London", "America/New_York", "Asia/Kolkata", "America/Argentina/Buenos_Aires"]
+    with app.test_request_context(), force_locale(locale):
+        cldr_locale = Locale.parse(locale)
+        for name in zones:
+            zone = zone_named(name)
+            for moment in moments:
+                local = moment.astimezone(zone)
+                day = cldr.format_date(local, "medium", locale=cldr_locale)
+                clock = cldr.format_time(local, "short", tzinfo=zone, locale=cldr_locale)
+                pattern = str(cldr_locale.datetime_formats["medium"])
+                whole = pattern.replace("{1}", day).replace("{0}", clock)
+                assert format_time(moment, zone) == f"{whole} {zone_label(local)}", moment
+                assert format_date(moment, zone) == day
