@@ -53,12 +53,19 @@ def _now() -> datetime:
     return rapport().clock()
 
 
+@bp.app_template_global("unread_badge_most")
+def _unread_badge_most() -> int:
+    """How far the navigation's badge counts: beyond it, "99+"."""
+    return pages.BADGE_MOST
+
+
 @bp.app_template_global("feedback_unread")
 def _feedback_unread() -> int:
-    """Unread conversations, for the navigation (one query, only on course pages)."""
+    """Unread conversations, for the navigation's badge, which says "99+" beyond
+    `unread_badge_most` (one query, only on course pages)."""
     if "grant" not in g or "course_settings" not in g:
         return 0
-    return pages.unread_count(db(), _viewer())
+    return pages.unread_badge(db(), _viewer())
 
 
 @bp.get("/courses/<int:course_id>/feedback/")

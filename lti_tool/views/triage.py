@@ -118,7 +118,7 @@ def _counts_now(course_id: int) -> dict[str, Any]:
         )
     except CheckInRefused:
         return {}
-    unread = pages.unread_count(db(), viewers.viewer_for(db(), g.grant, g.course_settings))
+    unread = pages.unread_badge(db(), viewers.viewer_for(db(), g.grant, g.course_settings))
     return {
         "counts": {**waiting, "total": total, "unread": unread},
         "shown": {

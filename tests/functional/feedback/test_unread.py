@@ -226,3 +226,32 @@ def test_a_ta_who_may_not_read_a_thread_counts_none_of_it(tool, platform):
     assert student.post(f"feedback/{thread}/messages", {"body": "And again."}).status_code == 303
     assert unread(other_ta) == 0
     assert other_ta.get(f"feedback/{thread}").status_code == 404
+
+
+def test_beyond_99_unread_conversations_the_badge_says_99_plus_and_the_list_counts_them(
+    tool, platform
+):
+    """The navigation's badge counts no further than it shows (`pages.BADGE_MOST`): in a course
+    of thousands it read every conversation a student wrote last, on every page."""
+    app, url = tool
+    staff = teacher(platform, url)
+    course = course_id(staff)
+    students = [on_roster_only(app, course, f"s{n}", f"Student {n}") for n in range(101)]
+    with transaction(state(app).sessions) as session:
+        for n, student in enumerate(students[:99]):
+            session.add(
+                FeedbackThread(
+                    course_id=course, student_id=student, title=f"Q{n}", last_author_id=student
+                )
+            )
+    badge = r'class="count-badge">([^<]*)<span class="visually-hidden"> unread</span>'
+    assert re.findall(badge, staff.text()) == ["99"]
+    with transaction(state(app).sessions) as session:
+        for student in students[99:]:
+            thread = FeedbackThread(
+                course_id=course, student_id=student, title="More", last_author_id=student
+            )
+            session.add(thread)
+    assert re.findall(badge, staff.text()) == ["99+"]
+    assert re.findall(badge, staff.text("feedback/")) == ["99+"]
+    assert "Unread (101)" in staff.text("feedback/")
