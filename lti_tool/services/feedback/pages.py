@@ -4,6 +4,7 @@ overview for staff. Each page costs the same few queries however many threads th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -95,11 +96,8 @@ def _read_by_me(viewer: Viewer, me: Ident | None = None) -> ColumnElement[bool]:
 
 
 def unread_count(session: Session, viewer: Viewer) -> int:
-    """Threads with a message this person has not read: one query, on every course page."""
-    if not (viewer.grant.is_staff or viewer.grant.is_student):
-        return 0
-    shape = (viewer.grant.is_staff, viewer.reads_every_thread)
-    return int(session.scalar(_unread_count(*shape), visit(viewer.grant)) or 0)
+    """Threads with a message this person has not read: one query."""
+    return _counted(session, viewer, _unread_count)
 
 
 # The navigation's badge counts this far and then says "99+": on every page of a course of
@@ -109,11 +107,19 @@ BADGE_MOST = 99
 
 
 def unread_badge(session: Session, viewer: Viewer) -> int:
-    """`unread_count` for the navigation's badge, counted no further than BADGE_MOST + 1."""
+    """`unread_count` for the navigation's badge, on every course page: counted no further than
+    BADGE_MOST + 1."""
+    return _counted(session, viewer, _unread_badge)
+
+
+def _counted(
+    session: Session, viewer: Viewer, statement: Callable[[bool, bool], Select[Any]]
+) -> int:
+    """A count of `statement`'s shape (prebuilt per kind of viewer) for this viewer."""
     if not (viewer.grant.is_staff or viewer.grant.is_student):
         return 0
     shape = (viewer.grant.is_staff, viewer.reads_every_thread)
-    return int(session.scalar(_unread_badge(*shape), visit(viewer.grant)) or 0)
+    return int(session.scalar(statement(*shape), visit(viewer.grant)) or 0)
 
 
 @cache
