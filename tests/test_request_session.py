@@ -14,29 +14,18 @@ from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from lti_tool.db import end_request, utcnow
-from lti_tool.models import Person, Registration
+from lti_tool.models import Person
 from tests.conftest import state
 from tests.databases import TEST_DATABASE_URL
-
-
-def _registration(session: Session) -> int:
-    registration = Registration(
-        issuer="https://lms.example.edu",
-        client_id="c",
-        auth_login_url="https://lms.example.edu/auth",
-        auth_token_url="https://lms.example.edu/token",
-        key_set_url="https://lms.example.edu/jwks",
-    )
-    session.add(registration)
-    session.commit()
-    return registration.id
+from tests.services.grades.test_service import make_registration
 
 
 def _ended(app: Any, work: Callable[[Session, int], object], failed: bool = False) -> bool:
     """Run `work` in a request's session and end it; whether the end was a commit."""
     sessions = state(app).sessions
     with sessions() as setup:
-        registration_id = _registration(setup)
+        registration_id = make_registration(setup).id
+        setup.commit()
     session = sessions()
     work(session, registration_id)
     commits: list[bool] = []
