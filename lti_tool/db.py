@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.orm import (
     DeclarativeBase,
     ORMExecuteState,
@@ -118,11 +119,13 @@ def end_request(session: Session, failed: bool) -> None:
     database is the same as rolling it back; but psycopg forgets a connection's prepared
     statements at every rollback, and then a page's statements, the same on every request,
     would be parsed and planned anew each time (about 2 ms of a big course's dashboard). A
-    transaction that wrote and was not committed is rolled back, as before."""
+    transaction that wrote and was not committed is rolled back, as before; so is one whose
+    connection was lost during the request, whose error page has already answered."""
     clean = not (session.new or session.dirty or session.deleted or session.info.get(_WROTE))
     try:
         if not failed and clean and session.in_transaction():
-            session.commit()
+            with suppress(PendingRollbackError):
+                session.commit()
     finally:
         session.close()
 

@@ -54,6 +54,17 @@ def test_a_request_that_failed_is_rolled_back_though_it_only_read(app):
     assert not _ended(app, lambda s, _r: s.scalars(select(Person)).all(), failed=True)
 
 
+def test_a_request_whose_connection_was_lost_is_rolled_back_without_an_error(app):
+    """The database went away during the request: the error handler has answered 503, and the
+    end of the request must not fail again (as a 500) trying to commit on the lost connection."""
+
+    def work(session: Session, _registration_id: int) -> None:
+        session.scalars(select(Person)).all()
+        session.connection().invalidate()
+
+    assert not _ended(app, work)
+
+
 def test_what_a_request_flushed_and_did_not_commit_is_rolled_back(app):
     def work(session: Session, registration_id: int) -> None:
         session.add(_person(registration_id, "Ada"))
