@@ -18,9 +18,10 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import BindParameter, Integer, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from lti_tool.i18n import lazy_gettext
@@ -93,13 +94,21 @@ class Conversations:
     owed: dict[int, list[datetime]] = field(default_factory=dict)
 
 
-def _staff(course_id: int) -> Any:
+# The statements below are built once (with and without a list of students) and take the
+# course and the students as parameters: building them anew, aliases and all, cost a refresh
+# about as much as running them.
+_COURSE = bindparam("course_id", type_=Integer)
+_STUDENTS: BindParameter[list[int]] = bindparam("students", expanding=True)
+
+
+def _staff() -> Any:
     staff = aliased(Membership)
-    return staff, (staff.course_id == course_id) & (staff.role == CourseRole.STAFF)
+    return staff, (staff.course_id == _COURSE) & (staff.role == CourseRole.STAFF)
 
 
-def _messages(course_id: int, students: Collection[int] | None) -> Select[Any]:
-    staff, is_staff = _staff(course_id)
+@cache
+def _messages(some: bool) -> Select[Any]:
+    staff, is_staff = _staff()
     query = (
         select(
             FeedbackThread.student_id,
@@ -116,27 +125,28 @@ def _messages(course_id: int, students: Collection[int] | None) -> Select[Any]:
         )
         .join(FeedbackMessage, FeedbackMessage.thread_id == FeedbackThread.id)
         .outerjoin(staff, is_staff & (staff.person_id == FeedbackMessage.author_id))
-        .where(FeedbackThread.course_id == course_id)
+        .where(FeedbackThread.course_id == _COURSE)
         .order_by(FeedbackThread.id, FeedbackMessage.created_at, FeedbackMessage.id)
     )
-    return query if students is None else query.where(FeedbackThread.student_id.in_(students))
+    return query.where(FeedbackThread.student_id.in_(_STUDENTS)) if some else query
 
 
-def _replies(course_id: int, students: Collection[int] | None) -> Any:
+@cache
+def _replies(some: bool) -> Select[int, int, int, datetime]:
     """Staff replies under students' introductions that still show."""
-    staff, is_staff = _staff(course_id)
+    staff, is_staff = _staff()
     query = (
         select(Post.author_id, Reply.id, Reply.author_id, Reply.created_at)
         .join(Post, Post.id == Reply.post_id)
         .join(staff, is_staff & (staff.person_id == Reply.author_id))
         .where(
-            Post.course_id == course_id,
+            Post.course_id == _COURSE,
             Post.kind == PostKind.STUDENT_INTRODUCTION,
             Post.deleted_at.is_(None),
             Reply.hidden_at.is_(None),
         )
     )
-    return query if students is None else query.where(Post.author_id.in_(students))
+    return query.where(Post.author_id.in_(_STUDENTS)) if some else query
 
 
 def _thread(rows: list[Any], found: Conversations) -> Any:
@@ -172,8 +182,10 @@ def conversations(
     """Contacts, waits and answers of the course's students (of `students` only, when given):
     two queries, whatever their number."""
     found = Conversations({}, {}, [])
+    some = students is not None
+    params = {"course_id": course_id, "students": list(students or ())}
     threads: dict[int, list[Any]] = defaultdict(list)
-    for row in session.execute(_messages(course_id, students)):
+    for row in session.execute(_messages(some), params):
         threads[row[1]].append(row)
     newest: dict[int, Any] = {}
     for rows in threads.values():
@@ -186,7 +198,7 @@ def conversations(
     for student, r in newest.items():
         kind = CHECKIN_REPLY if r[3] else FEEDBACK
         found.contacts[student] = Contact(student, r[5], r[6], kind, r[2])
-    _add_replies(session.execute(_replies(course_id, students)).all(), found)
+    _add_replies(session.execute(_replies(some), params).all(), found)
     return found
 
 

@@ -13,9 +13,20 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -53,31 +64,46 @@ class _CheckIns:
     asked_since: datetime | None = None  # the oldest of those requests
 
 
-def _members(session: Session, course_id: int, ids: Collection[int] | None) -> list[Any]:
+# Like contact.py's, the statements below are built once, with and without a list of students
+# (or per database, for the upserts), and take the course and the students as parameters.
+# What they write, they write to the tables (Core): the ORM's bulk statements cost more in
+# Python than the database took to run them, and did not update loaded objects either.
+_SUMMARIES = cast(Table, StudentSummary.__table__)
+_ANSWERS = cast(Table, StaffAnswer.__table__)
+_COURSE = bindparam("course_id", type_=Integer)
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+
+
+def _params(course_id: int, ids: Collection[int] | None) -> dict[str, Any]:
+    return {"course_id": course_id, "ids": list(ids or ())}
+
+
+@cache
+def _members_query(some: bool) -> Select[Person, int, bool, bool]:
     query = (
         select(Person, TutorAllocation.tutor_id, StudentFlag.id.is_not(None), Membership.active)
         .join(Membership, Membership.person_id == Person.id)
         .outerjoin(
             TutorAllocation,
-            (TutorAllocation.course_id == course_id)
+            (TutorAllocation.course_id == _COURSE)
             & (TutorAllocation.student_id == Person.id)
             & TutorAllocation.ended_at.is_(None),
         )
         .outerjoin(
             StudentFlag,
-            (StudentFlag.course_id == course_id) & (StudentFlag.student_id == Person.id),
+            (StudentFlag.course_id == _COURSE) & (StudentFlag.student_id == Person.id),
         )
-        .where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
+        .where(Membership.course_id == _COURSE, Membership.role == CourseRole.STUDENT)
     )
-    if ids is not None:
-        query = query.where(Person.id.in_(ids))
-    return list(session.execute(query).all())
+    return query.where(Person.id.in_(_IDS)) if some else query
 
 
-def _checkins(
-    session: Session, course_id: int, ids: Collection[int] | None
-) -> dict[int, _CheckIns]:
-    """Named check-ins only: an anonymous one's answers are never shown against a name."""
+def _members(session: Session, course_id: int, ids: Collection[int] | None) -> list[Any]:
+    return list(session.execute(_members_query(ids is not None), _params(course_id, ids)).all())
+
+
+@cache
+def _checkins_query(some: bool) -> Select[Any]:
     query = (
         select(
             CheckInResponse.student_id,
@@ -88,13 +114,18 @@ def _checkins(
         )
         .join(Occurrence, Occurrence.id == CheckInResponse.occurrence_id)
         .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
-        .where(CheckIn.course_id == course_id, CheckIn.anonymous.is_(False))
+        .where(CheckIn.course_id == _COURSE, CheckIn.anonymous.is_(False))
         .order_by(CheckInResponse.student_id, Occurrence.opens_at, CheckInResponse.id)
     )
-    if ids is not None:
-        query = query.where(CheckInResponse.student_id.in_(ids))
+    return query.where(CheckInResponse.student_id.in_(_IDS)) if some else query
+
+
+def _checkins(
+    session: Session, course_id: int, ids: Collection[int] | None
+) -> dict[int, _CheckIns]:
+    """Named check-ins only: an anonymous one's answers are never shown against a name."""
     answers: dict[int, list[Any]] = defaultdict(list)
-    for row in session.execute(query):
+    for row in session.execute(_checkins_query(ids is not None), _params(course_id, ids)):
         answers[row[0]].append(row)
     return {
         student: _CheckIns(
@@ -159,52 +190,76 @@ def compute(
     return rows, answers
 
 
-def _upsert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+def _upsert(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@cache
+def _hold_queries(dialect: str, some: bool) -> tuple[Any, Select[Any]]:
+    members = select(Membership.course_id, Membership.person_id).where(
+        Membership.course_id == _COURSE, Membership.role == CourseRole.STUDENT
+    )
+    held = select(_SUMMARIES.c.student_id).where(_SUMMARIES.c.course_id == _COURSE)
+    if some:
+        members = members.where(Membership.person_id.in_(_IDS))
+        held = held.where(_SUMMARIES.c.student_id.in_(_IDS))
+    make = (
+        _upsert(dialect)(_SUMMARIES)
+        .from_select(["course_id", "student_id"], members.order_by(Membership.person_id))
+        .on_conflict_do_nothing()
+    )
+    return make, held.order_by(_SUMMARIES.c.student_id).with_for_update()
 
 
 def _hold(session: Session, course_id: int, ids: list[int] | None) -> None:
     """Make and lock the rows about to be recomputed, in student order: a second transaction
     refreshing the same students waits here, then computes from what this one committed."""
-    members = select(Membership.course_id, Membership.person_id).where(
-        Membership.course_id == course_id, Membership.role == CourseRole.STUDENT
-    )
-    held = select(StudentSummary.student_id).where(StudentSummary.course_id == course_id)
-    if ids is not None:
-        members = members.where(Membership.person_id.in_(ids))
-        held = held.where(StudentSummary.student_id.in_(ids))
-    session.execute(
-        _upsert(session)(StudentSummary)
-        .from_select(["course_id", "student_id"], members.order_by(Membership.person_id))
-        .on_conflict_do_nothing()
-    )
-    session.execute(held.order_by(StudentSummary.student_id).with_for_update())
+    make, held = _hold_queries(session.get_bind().dialect.name, ids is not None)
+    params = _params(course_id, ids)
+    session.execute(make, params)
+    session.execute(held, params)
 
 
-def _write(session: Session, course_id: int, ids: list[int] | None, rows: list[Any]) -> None:
-    """Update the held rows in place (a waiting transaction then locks the new version) and
-    drop those of people who are no longer students."""
-    if rows:
-        statement = _upsert(session)(StudentSummary)
-        keys = ("course_id", "student_id")
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={c: statement.excluded[c] for c in rows[0] if c not in keys},
-            ),
-            rows,
-        )
-    gone = delete(StudentSummary).where(
-        StudentSummary.course_id == course_id,
+@cache
+def _write_queries(dialect: str, some: bool) -> tuple[Any, Any, Any]:
+    statement = _upsert(dialect)(_SUMMARIES)
+    keys = ("course_id", "student_id")
+    update = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={c.name: statement.excluded[c.name] for c in _SUMMARIES.c if c.name not in keys},
+    )
+    gone = delete(_SUMMARIES).where(
+        _SUMMARIES.c.course_id == _COURSE,
         ~exists().where(
-            Membership.course_id == course_id,
-            Membership.person_id == StudentSummary.student_id,
+            Membership.course_id == _COURSE,
+            Membership.person_id == _SUMMARIES.c.student_id,
             Membership.role == CourseRole.STUDENT,
         ),
     )
-    if ids is not None:
-        gone = gone.where(StudentSummary.student_id.in_(ids))
-    session.execute(gone.execution_options(synchronize_session=False))
+    answers = delete(_ANSWERS).where(_ANSWERS.c.course_id == _COURSE)
+    if some:
+        gone = gone.where(_SUMMARIES.c.student_id.in_(_IDS))
+        answers = answers.where(_ANSWERS.c.student_id.in_(_IDS))
+    return update, gone, answers
+
+
+def _write(
+    session: Session,
+    course_id: int,
+    ids: list[int] | None,
+    rows: list[Any],
+    answers: list[dict[str, Any]],
+) -> None:
+    """Update the held rows in place (a waiting transaction then locks the new version), drop
+    those of people who are no longer students, and replace their staff answers."""
+    update, gone, old_answers = _write_queries(session.get_bind().dialect.name, ids is not None)
+    params = _params(course_id, ids)
+    if rows:
+        session.execute(update, rows)
+    session.execute(gone, params)
+    session.execute(old_answers, params)
+    if answers:
+        session.execute(insert(_ANSWERS), answers)
 
 
 def refresh(session: Session, course_id: int, students: Iterable[int] | None = None) -> None:
@@ -217,13 +272,7 @@ def refresh(session: Session, course_id: int, students: Iterable[int] | None = N
         return
     _hold(session, course_id, ids)
     rows, answers = compute(session, course_id, ids)
-    _write(session, course_id, ids, rows)
-    scope = [StaffAnswer.course_id == course_id]
-    if ids is not None:
-        scope.append(StaffAnswer.student_id.in_(ids))
-    session.execute(delete(StaffAnswer).where(*scope).execution_options(synchronize_session=False))
-    if answers:
-        session.execute(insert(StaffAnswer), answers)
+    _write(session, course_id, ids, rows, answers)
 
 
 def summarise_unsummarised(session: Session) -> list[int]:
