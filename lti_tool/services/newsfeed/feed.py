@@ -12,9 +12,21 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from lti_tool.db import UTCDateTime
@@ -166,38 +178,20 @@ class PostDecorator:
                     can_see_who_saw=can_see_who_saw(self.grant) and state == "published",
                 )
             )
-        published = [p.id for p in posts if p.is_published(self.now)]
-        record_views(self.session, self.grant.person_id, published, self.now)
+        if self.grant.is_student:  # "seen by" counts students; nobody else's views are kept
+            published = [p.id for p in posts if p.is_published(self.now)]
+            record_views(self.session, self.grant.person_id, published, self.now)
         return shown
 
     def _replies(self, post_ids: list[int], limit: int) -> list[tuple[Reply, int]]:
-        visible = [Reply.post_id.in_(post_ids)]
-        if not can_hide_reply(self.grant):
-            visible.append(Reply.hidden_at.is_(None))
-        order = (Reply.created_at.desc(), Reply.id.desc())
-        ranked = (
-            select(
-                Reply.id,
-                func.row_number().over(partition_by=Reply.post_id, order_by=order).label("rank"),
-                func.count().over(partition_by=Reply.post_id).label("total"),
-            )
-            .where(*visible)
-            .subquery()
-        )
         rows = self.session.execute(
-            select(Reply, ranked.c.total)
-            .join(ranked, ranked.c.id == Reply.id)
-            .where(ranked.c.rank <= limit)
-            .order_by(Reply.post_id, Reply.created_at, Reply.id)
+            _replies_query(can_hide_reply(self.grant)), {"post_ids": post_ids, "limit": limit}
         ).all()
         return [(reply, int(total)) for reply, total in rows]
 
     def _reactions(self, post_ids: list[int]) -> dict[int, list[ReactionCount]]:
-        mine = func.max(case((Reaction.person_id == self.grant.person_id, 1), else_=0))
         rows = self.session.execute(
-            select(Reaction.post_id, Reaction.reaction, func.count(), mine)
-            .where(Reaction.post_id.in_(post_ids))
-            .group_by(Reaction.post_id, Reaction.reaction)
+            _REACTIONS, {"post_ids": post_ids, "person_id": self.grant.person_id}
         ).all()
         counts: dict[int, dict[str, tuple[int, bool]]] = defaultdict(dict)
         for post_id, key, count, me in rows:
@@ -209,6 +203,43 @@ class PostDecorator:
             ]
             for post_id, found in counts.items()
         }
+
+
+# The decorator's statements, built once with the posts (and the viewer, the number of replies
+# shown) as parameters: building them anew cost a page of posts about as much as running them.
+_POST_IDS: BindParameter[list[int]] = bindparam("post_ids", expanding=True)
+
+
+@cache
+def _replies_query(with_hidden: bool) -> Select[Reply, int]:
+    """The newest `limit` replies to each post, oldest first, with each post's total."""
+    visible = [Reply.post_id.in_(_POST_IDS)]
+    if not with_hidden:
+        visible.append(Reply.hidden_at.is_(None))
+    order = (Reply.created_at.desc(), Reply.id.desc())
+    ranked = (
+        select(
+            Reply.id,
+            func.row_number().over(partition_by=Reply.post_id, order_by=order).label("rank"),
+            func.count().over(partition_by=Reply.post_id).label("total"),
+        )
+        .where(*visible)
+        .subquery()
+    )
+    return (
+        select(Reply, ranked.c.total)
+        .join(ranked, ranked.c.id == Reply.id)
+        .where(ranked.c.rank <= bindparam("limit", type_=Integer))
+        .order_by(Reply.post_id, Reply.created_at, Reply.id)
+    )
+
+
+_MINE = func.max(case((Reaction.person_id == bindparam("person_id", type_=Integer), 1), else_=0))
+_REACTIONS = (
+    select(Reaction.post_id, Reaction.reaction, func.count(), _MINE)
+    .where(Reaction.post_id.in_(_POST_IDS))
+    .group_by(Reaction.post_id, Reaction.reaction)
+)
 
 
 def course_of(session: Session, grant: CourseGrant) -> Course:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from lti_tool.db import transaction
-from lti_tool.models import Membership
+from lti_tool.models import Membership, Person, PostView
 from tests.conftest import state
 from tests.functional.feedback.test_feedback import person_id
-from tests.newsfeed_flow import Clock, enter, teacher, use_clock, write_news
+from tests.newsfeed_flow import MENTOR, Clock, enter, teacher, use_clock, write_news
 
 
 def seen_by(page: str) -> list[str]:
@@ -55,3 +55,18 @@ def test_every_page_says_the_same_seen_by_and_offers_to_write_to_who_has_not(too
         int(i) for i in re.findall(r'type="hidden" name="student" value="(\d+)"', start.text)
     }
     assert checked == {person_id(app, "d"), person_id(app, "e")}, picked
+
+
+def test_only_students_views_are_kept(tool, platform):
+    """'Seen by' counts students; a staff member's or a mentor's views are never stored."""
+    app, url = tool
+    use_clock(app, Clock())
+    staff = teacher(platform, url)
+    news = write_news(staff, "Week 1", "Read chapter one.")
+    for page in ("", "introductions", f"posts/{news}"):
+        assert staff.get(page).status_code == 200
+    assert enter(platform, url, "mentor", MENTOR, name="A Mentor").get().status_code == 200
+    assert enter(platform, url, "s", name="A Student").get().status_code == 200
+    with state(app).sessions() as session:
+        viewers = select(Person.sub).join(PostView, PostView.person_id == Person.id)
+        assert list(session.scalars(viewers)) == ["s"]
