@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -54,7 +54,7 @@ def active_staff(member: Any, course_id: Any, person_id: Any) -> Any:
 
 
 # -- reading -----------------------------------------------------------------------------------
-def students_with_their_tutor(course_id: int) -> Select[Any]:
+def students_with_their_tutor(course_id: int | ColumnElement[int]) -> Select[Any]:
     """The course's active students, each with their current allocation (if any) outer-joined,
     as a statement to add columns, joins and filters to."""
     return (
