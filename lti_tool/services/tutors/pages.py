@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from lti_tool.i18n import _
 from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAllocation
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.entry import COURSE, PERSON, visit
 from lti_tool.services.refusals import Refused
 from lti_tool.services.roster.people import sort_name
 from lti_tool.services.tutors.service import (
@@ -77,7 +78,7 @@ def allocation_page(session: Session, grant: CourseGrant, show: str, page: int) 
     course = session.get(Course, grant.course_id)
     if course is None:
         raise Refused(404, _("This course is not known here."))
-    params = {"course_id": course.id, "viewer_id": grant.person_id}
+    params = visit(grant)  # the course (COURSE) and the viewer (PERSON)
     tally = [
         _Tally(tutor_id, bool(active), int(n), int(sections))
         for tutor_id, active, n, sections in session.execute(_TALLY, params)
@@ -125,7 +126,7 @@ class _Tally:
     with_section: int
 
 
-def _staff_loads(session: Session, params: dict[str, Any], tally: list[_Tally]) -> list[TutorLoad]:
+def _staff_loads(session: Session, params: dict[str, int], tally: list[_Tally]) -> list[TutorLoad]:
     """Active staff, by name, with how many active students each tutors; one query."""
     loads = {t.tutor_id: t.students for t in tally if t.tutor_id is not None}
     return [
@@ -134,11 +135,11 @@ def _staff_loads(session: Session, params: dict[str, Any], tally: list[_Tally]) 
     ]
 
 
-# The page's statements, built once (the students' for each filter) with the course, the
-# viewer and the page as parameters: building them anew cost the page a tenth of its time.
-_COURSE = bindparam("course_id", type_=Integer)
+# The page's statements, built once (the students' for each filter) with the entry's course
+# and viewer (`entry.visit`) and the page as parameters: building them anew cost the page a
+# tenth of its time.
 _TUTOR, _TUTOR_MEMBER = aliased(Person), aliased(Membership)
-_STUDENTS = students_with_their_tutor(_COURSE).outerjoin(
+_STUDENTS = students_with_their_tutor(COURSE).outerjoin(
     _TUTOR_MEMBER, active_staff(_TUTOR_MEMBER, Membership.course_id, TutorAllocation.tutor_id)
 )
 
@@ -158,7 +159,7 @@ def _page_rows(show: str) -> Select[Any]:
     are found first, ordered by name over narrow rows; only those are then read whole."""
     chosen = {
         "all": _STUDENTS,
-        "mine": _STUDENTS.where(TutorAllocation.tutor_id == bindparam("viewer_id", type_=Integer)),
+        "mine": _STUDENTS.where(TutorAllocation.tutor_id == PERSON),
         "unallocated": _STUDENTS.where(_TUTOR_MEMBER.id.is_(None)),
     }[show].join(Person, Person.id == Membership.person_id)
     on_page = (
@@ -185,9 +186,9 @@ def _page_rows(show: str) -> Select[Any]:
 
 _STAFF = (
     select(Person, Membership.section, StaffProfile.role_title)
-    .join(Membership, active_staff(Membership, _COURSE, Person.id))
+    .join(Membership, active_staff(Membership, COURSE, Person.id))
     .outerjoin(
-        StaffProfile, (StaffProfile.course_id == _COURSE) & (StaffProfile.person_id == Person.id)
+        StaffProfile, (StaffProfile.course_id == COURSE) & (StaffProfile.person_id == Person.id)
     )
     .order_by(sort_name(), Person.id)
 )

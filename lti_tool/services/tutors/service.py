@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, select, update
+from sqlalchemy import Select, Table, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -26,6 +26,7 @@ from lti_tool.i18n import _
 from lti_tool.models import Course, Membership, Person, StaffProfile, TutorAllocation
 from lti_tool.models.course import CourseRole
 from lti_tool.services.access import CourseGrant
+from lti_tool.services.entry import Ident
 from lti_tool.services.profiles import AuthorCard, card_for
 from lti_tool.services.refusals import Refused
 from lti_tool.services.tutors import audit
@@ -54,7 +55,7 @@ def active_staff(member: Any, course_id: Any, person_id: Any) -> Any:
 
 
 # -- reading -----------------------------------------------------------------------------------
-def students_with_their_tutor(course_id: int | ColumnElement[int]) -> Select[Any]:
+def students_with_their_tutor(course_id: Ident) -> Select[Any]:
     """The course's active students, each with their current allocation (if any) outer-joined,
     as a statement to add columns, joins and filters to."""
     return (
