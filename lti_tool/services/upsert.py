@@ -19,6 +19,11 @@ from lti_tool.db import Base
 M = TypeVar("M", bound=Base)
 
 
+def dialect_insert(dialect: str) -> Any:
+    """The INSERT that can say ON CONFLICT on this database: PostgreSQL's, else SQLite's."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 def upsert(
     session: Session,
     model: type[Base],
@@ -67,7 +72,7 @@ def _statement(
     """The upsert for these columns, built once per process: its parameters are bound by
     name, and a None never overwrites (`COALESCE(new, stored)`), so one statement serves every
     call and SQLAlchemy's compiled form is reused."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(dialect)
     table = cast(Table, model.__table__)
     target = model if whole_row else table
     statement = insert(target).values({name: bindparam(name) for name in (*keys, *values)})
@@ -93,9 +98,8 @@ def insert_ignoring_conflicts(
     if not rows:
         return None
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(Table, model.__table__)
-    statement = insert(table).values(rows).on_conflict_do_nothing()
+    statement = dialect_insert(dialect)(table).values(rows).on_conflict_do_nothing()
     if isinstance(rows, list):
         session.execute(statement)
         return None

@@ -34,11 +34,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_tool.models import CheckIn, CheckInResponse, Occurrence, ResponseStatus
 from lti_tool.models.checkins import TriageTally
+from lti_tool.services.upsert import dialect_insert
 
 CATEGORIES = ("talk", "low", "drop", "rest")
 LOW_SCORE = 2
@@ -216,8 +216,7 @@ def _add(session: Session, moved: dict[tuple[int, int], int]) -> None:
     if not moved:
         return
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(TriageTally)
+    statement = dialect_insert(dialect)(TriageTally)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[TriageTally.occurrence_id, TriageTally.bucket],

@@ -27,7 +27,6 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_tool.models import (
@@ -45,6 +44,7 @@ from lti_tool.models import (
 from lti_tool.models.course import CourseRole
 from lti_tool.services.checkins.sparkline import sparkline, trend
 from lti_tool.services.dashboard.contact import conversations
+from lti_tool.services.upsert import dialect_insert
 
 TREND_LENGTH = 6
 # Past this many students a refresh reads the whole course rather than a list of ids.
@@ -190,10 +190,6 @@ def compute(
     return rows, answers
 
 
-def _upsert(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 @cache
 def _hold_queries(dialect: str, some: bool) -> tuple[Any, Select[Any]]:
     members = select(Membership.course_id, Membership.person_id).where(
@@ -204,7 +200,7 @@ def _hold_queries(dialect: str, some: bool) -> tuple[Any, Select[Any]]:
         members = members.where(Membership.person_id.in_(_IDS))
         held = held.where(_SUMMARIES.c.student_id.in_(_IDS))
     make = (
-        _upsert(dialect)(_SUMMARIES)
+        dialect_insert(dialect)(_SUMMARIES)
         .from_select(["course_id", "student_id"], members.order_by(Membership.person_id))
         .on_conflict_do_nothing()
     )
@@ -222,7 +218,7 @@ def _hold(session: Session, course_id: int, ids: list[int] | None) -> None:
 
 @cache
 def _write_queries(dialect: str, some: bool) -> tuple[Any, Any, Any]:
-    statement = _upsert(dialect)(_SUMMARIES)
+    statement = dialect_insert(dialect)(_SUMMARIES)
     keys = ("course_id", "student_id")
     update = statement.on_conflict_do_update(
         index_elements=list(keys),

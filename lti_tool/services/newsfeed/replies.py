@@ -9,7 +9,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
@@ -27,7 +26,7 @@ from lti_tool.services.newsfeed.service import (
     visible_post,
 )
 from lti_tool.services.notifications import outbox as notifications
-from lti_tool.services.upsert import insert_ignoring_conflicts
+from lti_tool.services.upsert import dialect_insert, insert_ignoring_conflicts
 
 
 def add_reply(
@@ -121,5 +120,6 @@ def record_views(session: Session, person_id: int, post_ids: list[int], now: dat
 
 @cache
 def _view_once(dialect: str) -> Insert:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(PostView).on_conflict_do_nothing(index_elements=["post_id", "person_id"])
+    return dialect_insert(dialect)(PostView).on_conflict_do_nothing(
+        index_elements=["post_id", "person_id"]
+    )

@@ -14,19 +14,18 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_tool.lti.nrps import MemberStatus, RosterMember
 from lti_tool.lti.roles import course_role
 from lti_tool.models import Membership, Person
+from lti_tool.services.upsert import dialect_insert
 
 _NAME_COLUMNS = ("name", "given_name", "family_name", "email", "picture")
 
 
 def _insert(session: Session, table: Table) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return dialect_insert(session.get_bind().dialect.name)(table)
 
 
 def upsert_people(

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, and_, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from lti_tool.i18n import _
@@ -30,6 +29,7 @@ from lti_tool.services.entry import Ident
 from lti_tool.services.profiles import AuthorCard, card_for
 from lti_tool.services.refusals import Refused
 from lti_tool.services.tutors import audit
+from lti_tool.services.upsert import dialect_insert
 
 _TABLE = cast(Table, TutorAllocation.__table__)
 
@@ -264,8 +264,7 @@ def insert_current(session: Session, rows: list[dict[str, Any]]) -> int:
     one first; how many were inserted. One statement (executemany)."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect
-    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session.get_bind().dialect.name)
     # RETURNING, not rowcount: drivers report -1 for batched inserts (psycopg does).
     statement = insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id)
     return len(session.execute(statement, rows).all())
