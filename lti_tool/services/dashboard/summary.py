@@ -1,9 +1,9 @@
 """Each student's summary — last personal contact and by whom, waiting since, requests to
 talk, recent check-in scores and trend, tutor, flag — recomputed from the facts (issue 15).
 
-`refresh` recomputes the summary of some students of a course, or of all of them, in the same
-nine statements however many they are; `tracking` calls it before every commit that changed
-a fact, and `rapport db upgrade` for every course where a student has none. `summaries_for` is
+`refresh` recomputes the summary of some students of a course, or of all of them, in at most
+ten statements however many they are; `tracking` calls it before every commit that changed a
+fact, and `rapport db upgrade` for every course where a student has none. `summaries_for` is
 how a page reads the facts of its students. What counts as contact is `contact.py`'s alone.
 """
 
@@ -260,7 +260,7 @@ def _write(
 
 def refresh(session: Session, course_id: int, students: Iterable[int] | None = None) -> None:
     """Recompute the summary of these students of the course (every student when None), in
-    the same nine statements however many they are."""
+    at most ten statements however many they are."""
     ids = None if students is None else sorted(set(students))
     if ids is not None and len(ids) > WHOLE_COURSE_ABOVE:
         ids = None
