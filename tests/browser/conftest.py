@@ -39,6 +39,12 @@ def chromium() -> Iterator[Any]:
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                # The cross-site tests' frame goes Rapport → demo LMS → Rapport: with site
+                # isolation each step swaps renderer processes, and under load Playwright
+                # sometimes lost the frame's new process (a loaded page never found, a click
+                # never landed: 3 runs in 33). The cookie policy is the browser's, not the
+                # process model's, so the frame still keeps no cookie of Rapport's.
+                "--disable-site-isolation-trials",
             ],
         )
         yield browser
