@@ -19,6 +19,7 @@ from lti_tool.config import Settings
 from lti_tool.db import utcnow
 from lti_tool.lti.keys import KeyRing
 from lti_tool.lti.platform_keys import PlatformKeys
+from lti_tool.services.launches import RecentLaunches
 from lti_tool.services.platforms.directory import PlatformDirectory, PlatformSnapshot
 
 cache = Cache()
@@ -35,6 +36,8 @@ class Rapport:
     platform_keys: PlatformKeys
     # Registrations and deployments as logins and launches read them, kept per process.
     platforms: PlatformDirectory
+    # Members whose launch this process recorded lately (`services/launches.py`).
+    recent_launches: RecentLaunches = field(default_factory=RecentLaunches)
     # The Redis that holds launch state, caches and rate limits (REDIS_URL), for health checks.
     redis: Redis | None = None
     # What time it is for the app's rules (scheduled posts, rate limits); tests replace it.

@@ -7,14 +7,18 @@ locale) is stored here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from lti_tool.db import utcnow
+from lti_tool.db import Base, utcnow
 from lti_tool.lti.claims import LaunchClaims
 from lti_tool.models import Course, Membership, Person, Registration, ResourceLink
 from lti_tool.models.course import CourseRole
@@ -35,45 +39,152 @@ class LaunchRecord:
     # A staff launch's course row, held so that the session keeps it (its identity map holds
     # rows weakly): the roster check that follows reads the course without a statement.
     course: Course | None = field(default=None, compare=False, repr=False)
+    # When the membership's last launch is recorded as made (this one's time, or an earlier
+    # one's within LAST_LAUNCH_GRAIN).
+    last_launch_at: datetime | None = field(default=None, compare=False, repr=False)
 
 
-def record_launch(
-    session: Session, claims: LaunchClaims, registration: KnownPlatform, deployment_pk: int
-) -> LaunchRecord:
-    """One statement per row (person, course, membership, resource link), and one more only
-    when the launch tells something new about its platform."""
-    now = utcnow()
-    defer_members(session)  # the student summary follows in a job (services/dashboard)
-    learned = _learn_about_platform(session, claims, registration)
-    person_id = upsert(
-        session,
-        Person,
-        {"registration_id": registration.id, "sub": claims.sub},
-        {
-            "name": claims.name,
-            "given_name": claims.given_name,
-            "family_name": claims.family_name,
-            "email": claims.email,
-            "picture": claims.picture,
-            "locale": claims.locale,
-            "updated_at": now,
-        },
-    )
-    course_keys = {"registration_id": registration.id, "context_id": claims.context_id}
-    course_values: dict[str, Any] = {
+# A returning launch that tells nothing new writes nothing when its membership's last launch
+# was recorded less than this long ago: the last launch ("Opened" on the people page, the
+# roster's proof of a member) is kept to within this, and a student going back and forth
+# between the LMS and Rapport costs one statement, not four writes and a summary job.
+LAST_LAUNCH_GRAIN = timedelta(minutes=10)
+
+
+MemberKey = tuple[int, str, str, str | None]
+
+
+class RecentLaunches:
+    """The members whose launch this process recorded (or found recorded) lately, each until
+    when a launch of theirs that tells nothing new needs no write. Only where to look first:
+    the rows decide (`_unchanged`); a member this process has not seen lately is written as
+    always, without the look (a first launch stays within its four statements). Bounded: the
+    oldest are forgotten first."""
+
+    def __init__(self, most: int = 20_000) -> None:
+        self._until: OrderedDict[MemberKey, datetime] = OrderedDict()
+        self._most = most
+        self._lock = threading.Lock()
+
+    def expects(self, key: MemberKey, now: datetime) -> bool:
+        with self._lock:
+            until = self._until.get(key)
+        return until is not None and now < until
+
+    def note(self, key: MemberKey, last_launch_at: datetime) -> None:
+        with self._lock:
+            self._until[key] = last_launch_at + LAST_LAUNCH_GRAIN
+            self._until.move_to_end(key)
+            while len(self._until) > self._most:
+                self._until.popitem(last=False)
+
+
+def member_key(claims: LaunchClaims, registration: KnownPlatform) -> MemberKey:
+    link = claims.resource_link_id if not claims.is_deep_linking else None
+    return (registration.id, claims.sub, claims.context_id, link or None)
+
+
+@dataclass(frozen=True)
+class _Said:
+    """What a launch says about each of its rows (a None says nothing: it keeps what is
+    stored), without the times it was said at."""
+
+    person: dict[str, Any]
+    course: dict[str, Any]
+    membership: dict[str, Any]
+    link: dict[str, Any] | None  # None: no resource link to record
+    course_has_no_end: bool  # the LMS says the course has no end (any more)
+
+
+def _said(claims: LaunchClaims, deployment_pk: int) -> _Said:
+    course: dict[str, Any] = {
         "deployment_id": deployment_pk,
         "title": claims.context_title or claims.resource_link_title,
         "label": claims.context_label,
         "nrps_url": claims.nrps_url,
         "ags_endpoint": claims.ags_endpoint,
         "lms_url": claims.return_url,
-        "updated_at": now,
     }
     if claims.context_history:  # a launch that does not say keeps what an earlier one said
-        course_values["context_history"] = list(claims.context_history)
+        course["context_history"] = list(claims.context_history)
     said_end = claims.course_end  # None: says nothing, and what an earlier launch said stays
     if said_end is not None and said_end.at is not None:
-        course_values["lms_ends_at"] = said_end.at
+        course["lms_ends_at"] = said_end.at
+    link = None
+    # A deep-linking request may carry the link it was opened from; it launches nothing.
+    if claims.resource_link_id and not claims.is_deep_linking:
+        lineitem = (claims.ags_endpoint or {}).get("lineitem")
+        link = {
+            "title": claims.resource_link_title,
+            "lineitem_url": lineitem if isinstance(lineitem, str) else None,
+            "custom": claims.custom or None,
+        }
+    return _Said(
+        person={
+            "name": claims.name,
+            "given_name": claims.given_name,
+            "family_name": claims.family_name,
+            "email": claims.email,
+            "picture": claims.picture,
+            "locale": claims.locale,
+        },
+        course=course,
+        membership={
+            "role": claims.role,
+            "launch_role": claims.role,
+            "lti_roles": claims.roles,
+            "active": True,
+            "section": claims.section,
+        },
+        link=link,
+        course_has_no_end=said_end is not None and said_end.at is None,
+    )
+
+
+def record_launch(
+    session: Session,
+    claims: LaunchClaims,
+    registration: KnownPlatform,
+    deployment_pk: int,
+    recent: RecentLaunches | None = None,
+) -> LaunchRecord:
+    """One statement per row (person, course, membership, resource link); or one in all when
+    `recent` expects this member and the launch tells nothing new (`LAST_LAUNCH_GRAIN`). And
+    one more only when the launch tells something new about its platform."""
+    now = utcnow()
+    learned = _learn_about_platform(session, claims, registration)
+    said = _said(claims, deployment_pk)
+    record = None
+    if recent is not None and recent.expects(member_key(claims, registration), now):
+        record = _unchanged(session, claims, registration, said, now)
+    if record is None:
+        record = _write(session, claims, registration, said, now)
+    placement_id = None
+    if record.resource_link_id is not None and claims.resource_link_id:
+        lineitem = (said.link or {}).get("lineitem_url")
+        placement_id = link_placement(
+            session,
+            record.course_id,
+            record.resource_link_id,
+            claims.custom,
+            lineitem,
+            claims.resource_link_id,
+        )
+    return replace(record, placement_id=placement_id, learned_origins=learned)
+
+
+def _write(
+    session: Session, claims: LaunchClaims, registration: KnownPlatform, said: _Said, now: datetime
+) -> LaunchRecord:
+    defer_members(session)  # the student summary follows in a job (services/dashboard)
+    person_id = upsert(
+        session,
+        Person,
+        {"registration_id": registration.id, "sub": claims.sub},
+        {**said.person, "updated_at": now},
+    )
+    course_keys = {"registration_id": registration.id, "context_id": claims.context_id}
+    course_values = {**said.course, "updated_at": now}
     course = None
     if claims.role is CourseRole.STAFF:
         # The row itself, so that a staff launch's roster check (views/roster.py) finds it in
@@ -83,8 +194,7 @@ def record_launch(
         course_id = course.id
     else:
         course_id = upsert(session, Course, course_keys, course_values)
-    if said_end is not None and said_end.at is None:
-        # The LMS says the course has no end (any more): an upsert never writes a None.
+    if said.course_has_no_end:  # an upsert never writes a None
         session.execute(
             update(Course)
             .where(Course.id == course_id, Course.lms_ends_at.is_not(None))
@@ -94,39 +204,95 @@ def record_launch(
         session,
         Membership,
         {"course_id": course_id, "person_id": person_id},
-        {
-            "role": claims.role,
-            "launch_role": claims.role,
-            "lti_roles": claims.roles,
-            "active": True,
-            "last_launch_at": now,
-            "section": claims.section,
-        },
+        {**said.membership, "last_launch_at": now},
     )
-    link_id = placement_id = None
-    # A deep-linking request may carry the link it was opened from; it launches nothing.
-    if claims.resource_link_id and not claims.is_deep_linking:
-        lineitem = (claims.ags_endpoint or {}).get("lineitem")
+    link_id = None
+    if said.link is not None:
         link_id = upsert(
             session,
             ResourceLink,
             {"course_id": course_id, "resource_link_id": claims.resource_link_id},
-            {
-                "title": claims.resource_link_title,
-                "lineitem_url": lineitem if isinstance(lineitem, str) else None,
-                "custom": claims.custom or None,
-                "updated_at": now,
-            },
+            {**said.link, "updated_at": now},
         )
-        placement_id = link_placement(
-            session,
-            course_id,
-            link_id,
-            claims.custom,
-            lineitem if isinstance(lineitem, str) else None,
-            claims.resource_link_id,
+    return LaunchRecord(
+        course_id, person_id, claims.role, link_id, course=course, last_launch_at=now
+    )
+
+
+# The columns of each row a launch can say something about (`_said`'s keys).
+_SAID: dict[str, tuple[type[Base], tuple[str, ...]]] = {
+    "person": (Person, ("name", "given_name", "family_name", "email", "picture", "locale")),
+    "course": (
+        Course,
+        (
+            *("deployment_id", "title", "label", "nrps_url", "ags_endpoint", "lms_url"),
+            *("context_history", "lms_ends_at"),
+        ),
+    ),
+    "membership": (Membership, ("role", "launch_role", "lti_roles", "active", "section")),
+    "link": (ResourceLink, ("title", "lineitem_url", "custom")),
+}
+
+
+@cache
+def _known_rows(staff: bool) -> Select[Any]:
+    """A member's rows as a launch of theirs would write them, built once: each column a
+    launch says, labelled `<row>_<column>`, and a staff launch's course row itself first."""
+    columns: list[Any] = [Course] if staff else []
+    for name, (model, said) in _SAID.items():
+        columns += [getattr(model, c).label(f"{name}_{c}") for c in ("id", *said)]
+    columns.append(Membership.last_launch_at)
+    same_course = Course.registration_id == Person.registration_id
+    return (
+        select(*columns)
+        .join(Course, same_course & (Course.context_id == bindparam("context_id")))
+        .join(Membership, (Membership.course_id == Course.id) & (Membership.person_id == Person.id))
+        .outerjoin(
+            ResourceLink,
+            (ResourceLink.course_id == Course.id)
+            & (ResourceLink.resource_link_id == bindparam("resource_link_id")),
         )
-    return LaunchRecord(course_id, person_id, claims.role, link_id, placement_id, learned, course)
+        .where(Person.registration_id == bindparam("registration_id"))
+        .where(Person.sub == bindparam("sub"))
+    )
+
+
+def _unchanged(
+    session: Session, claims: LaunchClaims, registration: KnownPlatform, said: _Said, now: datetime
+) -> LaunchRecord | None:
+    """The record of a returning member's launch that tells nothing their rows do not already
+    hold, with their last launch recorded within LAST_LAUNCH_GRAIN: nothing to write. None
+    when there is (a first launch, a new name, a new link, a member made inactive…)."""
+    staff = claims.role is CourseRole.STAFF
+    keys = {
+        "registration_id": registration.id,
+        "sub": claims.sub,
+        "context_id": claims.context_id,
+        "resource_link_id": claims.resource_link_id if said.link is not None else None,
+    }
+    row = session.execute(_known_rows(staff), keys).first()
+    if row is None:
+        return None
+    stored = row._mapping
+    last = stored["last_launch_at"]
+    if last is None or now - last >= LAST_LAUNCH_GRAIN:
+        return None
+    if said.link is not None and stored["link_id"] is None:
+        return None
+    if said.course_has_no_end and stored["course_lms_ends_at"] is not None:
+        return None
+    told = {"person": said.person, "course": said.course, "membership": said.membership}
+    for name, values in (*told.items(), ("link", said.link or {})):
+        if any(v is not None and stored[f"{name}_{c}"] != v for c, v in values.items()):
+            return None
+    return LaunchRecord(
+        stored["course_id"],
+        stored["person_id"],
+        claims.role,
+        stored["link_id"] if said.link is not None else None,
+        course=row[0] if staff else None,
+        last_launch_at=last,
+    )
 
 
 def _learn_about_platform(
@@ -159,13 +325,17 @@ def record_launch_committed(
     claims: LaunchClaims,
     registration: KnownPlatform,
     deployment_pk: int,
+    recent: RecentLaunches | None = None,
     attempts: int = 3,
 ) -> LaunchRecord:
-    """record_launch in its own transaction, run again when it loses a race to a deadlock."""
+    """record_launch in its own transaction, run again when it loses a race to a deadlock;
+    `recent` then expects this member."""
     for attempt in range(attempts):
         try:
-            record = record_launch(session, claims, registration, deployment_pk)
+            record = record_launch(session, claims, registration, deployment_pk, recent)
             session.commit()
+            if recent is not None and record.last_launch_at is not None:
+                recent.note(member_key(claims, registration), record.last_launch_at)
             return record
         except OperationalError as exc:
             session.rollback()

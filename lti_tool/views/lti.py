@@ -46,7 +46,11 @@ def launch() -> Response:
     result = _gate().launch()
     session_db = db()
     record = record_launch_committed(
-        session_db, result.claims, result.registration, result.deployment_pk
+        session_db,
+        result.claims,
+        result.registration,
+        result.deployment_pk,
+        rapport().recent_launches,
     )
     if record.learned_origins:
         forget_platform_origins()  # the page this launch lands on may be framed from there
