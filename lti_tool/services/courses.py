@@ -2,7 +2,7 @@
 
 Its facts come with the course entry, in the same query (`enter_course_home`): the page every
 launch lands on costs one statement for the visitor, the course, its settings, a student's
-tutor and the staff's head count, before the newsfeed's own.
+tutor and unread conversations, and the staff's head count, before the newsfeed's own.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from lti_tool.services.entry import (
     entry_query,
     visit,
 )
+from lti_tool.services.feedback.pages import student_badge_column
 from lti_tool.services.feedback.viewers import viewer_for
 from lti_tool.services.feedback.waiting import WaitingCounts, waiting_columns, waiting_counts
 from lti_tool.services.profiles import AuthorCard, card_for
@@ -102,6 +103,9 @@ def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
             tutor = tutor_card_for(session, course_id, grant.person_id)
         elif first[TUTOR] is not None:
             tutor = card_for(first[TUTOR], CourseRole.STAFF, first[StaffProfile])
+    unread = None
+    if current.is_student and not grant.is_staff:
+        unread = int(first["feedback_unread"])
     waiting = None
     if grant.is_staff and current.is_staff:
         waiting = waiting_counts(viewer_for(session, current, entry.settings), first)
@@ -111,7 +115,9 @@ def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
     home = CourseHome(
         entry.course, entry.person, current.role, counts, tutor, waiting, start_from_another
     )
-    return HomeEntry(entry.grant, entry.settings, entry.course, entry.person, home)
+    return HomeEntry(
+        entry.grant, entry.settings, entry.course, entry.person, home, feedback_unread=unread
+    )
 
 
 @cache
@@ -127,9 +133,10 @@ def _home_query(for_staff: bool) -> Select[Any]:
             .add_columns(*waiting_columns(COURSE, PERSON))
             .add_columns(start_from_another_column(PERSON))
         )
-    # The student's current tutor while still active staff, and their profile.
+    # The student's current tutor while still active staff, and their profile; and their
+    # navigation's unread badge.
     return (
-        query.add_columns(TUTOR, StaffProfile)
+        query.add_columns(TUTOR, StaffProfile, student_badge_column().label("feedback_unread"))
         .outerjoin(
             TutorAllocation,
             and_(

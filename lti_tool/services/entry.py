@@ -18,7 +18,7 @@ more than running it (0.54 ms against 0.25 ms here, on PostgreSQL).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -39,6 +39,9 @@ class CourseEntry:
     # Held for the request: the session's identity map keeps rows only while someone does.
     course: Course
     person: Person
+    # The navigation's unread badge (`feedback.pages.unread_badge`), when the page's entry
+    # query counted it too; None: the navigation counts it.
+    feedback_unread: int | None = field(default=None, kw_only=True)
 
 
 # The bound parameters of the entry's query and of queries built on it: `visit(grant)` fills them.

@@ -65,6 +65,9 @@ def _feedback_unread() -> int:
     `unread_badge_most` (one query, only on course pages)."""
     if "grant" not in g or "course_settings" not in g:
         return 0
+    counted = g.course_entry.feedback_unread if "course_entry" in g else None
+    if counted is not None:  # the course home's entry query counted it
+        return counted
     return pages.unread_badge(db(), _viewer())
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from lti_tool.models import (
@@ -110,6 +110,12 @@ def unread_badge(session: Session, viewer: Viewer) -> int:
     """`unread_count` for the navigation's badge, on every course page: counted no further than
     BADGE_MOST + 1."""
     return _counted(session, viewer, _unread_badge)
+
+
+def student_badge_column() -> ScalarSelect[Any]:
+    """A student's `unread_badge` as a column of a query with the entry's bound parameters
+    (`entry.visit`): their course home counts it in its one entry query."""
+    return _unread_badge(False, False).scalar_subquery()
 
 
 def _counted(
