@@ -2,7 +2,8 @@
 
 Its facts come with the course entry, in the same query (`enter_course_home`): the page every
 launch lands on costs one statement for the visitor, the course, its settings, a student's
-tutor and unread conversations, and the staff's head count, before the newsfeed's own.
+tutor, unread conversations and introduction, and the staff's head count, before the
+newsfeed's own.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from lti_tool.services.entry import (
 from lti_tool.services.feedback.pages import student_badge_column
 from lti_tool.services.feedback.viewers import viewer_for
 from lti_tool.services.feedback.waiting import WaitingCounts, waiting_columns, waiting_counts
+from lti_tool.services.newsfeed.service import has_introduction_column
 from lti_tool.services.profiles import AuthorCard, card_for
 from lti_tool.services.rollover.service import can_bring_over, start_from_another_column
 from lti_tool.services.tutors.service import TUTOR_MEMBERSHIP, active_staff, tutor_card_for
@@ -47,6 +49,7 @@ class CourseHome:
     waiting: WaitingCounts | None = None  # staff: replies owed and requests to talk
     # Those who run the course: whether to offer starting from a course they taught before.
     start_from_another: bool = False
+    has_introduction: bool | None = None  # a student: whether they introduced themselves
 
     @property
     def person_name(self) -> str:
@@ -103,9 +106,9 @@ def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
             tutor = tutor_card_for(session, course_id, grant.person_id)
         elif first[TUTOR] is not None:
             tutor = card_for(first[TUTOR], CourseRole.STAFF, first[StaffProfile])
-    unread = None
+    unread = introduced = None
     if current.is_student and not grant.is_staff:
-        unread = int(first["feedback_unread"])
+        unread, introduced = int(first["feedback_unread"]), bool(first["has_introduction"])
     waiting = None
     if grant.is_staff and current.is_staff:
         waiting = waiting_counts(viewer_for(session, current, entry.settings), first)
@@ -113,7 +116,14 @@ def enter_course_home(session: Session, grant: CourseGrant) -> HomeEntry | None:
         grant.is_staff and can_bring_over(current) and first["start_from_another"]
     )
     home = CourseHome(
-        entry.course, entry.person, current.role, counts, tutor, waiting, start_from_another
+        entry.course,
+        entry.person,
+        current.role,
+        counts,
+        tutor,
+        waiting,
+        start_from_another,
+        introduced,
     )
     return HomeEntry(
         entry.grant, entry.settings, entry.course, entry.person, home, feedback_unread=unread
@@ -133,10 +143,15 @@ def _home_query(for_staff: bool) -> Select[Any]:
             .add_columns(*waiting_columns(COURSE, PERSON))
             .add_columns(start_from_another_column(PERSON))
         )
-    # The student's current tutor while still active staff, and their profile; and their
-    # navigation's unread badge.
+    # The student's current tutor while still active staff, and their profile; their
+    # navigation's unread badge, and whether they introduced themselves.
     return (
-        query.add_columns(TUTOR, StaffProfile, student_badge_column().label("feedback_unread"))
+        query.add_columns(
+            TUTOR,
+            StaffProfile,
+            student_badge_column().label("feedback_unread"),
+            has_introduction_column().label("has_introduction"),
+        )
         .outerjoin(
             TutorAllocation,
             and_(

@@ -131,6 +131,7 @@ def home(course_id: int) -> str:
         rapport().clock(),
         page_from(request.args),
         settings=entry.settings,
+        has_introduction=page.has_introduction,
     )
     open_checkins = open_for_student(session, grant, rapport().clock())
     waiting = None

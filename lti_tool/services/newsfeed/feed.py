@@ -297,9 +297,11 @@ def feed_page(
     now: datetime,
     page: int = 1,
     settings: Mapping[str, Any] | None = None,
+    has_introduction: bool | None = None,
 ) -> FeedPage:
     """Staff introductions first, then news: pinned first, then newest, a page at a time.
-    The course's settings, when the caller read them already."""
+    The course's settings, and whether the viewer has written their introduction, when the
+    caller read them already."""
     course = course_of(session, grant)
     if settings is None:
         settings = course_settings(session, grant.course_id)
@@ -315,9 +317,9 @@ def feed_page(
     decorate = PostDecorator(session, grant, settings, now)
     everything = decorate.shown([*introductions, *news[:PAGE_SIZE], *pending], REPLIES_IN_FEED)
     intro_count, news_count = len(introductions), min(len(news), PAGE_SIZE)
-    mine = None
-    if can_write_introduction(grant, settings):
+    if has_introduction is None and can_write_introduction(grant, settings):
         mine = own_introduction_among(session, grant, [*introductions, *pending])
+        has_introduction = mine is not None
     return FeedPage(
         course=course,
         grant=grant,
@@ -329,6 +331,6 @@ def feed_page(
         has_more=len(news) > PAGE_SIZE,
         can_write_news=can_write_news(grant),
         can_write_introduction=can_write_introduction(grant, settings),
-        has_introduction=mine is not None,
+        has_introduction=bool(has_introduction),
         can_hide_replies=can_hide_reply(grant),
     )

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Exists, select
 from sqlalchemy.orm import Session
 
 from lti_tool.i18n import _, lazy_gettext, ngettext, number
@@ -154,6 +154,13 @@ _OWN_INTRODUCTION = select(Post).where(
 
 def own_introduction(session: Session, grant: CourseGrant) -> Post | None:
     return session.scalar(_OWN_INTRODUCTION, visit(grant))
+
+
+def has_introduction_column() -> Exists:
+    """Whether PERSON has written their introduction in COURSE, as a column of a query with the
+    entry's bound parameters (`entry.visit`): a student's course home asks it in its entry
+    query."""
+    return _OWN_INTRODUCTION.exists()
 
 
 def write_introduction(

@@ -173,8 +173,11 @@ def test_course_settings_close_replies_reactions_and_student_introductions(tool,
     staff = teacher(platform, url)
     news = write_news(staff, "Welcome")
     student = enter(platform, url, "amara")
+    assert "Introduce yourself" in student.text()  # the home offers it until it is written
     assert student.post("introduction", {"body": "Hi, I'm Amara."}).status_code == 303
     assert "Hi, I'm Amara." in student.text("introductions")
+    assert "Introduce yourself" not in student.text()
+    assert "Introduce yourself" in enter(platform, url, "ben").text()  # only hers is written
     settings = staff.text("settings")
     token = re.search(r'name="csrf_token" value="([^"]+)"', settings).group(1)
     closed = staff.post("settings", {"csrf_token": token, "course.time_zone": "UTC"})
