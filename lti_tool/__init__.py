@@ -68,7 +68,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_KEY_PREFIX="rapport-limits",
         RATELIMIT_STRATEGY="moving-window",
-        RATELIMIT_HEADERS_ENABLED=True,
+        # No X-RateLimit-* headers: reading the window for them cost each login and launch a
+        # round trip to Redis more. A 429 still says Retry-After (limits.install).
+        RATELIMIT_HEADERS_ENABLED=False,
         **_cache_config(settings),
     )
     app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})

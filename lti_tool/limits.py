@@ -8,11 +8,13 @@ numbers are stated in the README; change them here only.
 
 from __future__ import annotations
 
+import time
 from typing import Any, cast
 
-from flask import Flask, request, session
+from flask import Flask, Response, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from redis.exceptions import RedisError
 
 from lti_tool.db import utcnow
 from lti_tool.i18n import lazy_gettext
@@ -83,5 +85,24 @@ def install(app: Flask) -> Limiter:
     )
     for endpoint in _course_forms(app):
         limit(endpoint, posting)
+
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        """A refusal says when to try again: the seconds until the breached window has room.
+        (Flask-Limiter's own headers would read the window on every limited request.)"""
+        if response.status_code == 429 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(_seconds_until_room(limiter))
+        return response
+
     app.extensions[EXTENSION] = limiter
     return limiter
+
+
+def _seconds_until_room(limiter: Limiter) -> int:
+    breached = limiter.current_limit
+    if breached is None:
+        return 1
+    try:
+        return max(1, breached.reset_at - int(time.time()))
+    except RedisError:  # the window cannot be read: a second is the shortest of them
+        return 1
