@@ -2,7 +2,8 @@
 
 Every row is upserted on its LTI identity, so two first launches racing each other leave one
 row of each. What later work needs outside a launch (AGS endpoint, NRPS URL, product family,
-locale) is stored here.
+locale) is stored here. A member's launch soon after their last one, telling nothing new, finds
+their rows already saying it all and writes nothing (`LAST_LAUNCH_GRAIN`, `RecentLaunches`).
 """
 
 from __future__ import annotations
