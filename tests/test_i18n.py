@@ -4,6 +4,7 @@ follows the request's language, a `speaking()` block inside it, and back again."
 from __future__ import annotations
 
 from flask import Flask, render_template_string, session
+from markupsafe import Markup
 
 from lti_tool.i18n import _, ngettext, speaking
 from lti_tool.views.language import LOCALE_KEY
@@ -41,6 +42,13 @@ def test_a_template_escapes_values_not_the_message_unless_it_does_not_escape(
             who="<b>Ana</b>",
         )
         assert page == 'Write<span class="visually-hidden"> to &lt;b&gt;Ana&lt;/b&gt;</span>'
+        counted = render_template_string(
+            "{{ _('%(name)s: %(num)d new, %(share).0f%%, %(mark)s', name=who, num=3, share=12.5,"
+            " mark=mark) }}",
+            who="O'Brien & co",
+            mark=Markup("<em>kept</em>"),
+        )
+        assert counted == "O&#39;Brien &amp; co: 3 new, 12%, <em>kept</em>"
         text = (
             "{% autoescape false %}{{ _('Write to %(name)s: %(n)d%%', name=who, n=5) }}"
             "{% endautoescape %}"
