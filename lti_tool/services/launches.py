@@ -80,9 +80,14 @@ class RecentLaunches:
                 self._until.popitem(last=False)
 
 
+def launched_link(claims: LaunchClaims) -> str | None:
+    """The resource link a launch records: a deep-linking request may carry the link it was
+    opened from, but it launches nothing."""
+    return None if claims.is_deep_linking else claims.resource_link_id or None
+
+
 def member_key(claims: LaunchClaims, registration: KnownPlatform) -> MemberKey:
-    link = claims.resource_link_id if not claims.is_deep_linking else None
-    return (registration.id, claims.sub, claims.context_id, link or None)
+    return (registration.id, claims.sub, claims.context_id, launched_link(claims))
 
 
 @dataclass(frozen=True)
@@ -112,8 +117,7 @@ def _said(claims: LaunchClaims, deployment_pk: int) -> _Said:
     if said_end is not None and said_end.at is not None:
         course["lms_ends_at"] = said_end.at
     link = None
-    # A deep-linking request may carry the link it was opened from; it launches nothing.
-    if claims.resource_link_id and not claims.is_deep_linking:
+    if launched_link(claims):
         lineitem = (claims.ags_endpoint or {}).get("lineitem")
         link = {
             "title": claims.resource_link_title,
@@ -161,15 +165,11 @@ def record_launch(
     if record is None:
         record = _write(session, claims, registration, said, now)
     placement_id = None
-    if record.resource_link_id is not None and claims.resource_link_id:
+    link = launched_link(claims)
+    if record.resource_link_id is not None and link is not None:
         lineitem = (said.link or {}).get("lineitem_url")
         placement_id = link_placement(
-            session,
-            record.course_id,
-            record.resource_link_id,
-            claims.custom,
-            lineitem,
-            claims.resource_link_id,
+            session, record.course_id, record.resource_link_id, claims.custom, lineitem, link
         )
     return replace(record, placement_id=placement_id, learned_origins=learned)
 
@@ -269,7 +269,7 @@ def _unchanged(
         "registration_id": registration.id,
         "sub": claims.sub,
         "context_id": claims.context_id,
-        "resource_link_id": claims.resource_link_id if said.link is not None else None,
+        "resource_link_id": launched_link(claims),
     }
     row = session.execute(_known_rows(staff), keys).first()
     if row is None:
@@ -282,8 +282,13 @@ def _unchanged(
         return None
     if said.course_has_no_end and stored["course_lms_ends_at"] is not None:
         return None
-    told = {"person": said.person, "course": said.course, "membership": said.membership}
-    for name, values in (*told.items(), ("link", said.link or {})):
+    told = (
+        ("person", said.person),
+        ("course", said.course),
+        ("membership", said.membership),
+        ("link", said.link or {}),
+    )
+    for name, values in told:
         if any(v is not None and stored[f"{name}_{c}"] != v for c, v in values.items()):
             return None
     return LaunchRecord(
